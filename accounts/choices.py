@@ -1,0 +1,35 @@
+"""Enumerations of the ledger."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Language(models.TextChoices):
+    """Languages a customer can be written to in."""
+
+    CHINESE = "zh-hans", _("Simplified Chinese")
+    ENGLISH = "en", _("English")
+
+
+class Currency(models.TextChoices):
+    """Currencies a product can lend in."""
+
+    CNY = "CNY", _("Chinese yuan")
+
+
+class CreditLineStatus(models.TextChoices):
+    """Whether a credit line may still be drawn on."""
+
+    ACTIVE = "active", _("Active")
+    FROZEN = "frozen", _("Frozen")
+    CLOSED = "closed", _("Closed")
+
+
+class PaymentChannel(models.TextChoices):
+    """Where a payment came from."""
+
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    ALIPAY = "alipay", _("Alipay")
+    WECHAT_PAY = "wechat_pay", _("WeChat Pay")
+    DEBIT_CARD = "debit_card", _("Debit card")
+    AUTO_DEBIT = "auto_debit", _("Auto-debit")

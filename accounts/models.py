@@ -1,0 +1,258 @@
+"""The credit ledger: the single source of truth for who owes what.
+
+Money is stored as integer fen (``*_fen`` fields) and converted to ``Decimal`` yuan only
+at the edges, because SQLite would otherwise compare and sum decimals in floating point.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from accounts.choices import CreditLineStatus, Currency, Language, PaymentChannel
+from accounts.money import format_yuan
+from accounts.validators import mask_mobile, mask_national_id, validate_mobile, validate_national_id
+
+
+def _time_zone_default() -> str:
+    return settings.TIME_ZONE
+
+
+class Customer(models.Model):
+    """A borrower. ID and mobile are stored whole and shown masked to those who may not see them."""
+
+    name = models.CharField(_("name"), max_length=100)
+    national_id = models.CharField(
+        _("national ID number"), max_length=18, unique=True, validators=[validate_national_id]
+    )
+    mobile = models.CharField(_("mobile"), max_length=11, db_index=True, validators=[validate_mobile])
+    email = models.EmailField(_("e-mail"), blank=True)
+    address = models.TextField(_("postal address"), blank=True)
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=8, choices=Language.choices, default=Language.CHINESE
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, default=_time_zone_default)
+    consents_to_calls = models.BooleanField(_("consents to calls"), default=True)
+    consents_to_sms = models.BooleanField(_("consents to SMS"), default=True)
+    consents_to_email = models.BooleanField(_("consents to e-mail"), default=True)
+    do_not_contact = models.BooleanField(_("do not contact"), default=False)
+    vulnerable = models.BooleanField(
+        _("hardship or vulnerability"), default=False, help_text=_("Handle with the hardship procedure.")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        permissions = [("view_personal_data", _("Can see full ID and mobile numbers"))]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def masked_national_id(self) -> str:
+        """Return the ID number as agents see it."""
+        return mask_national_id(self.national_id)
+
+    @property
+    def masked_mobile(self) -> str:
+        """Return the mobile number as agents see it."""
+        return mask_mobile(self.mobile)
+
+
+class Product(models.Model):
+    """A credit product, and the dunning policy its overdue lines follow."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.CNY)
+    policy = models.ForeignKey(
+        "cases.DunningPolicy", verbose_name=_("dunning policy"), on_delete=models.PROTECT, related_name="products"
+    )
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class CreditLine(models.Model):
+    """A customer's credit line on one product."""
+
+    number = models.CharField(_("contract number"), max_length=32, unique=True)
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="credit_lines"
+    )
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="credit_lines"
+    )
+    limit_fen = models.BigIntegerField(_("limit (fen)"))
+    status = models.CharField(
+        _("status"), max_length=8, choices=CreditLineStatus.choices, default=CreditLineStatus.ACTIVE
+    )
+    opened_on = models.DateField(_("opened on"))
+
+    class Meta:
+        verbose_name = _("credit line")
+        verbose_name_plural = _("credit lines")
+        constraints = [models.CheckConstraint(condition=Q(limit_fen__gte=0), name="credit_line_limit_not_negative")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def limit_display(self) -> str:
+        """Return the limit as yuan."""
+        return format_yuan(self.limit_fen)
+
+
+class BillQuerySet(models.QuerySet):
+    """Named reads over bills."""
+
+    def unpaid(self) -> "BillQuerySet":
+        """Bills with anything left to pay, today."""
+        return self.filter(
+            Q(principal_paid_fen__lt=F("principal_due_fen"))
+            | Q(interest_paid_fen__lt=F("interest_due_fen"))
+            | Q(fees_paid_fen__lt=F("fees_due_fen"))
+        )
+
+    def oldest_first(self) -> "BillQuerySet":
+        """Order as payments are allocated: oldest due date first."""
+        return self.order_by("due_date", "id")
+
+
+class Bill(models.Model):
+    """One statement or instalment, with what is due and what has been paid per component."""
+
+    credit_line = models.ForeignKey(
+        CreditLine, verbose_name=_("credit line"), on_delete=models.PROTECT, related_name="bills"
+    )
+    due_date = models.DateField(_("due date"))
+    principal_due_fen = models.BigIntegerField(_("principal due (fen)"))
+    interest_due_fen = models.BigIntegerField(_("interest due (fen)"), default=0)
+    fees_due_fen = models.BigIntegerField(_("fees due (fen)"), default=0)
+    principal_paid_fen = models.BigIntegerField(_("principal paid (fen)"), default=0)
+    interest_paid_fen = models.BigIntegerField(_("interest paid (fen)"), default=0)
+    fees_paid_fen = models.BigIntegerField(_("fees paid (fen)"), default=0)
+    last_paid_on = models.DateField(
+        _("last paid on"), null=True, blank=True, help_text=_("Business date of the last payment applied.")
+    )
+
+    objects = BillQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("bill")
+        verbose_name_plural = _("bills")
+        constraints = [
+            models.UniqueConstraint(fields=["credit_line", "due_date"], name="bill_one_per_line_and_due_date"),
+            models.CheckConstraint(
+                condition=Q(principal_due_fen__gte=0) & Q(interest_due_fen__gte=0) & Q(fees_due_fen__gte=0),
+                name="bill_amounts_due_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(principal_paid_fen__gte=0)
+                & Q(interest_paid_fen__gte=0)
+                & Q(fees_paid_fen__gte=0)
+                & Q(principal_paid_fen__lte=F("principal_due_fen"))
+                & Q(interest_paid_fen__lte=F("interest_due_fen"))
+                & Q(fees_paid_fen__lte=F("fees_due_fen")),
+                name="bill_paid_between_zero_and_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credit_line_id} / {self.due_date}"
+
+    @property
+    def total_due_fen(self) -> int:
+        """Return everything billed on this statement."""
+        return self.principal_due_fen + self.interest_due_fen + self.fees_due_fen
+
+    @property
+    def total_paid_fen(self) -> int:
+        """Return everything paid against this statement."""
+        return self.principal_paid_fen + self.interest_paid_fen + self.fees_paid_fen
+
+    @property
+    def outstanding_fen(self) -> int:
+        """Return what is left to pay today."""
+        return self.total_due_fen - self.total_paid_fen
+
+
+class Payment(models.Model):
+    """Money received on a credit line, recorded once per external reference."""
+
+    credit_line = models.ForeignKey(
+        CreditLine, verbose_name=_("credit line"), on_delete=models.PROTECT, related_name="payments"
+    )
+    external_reference = models.CharField(_("external reference"), max_length=64, unique=True)
+    amount_fen = models.BigIntegerField(_("amount (fen)"))
+    unallocated_fen = models.BigIntegerField(
+        _("credit left (fen)"), default=0, help_text=_("Overpayment kept as credit on the line.")
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=PaymentChannel.choices)
+    received_at = models.DateTimeField(_("received at"))
+    received_on = models.DateField(_("business date"))
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(unallocated_fen__gte=0) & Q(unallocated_fen__lte=F("amount_fen")),
+                name="payment_credit_within_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_reference
+
+
+class PaymentAllocation(models.Model):
+    """The part of a payment applied to one bill, per component."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
+    bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="allocations")
+    fees_fen = models.BigIntegerField(default=0)
+    interest_fen = models.BigIntegerField(default=0)
+    principal_fen = models.BigIntegerField(default=0)
+    # A copy of the payment's business date, so "what was unpaid on day D" needs no join.
+    received_on = models.DateField()
+
+    class Meta:
+        verbose_name = _("payment allocation")
+        verbose_name_plural = _("payment allocations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(fees_fen__gte=0) & Q(interest_fen__gte=0) & Q(principal_fen__gte=0),
+                name="allocation_not_negative",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment_id} → {self.bill_id}"
+
+    @property
+    def total_fen(self) -> int:
+        """Return the allocated amount."""
+        return self.fees_fen + self.interest_fen + self.principal_fen

@@ -1,0 +1,184 @@
+"""Every write to the ledger goes through these functions."""
+
+import datetime
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.allocation import Owed, allocate
+from accounts.choices import CreditLineStatus, PaymentChannel
+from accounts.models import Bill, CreditLine, Customer, Payment, PaymentAllocation, Product
+from accounts.money import yuan_to_fen
+
+
+def customer_create(*, name: str, national_id: str, mobile: str, **details: object) -> Customer:
+    """Validate and store a new customer; an invalid field is refused by name, with its value."""
+    customer = Customer(name=name, national_id=(national_id or "").strip().upper(), mobile=mobile, **details)
+    customer.full_clean()
+    customer.save()
+    return customer
+
+
+def credit_line_open(
+    *, customer: Customer, product_code: str, number: str, limit: Decimal | str, opened_on: datetime.date
+) -> CreditLine:
+    """Open a credit line on a product named by its code."""
+    product = Product.objects.filter(code=product_code).first()
+    if product is None:
+        raise ValidationError({"product": _("Unknown product %(code)r.") % {"code": product_code}})
+    limit_fen = yuan_to_fen(limit, field="limit")
+    if limit_fen < 0:
+        raise ValidationError({"limit": _("Limit %(value)s must not be negative.") % {"value": limit}})
+    line = CreditLine(customer=customer, product=product, number=number, limit_fen=limit_fen, opened_on=opened_on)
+    line.full_clean()
+    line.save()
+    return line
+
+
+def credit_line_freeze(*, credit_line: CreditLine) -> CreditLine:
+    """Freeze an active line so that it cannot be drawn on; other statuses stay as they are."""
+    CreditLine.objects.filter(pk=credit_line.pk, status=CreditLineStatus.ACTIVE).update(
+        status=CreditLineStatus.FROZEN
+    )
+    credit_line.refresh_from_db(fields=["status"])
+    return credit_line
+
+
+def _check_payment_input(
+    *, external_reference: str, amount: Decimal | str, channel: str, received_at: datetime.datetime
+) -> int:
+    errors: dict[str, str] = {}
+    amount_fen = 0
+    try:
+        amount_fen = yuan_to_fen(amount)
+        if amount_fen <= 0:
+            errors["amount"] = _("Amount %(value)s must be greater than zero.") % {"value": amount}
+    except ValidationError as exc:
+        errors.update({field: messages[0] for field, messages in exc.message_dict.items()})
+    if not external_reference or len(external_reference) > 64:
+        errors["external_reference"] = _("External reference %(value)r must be 1 to 64 characters.") % {
+            "value": external_reference
+        }
+    if channel not in PaymentChannel.values:
+        errors["channel"] = _("Unknown payment channel %(value)r.") % {"value": channel}
+    if not isinstance(received_at, datetime.datetime) or timezone.is_naive(received_at):
+        errors["received_at"] = _("Received time %(value)r must be a date and time with a time zone.") % {
+            "value": received_at
+        }
+    if errors:
+        raise ValidationError(errors)
+    return amount_fen
+
+
+def _replayed(payment: Payment, *, credit_line: CreditLine, amount_fen: int) -> Payment:
+    if payment.credit_line_id != credit_line.pk or payment.amount_fen != amount_fen:
+        raise ValidationError(
+            {
+                "external_reference": _(
+                    "External reference %(value)r was already used for a different payment."
+                )
+                % {"value": payment.external_reference}
+            }
+        )
+    return payment
+
+
+def payment_post(
+    *,
+    credit_line: CreditLine,
+    external_reference: str,
+    amount: Decimal | str,
+    channel: str,
+    received_at: datetime.datetime,
+    actor: AbstractBaseUser | None = None,
+) -> Payment:
+    """Record a payment once per external reference and allocate it to the oldest bills.
+
+    A replay of the same reference returns the payment first recorded. Within each bill, fees
+    are paid first, then interest, then principal; what is left over stays on the payment as
+    credit, so the allocations plus the credit always equal the payment to the fen.
+    """
+    amount_fen = _check_payment_input(
+        external_reference=external_reference, amount=amount, channel=channel, received_at=received_at
+    )
+    existing = Payment.objects.filter(external_reference=external_reference).first()
+    if existing is not None:
+        return _replayed(existing, credit_line=credit_line, amount_fen=amount_fen)
+    try:
+        with transaction.atomic():
+            # The line lock serialises payments on one line, so two replays queue here and the
+            # second finds the first below instead of allocating the same bills twice.
+            locked_line = CreditLine.objects.select_for_update().get(pk=credit_line.pk)
+            existing = Payment.objects.filter(external_reference=external_reference).first()
+            if existing is not None:
+                return _replayed(existing, credit_line=locked_line, amount_fen=amount_fen)
+            return _payment_record(
+                credit_line=locked_line,
+                external_reference=external_reference,
+                amount_fen=amount_fen,
+                channel=channel,
+                received_at=received_at,
+                actor=actor,
+            )
+    except IntegrityError:
+        existing = Payment.objects.filter(external_reference=external_reference).first()
+        if existing is None:
+            raise
+        return _replayed(existing, credit_line=credit_line, amount_fen=amount_fen)
+
+
+def _payment_record(
+    *,
+    credit_line: CreditLine,
+    external_reference: str,
+    amount_fen: int,
+    channel: str,
+    received_at: datetime.datetime,
+    actor: AbstractBaseUser | None,
+) -> Payment:
+    received_on = timezone.localdate(received_at)
+    bills = list(Bill.objects.filter(credit_line=credit_line).unpaid().oldest_first())
+    owed = [
+        Owed(
+            bill.pk,
+            bill.fees_due_fen - bill.fees_paid_fen,
+            bill.interest_due_fen - bill.interest_paid_fen,
+            bill.principal_due_fen - bill.principal_paid_fen,
+        )
+        for bill in bills
+    ]
+    shares, credit_fen = allocate(amount_fen, owed)
+    payment = Payment.objects.create(
+        credit_line=credit_line,
+        external_reference=external_reference,
+        amount_fen=amount_fen,
+        unallocated_fen=credit_fen,
+        channel=channel,
+        received_at=received_at,
+        received_on=received_on,
+        recorded_by=actor,
+    )
+    by_id = {bill.pk: bill for bill in bills}
+    for share in shares:
+        bill = by_id[share.bill_id]
+        bill.fees_paid_fen += share.fees_fen
+        bill.interest_paid_fen += share.interest_fen
+        bill.principal_paid_fen += share.principal_fen
+        bill.last_paid_on = max(filter(None, [bill.last_paid_on, received_on]))
+        bill.save()
+    PaymentAllocation.objects.bulk_create(
+        PaymentAllocation(
+            payment=payment,
+            bill_id=share.bill_id,
+            fees_fen=share.fees_fen,
+            interest_fen=share.interest_fen,
+            principal_fen=share.principal_fen,
+            received_on=received_on,
+        )
+        for share in shares
+    )
+    return payment

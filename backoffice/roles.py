@@ -1,0 +1,63 @@
+"""The three roles of the back office and what each may do, by permission codename.
+
+Applied by a data migration; a new permission for a role means a new migration that calls
+``apply_roles`` again.
+"""
+
+AGENT = "Collection agent"
+LEGAL = "Legal reviewer"
+SUPERVISOR = "Supervisor"
+
+_LEDGER_VIEW = [
+    "accounts.view_customer",
+    "accounts.view_product",
+    "accounts.view_creditline",
+    "accounts.view_bill",
+    "accounts.view_payment",
+    "accounts.view_paymentallocation",
+]
+_CASES_VIEW = [
+    "cases.view_case",
+    "cases.view_casetransition",
+    "cases.view_dunningpolicy",
+    "cases.view_dunningrun",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    AGENT: [*_LEDGER_VIEW, *_CASES_VIEW, "cases.escalate_case", "cases.hold_case", "cases.resume_case"],
+    LEGAL: [*_LEDGER_VIEW, *_CASES_VIEW, "accounts.view_personal_data"],
+    SUPERVISOR: [
+        *_LEDGER_VIEW,
+        *_CASES_VIEW,
+        "accounts.view_personal_data",
+        "cases.change_case",
+        "cases.add_dunningpolicy",
+        "cases.change_dunningpolicy",
+        "cases.escalate_case",
+        "cases.hold_case",
+        "cases.resume_case",
+        "cases.settle_case",
+        "cases.write_off_case",
+        "cases.close_case",
+    ],
+}
+
+
+def apply_roles(apps: object, schema_editor: object = None) -> None:
+    """Create the role groups and give each exactly its permissions (a migration operation)."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        # Permissions are normally created after all migrations; make sure ours exist now.
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    for role, codenames in ROLE_PERMISSIONS.items():
+        group, _created = group_model.objects.get_or_create(name=role)
+        permissions = []
+        for dotted in codenames:
+            app_label, codename = dotted.split(".")
+            permissions.append(permission_model.objects.get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(permissions)

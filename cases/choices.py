@@ -1,0 +1,61 @@
+"""Stages of a collection case and the escalation ladder, declared once.
+
+The django-fsm transitions on ``Case`` and the set-based dunning run both walk ``LADDER``;
+a test checks that the two graphs agree.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Stage(models.TextChoices):
+    """Where a case is in the dunning process."""
+
+    REMINDER = "reminder", _("Reminder")
+    COLLECTION = "collection", _("Agent collection")
+    LEGAL = "legal", _("Legal recovery")
+    # Pauses escalation for a dispute, a promise to pay or a hardship plan; the case returns
+    # to the stage it left when the hold is lifted or expires.
+    ON_HOLD = "on_hold", _("On hold")
+    RESOLVED = "resolved", _("Resolved (paid in full)")
+    SETTLED = "settled", _("Settled")
+    WRITTEN_OFF = "written_off", _("Written off")
+    CLOSED = "closed", _("Closed")
+
+
+# The automatic escalation path, in order. The dunning run never skips a rung's record.
+LADDER: tuple[str, ...] = (Stage.REMINDER, Stage.COLLECTION, Stage.LEGAL)
+OPEN_STAGES: tuple[str, ...] = (*LADDER, Stage.ON_HOLD)
+FINAL_STAGES: tuple[str, ...] = (Stage.RESOLVED, Stage.SETTLED, Stage.WRITTEN_OFF, Stage.CLOSED)
+
+
+def ladder_edges(current: str, target: str) -> list[tuple[str, str]]:
+    """Return the rungs from ``current`` up to ``target``, one edge per stage passed."""
+    start, end = LADDER.index(current), LADDER.index(target)
+    return [(LADDER[i], LADDER[i + 1]) for i in range(start, end)]
+
+
+class HoldReason(models.TextChoices):
+    """Why escalation of a case is paused."""
+
+    DISPUTE = "dispute", _("Dispute")
+    PROMISE_TO_PAY = "promise_to_pay", _("Promise to pay")
+    HARDSHIP = "hardship", _("Hardship plan")
+
+
+class RunStatus(models.TextChoices):
+    """How a dunning run ended."""
+
+    RUNNING = "running", _("Running")
+    FINISHED = "finished", _("Finished")
+    FAILED = "failed", _("Failed")
+    ABANDONED = "abandoned", _("Abandoned (stopped before the end)")
+
+
+class DpdBucket(models.TextChoices):
+    """Days-past-due bands used in filters and reports."""
+
+    D1_30 = "1-30", _("1–30 days")
+    D31_60 = "31-60", _("31–60 days")
+    D61_90 = "61-90", _("61–90 days")
+    D91_PLUS = "91+", _("91 days and more")

@@ -1,0 +1,326 @@
+"""The set-based dunning run: batches of credit lines by id range, a few statements per batch.
+
+Per batch, in one transaction: read the overdue positions (one aggregate query) and the open
+cases (one query), plan every line in memory with ``plan_line``, then write new cases, stage
+moves, figures, transitions and freezes with one statement each. A killed run loses at most
+the batch in flight; run again, it finds the finished batches already at their target and
+leaves them alone, so it ends where an uninterrupted run would.
+"""
+
+import datetime
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, fields
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.choices import CreditLineStatus
+from accounts.models import CreditLine
+from accounts.positions import Position, overdue_positions
+from backoffice.bulksql import insert_rows, update_rows
+from cases.choices import LADDER, OPEN_STAGES, RunStatus, Stage
+from cases.dunning.lock import dunning_lock
+from cases.dunning.plan import LinePlan, OpenCase, Thresholds, plan_line
+from cases.models import Case, CaseTransition, DunningPolicy, DunningRun
+
+logger = logging.getLogger(__name__)
+
+_CASE = Case._meta.db_table
+_TRANSITION = CaseTransition._meta.db_table
+_FREEZE_CHUNK = 10000
+
+
+@dataclass
+class Tally:
+    """What a run (or one batch) did."""
+
+    lines_examined: int = 0
+    opened: int = 0
+    escalated_collection: int = 0
+    escalated_legal: int = 0
+    holds_ended: int = 0
+    resolved: int = 0
+    unchanged: int = 0
+    lines_frozen: int = 0
+
+    def __iadd__(self, other: "Tally") -> "Tally":
+        for item in fields(self):
+            setattr(self, item.name, getattr(self, item.name) + getattr(other, item.name))
+        return self
+
+    def count_edge(self, source: str, target: str) -> None:
+        """Count one transition by where it went."""
+        if target == Stage.COLLECTION and source != Stage.ON_HOLD:
+            self.escalated_collection += 1
+        elif target == Stage.LEGAL and source != Stage.ON_HOLD:
+            self.escalated_legal += 1
+        elif target == Stage.RESOLVED:
+            self.resolved += 1
+        elif source == Stage.ON_HOLD:
+            self.holds_ended += 1
+
+
+def edge_reason(source: str, target: str, *, days_past_due: int, thresholds: Thresholds) -> str:
+    """Explain a transition the run makes, as the case history shows it."""
+    if target == Stage.RESOLVED:
+        return _("Overdue balance paid in full.")
+    if source == Stage.ON_HOLD:
+        return _("Hold expired.")
+    return _("DPD %(dpd)s reached the %(stage)s threshold %(threshold)s of policy %(policy)s.") % {
+        "dpd": days_past_due,
+        "stage": Stage(target).label,
+        "threshold": thresholds.legal_from_dpd if target == Stage.LEGAL else thresholds.collection_from_dpd,
+        "policy": thresholds.code,
+    }
+
+
+def enters_collection_frozen(plan: LinePlan, thresholds: Thresholds) -> bool:
+    """Return whether the plan moves the line into collection under a policy that freezes it."""
+    return thresholds.freeze_line_on_collection and (LADDER[0], LADDER[1]) in plan.edges
+
+
+@dataclass
+class _Batch:
+    """The writes one batch will make."""
+
+    new_cases: list[tuple] = field(default_factory=list)
+    new_case_edges: dict[int, list[tuple[str, str, str]]] = field(default_factory=dict)
+    moves: list[tuple] = field(default_factory=list)
+    move_edges: dict[int, list[tuple[str, str, str]]] = field(default_factory=dict)
+    figures: list[tuple] = field(default_factory=list)
+    freeze_line_ids: list[int] = field(default_factory=list)
+    tally: Tally = field(default_factory=Tally)
+
+
+def _open_cases(first_id: int, last_id: int) -> dict[int, tuple[int, OpenCase]]:
+    rows = (
+        Case.objects.filter(credit_line_id__gte=first_id, credit_line_id__lte=last_id, stage__in=OPEN_STAGES)
+        .values_list(
+            "credit_line_id",
+            "credit_line__product__policy_id",
+            "id",
+            "stage",
+            "days_past_due",
+            "balance_fen",
+            "hold_until",
+            "held_from_stage",
+        )
+        .iterator(chunk_size=5000)
+    )
+    return {row[0]: (row[1], OpenCase(*row[2:])) for row in rows}
+
+
+def _plan_batch(
+    positions: dict[int, Position],
+    cases: dict[int, tuple[int, OpenCase]],
+    thresholds: dict[int, Thresholds],
+    as_of: datetime.date,
+) -> _Batch:
+    batch = _Batch()
+    for line_id in positions.keys() | cases.keys():
+        position = positions.get(line_id)
+        policy_id, case = cases.get(line_id, (None, None))
+        policy = thresholds[position.policy_id if position else policy_id]
+        dpd = position.days_past_due if position else 0
+        overdue = position.overdue_fen if position else 0
+        plan = plan_line(case=case, thresholds=policy, days_past_due=dpd, overdue_fen=overdue, as_of=as_of)
+        batch.tally.lines_examined += 1
+        edges = [(src, dst, edge_reason(src, dst, days_past_due=dpd, thresholds=policy)) for src, dst in plan.edges]
+        for src, dst, _reason in edges:
+            batch.tally.count_edge(src, dst)
+        if enters_collection_frozen(plan, policy):
+            batch.freeze_line_ids.append(line_id)
+        if plan.open_case:
+            batch.tally.opened += 1
+            batch.new_cases.append((line_id, plan.final_stage or LADDER[0], dpd, overdue))
+            if edges:
+                batch.new_case_edges[line_id] = edges
+        elif edges:
+            batch.moves.append((case.case_id, case.stage, plan.final_stage, dpd, overdue))
+            batch.move_edges[case.case_id] = edges
+        elif case is not None:
+            batch.tally.unchanged += 1
+            if (case.days_past_due, case.balance_fen) != (dpd, overdue):
+                batch.figures.append((case.case_id, case.stage, dpd, overdue))
+    return batch
+
+
+def _insert_new_cases(batch: _Batch, run: DunningRun, as_of: datetime.date, now: datetime.datetime) -> list[tuple]:
+    rows = [(line_id, stage, dpd, bal, as_of, now, run.pk, run.pk) for line_id, stage, dpd, bal in batch.new_cases]
+    insert_rows(
+        _CASE,
+        [
+            ("credit_line_id", "bigint"),
+            ("stage", "text"),
+            ("days_past_due", "integer"),
+            ("balance_fen", "bigint"),
+            ("opened_on", "date"),
+            ("opened_at", "timestamptz"),
+            ("opened_by_run_id", "bigint"),
+            ("last_run_id", "bigint"),
+        ],
+        rows,
+    )
+    if not batch.new_case_edges:
+        return []
+    lines = [line_id for line_id, *_rest in batch.new_cases]
+    ids = dict(
+        Case.objects.filter(
+            credit_line_id__gte=min(lines), credit_line_id__lte=max(lines), opened_by_run=run, stage__in=OPEN_STAGES
+        ).values_list("credit_line_id", "id")
+    )
+    return [
+        (ids[line_id], src, dst, reason, run.pk, now)
+        for line_id, edges in batch.new_case_edges.items()
+        for src, dst, reason in edges
+    ]
+
+
+def _apply_moves(batch: _Batch, run: DunningRun, now: datetime.datetime) -> list[tuple]:
+    rows = [
+        (case_id, old, new, dpd, bal, run.pk, now if new == Stage.RESOLVED else None, "", "", None, "")
+        for case_id, old, new, dpd, bal in batch.moves
+    ]
+    moved = update_rows(
+        _CASE,
+        key=("id", "bigint"),
+        guard=("stage", "text"),
+        columns=[
+            ("stage", "text"),
+            ("days_past_due", "integer"),
+            ("balance_fen", "bigint"),
+            ("last_run_id", "bigint"),
+            ("closed_at", "timestamptz"),
+            ("hold_reason", "text"),
+            ("hold_note", "text"),
+            ("hold_until", "date"),
+            ("held_from_stage", "text"),
+        ],
+        rows=rows,
+    )
+    if len(moved) != len(rows):
+        # Someone moved these cases between our read and our write; the next run takes them up.
+        logger.warning("Dunning run %s: %d case(s) changed during the run were left alone.", run.pk, len(rows) - len(moved))
+    return [
+        (case_id, src, dst, reason, run.pk, now)
+        for case_id, edges in batch.move_edges.items()
+        if case_id in moved
+        for src, dst, reason in edges
+    ]
+
+
+def _apply(batch: _Batch, run: DunningRun, as_of: datetime.date) -> None:
+    now = timezone.now()
+    transitions = _insert_new_cases(batch, run, as_of, now) + _apply_moves(batch, run, now)
+    insert_rows(
+        _TRANSITION,
+        [
+            ("case_id", "bigint"),
+            ("from_stage", "text"),
+            ("to_stage", "text"),
+            ("reason", "text"),
+            ("run_id", "bigint"),
+            ("created_at", "timestamptz"),
+        ],
+        transitions,
+    )
+    update_rows(
+        _CASE,
+        key=("id", "bigint"),
+        guard=("stage", "text"),
+        columns=[("days_past_due", "integer"), ("balance_fen", "bigint")],
+        rows=batch.figures,
+    )
+    batch.tally.lines_frozen = _freeze(batch.freeze_line_ids)
+
+
+def _freeze(line_ids: list[int]) -> int:
+    frozen = 0
+    for start in range(0, len(line_ids), _FREEZE_CHUNK):
+        chunk = line_ids[start : start + _FREEZE_CHUNK]
+        frozen += CreditLine.objects.filter(pk__in=chunk, status=CreditLineStatus.ACTIVE).update(
+            status=CreditLineStatus.FROZEN
+        )
+    return frozen
+
+
+def run_batch(
+    *,
+    run: DunningRun,
+    as_of: datetime.date,
+    first_id: int,
+    last_id: int,
+    thresholds: dict[int, Thresholds],
+    dry_run: bool = False,
+) -> Tally:
+    """Plan and apply the run to the credit lines with ids in ``[first_id, last_id]``, in one transaction."""
+    with transaction.atomic():
+        positions = overdue_positions(as_of=as_of, first_id=first_id, last_id=last_id)
+        batch = _plan_batch(positions, _open_cases(first_id, last_id), thresholds, as_of)
+        if not dry_run:
+            _apply(batch, run, as_of)
+    return batch.tally
+
+
+def id_ranges(batch_size: int) -> Iterator[tuple[int, int]]:
+    """Yield ``(first, last)`` id ranges covering every credit line."""
+    bounds = CreditLine.objects.aggregate(first=Min("id"), last=Max("id"))
+    if bounds["first"] is None:
+        return
+    for first in range(bounds["first"], bounds["last"] + 1, batch_size):
+        yield first, min(first + batch_size - 1, bounds["last"])
+
+
+def load_thresholds() -> dict[int, Thresholds]:
+    """Return every policy's thresholds by id."""
+    return {policy.pk: Thresholds.of(policy) for policy in DunningPolicy.objects.all()}
+
+
+def _start(as_of: datetime.date, dry_run: bool, actor: AbstractBaseUser | None) -> DunningRun:
+    # We hold the lock, so a run still marked as running died without finishing.
+    DunningRun.objects.filter(status=RunStatus.RUNNING).update(status=RunStatus.ABANDONED)
+    return DunningRun.objects.create(as_of=as_of, dry_run=dry_run, started_at=timezone.now(), started_by=actor)
+
+
+def _finish(run: DunningRun, tally: Tally, started: float, status: str, error: str = "") -> None:
+    for item in fields(tally):
+        setattr(run, item.name, getattr(tally, item.name))
+    run.status, run.error = status, error
+    run.finished_at = timezone.now()
+    run.seconds = time.perf_counter() - started
+    run.save()
+
+
+def dunning_run(
+    *,
+    as_of: datetime.date,
+    batch_size: int,
+    dry_run: bool = False,
+    actor: AbstractBaseUser | None = None,
+    on_batch: Callable[[int], None] | None = None,
+) -> DunningRun:
+    """Run the daily dunning for ``as_of`` over every credit line; raise ``DunningRunLocked`` if one is running.
+
+    ``on_batch`` is called with the number of credit-line ids each finished batch covered.
+    """
+    with dunning_lock():
+        run = _start(as_of, dry_run, actor)
+        started, tally = time.perf_counter(), Tally()
+        try:
+            thresholds = load_thresholds()
+            for first, last in id_ranges(batch_size):
+                tally += run_batch(
+                    run=run, as_of=as_of, first_id=first, last_id=last, thresholds=thresholds, dry_run=dry_run
+                )
+                if on_batch:
+                    on_batch(last - first + 1)
+        except BaseException as exc:
+            _finish(run, tally, started, RunStatus.FAILED, error=repr(exc))
+            raise
+        _finish(run, tally, started, RunStatus.FINISHED)
+    return run

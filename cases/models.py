@@ -1,0 +1,320 @@
+"""Collection cases, the dunning policy that moves them, and the record of every move."""
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+from simple_history.models import HistoricalRecords
+
+from accounts.money import format_yuan
+from cases.choices import LADDER, OPEN_STAGES, HoldReason, RunStatus, Stage
+
+
+class DunningPolicy(models.Model):
+    """Stage thresholds in days past due, and what entering each stage does. Editable, with history."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    reminder_from_dpd = models.PositiveSmallIntegerField(_("reminders from DPD"), default=1)
+    collection_from_dpd = models.PositiveSmallIntegerField(_("agent collection from DPD"), default=31)
+    legal_from_dpd = models.PositiveSmallIntegerField(_("legal recovery from DPD"), default=61)
+    legal_min_balance_fen = models.BigIntegerField(
+        _("minimum balance for legal action (fen)"),
+        default=0,
+        help_text=_("Below this overdue balance a case stays in agent collection."),
+    )
+    freeze_line_on_collection = models.BooleanField(_("freeze the credit line on entering collection"), default=True)
+    max_hold_days = models.PositiveSmallIntegerField(
+        _("longest hold (days)"), default=30, help_text=_("How far ahead a hold may be set to expire.")
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("dunning policy")
+        verbose_name_plural = _("dunning policies")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reminder_from_dpd__gte=1)
+                & Q(collection_from_dpd__gt=F("reminder_from_dpd"))
+                & Q(legal_from_dpd__gt=F("collection_from_dpd")),
+                name="policy_thresholds_increase",
+            ),
+            models.CheckConstraint(condition=Q(legal_min_balance_fen__gte=0), name="policy_min_balance_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        """Refuse thresholds that do not rise from reminder to collection to legal."""
+        if not 1 <= self.reminder_from_dpd < self.collection_from_dpd < self.legal_from_dpd:
+            raise ValidationError(
+                {
+                    "collection_from_dpd": _(
+                        "Thresholds must rise: reminder %(r)s < collection %(c)s < legal %(l)s, reminder at least 1."
+                    )
+                    % {"r": self.reminder_from_dpd, "c": self.collection_from_dpd, "l": self.legal_from_dpd}
+                }
+            )
+
+    def threshold_for(self, stage: str) -> int:
+        """Return the DPD from which ``stage`` applies."""
+        return {
+            Stage.REMINDER: self.reminder_from_dpd,
+            Stage.COLLECTION: self.collection_from_dpd,
+            Stage.LEGAL: self.legal_from_dpd,
+        }[stage]
+
+
+class DunningRun(models.Model):
+    """One daily dunning run: its date, how it ended and what it changed."""
+
+    as_of = models.DateField(_("as of"))
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    status = models.CharField(_("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("started by"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    lines_examined = models.PositiveIntegerField(_("lines examined"), default=0)
+    opened = models.PositiveIntegerField(_("opened"), default=0)
+    escalated_collection = models.PositiveIntegerField(_("to collection"), default=0)
+    escalated_legal = models.PositiveIntegerField(_("to legal"), default=0)
+    holds_ended = models.PositiveIntegerField(_("holds ended"), default=0)
+    resolved = models.PositiveIntegerField(_("resolved"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    lines_frozen = models.PositiveIntegerField(_("lines frozen"), default=0)
+    seconds = models.FloatField(_("seconds"), default=0)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("dunning run")
+        verbose_name_plural = _("dunning runs")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.as_of}"
+
+    def summary(self) -> dict:
+        """Return what the run changed, as printed by ``run_dunning --json``."""
+        return {
+            "as_of": self.as_of.isoformat(),
+            "dry_run": self.dry_run,
+            "opened": self.opened,
+            "escalated": {Stage.COLLECTION.value: self.escalated_collection, Stage.LEGAL.value: self.escalated_legal},
+            "holds_ended": self.holds_ended,
+            "resolved": self.resolved,
+            "unchanged": self.unchanged,
+            "lines_frozen": self.lines_frozen,
+            "lines_examined": self.lines_examined,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+class CaseQuerySet(models.QuerySet):
+    """Named reads over cases."""
+
+    def open(self) -> "CaseQuerySet":
+        """Cases not yet resolved, settled, written off or closed."""
+        return self.filter(stage__in=OPEN_STAGES)
+
+    def with_customer(self) -> "CaseQuerySet":
+        """Fetch the line, product, policy and customer in the same query."""
+        return self.select_related(
+            "credit_line__customer", "credit_line__product__policy", "assignee"
+        )
+
+
+def _no_manual_resolution(instance: "Case", user: object) -> bool:
+    # Only the dunning run resolves a case, when the ledger says it is paid in full.
+    return False
+
+
+class Case(ConcurrentTransitionMixin, models.Model):
+    """A collection case on one credit line. At most one is open per line.
+
+    The stage moves only through the transition methods below, called by the services in
+    ``cases.services`` or by the dunning run's set-based equivalent.
+    """
+
+    credit_line = models.ForeignKey(
+        "accounts.CreditLine", verbose_name=_("credit line"), on_delete=models.PROTECT, related_name="cases"
+    )
+    stage = FSMField(_("stage"), max_length=12, choices=Stage.choices, default=Stage.REMINDER, protected=True)
+    days_past_due = models.PositiveIntegerField(_("days past due"), default=0)
+    balance_fen = models.BigIntegerField(_("overdue balance (fen)"), default=0)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_cases",
+    )
+    hold_reason = models.CharField(
+        _("hold reason"), max_length=16, choices=HoldReason.choices, blank=True, db_default=""
+    )
+    hold_note = models.TextField(_("hold note"), blank=True, db_default="")
+    hold_until = models.DateField(_("hold until"), null=True, blank=True)
+    held_from_stage = models.CharField(
+        _("held from stage"), max_length=12, choices=Stage.choices, blank=True, db_default=""
+    )
+    close_reason = models.TextField(_("closing reason"), blank=True, db_default="")
+    opened_on = models.DateField(_("opened on"))
+    opened_at = models.DateTimeField(_("opened at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    opened_by_run = models.ForeignKey(
+        DunningRun, verbose_name=_("opened by run"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_run = models.ForeignKey(
+        DunningRun, verbose_name=_("last run"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-days_past_due", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credit_line"], condition=Q(stage__in=OPEN_STAGES), name="case_one_open_per_credit_line"
+            ),
+            models.CheckConstraint(condition=Q(balance_fen__gte=0), name="case_balance_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["stage", "-days_past_due"], name="case_stage_dpd"),
+            models.Index(fields=["assignee", "stage"], name="case_assignee_stage"),
+        ]
+        permissions = [
+            ("escalate_case", _("Can escalate a case to the next stage")),
+            ("hold_case", _("Can put a case on hold")),
+            ("resume_case", _("Can lift a hold")),
+            ("settle_case", _("Can settle a case")),
+            ("write_off_case", _("Can write off a case")),
+            ("close_case", _("Can close a case")),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def number(self) -> str:
+        """Return the case number people quote: ``C00000042``."""
+        return case_number(self.pk)
+
+    @property
+    def balance_display(self) -> str:
+        """Return the overdue balance as yuan."""
+        return format_yuan(self.balance_fen)
+
+    @property
+    def is_open(self) -> bool:
+        """Return whether the case is still being worked."""
+        return self.stage in OPEN_STAGES
+
+    def _clear_hold(self) -> None:
+        self.held_from_stage, self.hold_reason, self.hold_note, self.hold_until = "", "", "", None
+
+    @transition(field=stage, source=LADDER[0], target=LADDER[1], permission="cases.escalate_case")
+    def escalate_to_collection(self) -> None:
+        """Move a reminder case to agent collection."""
+
+    @transition(field=stage, source=LADDER[1], target=LADDER[2], permission="cases.escalate_case")
+    def escalate_to_legal(self) -> None:
+        """Move a collection case to legal recovery."""
+
+    @transition(field=stage, source=list(LADDER), target=Stage.ON_HOLD, permission="cases.hold_case")
+    def hold(self, *, hold_reason: str, note: str, until: datetime.date) -> None:
+        """Pause escalation until ``until``, remembering the stage to come back to."""
+        self.held_from_stage = self.stage
+        self.hold_reason, self.hold_note, self.hold_until = hold_reason, note, until
+
+    @transition(field=stage, source=Stage.ON_HOLD, target=RETURN_VALUE(*LADDER), permission="cases.resume_case")
+    def resume(self) -> str:
+        """Lift the hold and return to the stage the case left."""
+        back_to = self.held_from_stage
+        self._clear_hold()
+        return back_to
+
+    @transition(field=stage, source=list(OPEN_STAGES), target=Stage.RESOLVED, permission=_no_manual_resolution)
+    def resolve(self) -> None:
+        """Close the case because the overdue balance is paid in full."""
+        self._clear_hold()
+
+    @transition(field=stage, source=list(OPEN_STAGES), target=Stage.SETTLED, permission="cases.settle_case")
+    def settle(self) -> None:
+        """Close the case on an agreed settlement."""
+
+    @transition(field=stage, source=list(OPEN_STAGES), target=Stage.WRITTEN_OFF, permission="cases.write_off_case")
+    def write_off(self) -> None:
+        """Close the case by writing the debt off."""
+
+    @transition(field=stage, source=list(OPEN_STAGES), target=Stage.CLOSED, permission="cases.close_case")
+    def close(self) -> None:
+        """Close the case for another reason (deceased, fraud, sold, ...)."""
+
+
+# The transition method that climbs each rung of the ladder.
+ESCALATION_METHODS: dict[tuple[str, str], str] = {
+    (LADDER[0], LADDER[1]): "escalate_to_collection",
+    (LADDER[1], LADDER[2]): "escalate_to_legal",
+}
+
+
+def case_number(pk: int | None) -> str:
+    """Format a case id as its number."""
+    return f"C{pk:08d}" if pk else "—"
+
+
+def case_id_from_number(text: str) -> int | None:
+    """Return the id in a case number such as ``C00000042`` (or ``c42``), or ``None``."""
+    text = text.strip().upper()
+    if len(text) > 1 and text[0] == "C" and text[1:].isdigit():
+        return int(text[1:])
+    return None
+
+
+class CaseTransition(models.Model):
+    """One stage change of a case: append-only, written by whichever path made the change."""
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="transitions")
+    from_stage = models.CharField(_("from"), max_length=12, choices=Stage.choices)
+    to_stage = models.CharField(_("to"), max_length=12, choices=Stage.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty when the system made the change."),
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    run = models.ForeignKey(
+        DunningRun, verbose_name=_("dunning run"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("case transition")
+        verbose_name_plural = _("case transitions")
+        ordering = ["case", "created_at", "id"]
+        indexes = [models.Index(fields=["case", "created_at"], name="transition_case_time")]
+
+    def __str__(self) -> str:
+        return f"{case_number(self.case_id)}: {self.from_stage} → {self.to_stage}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        """Refuse to change a transition once written: the record is append-only."""
+        if self.pk is not None:
+            raise ValidationError(_("A case transition is never changed once written."))
+        super().save(*args, **kwargs)

@@ -1,0 +1,212 @@
+"""What people (and the one-case dunning path) do to cases. Every stage change goes through ``_move``."""
+
+import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
+
+from accounts.models import CreditLine
+from accounts.positions import credit_line_position
+from accounts.services import credit_line_freeze
+from cases.choices import FINAL_STAGES, LADDER, HoldReason, Stage
+from cases.dunning.batch import edge_reason
+from cases.dunning.plan import OpenCase, Thresholds, plan_line
+from cases.models import ESCALATION_METHODS, Case, CaseTransition, DunningRun
+
+
+class CaseConflict(Exception):
+    """The case changed between the moment it was read and the moment it was saved."""
+
+
+def _move(
+    *,
+    case: Case,
+    name: str,
+    actor: AbstractBaseUser | None,
+    reason: str,
+    run: DunningRun | None = None,
+    **kwargs: object,
+) -> Case:
+    """Check permission, run the django-fsm transition ``name``, save and record it, in one transaction.
+
+    ``actor`` None is the system (the dunning run), which needs no permission. The save is
+    optimistic: it updates only if the stage is still the one read, else ``CaseConflict``.
+    """
+    method = getattr(case, name)
+    if actor is not None and not has_transition_perm(method, actor):
+        raise PermissionDenied(
+            _("You may not %(action)s case %(number)s.") % {"action": name.replace("_", " "), "number": case.number}
+        )
+    if not can_proceed(method):
+        raise ValidationError(
+            _("Case %(number)s is %(stage)s: it cannot %(action)s from there.")
+            % {"number": case.number, "stage": case.get_stage_display(), "action": name.replace("_", " ")}
+        )
+    from_stage = case.stage
+    try:
+        with transaction.atomic():
+            method(**kwargs)
+            if case.stage in FINAL_STAGES:
+                case.closed_at = timezone.now()
+            case.last_run = run or case.last_run
+            case.save()
+            CaseTransition.objects.create(
+                case=case,
+                from_stage=from_stage,
+                to_stage=case.stage,
+                actor=actor,
+                reason=reason,
+                run=run,
+                created_at=timezone.now(),
+            )
+            _freeze_if_policy_says(case, from_stage)
+    except (ConcurrentTransition, TransitionNotAllowed):
+        raise CaseConflict(
+            _("Case %(number)s was changed by someone else while you worked on it. Reload it and try again.")
+            % {"number": case.number}
+        ) from None
+    return case
+
+
+def _freeze_if_policy_says(case: Case, from_stage: str) -> None:
+    policy = case.credit_line.product.policy
+    if (from_stage, case.stage) == (LADDER[0], LADDER[1]) and policy.freeze_line_on_collection:
+        credit_line_freeze(credit_line=case.credit_line)
+
+
+def _require_reason(reason: str) -> str:
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("A reason is required.")})
+    return reason.strip()
+
+
+def case_escalate(*, case: Case, actor: AbstractBaseUser | None, reason: str) -> Case:
+    """Move the case one rung up the ladder (reminder → collection → legal)."""
+    if case.stage not in LADDER[:-1]:
+        raise ValidationError(
+            _("Case %(number)s is %(stage)s: there is no stage above it.")
+            % {"number": case.number, "stage": case.get_stage_display()}
+        )
+    next_stage = LADDER[LADDER.index(case.stage) + 1]
+    name = ESCALATION_METHODS[(case.stage, next_stage)]
+    return _move(case=case, name=name, actor=actor, reason=_require_reason(reason))
+
+
+def case_hold(
+    *,
+    case: Case,
+    actor: AbstractBaseUser | None,
+    reason_code: str,
+    note: str,
+    until: datetime.date,
+    today: datetime.date | None = None,
+) -> Case:
+    """Pause escalation for a dispute, a promise to pay or a hardship plan, until ``until`` (inclusive)."""
+    today = today or timezone.localdate()
+    longest = case.credit_line.product.policy.max_hold_days
+    errors = {}
+    if reason_code not in HoldReason.values:
+        errors["reason_code"] = _("Unknown hold reason %(value)r.") % {"value": reason_code}
+    if not (note or "").strip():
+        errors["note"] = _("Say why the case is put on hold.")
+    if not isinstance(until, datetime.date) or until <= today:
+        errors["until"] = _("Hold end %(value)s must be after today (%(today)s).") % {"value": until, "today": today}
+    elif (until - today).days > longest:
+        errors["until"] = _("Hold end %(value)s is more than %(days)s days away, the policy's longest hold.") % {
+            "value": until,
+            "days": longest,
+        }
+    if errors:
+        raise ValidationError(errors)
+    reason = f"{HoldReason(reason_code).label}: {note.strip()}"
+    return _move(
+        case=case, name="hold", actor=actor, reason=reason, hold_reason=reason_code, note=note.strip(), until=until
+    )
+
+
+def case_resume(*, case: Case, actor: AbstractBaseUser | None, reason: str) -> Case:
+    """Lift a hold before it expires; the case returns to the stage it left."""
+    return _move(case=case, name="resume", actor=actor, reason=_require_reason(reason))
+
+
+def _close(case: Case, name: str, actor: AbstractBaseUser | None, reason: str) -> Case:
+    case.close_reason = _require_reason(reason)
+    return _move(case=case, name=name, actor=actor, reason=case.close_reason)
+
+
+def case_settle(*, case: Case, actor: AbstractBaseUser | None, reason: str) -> Case:
+    """Close the case on an agreed settlement (supervisors)."""
+    return _close(case, "settle", actor, reason)
+
+
+def case_write_off(*, case: Case, actor: AbstractBaseUser | None, reason: str) -> Case:
+    """Close the case by writing the debt off (supervisors)."""
+    return _close(case, "write_off", actor, reason)
+
+
+def case_close(*, case: Case, actor: AbstractBaseUser | None, reason: str) -> Case:
+    """Close the case for a stated reason (supervisors)."""
+    return _close(case, "close", actor, reason)
+
+
+# Which service a stage button in the admin calls, by django-fsm transition name.
+ACTIONS = {
+    "escalate_to_collection": case_escalate,
+    "escalate_to_legal": case_escalate,
+    "resume": case_resume,
+    "settle": case_settle,
+    "write_off": case_write_off,
+    "close": case_close,
+}
+
+
+def _method_for(source: str, target: str) -> str:
+    if target == Stage.RESOLVED:
+        return "resolve"
+    if source == Stage.ON_HOLD:
+        return "resume"
+    return ESCALATION_METHODS[(source, target)]
+
+
+def case_apply_dunning(
+    *, credit_line: CreditLine, as_of: datetime.date, run: DunningRun | None = None
+) -> Case | None:
+    """Apply the dunning plan to one credit line through the django-fsm methods, one case at a time.
+
+    The same plan as the set-based run (``plan_line``), taken edge by edge with ``_move``: the
+    path an interactive recalculation uses, and the yardstick the batch run is measured against.
+    """
+    position = credit_line_position(credit_line=credit_line, as_of=as_of)
+    thresholds = Thresholds.of(credit_line.product.policy)
+    case = Case.objects.open().filter(credit_line=credit_line).select_related("credit_line__product__policy").first()
+    snapshot = None
+    if case is not None:
+        snapshot = OpenCase(
+            case.pk, case.stage, case.days_past_due, case.balance_fen, case.hold_until, case.held_from_stage
+        )
+    dpd, overdue = position.days_past_due, position.overdue_fen
+    plan = plan_line(case=snapshot, thresholds=thresholds, days_past_due=dpd, overdue_fen=overdue, as_of=as_of)
+    with transaction.atomic():
+        if plan.open_case:
+            case = Case.objects.create(
+                credit_line=credit_line,
+                days_past_due=dpd,
+                balance_fen=overdue,
+                opened_on=as_of,
+                opened_at=timezone.now(),
+                opened_by_run=run,
+                last_run=run,
+            )
+        if case is None:
+            return None
+        case.days_past_due, case.balance_fen = dpd, overdue
+        for source, target in plan.edges:
+            reason = edge_reason(source, target, days_past_due=dpd, thresholds=thresholds)
+            _move(case=case, name=_method_for(source, target), actor=None, reason=reason, run=run)
+        if not plan.edges:
+            Case.objects.filter(pk=case.pk).update(days_past_due=dpd, balance_fen=overdue)
+    return case
