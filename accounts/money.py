@@ -15,7 +15,9 @@ def yuan_to_fen(value: Decimal | str | int, *, field: str = "amount") -> int:
     The error is keyed by ``field`` and quotes the value, so the caller can show it as is.
     """
     if isinstance(value, float | bool):
-        raise ValidationError({field: _("%(value)r is not an exact amount: send a decimal string such as \"12.34\".") % {"value": value}})
+        raise ValidationError(
+            {field: _('%(value)r is not an exact amount: send a decimal string such as "12.34".') % {"value": value}}
+        )
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:

@@ -41,9 +41,7 @@ def credit_line_open(
 
 def credit_line_freeze(*, credit_line: CreditLine) -> CreditLine:
     """Freeze an active line so that it cannot be drawn on; other statuses stay as they are."""
-    CreditLine.objects.filter(pk=credit_line.pk, status=CreditLineStatus.ACTIVE).update(
-        status=CreditLineStatus.FROZEN
-    )
+    CreditLine.objects.filter(pk=credit_line.pk, status=CreditLineStatus.ACTIVE).update(status=CreditLineStatus.FROZEN)
     credit_line.refresh_from_db(fields=["status"])
     return credit_line
 
@@ -78,9 +76,7 @@ def _replayed(payment: Payment, *, credit_line: CreditLine, amount_fen: int) -> 
     if payment.credit_line_id != credit_line.pk or payment.amount_fen != amount_fen:
         raise ValidationError(
             {
-                "external_reference": _(
-                    "External reference %(value)r was already used for a different payment."
-                )
+                "external_reference": _("External reference %(value)r was already used for a different payment.")
                 % {"value": payment.external_reference}
             }
         )

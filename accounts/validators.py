@@ -29,7 +29,9 @@ def validate_national_id(value: str) -> None:
     """Refuse anything but an 18-character PRC resident ID with a valid region, birth date and check digit."""
     if not _ID_SHAPE.match(value or ""):
         raise ValidationError(
-            _("National ID %(value)r must be 17 digits followed by a digit or X."), params={"value": value}, code="shape"
+            _("National ID %(value)r must be 17 digits followed by a digit or X."),
+            params={"value": value},
+            code="shape",
         )
     if int(value[:2]) not in _ID_PROVINCES:
         raise ValidationError(

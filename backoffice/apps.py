@@ -17,3 +17,4 @@ class BackofficeConfig(AppConfig):
         admin.site.site_header = _("Collections back office")
         admin.site.site_title = _("Collections back office")
         admin.site.index_title = _("Work")
+        admin.site.site_url = None

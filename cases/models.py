@@ -128,9 +128,7 @@ class CaseQuerySet(models.QuerySet):
 
     def with_customer(self) -> "CaseQuerySet":
         """Fetch the line, product, policy and customer in the same query."""
-        return self.select_related(
-            "credit_line__customer", "credit_line__product__policy", "assignee"
-        )
+        return self.select_related("credit_line__customer", "credit_line__product__policy", "assignee")
 
 
 def _no_manual_resolution(instance: "Case", user: object) -> bool:

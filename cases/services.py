@@ -172,9 +172,7 @@ def _method_for(source: str, target: str) -> str:
     return ESCALATION_METHODS[(source, target)]
 
 
-def case_apply_dunning(
-    *, credit_line: CreditLine, as_of: datetime.date, run: DunningRun | None = None
-) -> Case | None:
+def case_apply_dunning(*, credit_line: CreditLine, as_of: datetime.date, run: DunningRun | None = None) -> Case | None:
     """Apply the dunning plan to one credit line through the django-fsm methods, one case at a time.
 
     The same plan as the set-based run (``plan_line``), taken edge by edge with ``_move``: the

@@ -205,7 +205,9 @@ def _apply_moves(batch: _Batch, run: DunningRun, now: datetime.datetime) -> list
     )
     if len(moved) != len(rows):
         # Someone moved these cases between our read and our write; the next run takes them up.
-        logger.warning("Dunning run %s: %d case(s) changed during the run were left alone.", run.pk, len(rows) - len(moved))
+        logger.warning(
+            "Dunning run %s: %d case(s) changed during the run were left alone.", run.pk, len(rows) - len(moved)
+        )
     return [
         (case_id, src, dst, reason, run.pk, now)
         for case_id, edges in batch.move_edges.items()

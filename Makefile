@@ -1,0 +1,51 @@
+# Two commands: `make run` serves the back office with demo data, `make test` runs every check.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test lint system-deps install install-dev messages serve-env
+
+system-deps:
+	@scripts/system-deps.sh
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when a requirements file changed.
+$(VENV)/.installed: requirements.txt $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	@touch $(VENV)/.installed $@
+
+install: system-deps $(VENV)/.installed
+
+install-dev: system-deps $(VENV)/.installed-dev
+
+run: install
+	@mkdir -p var
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --no-input -v 0
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py seed_demo
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py run_dunning
+	@echo ""
+	@echo "Collections back office: http://127.0.0.1:$(PORT)/admin/"
+	@echo "Demo logins (demo only), password collect-demo: agent1, agent2 (agents), legal1 (legal reviewer), supervisor1 (supervisor), admin (superuser)"
+	@echo ""
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/python manage.py makemigrations --check --dry-run -v 0
+	$(BIN)/pytest
+
+# Regenerate the Simplified Chinese catalogue after changing user-facing text.
+messages: install-dev
+	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=tests
+	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv

@@ -1,0 +1,187 @@
+"""Ledger screens. The ledger is fed by the lending system, so these are mostly for reading;
+ID and mobile numbers are masked for anyone without ``accounts.view_personal_data``."""
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from accounts.models import Bill, CreditLine, Customer, Payment, PaymentAllocation, Product
+from accounts.money import format_yuan
+
+PERSONAL_DATA_PERMISSION = "accounts.view_personal_data"
+
+
+def may_see_personal_data(request: HttpRequest) -> bool:
+    """Return whether the user may see full ID and mobile numbers (the one place that decides)."""
+    return request.user.has_perm(PERSONAL_DATA_PERMISSION)
+
+
+def money_column(field: str, description: str) -> object:
+    """Return an admin column showing an integer fen field as yuan."""
+
+    @admin.display(description=description, ordering=field)
+    def column(self: admin.ModelAdmin, obj: object) -> str:
+        return format_yuan(getattr(obj, field))
+
+    return column
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Ledger rows change only through services: nobody adds, edits or deletes them here."""
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Refuse adding."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Refuse editing; viewing stays governed by the view permission."""
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Refuse deleting."""
+        return False
+
+
+@admin.register(Customer)
+class CustomerAdmin(SimpleHistoryAdmin):
+    """Customers, with ID and mobile masked for viewers who may not see them."""
+
+    list_display = ["name", "mobile", "national_id", "preferred_language", "do_not_contact", "vulnerable"]
+    list_filter = ["preferred_language", "do_not_contact", "vulnerable"]
+    search_fields = ["name", "=mobile", "national_id__endswith"]
+    show_full_result_count = False
+    _masked = {"national_id": "masked_national_id", "mobile": "masked_mobile"}
+
+    @admin.display(description=_("mobile"))
+    def masked_mobile(self, obj: Customer) -> str:
+        """Show the mobile number masked."""
+        return obj.masked_mobile
+
+    @admin.display(description=_("national ID number"))
+    def masked_national_id(self, obj: Customer) -> str:
+        """Show the ID number masked."""
+        return obj.masked_national_id
+
+    def _mask(self, request: HttpRequest, names: list[str]) -> list[str]:
+        if may_see_personal_data(request):
+            return [name for name in names if name not in self._masked.values()]
+        return [self._masked.get(name, name) for name in names]
+
+    def get_list_display(self, request: HttpRequest) -> list[str]:
+        """Show masked columns to viewers who may not see full numbers."""
+        return self._mask(request, list(super().get_list_display(request)))
+
+    def get_fields(self, request: HttpRequest, obj: Customer | None = None) -> list[str]:
+        """Swap the raw numbers for their masked form for viewers who may not see them."""
+        return list(dict.fromkeys(self._mask(request, list(super().get_fields(request, obj)))))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Customer | None = None) -> list[str]:
+        """Make the masked forms read-only."""
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if may_see_personal_data(request) else [*readonly, *self._masked.values()]
+
+    def has_view_history_permission(self, request: HttpRequest, obj: Customer | None = None) -> bool:
+        """Past versions hold full numbers: show them only to those who may see them."""
+        return may_see_personal_data(request) and super().has_view_history_permission(request, obj)
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    """Credit products and their dunning policy."""
+
+    list_display = ["code", "name", "currency", "policy"]
+    list_filter = ["policy"]
+    search_fields = ["code", "name"]
+
+
+class BillInline(admin.TabularInline):
+    """A credit line's bills, read-only."""
+
+    model = Bill
+    extra = 0
+    can_delete = False
+    ordering = ["due_date"]
+    fields = ["due_date", "due", "paid", "outstanding", "last_paid_on"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Bills arrive from the lending system."""
+        return False
+
+    @admin.display(description=_("due"))
+    def due(self, obj: Bill) -> str:
+        """Show what is due on the bill."""
+        return format_yuan(obj.total_due_fen)
+
+    @admin.display(description=_("paid"))
+    def paid(self, obj: Bill) -> str:
+        """Show what has been paid on the bill."""
+        return format_yuan(obj.total_paid_fen)
+
+    @admin.display(description=_("outstanding"))
+    def outstanding(self, obj: Bill) -> str:
+        """Show what is left to pay on the bill."""
+        return format_yuan(obj.outstanding_fen)
+
+
+@admin.register(CreditLine)
+class CreditLineAdmin(ReadOnlyAdmin):
+    """Credit lines with their bills."""
+
+    list_display = ["number", "customer", "product", "limit", "status", "opened_on"]
+    list_filter = ["status", "product", "product__policy"]
+    search_fields = ["number", "customer__name", "=customer__mobile"]
+    list_select_related = ["customer", "product"]
+    show_full_result_count = False
+    inlines = [BillInline]
+    limit = money_column("limit_fen", _("limit"))
+
+
+@admin.register(Bill)
+class BillAdmin(ReadOnlyAdmin):
+    """All bills."""
+
+    list_display = ["credit_line", "due_date", "principal", "interest", "fees", "paid", "last_paid_on"]
+    list_filter = ["due_date", "credit_line__product"]
+    search_fields = ["credit_line__number"]
+    list_select_related = ["credit_line"]
+    date_hierarchy = "due_date"
+    show_full_result_count = False
+    principal = money_column("principal_due_fen", _("principal"))
+    interest = money_column("interest_due_fen", _("interest"))
+    fees = money_column("fees_due_fen", _("fees"))
+
+    @admin.display(description=_("paid"))
+    def paid(self, obj: Bill) -> str:
+        """Show what has been paid on the bill."""
+        return format_yuan(obj.total_paid_fen)
+
+
+class AllocationInline(admin.TabularInline):
+    """How a payment was split over bills."""
+
+    model = PaymentAllocation
+    extra = 0
+    can_delete = False
+    fields = ["bill", "fees_fen", "interest_fen", "principal_fen"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Allocations are made by ``payment_post`` only."""
+        return False
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    """Payments received, with their allocation."""
+
+    list_display = ["external_reference", "credit_line", "amount", "credit", "channel", "received_at"]
+    list_filter = ["channel", "received_on"]
+    search_fields = ["=external_reference", "credit_line__number"]
+    list_select_related = ["credit_line"]
+    date_hierarchy = "received_on"
+    show_full_result_count = False
+    inlines = [AllocationInline]
+    amount = money_column("amount_fen", _("amount"))
+    credit = money_column("unallocated_fen", _("credit left"))

@@ -1,0 +1,294 @@
+"""Demo data: realistic Chinese customers, six months of bills, and payments on time, late, partial and never.
+
+The ledger is simulated in memory (with the same allocation rule as ``payment_post``) and
+written with bulk inserts, so that ``--customers 100000`` loads in minutes.
+"""
+
+import datetime
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import Group, User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from faker import Faker
+
+from accounts.allocation import Owed, allocate
+from accounts.models import Bill, CreditLine, Customer, Payment, PaymentAllocation, Product
+from accounts.validators import validate_mobile, validate_national_id
+from backoffice.roles import AGENT, LEGAL, SUPERVISOR
+from cases.models import DunningPolicy
+
+DEMO_PASSWORD = "collect-demo"  # noqa: S105 - printed on purpose: demo logins only
+DEMO_USERS = [
+    ("agent1", AGENT, "王", "敏"),
+    ("agent2", AGENT, "李", "强"),
+    ("legal1", LEGAL, "陈", "律"),
+    ("supervisor1", SUPERVISOR, "张", "督"),
+]
+PRODUCTS = [
+    ("baitiao", "白条 Standard", "standard"),
+    ("baitiao-fast", "白条 Fast track", "fast-track"),
+    ("instalment", "分期 Instalment loan", "standard"),
+]
+# Payment behaviours and how often each occurs.
+BEHAVIOURS = [("on_time", 45), ("late", 15), ("partial", 10), ("stopped", 22), ("never", 8)]
+BILLS_PER_LINE = 6
+_STATEMENT_LEAD_DAYS = 20
+_CHANNELS = ["bank_transfer", "alipay", "wechat_pay", "debit_card", "auto_debit"]
+
+
+def demo_users() -> list[tuple[str, str]]:
+    """Create (or reset the password of) one login per role and the superuser; return (username, role)."""
+    created = []
+    for username, role, last_name, first_name in DEMO_USERS:
+        user, _new = User.objects.get_or_create(username=username)
+        user.first_name, user.last_name, user.is_staff = first_name, last_name, True
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+        user.groups.set([Group.objects.get(name=role)])
+        created.append((username, role))
+    admin, _new = User.objects.get_or_create(username="admin")
+    admin.is_staff = admin.is_superuser = True
+    admin.set_password(DEMO_PASSWORD)
+    admin.save()
+    created.append(("admin", "superuser"))
+    return created
+
+
+@dataclass
+class _Bill:
+    due: datetime.date
+    principal: int
+    interest: int
+    fees: int
+    paid: dict = field(default_factory=lambda: {"fees": 0, "interest": 0, "principal": 0})
+    last_paid_on: datetime.date | None = None
+    pk: int | None = None
+
+    def owed(self, index: int) -> Owed:
+        return Owed(
+            index,
+            self.fees - self.paid["fees"],
+            self.interest - self.paid["interest"],
+            self.principal - self.paid["principal"],
+        )
+
+    @property
+    def outstanding(self) -> int:
+        return self.principal + self.interest + self.fees - sum(self.paid.values())
+
+
+def _due_dates(today: datetime.date, due_day: int) -> list[datetime.date]:
+    """Return the last six monthly due dates whose statement is already out."""
+    dates, year, month = [], today.year, today.month + 1
+    while len(dates) < BILLS_PER_LINE:
+        due = datetime.date(year, month, due_day) if month <= 12 else datetime.date(year + 1, month - 12, due_day)
+        if due - datetime.timedelta(days=_STATEMENT_LEAD_DAYS) <= today:
+            dates.append(due)
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+    return sorted(dates)
+
+
+def _payments_for(bills: list[_Bill], behaviour: str, rng: random.Random, today: datetime.date) -> list[tuple]:
+    """Return (date, amount_fen) payment events for a behaviour."""
+    stop_after = rng.randint(1, 5) if behaviour == "stopped" else None
+    events = []
+    for index, bill in enumerate(bills):
+        total = bill.principal + bill.interest + bill.fees
+        if behaviour == "never" or (stop_after is not None and index >= BILLS_PER_LINE - stop_after):
+            continue
+        if behaviour == "on_time":
+            when, amount = bill.due - datetime.timedelta(days=rng.randint(0, 5)), total
+        elif behaviour == "late":
+            when, amount = bill.due + datetime.timedelta(days=rng.randint(3, 25)), total
+        elif behaviour == "partial":
+            when, amount = bill.due + datetime.timedelta(days=rng.randint(0, 10)), total * rng.randint(30, 90) // 100
+        else:
+            when, amount = bill.due - datetime.timedelta(days=rng.randint(0, 3)), total
+        if when <= today and amount > 0:
+            events.append((when, amount))
+    return sorted(events)
+
+
+def _simulate(bills: list[_Bill], events: list[tuple]) -> list[tuple]:
+    """Apply payment events to the bills; return (date, amount, shares, credit) per payment."""
+    applied = []
+    for when, amount in events:
+        owed = [
+            bill.owed(index)
+            for index, bill in enumerate(bills)
+            if bill.due - datetime.timedelta(days=_STATEMENT_LEAD_DAYS) <= when and bill.outstanding > 0
+        ]
+        shares, credit = allocate(amount, owed)
+        for share in shares:
+            bill = bills[share.bill_id]
+            bill.paid["fees"] += share.fees_fen
+            bill.paid["interest"] += share.interest_fen
+            bill.paid["principal"] += share.principal_fen
+            bill.last_paid_on = when
+        applied.append((when, amount, shares, credit))
+    return applied
+
+
+def _person(fake: Faker) -> dict:
+    while True:
+        national_id, mobile = fake.ssn(min_age=20, max_age=65), fake.phone_number()
+        try:
+            validate_national_id(national_id)
+            validate_mobile(mobile)
+        except ValidationError:  # Faker now and then draws an unusable number: draw again
+            continue
+        return {
+            "name": fake.name(),
+            "national_id": national_id,
+            "mobile": mobile,
+            "email": fake.free_email(),
+            "address": fake.address().replace("\n", " "),
+        }
+
+
+def products() -> list[Product]:
+    """Create the demo products on the shipped policies."""
+    policies = {policy.code: policy for policy in DunningPolicy.objects.all()}
+    return [
+        Product.objects.update_or_create(code=code, defaults={"name": name, "policy": policies[policy]})[0]
+        for code, name, policy in PRODUCTS
+    ]
+
+
+def seed_ledger(
+    *, customers: int, seed: int, today: datetime.date, chunk: int = 2000, on_chunk: Callable[[int], None] | None = None
+) -> None:
+    """Write ``customers`` customers with a credit line each, their bills and their payments."""
+    fake, rng = Faker("zh_CN"), random.Random(seed)
+    fake.seed_instance(seed)
+    product_list = products()
+    seen_ids: set[str] = set(Customer.objects.values_list("national_id", flat=True))
+    start = CreditLine.objects.count()
+    for offset in range(0, customers, chunk):
+        size = min(chunk, customers - offset)
+        with transaction.atomic():
+            _seed_chunk(fake, rng, product_list, seen_ids, today, start + offset, size)
+        if on_chunk:
+            on_chunk(size)
+
+
+def _seed_chunk(fake, rng, product_list, seen_ids, today, first_number, size) -> None:
+    people = []
+    while len(people) < size:
+        person = _person(fake)
+        if person["national_id"] not in seen_ids:
+            seen_ids.add(person["national_id"])
+            people.append(person)
+    customers = Customer.objects.bulk_create(Customer(**person) for person in people)
+    lines, plans = [], []
+    for number, customer in enumerate(customers, start=first_number + 1):
+        product = rng.choices(product_list, weights=[60, 25, 15])[0]
+        lines.append(
+            CreditLine(
+                number=f"CL{today.year}{number:08d}",
+                customer=customer,
+                product=product,
+                limit_fen=rng.choice([3000, 5000, 10000, 20000, 50000]) * 100,
+                opened_on=today - datetime.timedelta(days=rng.randint(200, 900)),
+            )
+        )
+        behaviour = rng.choices([b for b, _w in BEHAVIOURS], weights=[w for _b, w in BEHAVIOURS])[0]
+        due_day = rng.randint(1, 28)
+        bills = []
+        for due in _due_dates(today, due_day):
+            principal = rng.randint(200, 3000) * 100
+            bills.append(_Bill(due, principal, principal * rng.randint(5, 15) // 1000, rng.choice([0, 0, 500, 1500])))
+        plans.append((bills, _simulate(bills, _payments_for(bills, behaviour, rng, today))))
+    CreditLine.objects.bulk_create(lines)
+    _write_bills_and_payments(lines, plans, rng)
+
+
+def _write_bills_and_payments(lines: list[CreditLine], plans: list, rng: random.Random) -> None:
+    bill_rows = []
+    for line, (bills, _applied) in zip(lines, plans, strict=True):
+        for bill in bills:
+            bill_rows.append(
+                Bill(
+                    credit_line=line,
+                    due_date=bill.due,
+                    principal_due_fen=bill.principal,
+                    interest_due_fen=bill.interest,
+                    fees_due_fen=bill.fees,
+                    principal_paid_fen=bill.paid["principal"],
+                    interest_paid_fen=bill.paid["interest"],
+                    fees_paid_fen=bill.paid["fees"],
+                    last_paid_on=bill.last_paid_on,
+                )
+            )
+    created_bills = iter(Bill.objects.bulk_create(bill_rows))
+    payments, shares_per_payment = [], []
+    for line, (bills, applied) in zip(lines, plans, strict=True):
+        for bill in bills:
+            bill.pk = next(created_bills).pk
+        for index, (when, amount, shares, credit) in enumerate(applied):
+            received_at = timezone.make_aware(
+                datetime.datetime.combine(when, datetime.time(rng.randint(8, 21), rng.randint(0, 59)))
+            )
+            payments.append(
+                Payment(
+                    credit_line=line,
+                    external_reference=f"DEMO-{line.number}-{index + 1:02d}",
+                    amount_fen=amount,
+                    unallocated_fen=credit,
+                    channel=rng.choice(_CHANNELS),
+                    received_at=received_at,
+                    received_on=when,
+                )
+            )
+            shares_per_payment.append([(bills[share.bill_id].pk, share) for share in shares])
+    Payment.objects.bulk_create(payments)
+    PaymentAllocation.objects.bulk_create(
+        PaymentAllocation(
+            payment=payment,
+            bill_id=bill_id,
+            fees_fen=share.fees_fen,
+            interest_fen=share.interest_fen,
+            principal_fen=share.principal_fen,
+            received_on=payment.received_on,
+        )
+        for payment, shares in zip(payments, shares_per_payment, strict=True)
+        for bill_id, share in shares
+    )
+
+
+def reset_demo_data() -> None:
+    """Delete every case, run, payment, bill, credit line, customer and product (policies and users stay)."""
+    from cases.models import Case, CaseTransition, DunningRun
+
+    with transaction.atomic():
+        for model in (CaseTransition, Case, DunningRun, PaymentAllocation, Payment, Bill, CreditLine, Customer):
+            model.objects.all().delete()
+        for model in (Payment, Bill, Customer):
+            model.history.all().delete()
+        Product.objects.all().delete()
+
+
+def demo_casework(*, today: datetime.date) -> None:
+    """Give the demo cases owners and a few holds, as agents would have left them."""
+    from cases.models import Case
+    from cases.services import case_hold
+
+    agents = list(User.objects.filter(groups__name=AGENT).order_by("username"))
+    open_ids = list(Case.objects.open().order_by("id").values_list("id", flat=True))
+    for index, agent in enumerate(agents):
+        Case.objects.filter(pk__in=open_ids[index :: len(agents)]).update(assignee=agent)
+    for case in Case.objects.open().filter(stage="collection").with_customer().order_by("id")[:3]:
+        case_hold(
+            case=case,
+            actor=case.assignee,
+            reason_code="promise_to_pay",
+            note="客户承诺本周五前还清逾期款项。",
+            until=today + datetime.timedelta(days=7),
+            today=today,
+        )

@@ -1,0 +1,59 @@
+"""``manage.py seed_demo``: demo logins and a realistic ledger with cases in every stage."""
+
+import datetime
+import sys
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from accounts.models import Customer
+from backoffice import demo
+from backoffice.progress import progress_bar
+from cases.dunning.batch import dunning_run
+
+# A run two weeks back, so that the demo shows cases since paid (resolved) and a history.
+_PAST_RUN_DAYS = 14
+
+
+class Command(BaseCommand):
+    """Create the demo logins, then (unless present) the demo ledger and its cases."""
+
+    help = "Create demo logins and, unless already present, demo customers, bills, payments and cases."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        """Declare --customers, --seed, --reset and --no-input."""
+        parser.add_argument("--customers", type=int, default=300, help="How many customers (default 300).")
+        parser.add_argument("--seed", type=int, default=2026, help="Random seed, for the same data every time.")
+        parser.add_argument("--reset", action="store_true", help="Delete the ledger and cases first.")
+        parser.add_argument("--no-input", action="store_true", help="Do not ask before --reset deletes data.")
+
+    def handle(self, *args: object, **options: object) -> None:
+        """Seed, showing progress on a terminal."""
+        if options["customers"] < 1:
+            raise CommandError(f"--customers {options['customers']} must be at least 1.")
+        for username, role in demo.demo_users():
+            self.stdout.write(f"Demo login {username} ({role}), password {demo.DEMO_PASSWORD}")
+        existing = Customer.objects.count()
+        if existing and not options["reset"]:
+            self.stdout.write(f"Demo data already present ({existing} customers); use --reset to rebuild it.")
+            return
+        if existing:
+            self._confirm_reset(existing, ask=not options["no_input"])
+            demo.reset_demo_data()
+        today = timezone.localdate()
+        with progress_bar(total=options["customers"], description="Customers", unit="customers") as bar:
+            demo.seed_ledger(customers=options["customers"], seed=options["seed"], today=today, on_chunk=bar.update)
+        past = today - datetime.timedelta(days=_PAST_RUN_DAYS)
+        dunning_run(as_of=past, batch_size=settings.DUNNING_BATCH_SIZE)
+        demo.demo_casework(today=today)
+        self.stdout.write(
+            self.style.SUCCESS(f"Seeded {options['customers']} customers; dunning run as of {past} done.")
+        )
+
+    def _confirm_reset(self, existing: int, *, ask: bool) -> None:
+        if not ask or not sys.stdin.isatty():
+            return
+        answer = input(f"Delete {existing} customers with their lines, bills, payments and cases? [y/N] ")
+        if answer.strip().lower() not in {"y", "yes"}:
+            raise CommandError("Nothing deleted.")

@@ -1,0 +1,319 @@
+"""Collections screens: cases with their history and stage buttons, policies, runs."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from accounts.admin import ReadOnlyAdmin, may_see_personal_data, money_column
+from cases.choices import DpdBucket
+from cases.forms import HoldForm, TransitionForm
+from cases.models import Case, CaseTransition, DunningPolicy, DunningRun, case_id_from_number
+from cases.services import ACTIONS, CaseConflict, case_hold
+
+_BUCKET_RANGES = {
+    DpdBucket.D1_30: (1, 30),
+    DpdBucket.D31_60: (31, 60),
+    DpdBucket.D61_90: (61, 90),
+    DpdBucket.D91_PLUS: (91, None),
+}
+
+
+class DpdBucketFilter(admin.SimpleListFilter):
+    """Filter cases by days-past-due band."""
+
+    title = _("days past due")
+    parameter_name = "dpd"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        """Offer the bands."""
+        return list(DpdBucket.choices)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        """Keep cases whose DPD lies in the chosen band."""
+        if self.value() not in _BUCKET_RANGES:
+            return queryset
+        low, high = _BUCKET_RANGES[self.value()]
+        queryset = queryset.filter(days_past_due__gte=low)
+        return queryset if high is None else queryset.filter(days_past_due__lte=high)
+
+
+class TransitionInline(admin.TabularInline):
+    """The case's stage history, oldest first, read-only."""
+
+    model = CaseTransition
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "from_stage", "to_stage", "actor", "reason", "run"]
+    readonly_fields = fields
+    ordering = ["created_at", "id"]
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Transitions are written by the services only."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """The history is append-only."""
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    """The case list and page. Stage buttons show only the moves the user may make, and call the services."""
+
+    list_display = [
+        "number",
+        "customer_name",
+        "customer_mobile",
+        "product",
+        "stage",
+        "days_past_due",
+        "balance",
+        "assignee",
+        "opened_on",
+    ]
+    list_display_links = ["number", "customer_name"]
+    list_filter = [
+        "stage",
+        DpdBucketFilter,
+        ("credit_line__product", admin.RelatedOnlyFieldListFilter),
+        ("credit_line__product__policy", admin.RelatedOnlyFieldListFilter),
+        "assignee",
+    ]
+    search_fields = [
+        "credit_line__customer__name",
+        "=credit_line__customer__mobile",
+        "credit_line__customer__national_id__endswith",
+        "=credit_line__number",
+    ]
+    search_help_text = _("Customer name, full mobile, last four of the ID number, contract or case number.")
+    list_select_related = ["credit_line__customer", "credit_line__product__policy", "assignee"]
+    list_per_page = 50
+    show_full_result_count = False
+    ordering = ["-days_past_due", "id"]
+    fields = [
+        "number",
+        "credit_line",
+        "customer_name",
+        "customer_mobile",
+        "stage",
+        "days_past_due",
+        "balance",
+        "assignee",
+        "hold_reason",
+        "hold_note",
+        "hold_until",
+        "close_reason",
+        "opened_on",
+        "closed_at",
+        "last_run",
+    ]
+    readonly_fields = [name for name in fields if name != "assignee"]
+    raw_id_fields = ["assignee"]
+    inlines = [TransitionInline]
+    balance = money_column("balance_fen", _("overdue balance"))
+
+    @admin.display(description=_("case"), ordering="id")
+    def number(self, obj: Case) -> str:
+        """Show the case number."""
+        return obj.number
+
+    @admin.display(description=_("customer"), ordering="credit_line__customer__name")
+    def customer_name(self, obj: Case) -> str:
+        """Show the customer's name."""
+        return obj.credit_line.customer.name
+
+    @admin.display(description=_("mobile"))
+    def customer_mobile(self, obj: Case) -> str:
+        """Show the customer's mobile, masked."""
+        return obj.credit_line.customer.masked_mobile
+
+    @admin.display(description=_("mobile"))
+    def customer_mobile_full(self, obj: Case) -> str:
+        """Show the customer's full mobile, for viewers allowed to see it."""
+        return obj.credit_line.customer.mobile
+
+    def _unmask(self, request: HttpRequest, names: list[str]) -> list[str]:
+        if not may_see_personal_data(request):
+            return names
+        return ["customer_mobile_full" if name == "customer_mobile" else name for name in names]
+
+    def get_list_display(self, request: HttpRequest) -> list[str]:
+        """Show full mobiles only to viewers allowed to see them."""
+        return self._unmask(request, list(super().get_list_display(request)))
+
+    def get_fields(self, request: HttpRequest, obj: Case | None = None) -> list[str]:
+        """Show the full mobile on the case page only to viewers allowed to see it."""
+        return self._unmask(request, list(super().get_fields(request, obj)))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Case | None = None) -> list[str]:
+        """Keep everything but the assignee read-only; the stage moves only by the buttons."""
+        return self._unmask(request, list(super().get_readonly_fields(request, obj)))
+
+    @admin.display(description=_("product"), ordering="credit_line__product__code")
+    def product(self, obj: Case) -> str:
+        """Show the product code."""
+        return obj.credit_line.product.code
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        """Load the line, customer, product and policy with each case."""
+        return super().get_queryset(request).with_customer()
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
+        """Also find a case by its number (``C00000042``)."""
+        case_id = case_id_from_number(search_term)
+        if case_id is not None:
+            return queryset.filter(pk=case_id), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Cases are opened by the dunning run."""
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Cases are closed, never deleted."""
+        return False
+
+    def get_urls(self) -> list:
+        """Add the stage-change page."""
+        urls = super().get_urls()
+        custom = [
+            path(
+                "<int:object_id>/move/<str:transition>/",
+                self.admin_site.admin_view(self.move_view),
+                name="cases_case_move",
+            )
+        ]
+        return custom + urls
+
+    def available_moves(self, request: HttpRequest, case: Case) -> list[tuple[str, str]]:
+        """Return (transition name, label) for the moves this user may make on this case now."""
+        labels = {
+            "escalate_to_collection": _("Escalate to collection"),
+            "escalate_to_legal": _("Escalate to legal"),
+            "hold": _("Put on hold"),
+            "resume": _("Lift hold"),
+            "settle": _("Settle"),
+            "write_off": _("Write off"),
+            "close": _("Close"),
+        }
+        names = {t.name for t in case.get_available_user_stage_transitions(request.user)}
+        return [(name, label) for name, label in labels.items() if name in names]
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None):
+        """Offer the stage buttons on the case page."""
+        case = self.get_object(request, object_id)
+        extra = {"moves": self.available_moves(request, case) if case else []}
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    def move_view(self, request: HttpRequest, object_id: int, transition: str) -> HttpResponse:
+        """Confirm a stage change with its reason, then call the service."""
+        case = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if not self.has_view_permission(request, case):
+            raise PermissionDenied
+        moves = dict(self.available_moves(request, case))
+        if transition not in moves:
+            # Refuse anything not offered, including hand-crafted posts for transitions the user lacks.
+            raise PermissionDenied
+        form_class = HoldForm if transition == "hold" else TransitionForm
+        form = form_class(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            done = self._apply_move(request, case, transition, form)
+            if done:
+                return HttpResponseRedirect(reverse("admin:cases_case_change", args=[case.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "case": case,
+            "form": form,
+            "title": moves[transition],
+            "move_label": moves[transition],
+        }
+        return TemplateResponse(request, "admin/cases/case/move.html", context)
+
+    def _apply_move(self, request: HttpRequest, case: Case, transition: str, form: TransitionForm) -> bool:
+        try:
+            if transition == "hold":
+                case_hold(case=case, actor=request.user, **form.cleaned_data)
+            else:
+                ACTIONS[transition](case=case, actor=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]:
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+            return False
+        except CaseConflict as exc:
+            messages.error(request, str(exc))
+            return True
+        messages.success(
+            request, _("Case %(number)s is now %(stage)s.") % {"number": case.number, "stage": case.get_stage_display()}
+        )
+        return True
+
+
+@admin.register(CaseTransition)
+class CaseTransitionAdmin(ReadOnlyAdmin):
+    """Every stage change, for audit."""
+
+    list_display = ["created_at", "case", "from_stage", "to_stage", "actor", "run"]
+    list_filter = ["to_stage", "from_stage", "created_at"]
+    search_fields = ["reason"]
+    list_select_related = ["actor", "run"]
+    show_full_result_count = False
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
+        """Find transitions by case number too."""
+        case_id = case_id_from_number(search_term)
+        if case_id is not None:
+            return queryset.filter(case_id=case_id), False
+        return super().get_search_results(request, queryset, search_term)
+
+
+@admin.register(DunningPolicy)
+class DunningPolicyAdmin(SimpleHistoryAdmin):
+    """Dunning policies, editable by supervisors; every change kept with who and when."""
+
+    list_display = [
+        "code",
+        "name",
+        "reminder_from_dpd",
+        "collection_from_dpd",
+        "legal_from_dpd",
+        "legal_min_balance",
+        "freeze_line_on_collection",
+        "updated_at",
+    ]
+    search_fields = ["code", "name"]
+    legal_min_balance = money_column("legal_min_balance_fen", _("minimum balance for legal action"))
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Policies in use by products are kept; retire one by moving its products."""
+        return False
+
+
+@admin.register(DunningRun)
+class DunningRunAdmin(ReadOnlyAdmin):
+    """Dunning runs with their counts."""
+
+    list_display = [
+        "id",
+        "as_of",
+        "status",
+        "dry_run",
+        "opened",
+        "escalated_collection",
+        "escalated_legal",
+        "holds_ended",
+        "resolved",
+        "unchanged",
+        "lines_frozen",
+        "seconds",
+        "started_at",
+    ]
+    list_filter = ["status", "dry_run", "as_of"]
+    date_hierarchy = "as_of"
