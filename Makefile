@@ -41,9 +41,10 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Tests run with DEBUG off, as production does; the key below is for the test run only.
 test: lint
-	$(BIN)/python manage.py makemigrations --check --dry-run -v 0
-	$(BIN)/pytest
+	SECRET_KEY=$${SECRET_KEY:-test-only-secret} $(BIN)/python manage.py makemigrations --check --dry-run -v 0
+	SECRET_KEY=$${SECRET_KEY:-test-only-secret} $(BIN)/pytest
 
 # Regenerate the Simplified Chinese catalogue after changing user-facing text.
 messages: install-dev

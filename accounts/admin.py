@@ -8,6 +8,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import Bill, CreditLine, Customer, Payment, PaymentAllocation, Product
 from accounts.money import format_yuan
+from backoffice.pagination import LargeTablePaginator
 
 PERSONAL_DATA_PERMISSION = "accounts.view_personal_data"
 
@@ -30,6 +31,8 @@ def money_column(field: str, description: str) -> object:
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Ledger rows change only through services: nobody adds, edits or deletes them here."""
 
+    paginator = LargeTablePaginator
+
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         """Refuse adding."""
         return False
@@ -51,6 +54,7 @@ class CustomerAdmin(SimpleHistoryAdmin):
     list_filter = ["preferred_language", "do_not_contact", "vulnerable"]
     search_fields = ["name", "=mobile", "national_id__endswith"]
     show_full_result_count = False
+    paginator = LargeTablePaginator
     _masked = {"national_id": "masked_national_id", "mobile": "masked_mobile"}
 
     @admin.display(description=_("mobile"))
@@ -81,9 +85,9 @@ class CustomerAdmin(SimpleHistoryAdmin):
         readonly = list(super().get_readonly_fields(request, obj))
         return readonly if may_see_personal_data(request) else [*readonly, *self._masked.values()]
 
-    def has_view_history_permission(self, request: HttpRequest, obj: Customer | None = None) -> bool:
+    def has_view_history_or_change_history_permission(self, request: HttpRequest, obj: Customer | None = None) -> bool:
         """Past versions hold full numbers: show them only to those who may see them."""
-        return may_see_personal_data(request) and super().has_view_history_permission(request, obj)
+        return may_see_personal_data(request) and super().has_view_history_or_change_history_permission(request, obj)
 
 
 @admin.register(Product)

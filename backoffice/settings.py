@@ -74,7 +74,7 @@ WSGI_APPLICATION = "backoffice.wsgi.application"
 
 
 def _database_from_url() -> dict:
-    url = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'backoffice.sqlite3'}")
+    url = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'backoffice.sqlite3'}"
     try:
         config = environ.Env.db_url_config(url)
     except Exception as exc:  # django-environ raises several types for a malformed URL

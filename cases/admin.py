@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.admin import ReadOnlyAdmin, may_see_personal_data, money_column
-from cases.choices import DpdBucket
+from backoffice.pagination import LargeTablePaginator
+from cases.choices import MOVE_LABELS, DpdBucket
 from cases.forms import HoldForm, TransitionForm
 from cases.models import Case, CaseTransition, DunningPolicy, DunningRun, case_id_from_number
 from cases.services import ACTIONS, CaseConflict, case_hold
@@ -95,6 +96,7 @@ class CaseAdmin(admin.ModelAdmin):
     list_select_related = ["credit_line__customer", "credit_line__product__policy", "assignee"]
     list_per_page = 50
     show_full_result_count = False
+    paginator = LargeTablePaginator
     ordering = ["-days_past_due", "id"]
     fields = [
         "number",
@@ -193,17 +195,8 @@ class CaseAdmin(admin.ModelAdmin):
 
     def available_moves(self, request: HttpRequest, case: Case) -> list[tuple[str, str]]:
         """Return (transition name, label) for the moves this user may make on this case now."""
-        labels = {
-            "escalate_to_collection": _("Escalate to collection"),
-            "escalate_to_legal": _("Escalate to legal"),
-            "hold": _("Put on hold"),
-            "resume": _("Lift hold"),
-            "settle": _("Settle"),
-            "write_off": _("Write off"),
-            "close": _("Close"),
-        }
         names = {t.name for t in case.get_available_user_stage_transitions(request.user)}
-        return [(name, label) for name, label in labels.items() if name in names]
+        return [(name, label) for name, label in MOVE_LABELS.items() if name in names]
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None):
         """Offer the stage buttons on the case page."""

@@ -35,6 +35,19 @@ def ladder_edges(current: str, target: str) -> list[tuple[str, str]]:
     return [(LADDER[i], LADDER[i + 1]) for i in range(start, end)]
 
 
+# What people call each django-fsm transition of a case (buttons, messages).
+MOVE_LABELS = {
+    "escalate_to_collection": _("Escalate to collection"),
+    "escalate_to_legal": _("Escalate to legal"),
+    "hold": _("Put on hold"),
+    "resume": _("Lift hold"),
+    "settle": _("Settle"),
+    "write_off": _("Write off"),
+    "close": _("Close"),
+    "resolve": _("Resolve as paid"),
+}
+
+
 class HoldReason(models.TextChoices):
     """Why escalation of a case is paused."""
 

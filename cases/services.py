@@ -12,7 +12,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, 
 from accounts.models import CreditLine
 from accounts.positions import credit_line_position
 from accounts.services import credit_line_freeze
-from cases.choices import FINAL_STAGES, LADDER, HoldReason, Stage
+from cases.choices import FINAL_STAGES, LADDER, MOVE_LABELS, HoldReason, Stage
 from cases.dunning.batch import edge_reason
 from cases.dunning.plan import OpenCase, Thresholds, plan_line
 from cases.models import ESCALATION_METHODS, Case, CaseTransition, DunningRun
@@ -37,14 +37,15 @@ def _move(
     optimistic: it updates only if the stage is still the one read, else ``CaseConflict``.
     """
     method = getattr(case, name)
-    if actor is not None and not has_transition_perm(method, actor):
-        raise PermissionDenied(
-            _("You may not %(action)s case %(number)s.") % {"action": name.replace("_", " "), "number": case.number}
-        )
     if not can_proceed(method):
         raise ValidationError(
-            _("Case %(number)s is %(stage)s: it cannot %(action)s from there.")
-            % {"number": case.number, "stage": case.get_stage_display(), "action": name.replace("_", " ")}
+            _("Case %(number)s is %(stage)s: “%(action)s” is not possible from there.")
+            % {"number": case.number, "stage": case.get_stage_display(), "action": MOVE_LABELS[name]}
+        )
+    if actor is not None and not has_transition_perm(method, actor):
+        raise PermissionDenied(
+            _("You are not allowed to “%(action)s” case %(number)s.")
+            % {"action": MOVE_LABELS[name], "number": case.number}
         )
     from_stage = case.stage
     try:

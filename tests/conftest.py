@@ -1,0 +1,50 @@
+import datetime
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from backoffice.roles import AGENT, LEGAL, SUPERVISOR
+from cases.dunning.batch import dunning_run
+from tests.factories import user_in
+
+
+@pytest.fixture
+def agent(db):
+    return user_in(AGENT, "agent-t")
+
+
+@pytest.fixture
+def legal(db):
+    return user_in(LEGAL, "legal-t")
+
+
+@pytest.fixture
+def supervisor(db):
+    return user_in(SUPERVISOR, "supervisor-t")
+
+
+@pytest.fixture
+def run_dunning(db):
+    """Run the set-based dunning run for a date, in small batches so that batching is exercised."""
+
+    def run(as_of: datetime.date, **options):
+        options.setdefault("batch_size", 3)
+        return dunning_run(as_of=as_of, **options)
+
+    return run
+
+
+@pytest.fixture
+def on_postgres():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://...")
+
+
+def pytest_report_header(config):
+    return f"database: {settings.DATABASES['default']['ENGINE']}"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,35 @@
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from accounts.models import Bill, Customer, Payment
+from accounts.validators import validate_mobile, validate_national_id
+from cases.choices import LADDER
+from cases.models import Case
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_has_a_login_per_role_and_cases_in_every_stage_after_the_run():
+    call_command("seed_demo", "--customers", "120", "--seed", "7")
+    call_command("run_dunning")
+    for username in ("agent1", "agent2", "legal1", "supervisor1", "admin"):
+        assert authenticate(username=username, password="collect-demo") is not None, username
+    stages = set(Case.objects.values_list("stage", flat=True))
+    assert set(LADDER) <= stages
+    assert {"resolved", "on_hold"} <= stages
+    for customer in Customer.objects.all():
+        validate_national_id(customer.national_id)
+        validate_mobile(customer.mobile)
+    assert Bill.objects.count() == 120 * 6
+    for payment in Payment.objects.prefetch_related("allocations")[:200]:
+        assert sum(a.total_fen for a in payment.allocations.all()) + payment.unallocated_fen == payment.amount_fen
+
+
+def test_seeding_again_keeps_the_data_and_reset_rebuilds_it(capsys):
+    call_command("seed_demo", "--customers", "20")
+    call_command("seed_demo", "--customers", "20")
+    assert "already present" in capsys.readouterr().out
+    assert Customer.objects.count() == 20
+    call_command("seed_demo", "--customers", "15", "--reset", "--no-input")
+    assert Customer.objects.count() == 15

@@ -1,0 +1,59 @@
+"""What each role may do, as the data migration grants it."""
+
+import pytest
+
+from backoffice.roles import AGENT, LEGAL, SUPERVISOR
+from tests.factories import user_in
+
+pytestmark = pytest.mark.django_db
+
+LEDGER_WRITES = [
+    f"accounts.{action}_{model}"
+    for action in ("add", "change", "delete")
+    for model in ("customer", "product", "creditline", "bill", "payment", "paymentallocation")
+]
+
+
+@pytest.mark.parametrize("role", [AGENT, LEGAL, SUPERVISOR])
+def test_every_role_reads_the_ledger_and_cases_and_none_edits_the_ledger(role):
+    user = user_in(role)
+    assert user.has_perms(
+        ["accounts.view_customer", "accounts.view_bill", "cases.view_case", "cases.view_casetransition"]
+    )
+    assert not any(user.has_perm(permission) for permission in LEDGER_WRITES)
+
+
+def test_an_agent_works_cases_but_cannot_settle_write_off_close_or_see_full_numbers():
+    agent = user_in(AGENT)
+    assert agent.has_perms(["cases.escalate_case", "cases.hold_case", "cases.resume_case"])
+    for forbidden in (
+        "cases.settle_case",
+        "cases.write_off_case",
+        "cases.close_case",
+        "cases.change_case",
+        "cases.change_dunningpolicy",
+        "accounts.view_personal_data",
+    ):
+        assert not agent.has_perm(forbidden), forbidden
+
+
+def test_a_legal_reviewer_reads_but_does_not_move_cases_or_edit_policy():
+    legal = user_in(LEGAL)
+    assert legal.has_perm("accounts.view_personal_data")
+    for forbidden in ("cases.escalate_case", "cases.write_off_case", "cases.change_dunningpolicy", "cases.change_case"):
+        assert not legal.has_perm(forbidden), forbidden
+
+
+def test_a_supervisor_edits_policy_assigns_and_approves_write_offs_and_settlements():
+    supervisor = user_in(SUPERVISOR)
+    assert supervisor.has_perms(
+        [
+            "cases.change_dunningpolicy",
+            "cases.change_case",
+            "cases.write_off_case",
+            "cases.settle_case",
+            "cases.close_case",
+            "accounts.view_personal_data",
+        ]
+    )
+    assert not supervisor.has_perm("cases.delete_case")

@@ -1,0 +1,40 @@
+"""Start-up refuses bad environment values with a message naming the variable."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start(**env):
+    environment = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"DEBUG": "maybe", "SECRET_KEY": "k"}, "DEBUG='maybe'"),
+        ({"DEBUG": "false"}, "SECRET_KEY is required"),
+        ({"DEBUG": "true", "TIME_ZONE": "Mars/Olympus"}, "TIME_ZONE='Mars/Olympus'"),
+        ({"DEBUG": "true", "LANGUAGE_CODE": "fr"}, "LANGUAGE_CODE='fr'"),
+        ({"DEBUG": "true", "DATABASE_URL": "mysql://x@y/z"}, "DATABASE_URL="),
+        ({"DEBUG": "true", "PORT": "http"}, "PORT='http'"),
+    ],
+)
+def test_a_bad_setting_stops_start_up_naming_it(env, named):
+    result = start(**env)
+    assert result.returncode != 0
+    assert named in result.stderr
+
+
+def test_good_settings_start():
+    result = start(DEBUG="false", SECRET_KEY="a-real-secret", ALLOWED_HOSTS="backoffice.example")
+    assert result.returncode == 0, result.stderr
