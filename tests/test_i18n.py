@@ -17,7 +17,7 @@ def _unquote(line: str) -> str:
 def po_entries():
     """Return (msgid, msgstr, fuzzy) of every entry of the catalogue, header excluded."""
     entries, current, key, fuzzy = [], {}, None, False
-    lines = (LOCALE / "django.po").read_text(encoding="utf-8").splitlines() + [""]
+    lines = [*(LOCALE / "django.po").read_text(encoding="utf-8").splitlines(), ""]
     for line in lines:
         if line.startswith("#,"):
             fuzzy = "fuzzy" in line
