@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint system-deps install install-dev messages serve-env
+.PHONY: run test lint system-deps install install-dev messages bench
 
 system-deps:
 	@scripts/system-deps.sh
@@ -50,3 +50,12 @@ test: lint
 messages: install-dev
 	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=tests
 	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
+
+# Benchmarks run against a scratch PostgreSQL database (created when missing), never the demo one.
+BENCH_DATABASE_URL ?= postgres://root@127.0.0.1:5432/backoffice_bench
+LINES ?= 1000000
+bench: install
+	@psql "$(dir $(BENCH_DATABASE_URL))postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$(notdir $(BENCH_DATABASE_URL))'" | grep -q 1 \
+		|| psql "$(dir $(BENCH_DATABASE_URL))postgres" -c "CREATE DATABASE \"$(notdir $(BENCH_DATABASE_URL))\""
+	DATABASE_URL=$(BENCH_DATABASE_URL) SECRET_KEY=bench-only $(BIN)/python manage.py migrate --no-input -v 0
+	DATABASE_URL=$(BENCH_DATABASE_URL) SECRET_KEY=bench-only $(BIN)/python manage.py bench_dunning --lines $(LINES)

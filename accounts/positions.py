@@ -34,24 +34,47 @@ class Position:
         return (self.as_of - self.oldest_overdue_due_date).days
 
 
-def _sql() -> str:
+def overdue_by_line_sql() -> str:
+    """Return SQL giving ``credit_line_id, oldest_due, overdue_fen`` per line with anything overdue.
+
+    Parameters: ``%(as_of)s``, ``%(first)s``, ``%(last)s`` (the credit-line id range).
+    """
     bill, alloc = Bill._meta.db_table, PaymentAllocation._meta.db_table
-    line, product = CreditLine._meta.db_table, Product._meta.db_table
     due = "(b.principal_due_fen + b.interest_due_fen + b.fees_due_fen)"
     paid = "(b.principal_paid_fen + b.interest_paid_fen + b.fees_paid_fen)"
     return f"""
-        SELECT b.credit_line_id, p.policy_id, MIN(b.due_date),
+        SELECT b.credit_line_id, MIN(b.due_date) AS oldest_due,
                SUM({due} - {paid} + CASE WHEN b.last_paid_on > %(as_of)s THEN COALESCE(
                    (SELECT SUM(a.fees_fen + a.interest_fen + a.principal_fen) FROM {alloc} a
-                     WHERE a.bill_id = b.id AND a.received_on > %(as_of)s), 0) ELSE 0 END)
+                     WHERE a.bill_id = b.id AND a.received_on > %(as_of)s), 0) ELSE 0 END) AS overdue_fen
           FROM {bill} b
-          JOIN {line} l ON l.id = b.credit_line_id
-          JOIN {product} p ON p.id = l.product_id
          WHERE b.credit_line_id >= %(first)s AND b.credit_line_id <= %(last)s
            AND b.due_date < %(as_of)s
            AND ({due} > {paid} OR b.last_paid_on > %(as_of)s)
-         GROUP BY b.credit_line_id, p.policy_id
+         GROUP BY b.credit_line_id
     """
+
+
+def days_since_sql(earlier: str) -> str:
+    """Return SQL for the whole days from the date column ``earlier`` to ``%(as_of)s``."""
+    if connection.vendor == "postgresql":
+        return f"(CAST(%(as_of)s AS date) - {earlier})"
+    return f"CAST(julianday(%(as_of)s) - julianday({earlier}) AS INTEGER)"
+
+
+def _positions_sql() -> str:
+    line, product = CreditLine._meta.db_table, Product._meta.db_table
+    return f"""
+        SELECT pos.credit_line_id, p.policy_id, pos.oldest_due, pos.overdue_fen
+          FROM ({overdue_by_line_sql()}) pos
+          JOIN {line} l ON l.id = pos.credit_line_id
+          JOIN {product} p ON p.id = l.product_id
+    """
+
+
+def position_params(as_of: datetime.date, first_id: int, last_id: int) -> dict:
+    """Return the parameters of the position SQL."""
+    return {"as_of": connection.ops.adapt_datefield_value(as_of), "first": first_id, "last": last_id}
 
 
 def as_date(value: datetime.date | str) -> datetime.date:
@@ -61,9 +84,8 @@ def as_date(value: datetime.date | str) -> datetime.date:
 
 def overdue_positions(*, as_of: datetime.date, first_id: int, last_id: int) -> dict[int, Position]:
     """Return the position of every credit line in ``[first_id, last_id]`` with anything overdue on ``as_of``."""
-    params = {"as_of": connection.ops.adapt_datefield_value(as_of), "first": first_id, "last": last_id}
     with connection.cursor() as cursor:
-        cursor.execute(_sql(), params)
+        cursor.execute(_positions_sql(), position_params(as_of, first_id, last_id))
         rows = cursor.fetchall()
     return {
         line_id: Position(line_id, policy_id, as_date(oldest), int(total), as_of)

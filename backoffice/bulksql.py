@@ -1,12 +1,16 @@
 """Set-based inserts and updates that run on both PostgreSQL and SQLite.
 
-PostgreSQL gets one statement per call, its rows passed as typed arrays through ``unnest``;
-SQLite, which runs in-process, gets ``executemany``. Columns are given as ``(name, pg_type)``.
+PostgreSQL gets ``COPY`` (straight into the table, or into a temporary table that one
+``UPDATE ... FROM`` then applies); SQLite, which runs in-process, gets ``executemany``.
+Columns are given as ``(name, pg_type)``.
 """
 
+import itertools
 from collections.abc import Sequence
 
-from django.db import connection
+from django.db import connection, transaction
+
+_temp_names = itertools.count(1)
 
 Column = tuple[str, str]
 
@@ -25,12 +29,10 @@ def _adapt(columns: Sequence[Column], rows: Sequence[Sequence[object]]) -> list[
     return [[adapt(value) if adapt else value for adapt, value in zip(adapters, row, strict=True)] for row in rows]
 
 
-def _unnest(columns: Sequence[Column]) -> str:
-    return ", ".join(f"%s::{pg_type}[]" for _name, pg_type in columns)
-
-
-def _columns_of(rows: Sequence[Sequence[object]], width: int) -> list[list[object]]:
-    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
+def _copy_in(cursor: object, table: str, names: str, rows: Sequence[Sequence[object]]) -> None:
+    with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def insert_rows(table: str, columns: Sequence[Column], rows: Sequence[Sequence[object]]) -> int:
@@ -40,8 +42,7 @@ def insert_rows(table: str, columns: Sequence[Column], rows: Sequence[Sequence[o
     names = ", ".join(name for name, _type in columns)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({_unnest(columns)})"
-            cursor.execute(sql, _columns_of(rows, len(columns)))
+            _copy_in(cursor, table, names, rows)
         else:
             marks = ", ".join(["%s"] * len(columns))
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", _adapt(columns, rows))
@@ -60,17 +61,10 @@ def update_rows(
     if not rows:
         return set()
     assignments = ", ".join(f"{name} = v.{name}" for name, _type in columns)
-    all_columns = [key, *([guard] if guard else []), *columns]
-    condition = f"t.{key[0]} = v.{key[0]}" + (f" AND t.{guard[0]} = v.guard_value" if guard else "")
+    all_columns = [key, *([(f"{guard[0]}_was", guard[1])] if guard else []), *columns]
+    condition = f"t.{key[0]} = v.{key[0]}" + (f" AND t.{guard[0]} = v.{guard[0]}_was" if guard else "")
     if connection.vendor == "postgresql":
-        aliases = ", ".join([key[0], *(["guard_value"] if guard else []), *(name for name, _type in columns)])
-        sql = (
-            f"UPDATE {table} AS t SET {assignments} FROM unnest({_unnest(all_columns)}) AS v({aliases}) "
-            f"WHERE {condition} RETURNING t.{key[0]}"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, _columns_of(rows, len(all_columns)))
-            return {row[0] for row in cursor.fetchall()}
+        return _update_from_copy(table, key, all_columns, assignments, condition, rows)
     sets = ", ".join(f"{name} = %s" for name, _type in columns)
     where = f"{key[0]} = %s" + (f" AND {guard[0]} = %s" if guard else "")
     adapted = _adapt(all_columns, rows)
@@ -84,4 +78,23 @@ def update_rows(
             cursor.execute(f"UPDATE {table} SET {sets} WHERE {where}", row)
             if cursor.rowcount:
                 updated.add(original[0])
+    return updated
+
+
+def _update_from_copy(
+    table: str,
+    key: Column,
+    all_columns: Sequence[Column],
+    assignments: str,
+    condition: str,
+    rows: Sequence[Sequence[object]],
+) -> set[object]:
+    temp = f"bulk_update_{next(_temp_names)}"
+    definition = ", ".join(f"{name} {pg_type}" for name, pg_type in all_columns)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE {temp} ({definition}) ON COMMIT DROP")
+        _copy_in(cursor, temp, ", ".join(name for name, _type in all_columns), rows)
+        cursor.execute(f"UPDATE {table} AS t SET {assignments} FROM {temp} AS v WHERE {condition} RETURNING t.{key[0]}")
+        updated = {row[0] for row in cursor.fetchall()}
+        cursor.execute(f"DROP TABLE {temp}")
     return updated

@@ -1,8 +1,8 @@
 """The set-based dunning run: batches of credit lines by id range, a few statements per batch.
 
-Per batch, in one transaction: read the overdue positions (one aggregate query) and the open
-cases (one query), plan every line in memory with ``plan_line``, then write new cases, stage
-moves, figures, transitions and freezes with one statement each. A killed run loses at most
+Per batch, in one transaction: read the lines that need looking at (one statement, see
+``worklist``), plan each in memory with ``plan_line``, then write new cases, stage moves,
+figures, transitions and freezes with one statement each. A killed run loses at most
 the batch in flight; run again, it finds the finished batches already at their target and
 leaves them alone, so it ends where an uninterrupted run would.
 """
@@ -21,18 +21,17 @@ from django.utils.translation import gettext as _
 
 from accounts.choices import CreditLineStatus
 from accounts.models import CreditLine
-from accounts.positions import Position, overdue_positions
 from backoffice.bulksql import insert_rows, update_rows
 from cases.choices import LADDER, OPEN_STAGES, RunStatus, Stage
 from cases.dunning.lock import dunning_lock
-from cases.dunning.plan import LinePlan, OpenCase, Thresholds, plan_line
+from cases.dunning.plan import LinePlan, Thresholds, plan_line
+from cases.dunning.worklist import WorkItem, open_case_count, worklist
 from cases.models import Case, CaseTransition, DunningPolicy, DunningRun
 
 logger = logging.getLogger(__name__)
 
 _CASE = Case._meta.db_table
 _TRANSITION = CaseTransition._meta.db_table
-_FREEZE_CHUNK = 10000
 
 
 @dataclass
@@ -97,49 +96,27 @@ class _Batch:
     tally: Tally = field(default_factory=Tally)
 
 
-def _open_cases(first_id: int, last_id: int) -> dict[int, tuple[int, OpenCase]]:
-    rows = (
-        Case.objects.filter(credit_line_id__gte=first_id, credit_line_id__lte=last_id, stage__in=OPEN_STAGES)
-        .values_list(
-            "credit_line_id",
-            "credit_line__product__policy_id",
-            "id",
-            "stage",
-            "days_past_due",
-            "balance_fen",
-            "hold_until",
-            "held_from_stage",
-        )
-        .iterator(chunk_size=5000)
-    )
-    return {row[0]: (row[1], OpenCase(*row[2:])) for row in rows}
-
-
-def _plan_batch(
-    positions: dict[int, Position],
-    cases: dict[int, tuple[int, OpenCase]],
-    thresholds: dict[int, Thresholds],
-    as_of: datetime.date,
-) -> _Batch:
+def _plan_batch(items: list[WorkItem], thresholds: dict[int, Thresholds], as_of: datetime.date) -> _Batch:
     batch = _Batch()
-    for line_id in positions.keys() | cases.keys():
-        position = positions.get(line_id)
-        policy_id, case = cases.get(line_id, (None, None))
-        policy = thresholds[position.policy_id if position else policy_id]
-        dpd = position.days_past_due if position else 0
-        overdue = position.overdue_fen if position else 0
+    reasons: dict[tuple, str] = {}
+    for item in items:
+        policy, case, dpd, overdue = thresholds[item.policy_id], item.case, item.days_past_due, item.overdue_fen
         plan = plan_line(case=case, thresholds=policy, days_past_due=dpd, overdue_fen=overdue, as_of=as_of)
         batch.tally.lines_examined += 1
-        edges = [(src, dst, edge_reason(src, dst, days_past_due=dpd, thresholds=policy)) for src, dst in plan.edges]
-        for src, dst, _reason in edges:
+        edges = []
+        for src, dst in plan.edges:
+            key = (src, dst, dpd, policy.policy_id)
+            if key not in reasons:
+                reasons[key] = edge_reason(src, dst, days_past_due=dpd, thresholds=policy)
+            edges.append((src, dst, reasons[key]))
             batch.tally.count_edge(src, dst)
         if enters_collection_frozen(plan, policy):
-            batch.freeze_line_ids.append(line_id)
+            batch.freeze_line_ids.append(item.credit_line_id)
         if plan.open_case:
             batch.tally.opened += 1
-            batch.new_cases.append((line_id, plan.final_stage or LADDER[0], dpd, overdue))
+            batch.new_cases.append((item.credit_line_id, plan.final_stage or LADDER[0], dpd, overdue))
             if edges:
-                batch.new_case_edges[line_id] = edges
+                batch.new_case_edges[item.credit_line_id] = edges
         elif edges:
             batch.moves.append((case.case_id, case.stage, plan.final_stage, dpd, overdue))
             batch.move_edges[case.case_id] = edges
@@ -242,13 +219,14 @@ def _apply(batch: _Batch, run: DunningRun, as_of: datetime.date) -> None:
 
 
 def _freeze(line_ids: list[int]) -> int:
-    frozen = 0
-    for start in range(0, len(line_ids), _FREEZE_CHUNK):
-        chunk = line_ids[start : start + _FREEZE_CHUNK]
-        frozen += CreditLine.objects.filter(pk__in=chunk, status=CreditLineStatus.ACTIVE).update(
-            status=CreditLineStatus.FROZEN
-        )
-    return frozen
+    frozen = update_rows(
+        CreditLine._meta.db_table,
+        key=("id", "bigint"),
+        guard=("status", "text"),
+        columns=[("status", "text")],
+        rows=[(line_id, CreditLineStatus.ACTIVE, CreditLineStatus.FROZEN) for line_id in line_ids],
+    )
+    return len(frozen)
 
 
 def run_batch(
@@ -262,10 +240,15 @@ def run_batch(
 ) -> Tally:
     """Plan and apply the run to the credit lines with ids in ``[first_id, last_id]``, in one transaction."""
     with transaction.atomic():
-        positions = overdue_positions(as_of=as_of, first_id=first_id, last_id=last_id)
-        batch = _plan_batch(positions, _open_cases(first_id, last_id), thresholds, as_of)
+        items = worklist(as_of=as_of, first_id=first_id, last_id=last_id)
+        open_cases = open_case_count(first_id=first_id, last_id=last_id)
+        batch = _plan_batch(items, thresholds, as_of)
         if not dry_run:
             _apply(batch, run, as_of)
+    # Open cases the worklist left out are unchanged by definition.
+    skipped = open_cases - sum(1 for item in items if item.case is not None)
+    batch.tally.unchanged += skipped
+    batch.tally.lines_examined += skipped
     return batch.tally
 
 

@@ -1,0 +1,114 @@
+"""Which credit lines of an id range the dunning run has to look at, in one SQL statement.
+
+A line is left out when the plan would provably do nothing to it and its stored figures are
+already right: an open case whose days past due and balance are unchanged and which is either
+on a hold that has not expired or already at (or above) the stage its policy asks for; or a
+line without a case that has not reached the policy's first threshold. Everything else comes
+back, and ``plan_line`` decides. So a same-day re-run returns almost nothing, and the first run
+of a day (when every overdue line's DPD has moved) returns everything.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db import connection
+
+from accounts.models import CreditLine, Product
+from accounts.positions import as_date, days_since_sql, overdue_by_line_sql, position_params
+from cases.choices import LADDER, OPEN_STAGES, Stage
+from cases.dunning.plan import OpenCase
+from cases.models import Case, DunningPolicy
+
+_THRESHOLD_COLUMNS = {
+    Stage.REMINDER: "reminder_from_dpd",
+    Stage.COLLECTION: "collection_from_dpd",
+    Stage.LEGAL: "legal_from_dpd",
+}
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One credit line to plan: its policy, what is overdue (if anything) and its open case (if any)."""
+
+    credit_line_id: int
+    policy_id: int
+    days_past_due: int
+    overdue_fen: int
+    case: OpenCase | None
+
+
+def _quoted(values: tuple[str, ...]) -> str:
+    # Stage names are our own constants, never user input.
+    return ", ".join(f"'{value}'" for value in values)
+
+
+def _target_rank_sql(dpd: str) -> str:
+    legal = _THRESHOLD_COLUMNS[Stage.LEGAL]
+    clauses = [
+        f"WHEN {dpd} >= pol.{legal} AND pos.overdue_fen >= pol.legal_min_balance_fen THEN {LADDER.index(Stage.LEGAL)}"
+    ]
+    clauses += [
+        f"WHEN {dpd} >= pol.{_THRESHOLD_COLUMNS[stage]} THEN {LADDER.index(stage)}"
+        for stage in reversed(LADDER)
+        if stage != Stage.LEGAL
+    ]
+    return f"CASE {' '.join(clauses)} ELSE -1 END"
+
+
+def _nothing_to_do_sql() -> str:
+    dpd = days_since_sql("pos.oldest_due")
+    ranks = " ".join(f"WHEN '{stage}' THEN {rank}" for rank, stage in enumerate(LADDER))
+    stage_rank = f"CASE c.stage {ranks} ELSE {len(LADDER)} END"
+    first = _THRESHOLD_COLUMNS[LADDER[0]]
+    return f"""CASE
+        WHEN c.id IS NULL THEN CASE WHEN {dpd} >= pol.{first} THEN 0 ELSE 1 END
+        WHEN c.days_past_due <> {dpd} OR c.balance_fen <> pos.overdue_fen THEN 0
+        WHEN c.stage = '{Stage.ON_HOLD}' THEN CASE WHEN c.hold_until >= %(as_of)s THEN 1 ELSE 0 END
+        WHEN {_target_rank_sql(dpd)} <= {stage_rank} THEN 1
+        ELSE 0 END"""
+
+
+def _worklist_sql() -> str:
+    case, line = Case._meta.db_table, CreditLine._meta.db_table
+    product, policy = Product._meta.db_table, DunningPolicy._meta.db_table
+    case_columns = "c.id, c.stage, c.days_past_due, c.balance_fen, c.hold_until, c.held_from_stage"
+    return f"""
+        WITH pos AS ({overdue_by_line_sql()}),
+        open_case AS (
+            SELECT id, credit_line_id, stage, days_past_due, balance_fen, hold_until, held_from_stage FROM {case}
+             WHERE credit_line_id >= %(first)s AND credit_line_id <= %(last)s AND stage IN ({_quoted(OPEN_STAGES)})
+        )
+        SELECT pos.credit_line_id, p.policy_id, pos.oldest_due, pos.overdue_fen, {case_columns}
+          FROM pos
+          JOIN {line} l ON l.id = pos.credit_line_id
+          JOIN {product} p ON p.id = l.product_id
+          JOIN {policy} pol ON pol.id = p.policy_id
+          LEFT JOIN open_case c ON c.credit_line_id = pos.credit_line_id
+         WHERE ({_nothing_to_do_sql()}) = 0
+        UNION ALL
+        SELECT c.credit_line_id, p.policy_id, NULL, 0, {case_columns}
+          FROM open_case c
+          JOIN {line} l ON l.id = c.credit_line_id
+          JOIN {product} p ON p.id = l.product_id
+         WHERE NOT EXISTS (SELECT 1 FROM pos WHERE pos.credit_line_id = c.credit_line_id)
+    """
+
+
+def worklist(*, as_of: datetime.date, first_id: int, last_id: int) -> list[WorkItem]:
+    """Return the lines in ``[first_id, last_id]`` the run has to plan on ``as_of``."""
+    with connection.cursor() as cursor:
+        cursor.execute(_worklist_sql(), position_params(as_of, first_id, last_id))
+        rows = cursor.fetchall()
+    items = []
+    for line_id, policy_id, oldest, overdue, case_id, stage, dpd, balance, hold_until, held_from in rows:
+        case = None
+        if case_id is not None:
+            case = OpenCase(case_id, stage, dpd, balance, as_date(hold_until) if hold_until else None, held_from)
+        days = (as_of - as_date(oldest)).days if oldest is not None else 0
+        items.append(WorkItem(line_id, policy_id, days, int(overdue), case))
+    return items
+
+
+def open_case_count(*, first_id: int, last_id: int) -> int:
+    """Return how many open cases the id range holds."""
+    return Case.objects.filter(credit_line_id__gte=first_id, credit_line_id__lte=last_id, stage__in=OPEN_STAGES).count()
