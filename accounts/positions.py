@@ -67,7 +67,7 @@ def _positions_sql() -> str:
     return f"""
         SELECT pos.credit_line_id, p.policy_id, pos.oldest_due, pos.overdue_fen
           FROM ({overdue_by_line_sql()}) pos
-          JOIN {line} l ON l.id = pos.credit_line_id
+          JOIN {line} l ON l.id = pos.credit_line_id AND l.id >= %(first)s AND l.id <= %(last)s
           JOIN {product} p ON p.id = l.product_id
     """
 

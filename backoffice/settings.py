@@ -126,7 +126,7 @@ PORT = env_int("PORT", 8000, minimum=1)
 
 # How many credit lines the dunning run takes per transaction. Bigger batches mean fewer
 # round trips; smaller ones mean a killed run loses less work and holds locks for less time.
-DUNNING_BATCH_SIZE = env_int("DUNNING_BATCH_SIZE", 20000, minimum=1, maximum=1_000_000)
+DUNNING_BATCH_SIZE = env_int("DUNNING_BATCH_SIZE", 50000, minimum=1, maximum=1_000_000)
 
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.DjangoModelPermissions"],

@@ -80,7 +80,7 @@ def _worklist_sql() -> str:
         )
         SELECT pos.credit_line_id, p.policy_id, pos.oldest_due, pos.overdue_fen, {case_columns}
           FROM pos
-          JOIN {line} l ON l.id = pos.credit_line_id
+          JOIN {line} l ON l.id = pos.credit_line_id AND l.id >= %(first)s AND l.id <= %(last)s
           JOIN {product} p ON p.id = l.product_id
           JOIN {policy} pol ON pol.id = p.policy_id
           LEFT JOIN open_case c ON c.credit_line_id = pos.credit_line_id
@@ -88,7 +88,7 @@ def _worklist_sql() -> str:
         UNION ALL
         SELECT c.credit_line_id, p.policy_id, NULL, 0, {case_columns}
           FROM open_case c
-          JOIN {line} l ON l.id = c.credit_line_id
+          JOIN {line} l ON l.id = c.credit_line_id AND l.id >= %(first)s AND l.id <= %(last)s
           JOIN {product} p ON p.id = l.product_id
          WHERE NOT EXISTS (SELECT 1 FROM pos WHERE pos.credit_line_id = c.credit_line_id)
     """
