@@ -112,16 +112,25 @@ class CreditLine(models.Model):
         return format_yuan(self.limit_fen)
 
 
+# A bill with anything left to pay. The partial index below and the dunning run's SQL use
+# this exact predicate, so that PostgreSQL can prove the index applies.
+UNPAID = (
+    Q(principal_paid_fen__lt=F("principal_due_fen"))
+    | Q(interest_paid_fen__lt=F("interest_due_fen"))
+    | Q(fees_paid_fen__lt=F("fees_due_fen"))
+)
+UNPAID_SQL = (
+    "(b.principal_paid_fen < b.principal_due_fen OR b.interest_paid_fen < b.interest_due_fen"
+    " OR b.fees_paid_fen < b.fees_due_fen)"
+)
+
+
 class BillQuerySet(models.QuerySet):
     """Named reads over bills."""
 
     def unpaid(self) -> "BillQuerySet":
         """Bills with anything left to pay, today."""
-        return self.filter(
-            Q(principal_paid_fen__lt=F("principal_due_fen"))
-            | Q(interest_paid_fen__lt=F("interest_due_fen"))
-            | Q(fees_paid_fen__lt=F("fees_due_fen"))
-        )
+        return self.filter(UNPAID)
 
     def oldest_first(self) -> "BillQuerySet":
         """Order as payments are allocated: oldest due date first."""
@@ -166,6 +175,12 @@ class Bill(models.Model):
                 & Q(fees_paid_fen__lte=F("fees_due_fen")),
                 name="bill_paid_between_zero_and_due",
             ),
+        ]
+        indexes = [
+            # Unpaid bills only: the dunning run reads these every night, and in a healthy
+            # portfolio they are a small part of all bills ever issued.
+            models.Index(fields=["credit_line", "due_date"], condition=UNPAID, name="bill_unpaid_by_line"),
+            models.Index(fields=["last_paid_on"], name="bill_last_paid_on"),
         ]
 
     def __str__(self) -> str:

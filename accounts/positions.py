@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from accounts.models import Bill, CreditLine, PaymentAllocation, Product
+from accounts.models import UNPAID_SQL, Bill, CreditLine, PaymentAllocation, Product
 
 
 @dataclass(frozen=True)
@@ -37,21 +37,28 @@ class Position:
 def overdue_by_line_sql() -> str:
     """Return SQL giving ``credit_line_id, oldest_due, overdue_fen`` per line with anything overdue.
 
-    Parameters: ``%(as_of)s``, ``%(first)s``, ``%(last)s`` (the credit-line id range).
+    Parameters: ``%(as_of)s``, ``%(first)s``, ``%(last)s`` (the credit-line id range). Two scans
+    feed the aggregate: bills unpaid today (through the partial index of unpaid bills), and
+    bills paid off since ``as_of`` (through the index on ``last_paid_on``; empty on the day).
     """
     bill, alloc = Bill._meta.db_table, PaymentAllocation._meta.db_table
     due = "(b.principal_due_fen + b.interest_due_fen + b.fees_due_fen)"
     paid = "(b.principal_paid_fen + b.interest_paid_fen + b.fees_paid_fen)"
+    paid_since = f"""COALESCE((SELECT SUM(a.fees_fen + a.interest_fen + a.principal_fen) FROM {alloc} a
+                      WHERE a.bill_id = b.id AND a.received_on > %(as_of)s), 0)"""
+    in_range = "b.credit_line_id >= %(first)s AND b.credit_line_id <= %(last)s AND b.due_date < %(as_of)s"
     return f"""
-        SELECT b.credit_line_id, MIN(b.due_date) AS oldest_due,
-               SUM({due} - {paid} + CASE WHEN b.last_paid_on > %(as_of)s THEN COALESCE(
-                   (SELECT SUM(a.fees_fen + a.interest_fen + a.principal_fen) FROM {alloc} a
-                     WHERE a.bill_id = b.id AND a.received_on > %(as_of)s), 0) ELSE 0 END) AS overdue_fen
-          FROM {bill} b
-         WHERE b.credit_line_id >= %(first)s AND b.credit_line_id <= %(last)s
-           AND b.due_date < %(as_of)s
-           AND ({due} > {paid} OR b.last_paid_on > %(as_of)s)
-         GROUP BY b.credit_line_id
+        SELECT credit_line_id, MIN(due_date) AS oldest_due, SUM(unpaid_fen) AS overdue_fen FROM (
+            SELECT b.credit_line_id, b.due_date,
+                   {due} - {paid} + CASE WHEN b.last_paid_on > %(as_of)s THEN {paid_since} ELSE 0 END AS unpaid_fen
+              FROM {bill} b
+             WHERE {in_range} AND {UNPAID_SQL}
+            UNION ALL
+            SELECT b.credit_line_id, b.due_date, {paid_since} AS unpaid_fen
+              FROM {bill} b
+             WHERE {in_range} AND NOT {UNPAID_SQL} AND b.last_paid_on > %(as_of)s
+        ) overdue_bills
+         GROUP BY credit_line_id
     """
 
 

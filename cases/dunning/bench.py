@@ -174,9 +174,14 @@ def _reset_sequences() -> None:
 
 
 def _analyze() -> None:
-    # Fresh bulk loads have no planner statistics; the first run would plan blind without them.
+    # As after any bulk load: planner statistics, and (PostgreSQL) a vacuum so that autovacuum
+    # does not start on three million fresh rows in the middle of the timed run.
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        if connection.vendor == "postgresql":
+            tables = ", ".join(model._meta.db_table for model in (Customer, CreditLine, Bill))
+            cursor.execute(f"VACUUM (ANALYZE) {tables}")
+        else:
+            cursor.execute("ANALYZE")
 
 
 def clear_portfolio() -> None:

@@ -77,16 +77,19 @@ def _hold_expired(case: OpenCase, as_of: datetime.date) -> bool:
 
 
 def plan_line(
-    *, case: OpenCase | None, thresholds: Thresholds, days_past_due: int, overdue_fen: int, as_of: datetime.date
+    *, case: OpenCase | None, thresholds: Thresholds | None, days_past_due: int, overdue_fen: int, as_of: datetime.date
 ) -> LinePlan:
-    """Return the plan for a line: resolve when nothing is overdue, else end expired holds and climb the ladder."""
+    """Return the plan for a line: resolve when nothing is overdue, else end expired holds and climb the ladder.
+
+    ``thresholds`` may be None only when nothing is overdue: the plan then needs no policy.
+    """
+    if overdue_fen <= 0:
+        return LinePlan(edges=[(case.stage, Stage.RESOLVED)]) if case is not None else LinePlan()
     target = thresholds.stage_for(days_past_due, overdue_fen)
     if case is None:
         if target is None:
             return LinePlan()
         return LinePlan(open_case=True, edges=ladder_edges(LADDER[0], target))
-    if overdue_fen <= 0:
-        return LinePlan(edges=[(case.stage, Stage.RESOLVED)])
     edges: list[tuple[str, str]] = []
     stage = case.stage
     if stage == Stage.ON_HOLD:

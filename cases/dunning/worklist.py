@@ -28,10 +28,13 @@ _THRESHOLD_COLUMNS = {
 
 @dataclass(frozen=True)
 class WorkItem:
-    """One credit line to plan: its policy, what is overdue (if anything) and its open case (if any)."""
+    """One credit line to plan: its policy, what is overdue (if anything) and its open case (if any).
+
+    ``policy_id`` is None for an open case with nothing overdue: it is resolved whatever its policy.
+    """
 
     credit_line_id: int
-    policy_id: int
+    policy_id: int | None
     days_past_due: int
     overdue_fen: int
     case: OpenCase | None
@@ -86,10 +89,8 @@ def _worklist_sql() -> str:
           LEFT JOIN open_case c ON c.credit_line_id = pos.credit_line_id
          WHERE ({_nothing_to_do_sql()}) = 0
         UNION ALL
-        SELECT c.credit_line_id, p.policy_id, NULL, 0, {case_columns}
+        SELECT c.credit_line_id, NULL, NULL, 0, {case_columns}
           FROM open_case c
-          JOIN {line} l ON l.id = c.credit_line_id AND l.id >= %(first)s AND l.id <= %(last)s
-          JOIN {product} p ON p.id = l.product_id
          WHERE NOT EXISTS (SELECT 1 FROM pos WHERE pos.credit_line_id = c.credit_line_id)
     """
 
