@@ -176,6 +176,19 @@ class AllocationInline(admin.TabularInline):
         return False
 
 
+@admin.register(PaymentAllocation)
+class PaymentAllocationAdmin(ReadOnlyAdmin):
+    """How every payment was split over bills, for reconciliation."""
+
+    list_display = ["payment", "bill", "fees", "interest", "principal", "received_on"]
+    list_filter = ["received_on"]
+    search_fields = ["=payment__external_reference", "bill__credit_line__number"]
+    list_select_related = ["payment", "bill"]
+    fees = money_column("fees_fen", _("fees"))
+    interest = money_column("interest_fen", _("interest"))
+    principal = money_column("principal_fen", _("principal"))
+
+
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
     """Payments received, with their allocation."""

@@ -15,7 +15,7 @@ from backoffice.pagination import LargeTablePaginator
 from cases.choices import MOVE_LABELS, DpdBucket
 from cases.forms import HoldForm, TransitionForm
 from cases.models import Case, CaseTransition, DunningPolicy, DunningRun, case_id_from_number
-from cases.services import ACTIONS, CaseConflict, case_hold
+from cases.services import ACTIONS, CaseConflict, case_assign, case_hold
 
 _BUCKET_RANGES = {
     DpdBucket.D1_30: (1, 30),
@@ -198,7 +198,13 @@ class CaseAdmin(admin.ModelAdmin):
         names = {t.name for t in case.get_available_user_stage_transitions(request.user)}
         return [(name, label) for name, label in MOVE_LABELS.items() if name in names]
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None):
+    def save_model(self, request: HttpRequest, obj: Case, form: object, change: bool) -> None:
+        """Save what the page can change (the assignee) through the service."""
+        case_assign(case=obj, actor=request.user, assignee=obj.assignee)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
         """Offer the stage buttons on the case page."""
         case = self.get_object(request, object_id)
         extra = {"moves": self.available_moves(request, case) if case else []}
@@ -236,9 +242,8 @@ class CaseAdmin(admin.ModelAdmin):
             else:
                 ACTIONS[transition](case=case, actor=request.user, reason=form.cleaned_data["reason"])
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]:
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
+            # Service errors are keyed by the form's own field names, or not keyed at all.
+            form.add_error(None, exc)
             return False
         except CaseConflict as exc:
             messages.error(request, str(exc))

@@ -154,6 +154,15 @@ def case_close(*, case: Case, actor: AbstractBaseUser | None, reason: str) -> Ca
     return _close(case, "close", actor, reason)
 
 
+def case_assign(*, case: Case, actor: AbstractBaseUser | None, assignee: AbstractBaseUser | None) -> Case:
+    """Give the case to ``assignee`` (or to nobody); only the assignee column is written."""
+    if actor is not None and not actor.has_perm("cases.change_case"):
+        raise PermissionDenied(_("You are not allowed to assign cases."))
+    Case.objects.filter(pk=case.pk).update(assignee=assignee)
+    case.assignee = assignee
+    return case
+
+
 # Which service a stage button in the admin calls, by django-fsm transition name.
 ACTIONS = {
     "escalate_to_collection": case_escalate,

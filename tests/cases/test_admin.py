@@ -188,6 +188,7 @@ def test_an_agent_cannot_edit_a_policy(client, agent):
         "admin:cases_dunningrun_changelist",
         "admin:cases_dunningpolicy_changelist",
         "admin:accounts_product_changelist",
+        "admin:accounts_paymentallocation_changelist",
     ],
 )
 def test_every_list_opens_for_a_supervisor(client, supervisor, cases, name):
@@ -203,3 +204,14 @@ def test_an_agent_sees_the_customer_masked_on_its_page(client, agent, cases):
     assert customer.national_id not in page
     history = client.get(reverse("admin:accounts_customer_history", args=[customer.pk]))
     assert history.status_code == 403
+
+
+def test_a_supervisor_assigns_a_case_from_its_page_without_touching_its_stage(client, supervisor, agent, cases):
+    case = Case.objects.filter(stage=Stage.REMINDER).first()
+    client.force_login(supervisor)
+    url = reverse("admin:cases_case_change", args=[case.pk])
+    data = {"assignee": agent.pk, "transitions-TOTAL_FORMS": 0, "transitions-INITIAL_FORMS": 0}
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    case.refresh_from_db()
+    assert (case.assignee, case.stage) == (agent, Stage.REMINDER)
