@@ -32,6 +32,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     """Ledger rows change only through services: nobody adds, edits or deletes them here."""
 
     paginator = LargeTablePaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # facet counts are one COUNT per filter choice
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         """Refuse adding."""
@@ -54,6 +56,7 @@ class CustomerAdmin(SimpleHistoryAdmin):
     list_filter = ["preferred_language", "do_not_contact", "vulnerable"]
     search_fields = ["name", "=mobile", "national_id__endswith"]
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # facet counts are one COUNT per filter choice
     paginator = LargeTablePaginator
     _masked = {"national_id": "masked_national_id", "mobile": "masked_mobile"}
 
@@ -137,7 +140,6 @@ class CreditLineAdmin(ReadOnlyAdmin):
     list_filter = ["status", "product", "product__policy"]
     search_fields = ["number", "customer__name", "=customer__mobile"]
     list_select_related = ["customer", "product"]
-    show_full_result_count = False
     inlines = [BillInline]
     limit = money_column("limit_fen", _("limit"))
 
@@ -151,7 +153,6 @@ class BillAdmin(ReadOnlyAdmin):
     search_fields = ["credit_line__number"]
     list_select_related = ["credit_line"]
     date_hierarchy = "due_date"
-    show_full_result_count = False
     principal = money_column("principal_due_fen", _("principal"))
     interest = money_column("interest_due_fen", _("interest"))
     fees = money_column("fees_due_fen", _("fees"))
@@ -198,7 +199,6 @@ class PaymentAdmin(ReadOnlyAdmin):
     search_fields = ["=external_reference", "credit_line__number"]
     list_select_related = ["credit_line"]
     date_hierarchy = "received_on"
-    show_full_result_count = False
     inlines = [AllocationInline]
     amount = money_column("amount_fen", _("amount"))
     credit = money_column("unallocated_fen", _("credit left"))

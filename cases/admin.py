@@ -96,6 +96,7 @@ class CaseAdmin(admin.ModelAdmin):
     list_select_related = ["credit_line__customer", "credit_line__product__policy", "assignee"]
     list_per_page = 50
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # facet counts are one COUNT per filter choice
     paginator = LargeTablePaginator
     ordering = ["-days_past_due", "id"]
     fields = [
@@ -263,6 +264,7 @@ class CaseTransitionAdmin(ReadOnlyAdmin):
     search_fields = ["reason"]
     list_select_related = ["actor", "run"]
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # facet counts are one COUNT per filter choice
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
         """Find transitions by case number too."""
