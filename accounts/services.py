@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.allocation import Owed, allocate
+from accounts.allocation import Owed, Share, allocate
 from accounts.choices import CreditLineStatus, PaymentChannel
 from accounts.models import Bill, CreditLine, Customer, Payment, PaymentAllocation, Product
 from accounts.money import yuan_to_fen
@@ -166,15 +166,30 @@ def _payment_record(
         bill.principal_paid_fen += share.principal_fen
         bill.last_paid_on = max(filter(None, [bill.last_paid_on, received_on]))
         bill.save()
-    PaymentAllocation.objects.bulk_create(
+    PaymentAllocation.objects.bulk_create(allocation_rows(payment, shares))
+    return payment
+
+
+def allocation_rows(payment: Payment, shares: list[Share]) -> list[PaymentAllocation]:
+    """Return the (unsaved) allocation rows recording how ``payment`` was split into ``shares``."""
+    return [
         PaymentAllocation(
             payment=payment,
             bill_id=share.bill_id,
             fees_fen=share.fees_fen,
             interest_fen=share.interest_fen,
             principal_fen=share.principal_fen,
-            received_on=received_on,
+            received_on=payment.received_on,
         )
         for share in shares
-    )
-    return payment
+    ]
+
+
+def product_upsert(*, code: str, name: str, policy_code: str) -> Product:
+    """Create or update a product on the dunning policy named by its code."""
+    from cases.models import DunningPolicy
+
+    policy = DunningPolicy.objects.filter(code=policy_code).first()
+    if policy is None:
+        raise ValidationError({"policy": _("Unknown dunning policy %(code)r.") % {"code": policy_code}})
+    return Product.objects.update_or_create(code=code, defaults={"name": name, "policy": policy})[0]

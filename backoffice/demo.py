@@ -4,6 +4,7 @@ The ledger is simulated in memory (with the same allocation rule as ``payment_po
 written with bulk inserts, so that ``--customers 100000`` loads in minutes.
 """
 
+import dataclasses
 import datetime
 import random
 from collections.abc import Callable
@@ -17,9 +18,9 @@ from faker import Faker
 
 from accounts.allocation import Owed, allocate
 from accounts.models import Bill, CreditLine, Customer, Payment, PaymentAllocation, Product
+from accounts.services import allocation_rows, product_upsert
 from accounts.validators import validate_mobile, validate_national_id
 from backoffice.roles import AGENT, LEGAL, SUPERVISOR
-from cases.models import DunningPolicy
 
 DEMO_PASSWORD = "collect-demo"  # noqa: S105 - printed on purpose: demo logins only
 DEMO_USERS = [
@@ -154,11 +155,7 @@ def _person(fake: Faker) -> dict:
 
 def products() -> list[Product]:
     """Create the demo products on the shipped policies."""
-    policies = {policy.code: policy for policy in DunningPolicy.objects.all()}
-    return [
-        Product.objects.update_or_create(code=code, defaults={"name": name, "policy": policies[policy]})[0]
-        for code, name, policy in PRODUCTS
-    ]
+    return [product_upsert(code=code, name=name, policy_code=policy) for code, name, policy in PRODUCTS]
 
 
 def seed_ledger(
@@ -246,19 +243,12 @@ def _write_bills_and_payments(lines: list[CreditLine], plans: list, rng: random.
                     received_on=when,
                 )
             )
-            shares_per_payment.append([(bills[share.bill_id].pk, share) for share in shares])
+            shares_per_payment.append([dataclasses.replace(share, bill_id=bills[share.bill_id].pk) for share in shares])
     Payment.objects.bulk_create(payments)
     PaymentAllocation.objects.bulk_create(
-        PaymentAllocation(
-            payment=payment,
-            bill_id=bill_id,
-            fees_fen=share.fees_fen,
-            interest_fen=share.interest_fen,
-            principal_fen=share.principal_fen,
-            received_on=payment.received_on,
-        )
+        row
         for payment, shares in zip(payments, shares_per_payment, strict=True)
-        for bill_id, share in shares
+        for row in allocation_rows(payment, shares)
     )
 
 

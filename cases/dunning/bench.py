@@ -16,9 +16,10 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import Bill, CreditLine, Customer, Product
+from accounts.services import product_upsert
 from accounts.validators import national_id_check_character
 from backoffice.bulksql import insert_rows
-from cases.models import Case, CaseTransition, DunningPolicy, DunningRun
+from cases.models import Case, CaseTransition, DunningRun
 
 BENCH_PRODUCTS = [("bench-standard", "standard", 70), ("bench-fast", "fast-track", 30)]
 # Share of lines with something overdue on the bench date; the rest are paid up or not yet due.
@@ -134,11 +135,7 @@ def _chunk_rows(first_id: int, count: int, rng: random.Random, as_of: datetime.d
 
 def bench_products() -> list[Product]:
     """Return the bench's products on the two shipped policies."""
-    policies = {policy.code: policy for policy in DunningPolicy.objects.all()}
-    return [
-        Product.objects.update_or_create(code=code, defaults={"name": code, "policy": policies[policy]})[0]
-        for code, policy, _weight in BENCH_PRODUCTS
-    ]
+    return [product_upsert(code=code, name=code, policy_code=policy) for code, policy, _weight in BENCH_PRODUCTS]
 
 
 def build_portfolio(
