@@ -253,11 +253,17 @@ def _write_bills_and_payments(lines: list[CreditLine], plans: list, rng: random.
 
 
 def reset_demo_data() -> None:
-    """Delete every case, run, payment, bill, credit line, customer and product (policies and users stay)."""
+    """Delete every letter, case, run, payment, bill, credit line, customer and product (policies, users, templates stay)."""
     from cases.models import Case, CaseTransition, DunningRun
+    from letters.models import Letter, LetterCounter
 
+    for letter in Letter.objects.exclude(pdf=""):
+        letter.pdf.delete(save=False)
     with transaction.atomic():
-        for model in (CaseTransition, Case, DunningRun, PaymentAllocation, Payment, Bill, CreditLine, Customer):
+        Letter.objects.filter(redraft_of__isnull=False).delete()
+        for model in (Letter, LetterCounter, CaseTransition, Case, DunningRun):
+            model.objects.all().delete()
+        for model in (PaymentAllocation, Payment, Bill, CreditLine, Customer):
             model.objects.all().delete()
         for model in (Payment, Bill, Customer):
             model.history.all().delete()
@@ -282,3 +288,41 @@ def demo_casework(*, today: datetime.date) -> None:
             until=today + datetime.timedelta(days=7),
             today=today,
         )
+
+
+def demo_law_firm() -> None:
+    """Create the demo law firm with its lawyer (legal1 approves as that lawyer) and activate its templates."""
+    from letters.models import LawFirm, Lawyer, LetterTemplate
+    from letters.services import template_activate
+
+    firm, _new = LawFirm.objects.update_or_create(
+        licence_number="31110000DEMO0001X",
+        defaults={
+            "name": "北京示例律师事务所 (Beijing Demo Law Firm)",
+            "address": "北京市东城区示例大街 8 号 (8 Example Street, Dongcheng, Beijing)",
+            "phone": "010-0000-0000",
+            "email": "firm@example.com",
+            "engagement_reference": "ENG-2026-017",
+        },
+    )
+    Lawyer.objects.update_or_create(
+        licence_number="11101202610000001",
+        defaults={"firm": firm, "name": "陈律 (Chen Lü)", "user": User.objects.get(username="legal1")},
+    )
+    for template in LetterTemplate.objects.filter(kind="lawyer_letter", version=1):
+        template.firm = firm
+        template.save(update_fields=["firm"])
+        template_activate(template=template, actor=None)
+
+
+def demo_letters(*, count: int = 6) -> None:
+    """Draft a few lawyer letters for legal cases, requested by agent1, so legal1 has a queue."""
+    from cases.models import Case
+    from letters.models import LetterTemplate
+    from letters.services import letter_draft
+
+    agent = User.objects.get(username="agent1")
+    templates = {t.language: t for t in LetterTemplate.objects.filter(kind="lawyer_letter", is_active=True)}
+    for index, case in enumerate(Case.objects.filter(stage="legal").with_customer().order_by("id")[:count]):
+        language = "en" if index % 3 == 2 else "zh-hans"
+        letter_draft(case=case, template=templates[language], requested_by=agent)

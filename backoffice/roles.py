@@ -23,10 +23,34 @@ _CASES_VIEW = [
     "cases.view_dunningrun",
 ]
 
+_LETTERS_VIEW = ["letters.view_letter", "letters.view_lettertemplate", "letters.view_lawfirm", "letters.view_lawyer"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    AGENT: [*_LEDGER_VIEW, *_CASES_VIEW, "cases.escalate_case", "cases.hold_case", "cases.resume_case"],
-    LEGAL: [*_LEDGER_VIEW, *_CASES_VIEW, "accounts.view_personal_data"],
+    AGENT: [
+        *_LEDGER_VIEW,
+        *_CASES_VIEW,
+        *_LETTERS_VIEW,
+        "cases.escalate_case",
+        "cases.hold_case",
+        "cases.resume_case",
+        "letters.request_letter",
+    ],
+    LEGAL: [
+        *_LEDGER_VIEW,
+        *_CASES_VIEW,
+        *_LETTERS_VIEW,
+        "accounts.view_personal_data",
+        "letters.approve_letter",
+        "letters.dispatch_letter",
+        "letters.request_letter",
+        "letters.add_lettertemplate",
+        "letters.change_lettertemplate",
+        "letters.view_prohibitedphraselist",
+        "letters.add_prohibitedphraselist",
+    ],
     SUPERVISOR: [
+        *_LETTERS_VIEW,
+        "letters.request_letter",
         *_LEDGER_VIEW,
         *_CASES_VIEW,
         "accounts.view_personal_data",

@@ -143,3 +143,20 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {"cases": {"level": "INFO"}, "accounts": {"level": "INFO"}},
 }
+
+MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_URL = "media/"
+
+# The creditor as letters name it, and where customers pay and object.
+CREDITOR = {
+    "name": env_str("CREDITOR_NAME") or "示例消费金融有限公司 (Demo Consumer Finance Co., Ltd.)",
+    "address": env_str("CREDITOR_ADDRESS") or "北京市朝阳区示例路 1 号 (1 Example Road, Chaoyang, Beijing)",
+    "payment_account": env_str("CREDITOR_PAYMENT_ACCOUNT")
+    or "示例银行北京分行 6222 0000 0000 0001 (Demo Bank Beijing, account 6222 0000 0000 0001)",
+    "dispute_contact": env_str("CREDITOR_DISPUTE_CONTACT") or "400-000-0000 / disputes@example.com",
+}
+# Days a letter gives the customer to pay, counted from its date.
+LETTER_DEADLINE_DAYS = env_int("LETTER_DEADLINE_DAYS", 15, minimum=1, maximum=90)
+# Where the verification QR code points; the public address of this back office.
+LETTER_VERIFY_BASE_URL = (env_str("LETTER_VERIFY_BASE_URL") or f"http://127.0.0.1:{PORT}").rstrip("/")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "letters@example.com"

@@ -28,6 +28,12 @@ class DunningPolicy(models.Model):
         help_text=_("Below this overdue balance a case stays in agent collection."),
     )
     freeze_line_on_collection = models.BooleanField(_("freeze the credit line on entering collection"), default=True)
+    legal_letter_template = models.SlugField(
+        _("letter template for the legal stage"),
+        max_length=64,
+        blank=True,
+        help_text=_("Code of the letter template drafted when a case enters legal recovery; empty for none."),
+    )
     max_hold_days = models.PositiveSmallIntegerField(
         _("longest hold (days)"), default=30, help_text=_("How far ahead a hold may be set to expire.")
     )

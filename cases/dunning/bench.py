@@ -182,8 +182,9 @@ def _analyze() -> None:
 
 
 def clear_portfolio() -> None:
-    """Delete every case, run, bill, credit line and customer (the bench needs and leaves an empty ledger)."""
+    """Delete every letter, case, run, bill, credit line and customer (the bench needs and leaves an empty ledger)."""
     tables = [
+        "letters_letter",
         CaseTransition._meta.db_table,
         Case._meta.db_table,
         DunningRun._meta.db_table,

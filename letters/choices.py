@@ -1,0 +1,36 @@
+"""Enumerations of the letters app."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class LetterKind(models.TextChoices):
+    """Who issues the letter: the creditor (reminder notice) or a law firm (lawyer letter)."""
+
+    REMINDER_NOTICE = "reminder_notice", _("Reminder notice (催收函)")
+    LAWYER_LETTER = "lawyer_letter", _("Lawyer letter (律师函)")
+
+
+class LetterLanguage(models.TextChoices):
+    """Languages a letter is written in."""
+
+    CHINESE = "zh-hans", _("Simplified Chinese")
+    ENGLISH = "en", _("English")
+
+
+class LetterStatus(models.TextChoices):
+    """Where a letter is between drafting and dispatch."""
+
+    DRAFT = "draft", _("Draft")
+    PENDING_APPROVAL = "pending_approval", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
+    SENT = "sent", _("Sent")
+
+
+class DispatchChannel(models.TextChoices):
+    """How a letter leaves."""
+
+    EMAIL = "email", _("E-mail")
+    POST = "post", _("Registered post")

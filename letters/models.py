@@ -1,0 +1,211 @@
+"""Law firms, letter templates, prohibited phrases and the letters themselves."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from letters.choices import DispatchChannel, LetterKind, LetterLanguage, LetterStatus
+
+
+class LawFirm(models.Model):
+    """A law firm that issues lawyer letters on the creditor's engagement."""
+
+    name = models.CharField(_("registered name"), max_length=200)
+    address = models.CharField(_("address"), max_length=300)
+    licence_number = models.CharField(_("licence number"), max_length=64, unique=True)
+    phone = models.CharField(_("phone"), max_length=32)
+    email = models.EmailField(_("e-mail"))
+    engagement_reference = models.CharField(_("engagement reference"), max_length=64)
+    seal = models.FileField(
+        _("seal image"), upload_to="seals/", blank=True, help_text=_("PNG or SVG; a drawn seal is used when empty.")
+    )
+
+    class Meta:
+        verbose_name = _("law firm")
+        verbose_name_plural = _("law firms")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Lawyer(models.Model):
+    """A licensed lawyer of a firm, and the account they approve letters with."""
+
+    firm = models.ForeignKey(LawFirm, verbose_name=_("law firm"), on_delete=models.PROTECT, related_name="lawyers")
+    name = models.CharField(_("name"), max_length=100)
+    licence_number = models.CharField(_("licence number"), max_length=64, unique=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("login"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lawyer",
+    )
+
+    class Meta:
+        verbose_name = _("lawyer")
+        verbose_name_plural = _("lawyers")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.firm})"
+
+
+class LetterTemplate(models.Model):
+    """One version of a letter template. A version any letter used is never edited: saving makes a new one."""
+
+    code = models.SlugField(_("code"), max_length=64)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=16, choices=LetterKind.choices)
+    language = models.CharField(_("language"), max_length=8, choices=LetterLanguage.choices)
+    firm = models.ForeignKey(
+        LawFirm,
+        verbose_name=_("law firm"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="templates",
+        help_text=_("Required for lawyer letters: the firm whose letterhead and lawyer sign it."),
+    )
+    body_html = models.TextField(_("body (Django template HTML)"))
+    print_css = models.TextField(_("print CSS"), blank=True)
+    is_active = models.BooleanField(_("active"), default=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        verbose_name = _("letter template")
+        verbose_name_plural = _("letter templates")
+        ordering = ["code", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "version"], name="template_version_unique"),
+            models.UniqueConstraint(fields=["code"], condition=Q(is_active=True), name="template_one_active_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+
+class ProhibitedPhraseList(models.Model):
+    """A version of the phrases no letter may contain, per language; the newest version is in force."""
+
+    language = models.CharField(_("language"), max_length=8, choices=LetterLanguage.choices)
+    version = models.PositiveIntegerField(_("version"))
+    phrases = models.TextField(_("phrases, one per line"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        verbose_name = _("prohibited phrase list")
+        verbose_name_plural = _("prohibited phrase lists")
+        ordering = ["language", "-version"]
+        constraints = [models.UniqueConstraint(fields=["language", "version"], name="phrase_list_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_language_display()} v{self.version}"
+
+    def phrase_set(self) -> list[str]:
+        """Return the phrases, blanks dropped."""
+        return [line.strip() for line in self.phrases.splitlines() if line.strip()]
+
+
+class LetterCounter(models.Model):
+    """The last letter number issued in a year; locked while a number is taken, so numbers have no gaps."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("letter counter")
+        verbose_name_plural = _("letter counters")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
+
+class Letter(models.Model):
+    """A letter for a case: its frozen data, its PDF and hash, and its way through approval and dispatch."""
+
+    number = models.CharField(_("letter number"), max_length=20, unique=True)
+    verification_code = models.CharField(_("verification code"), max_length=8)
+    case = models.ForeignKey("cases.Case", verbose_name=_("case"), on_delete=models.PROTECT, related_name="letters")
+    template = models.ForeignKey(
+        LetterTemplate, verbose_name=_("template version"), on_delete=models.PROTECT, related_name="letters"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=LetterKind.choices)
+    language = models.CharField(_("language"), max_length=8, choices=LetterLanguage.choices)
+    firm = models.ForeignKey(
+        LawFirm, verbose_name=_("law firm"), null=True, blank=True, on_delete=models.PROTECT, related_name="letters"
+    )
+    lawyer = models.ForeignKey(
+        Lawyer, verbose_name=_("signing lawyer"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    snapshot = models.JSONField(_("data as rendered"))
+    pdf = models.FileField(_("PDF"), upload_to="letters/%Y/", blank=True)
+    pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=LetterStatus.choices, default=LetterStatus.DRAFT, db_index=True
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty when the dunning run requested it."),
+    )
+    requested_at = models.DateTimeField(_("requested at"))
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    approved_sha256 = models.CharField(_("approved PDF SHA-256"), max_length=64, blank=True)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("rejected by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    rejection_reason = models.TextField(_("rejection reason"), blank=True)
+    cancellation_reason = models.TextField(_("cancellation reason"), blank=True)
+    dispatch_channel = models.CharField(_("channel"), max_length=8, choices=DispatchChannel.choices, blank=True)
+    dispatch_address = models.CharField(_("sent to"), max_length=300, blank=True)
+    carrier = models.CharField(_("carrier"), max_length=64, blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=64, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    limitation_interrupted_on = models.DateField(
+        _("limitation period interrupted on"),
+        null=True,
+        blank=True,
+        help_text=_("Civil Code art. 195: a demand interrupts the three-year limitation period."),
+    )
+    redraft_of = models.ForeignKey(
+        "self", verbose_name=_("redraft of"), null=True, blank=True, on_delete=models.PROTECT, related_name="redrafts"
+    )
+
+    class Meta:
+        verbose_name = _("letter")
+        verbose_name_plural = _("letters")
+        ordering = ["-requested_at"]
+        permissions = [
+            ("approve_letter", _("Can approve or reject letters")),
+            ("dispatch_letter", _("Can send approved letters")),
+            ("request_letter", _("Can request a letter for a case")),
+        ]
+
+    def __str__(self) -> str:
+        return self.number

@@ -1,0 +1,74 @@
+"""Turn a letter's HTML into a PDF/A-3b with WeasyPrint, fetching nothing but our own letter assets.
+
+One ``FontConfiguration`` per process (building it is the slow part of a first render).
+"""
+
+import hashlib
+import json
+import logging
+import mimetypes
+from functools import cache
+from pathlib import Path
+
+from weasyprint import HTML, Attachment
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+logger = logging.getLogger(__name__)
+
+ASSET_SCHEME = "letter-asset"
+ASSET_DIR = (Path(__file__).resolve().parent / "static" / "letters").resolve()
+
+
+class RefusedURL(ValueError):
+    """A letter tried to fetch something other than our own assets."""
+
+
+class LetterAssetFetcher(URLFetcher):
+    """Serve ``letter-asset:<file>`` from the letters asset folder and inline ``data:`` URIs; refuse the rest."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=2, allowed_protocols={ASSET_SCHEME, "data"}, allow_redirects=False)
+
+    def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+        """Return the asset, or refuse (and log) any other URL, ``file://`` and ``../`` included."""
+        if url.startswith("data:"):
+            return super().fetch(url, headers)
+        if not url.startswith(f"{ASSET_SCHEME}:"):
+            logger.warning("Letter rendering refused to fetch %r", url)
+            raise RefusedURL(f"Letters may fetch only {ASSET_SCHEME}: URLs, not {url!r}")
+        relative = url.removeprefix(f"{ASSET_SCHEME}:").lstrip("/")
+        path = (ASSET_DIR / relative).resolve()
+        if ASSET_DIR not in path.parents or not path.is_file():
+            logger.warning("Letter rendering refused to fetch %r", url)
+            raise RefusedURL(f"No letter asset {relative!r}")
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": content_type})
+
+
+@cache
+def _fonts() -> FontConfiguration:
+    return FontConfiguration()
+
+
+@cache
+def _fetcher() -> LetterAssetFetcher:
+    return LetterAssetFetcher()
+
+
+def render_pdf(html: str, *, snapshot: dict) -> bytes:
+    """Render ``html`` to PDF/A-3b with the snapshot embedded as ``snapshot.json``."""
+    attachment = Attachment(
+        string=json.dumps(snapshot, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8"),
+        name="snapshot.json",
+        description="Data the letter was rendered from",
+        relationship="Source",
+        url_fetcher=_fetcher(),
+    )
+    document = HTML(string=html, url_fetcher=_fetcher(), base_url=None)
+    return document.write_pdf(pdf_variant="pdf/a-3b", attachments=[attachment], font_config=_fonts())
+
+
+def sha256_of(data: bytes) -> str:
+    """Return the hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()

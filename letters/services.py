@@ -1,0 +1,341 @@
+"""Every write to letters: templates, drafting, rendering, approval, rejection, dispatch."""
+
+import datetime
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Payment
+from cases.choices import FINAL_STAGES, OPEN_STAGES, Stage
+from cases.models import Case
+from letters.choices import DispatchChannel, LetterKind, LetterStatus
+from letters.documents import build_snapshot, render_html, sample_snapshot, visible_text
+from letters.models import Lawyer, Letter, LetterCounter, LetterTemplate, ProhibitedPhraseList
+from letters.rendering import render_pdf, sha256_of
+
+# What a template must show, by kind, as paths into the sample snapshot (compliance.md, "What a
+# lawyer letter must contain").
+_COMMON = [
+    ("letter", "number"),
+    ("letter", "date"),
+    ("letter", "deadline"),
+    ("letter", "verification_code"),
+    ("addressee", "name"),
+    ("addressee", "address"),
+    ("creditor", "name"),
+    ("creditor", "payment_account"),
+    ("creditor", "dispute_contact"),
+    ("debt", "contract_number"),
+    ("debt", "product"),
+    ("amounts", "principal"),
+    ("amounts", "interest"),
+    ("amounts", "fees"),
+    ("amounts", "paid"),
+    ("amounts", "total"),
+    ("amounts", "overdue_since"),
+]
+REQUIRED_ELEMENTS = {
+    LetterKind.REMINDER_NOTICE: _COMMON,
+    LetterKind.LAWYER_LETTER: [
+        *_COMMON,
+        ("firm", "name"),
+        ("firm", "address"),
+        ("firm", "licence_number"),
+        ("firm", "engagement_reference"),
+        ("lawyer", "name"),
+        ("lawyer", "licence_number"),
+    ],
+}
+
+
+def prohibited_phrases(language: str) -> list[str]:
+    """Return the phrases in force for ``language`` (the newest list)."""
+    latest = ProhibitedPhraseList.objects.filter(language=language).order_by("-version").first()
+    return latest.phrase_set() if latest else []
+
+
+def template_problems(template: LetterTemplate) -> list[str]:
+    """Return what stops the template from being used: missing elements, prohibited phrases, a missing firm."""
+    problems = []
+    if template.kind == LetterKind.LAWYER_LETTER and template.firm_id is None:
+        problems.append(_("A lawyer letter template needs the law firm that issues it."))
+    try:
+        text = visible_text(render_html(template, sample_snapshot(template)))
+    except Exception as exc:
+        return [*problems, _("The template does not render: %(error)s") % {"error": exc}]
+    sample = sample_snapshot(template)
+    for section, field in REQUIRED_ELEMENTS[template.kind]:
+        if str(sample[section][field]) not in text:
+            problems.append(_("Required element missing: %(element)s.") % {"element": f"{section}.{field}"})
+    for phrase in prohibited_phrases(template.language):
+        if phrase in text or phrase in template.body_html:
+            problems.append(_("Prohibited phrase: %(phrase)r.") % {"phrase": phrase})
+    return problems
+
+
+def template_activate(*, template: LetterTemplate, actor: AbstractBaseUser | None) -> LetterTemplate:
+    """Make this version the one in use for its code, if nothing is missing or prohibited."""
+    if actor is not None and not actor.has_perm("letters.change_lettertemplate"):
+        raise PermissionDenied(_("You are not allowed to activate letter templates."))
+    problems = template_problems(template)
+    if problems:
+        raise ValidationError({"body_html": problems})
+    with transaction.atomic():
+        LetterTemplate.objects.filter(code=template.code, is_active=True).exclude(pk=template.pk).update(
+            is_active=False
+        )
+        LetterTemplate.objects.filter(pk=template.pk).update(is_active=True)
+    template.is_active = True
+    return template
+
+
+def template_save(*, template: LetterTemplate, actor: AbstractBaseUser | None) -> LetterTemplate:
+    """Save edits; a version some letter used is kept as it was and the edits become a new, inactive version."""
+    if template.pk and Letter.objects.filter(template_id=template.pk).exists():
+        latest = LetterTemplate.objects.filter(code=template.code).order_by("-version").first()
+        template.pk, template.id = None, None
+        template.version, template.is_active, template.created_by = latest.version + 1, False, actor
+    elif template.pk is None:
+        template.created_by = actor
+    template.full_clean(exclude=["is_active"])
+    template.save()
+    return template
+
+
+def _next_number(year: int) -> str:
+    # The counter row stays locked until the drafting transaction ends, so two drafts never get
+    # the same number, and a draft that rolls back gives its number back: no gaps.
+    LetterCounter.objects.get_or_create(year=year)
+    counter = LetterCounter.objects.select_for_update().get(year=year)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return f"LF-{year}-{counter.last_number:06d}"
+
+
+def _refuse_if_not_lettered(case: Case) -> None:
+    if case.stage not in OPEN_STAGES or case.stage == Stage.ON_HOLD:
+        raise ValidationError(
+            _("Case %(number)s is %(stage)s: no letter can be drafted for it.")
+            % {"number": case.number, "stage": case.get_stage_display()}
+        )
+
+
+def _signing_lawyer(template: LetterTemplate) -> Lawyer | None:
+    if template.kind != LetterKind.LAWYER_LETTER:
+        return None
+    lawyer = template.firm.lawyers.order_by("id").first()
+    if lawyer is None:
+        raise ValidationError(_("Law firm %(firm)s has no lawyer to sign the letter.") % {"firm": template.firm})
+    return lawyer
+
+
+def letter_draft(
+    *,
+    case: Case,
+    template: LetterTemplate,
+    requested_by: AbstractBaseUser | None,
+    render: bool = True,
+    as_of: datetime.date | None = None,
+    redraft_of: Letter | None = None,
+) -> Letter:
+    """Freeze the snapshot, take the next letter number and (unless ``render`` is off) render the PDF.
+
+    A rendered letter awaits approval; an unrendered one stays a draft for ``render_letters``.
+    """
+    if requested_by is not None and not requested_by.has_perm("letters.request_letter"):
+        raise PermissionDenied(_("You are not allowed to request letters."))
+    _refuse_if_not_lettered(case)
+    if not template.is_active:
+        raise ValidationError({"template": _("Template %(template)s is not active.") % {"template": template}})
+    as_of = as_of or timezone.localdate()
+    lawyer = _signing_lawyer(template)
+    with transaction.atomic():
+        number = _next_number(as_of.year)
+        code = secrets.token_hex(4).upper()
+        snapshot = build_snapshot(case=case, template=template, lawyer=lawyer, number=number, code=code, as_of=as_of)
+        letter = Letter.objects.create(
+            number=number,
+            verification_code=code,
+            case=case,
+            template=template,
+            kind=template.kind,
+            language=template.language,
+            firm=template.firm,
+            lawyer=lawyer,
+            snapshot=snapshot,
+            requested_by=requested_by,
+            requested_at=timezone.now(),
+            redraft_of=redraft_of,
+        )
+        if render:
+            letter_render(letter=letter)
+    return letter
+
+
+def letter_render(*, letter: Letter) -> Letter:
+    """Render a draft's PDF from its snapshot, store it with its hash and send it for approval."""
+    if letter.status not in (LetterStatus.DRAFT, LetterStatus.PENDING_APPROVAL):
+        raise ValidationError(
+            _("Letter %(number)s is %(status)s: it is not rendered again.")
+            % {"number": letter.number, "status": letter.get_status_display()}
+        )
+    pdf = render_pdf(render_html(letter.template, letter.snapshot), snapshot=letter.snapshot)
+    if letter.pdf:
+        letter.pdf.delete(save=False)
+    letter.pdf.save(f"{letter.number}.pdf", ContentFile(pdf), save=False)
+    # A new rendering needs a new approval, bound to the new hash.
+    letter.pdf_sha256, letter.status = sha256_of(pdf), LetterStatus.PENDING_APPROVAL
+    letter.approved_by, letter.approved_at, letter.approved_sha256 = None, None, ""
+    letter.save()
+    return letter
+
+
+def stored_pdf_hash(letter: Letter) -> str:
+    """Return the SHA-256 of the PDF as stored now."""
+    with letter.pdf.open("rb") as handle:
+        return sha256_of(handle.read())
+
+
+def _check_reviewer(letter: Letter, reviewer: AbstractBaseUser) -> None:
+    if not reviewer.has_perm("letters.approve_letter"):
+        raise PermissionDenied(_("You are not allowed to approve letters."))
+    if letter.requested_by_id == reviewer.pk:
+        raise PermissionDenied(
+            _("You requested letter %(number)s: someone else must approve it.") % {"number": letter.number}
+        )
+    if letter.kind == LetterKind.LAWYER_LETTER:
+        lawyer = Lawyer.objects.filter(user=reviewer).first()
+        if lawyer is None or lawyer.firm_id != letter.firm_id:
+            raise PermissionDenied(
+                _("Letter %(number)s is a lawyer letter of %(firm)s: only a lawyer of that firm approves it.")
+                % {"number": letter.number, "firm": letter.firm}
+            )
+
+
+def _locked_pending(letter: Letter) -> Letter:
+    locked = Letter.objects.select_for_update().get(pk=letter.pk)
+    if locked.status != LetterStatus.PENDING_APPROVAL:
+        raise ValidationError(
+            _("Letter %(number)s is %(status)s, not awaiting approval.")
+            % {"number": locked.number, "status": locked.get_status_display()}
+        )
+    return locked
+
+
+def letter_approve(*, letter: Letter, reviewer: AbstractBaseUser, seen_sha256: str) -> Letter:
+    """Approve the exact PDF the reviewer saw (by its SHA-256); four eyes, and a lawyer of the firm for lawyer letters."""
+    _check_reviewer(letter, reviewer)
+    with transaction.atomic():
+        locked = _locked_pending(letter)
+        if seen_sha256 != locked.pdf_sha256 or stored_pdf_hash(locked) != locked.pdf_sha256:
+            raise ValidationError(
+                _("The PDF of letter %(number)s changed since you opened it: review it again.")
+                % {"number": locked.number}
+            )
+        locked.status, locked.approved_by, locked.approved_at = LetterStatus.APPROVED, reviewer, timezone.now()
+        locked.approved_sha256 = seen_sha256
+        locked.save()
+    return locked
+
+
+def letter_reject(*, letter: Letter, reviewer: AbstractBaseUser, reason: str) -> Letter:
+    """Reject with a reason; the letter can then be redrafted as a new letter."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Say why the letter is rejected.")})
+    _check_reviewer(letter, reviewer)
+    with transaction.atomic():
+        locked = _locked_pending(letter)
+        locked.status, locked.rejected_by, locked.rejection_reason = LetterStatus.REJECTED, reviewer, reason.strip()
+        locked.save()
+    return locked
+
+
+def letter_redraft(*, letter: Letter, requested_by: AbstractBaseUser | None) -> Letter:
+    """Draft a new letter for a rejected one, from fresh ledger data; the rejected letter stays as it was."""
+    if letter.status != LetterStatus.REJECTED:
+        raise ValidationError(_("Only a rejected letter is redrafted."))
+    template = LetterTemplate.objects.filter(code=letter.template.code, is_active=True).first() or letter.template
+    return letter_draft(case=letter.case, template=template, requested_by=requested_by, redraft_of=letter)
+
+
+def _reason_not_to_send(letter: Letter) -> str | None:
+    case = Case.objects.get(pk=letter.case_id)
+    if case.stage in FINAL_STAGES or case.stage == Stage.ON_HOLD:
+        return _("Case %(number)s is %(stage)s.") % {"number": case.number, "stage": case.get_stage_display()}
+    frozen_at = datetime.datetime.fromisoformat(letter.snapshot["frozen_at"])
+    if Payment.objects.filter(credit_line_id=case.credit_line_id, recorded_at__gt=frozen_at).exists():
+        return _("A payment was received after the letter's data was frozen.")
+    return None
+
+
+def letter_dispatch(
+    *,
+    letter: Letter,
+    actor: AbstractBaseUser | None,
+    channel: str,
+    address: str = "",
+    carrier: str = "",
+    tracking_number: str = "",
+) -> Letter:
+    """Send an approved letter, or cancel it with the reason if the case no longer calls for it."""
+    if actor is not None and not actor.has_perm("letters.dispatch_letter"):
+        raise PermissionDenied(_("You are not allowed to send letters."))
+    errors = {}
+    if channel not in DispatchChannel.values:
+        errors["channel"] = _("Unknown channel %(value)r.") % {"value": channel}
+    elif channel == DispatchChannel.EMAIL and "@" not in address:
+        errors["address"] = _("E-mail address %(value)r is not valid.") % {"value": address}
+    elif channel == DispatchChannel.POST and not (carrier.strip() and tracking_number.strip()):
+        errors["tracking_number"] = _("Registered post needs the carrier and the tracking number.")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        locked = Letter.objects.select_for_update().get(pk=letter.pk)
+        if locked.status != LetterStatus.APPROVED:
+            raise ValidationError(
+                _("Letter %(number)s is %(status)s: only an approved letter is sent.")
+                % {"number": locked.number, "status": locked.get_status_display()}
+            )
+        if stored_pdf_hash(locked) != locked.approved_sha256:
+            raise ValidationError(
+                _("The PDF of letter %(number)s is not the one approved.") % {"number": locked.number}
+            )
+        reason = _reason_not_to_send(locked)
+        if reason:
+            locked.status, locked.cancellation_reason = LetterStatus.CANCELLED, reason
+            locked.save()
+            return locked
+        locked.status, locked.sent_at, locked.dispatch_channel = LetterStatus.SENT, timezone.now(), channel
+        locked.dispatch_address, locked.carrier, locked.tracking_number = address, carrier, tracking_number
+        locked.limitation_interrupted_on = timezone.localdate()
+        locked.save()
+        if channel == DispatchChannel.EMAIL:
+            transaction.on_commit(lambda: _email(locked))
+    return locked
+
+
+def _email(letter: Letter) -> None:
+    message = EmailMessage(
+        subject=f"{letter.number}",
+        body=_("Please find attached letter %(number)s.") % {"number": letter.number},
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[letter.dispatch_address],
+    )
+    with letter.pdf.open("rb") as handle:
+        message.attach(f"{letter.number}.pdf", handle.read(), "application/pdf")
+    message.send()
+
+
+def letter_verify(*, number: str, code: str) -> Letter | None:
+    """Return the letter with this number if the code matches, else None (the same for either mistake)."""
+    letter = Letter.objects.select_related("firm").filter(number=number).first()
+    if letter is None or not secrets.compare_digest(letter.verification_code, code.strip().upper()):
+        return None
+    return letter
