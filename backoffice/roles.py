@@ -42,6 +42,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.view_personal_data",
         "letters.approve_letter",
         "letters.dispatch_letter",
+        "letters.view_letterawaitingapproval",
         "letters.request_letter",
         "letters.add_lettertemplate",
         "letters.change_lettertemplate",

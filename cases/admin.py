@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -16,6 +17,9 @@ from cases.choices import MOVE_LABELS, DpdBucket
 from cases.forms import HoldForm, TransitionForm
 from cases.models import Case, CaseTransition, DunningPolicy, DunningRun, case_id_from_number
 from cases.services import ACTIONS, CaseConflict, case_assign, case_hold
+from letters.forms import RequestLetterForm
+from letters.models import Letter
+from letters.services import letter_draft
 
 _BUCKET_RANGES = {
     DpdBucket.D1_30: (1, 30),
@@ -60,6 +64,30 @@ class TransitionInline(admin.TabularInline):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         """The history is append-only."""
+        return False
+
+
+class LetterInline(admin.TabularInline):
+    """The case's letters and where each stands."""
+
+    model = Letter
+    extra = 0
+    can_delete = False
+    fields = ["letter_link", "kind", "language", "status", "requested_at", "sent_at", "limitation_interrupted_on"]
+    readonly_fields = fields
+    ordering = ["-requested_at"]
+
+    @admin.display(description=_("letter"))
+    def letter_link(self, obj: object) -> str:
+        """Link to the letter's review page."""
+        return format_html('<a href="{}">{}</a>', reverse("admin:letters_letter_change", args=[obj.pk]), obj.number)
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Letters are requested with the button on the case page."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Letters change on their own review page."""
         return False
 
 
@@ -118,7 +146,7 @@ class CaseAdmin(admin.ModelAdmin):
     ]
     readonly_fields = [name for name in fields if name != "assignee"]
     raw_id_fields = ["assignee"]
-    inlines = [TransitionInline]
+    inlines = [TransitionInline, LetterInline]
     balance = money_column("balance_fen", _("overdue balance"))
 
     @admin.display(description=_("case"), ordering="id")
@@ -190,9 +218,40 @@ class CaseAdmin(admin.ModelAdmin):
                 "<int:object_id>/move/<str:transition>/",
                 self.admin_site.admin_view(self.move_view),
                 name="cases_case_move",
-            )
+            ),
+            path(
+                "<int:object_id>/letter/",
+                self.admin_site.admin_view(self.request_letter_view),
+                name="cases_case_request_letter",
+            ),
         ]
         return custom + urls
+
+    def request_letter_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Choose an active template and draft a letter for the case (refused on hold or closed)."""
+        case = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if not request.user.has_perm("letters.request_letter"):
+            raise PermissionDenied
+        form = RequestLetterForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                letter = letter_draft(case=case, template=form.cleaned_data["template"], requested_by=request.user)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request, _("Letter %(number)s drafted; it awaits approval.") % {"number": letter.number}
+                )
+                return HttpResponseRedirect(reverse("admin:cases_case_change", args=[case.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "case": case,
+            "form": form,
+            "title": _("Request a letter"),
+            "move_label": _("Request a letter"),
+        }
+        return TemplateResponse(request, "admin/cases/case/move.html", context)
 
     def available_moves(self, request: HttpRequest, case: Case) -> list[tuple[str, str]]:
         """Return (transition name, label) for the moves this user may make on this case now."""
@@ -208,7 +267,10 @@ class CaseAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         """Offer the stage buttons on the case page."""
         case = self.get_object(request, object_id)
-        extra = {"moves": self.available_moves(request, case) if case else []}
+        extra = {
+            "moves": self.available_moves(request, case) if case else [],
+            "may_request_letter": bool(case) and case.is_open and request.user.has_perm("letters.request_letter"),
+        }
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
     def move_view(self, request: HttpRequest, object_id: int, transition: str) -> HttpResponse:

@@ -209,3 +209,12 @@ class Letter(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class LetterAwaitingApproval(Letter):
+    """The legal reviewers' queue: letters awaiting approval."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("letter awaiting approval")
+        verbose_name_plural = _("letters awaiting approval")

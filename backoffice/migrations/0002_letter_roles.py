@@ -4,6 +4,6 @@ from backoffice.roles import apply_roles
 
 
 class Migration(migrations.Migration):
-    dependencies = [("backoffice", "0001_roles"), ("letters", "0002_shipped_templates_and_phrases")]
+    dependencies = [("backoffice", "0001_roles"), ("letters", "0003_letter_approval_queue")]
 
     operations = [migrations.RunPython(apply_roles, migrations.RunPython.noop)]

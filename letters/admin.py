@@ -1,0 +1,371 @@
+"""Letters in the admin: the approval queue, the review page, templates, phrase lists and firms."""
+
+import json
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+
+from backoffice.pagination import LargeTablePaginator
+from cases.models import CaseTransition
+from letters.choices import LetterStatus
+from letters.documents import build_snapshot, render_html, sample_snapshot
+from letters.forms import ApproveForm, DispatchForm, RejectForm
+from letters.models import (
+    LawFirm,
+    Lawyer,
+    Letter,
+    LetterAwaitingApproval,
+    LetterTemplate,
+    ProhibitedPhraseList,
+)
+from letters.rendering import render_pdf
+from letters.services import (
+    letter_approve,
+    letter_dispatch,
+    letter_redraft,
+    letter_reject,
+    stored_pdf_hash,
+    template_activate,
+    template_problems,
+    template_save,
+)
+
+
+class LawyerInline(admin.TabularInline):
+    """A firm's lawyers and the logins they approve with."""
+
+    model = Lawyer
+    extra = 0
+    raw_id_fields = ["user"]
+
+
+@admin.register(LawFirm)
+class LawFirmAdmin(admin.ModelAdmin):
+    """Law firms and their lawyers."""
+
+    list_display = ["name", "licence_number", "phone", "engagement_reference"]
+    search_fields = ["name", "licence_number"]
+    inlines = [LawyerInline]
+
+
+@admin.register(LetterTemplate)
+class LetterTemplateAdmin(admin.ModelAdmin):
+    """Template versions: editing a used version saves a new one; activation checks required elements and phrases."""
+
+    list_display = ["code", "version", "name", "kind", "language", "firm", "is_active", "created_at", "preview_link"]
+    list_filter = ["kind", "language", "is_active", "firm"]
+    search_fields = ["code", "name"]
+    readonly_fields = ["version", "is_active", "created_at", "created_by", "problems"]
+    fields = ["code", "name", "kind", "language", "firm", "body_html", "print_css", *readonly_fields]
+    actions = ["activate"]
+
+    @admin.display(description=_("preview"))
+    def preview_link(self, obj: LetterTemplate) -> str:
+        """Link to the PDF preview."""
+        from django.utils.html import format_html
+
+        url = reverse("admin:letters_lettertemplate_preview", args=[obj.pk])
+        return format_html('<a href="{}" target="_blank">{}</a>', url, _("Preview PDF"))
+
+    @admin.display(description=_("what stops activation"))
+    def problems(self, obj: LetterTemplate) -> str:
+        """List missing elements and prohibited phrases, or say there are none."""
+        if not obj.pk:
+            return "—"
+        found = template_problems(obj)
+        return "; ".join(str(problem) for problem in found) or _("Nothing: it can be activated.")
+
+    def save_model(self, request: HttpRequest, obj: LetterTemplate, form: object, change: bool) -> None:
+        """Save through the service, which keeps used versions unchanged."""
+        before = obj.pk
+        template_save(template=obj, actor=request.user)
+        if before and obj.pk != before:
+            messages.info(
+                request,
+                _("That version was used by letters, so your edits were saved as version %(v)s.") % {"v": obj.version},
+            )
+
+    @admin.action(description=_("Activate the selected versions"))
+    def activate(self, request: HttpRequest, queryset: QuerySet) -> None:
+        """Activate each version that passes the checks; say what stops the others."""
+        for template in queryset:
+            try:
+                template_activate(template=template, actor=request.user)
+                messages.success(request, _("%(t)s is now active.") % {"t": template})
+            except ValidationError as exc:
+                messages.error(request, f"{template}: {' '.join(exc.messages)}")
+
+    def get_urls(self) -> list:
+        """Add the preview."""
+        preview = path(
+            "<int:pk>/preview/", self.admin_site.admin_view(self.preview_view), name="letters_lettertemplate_preview"
+        )
+        return [preview, *super().get_urls()]
+
+    def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Render the template with a sample case (a real open case when there is one) as an inline PDF."""
+        template = get_object_or_404(LetterTemplate, pk=pk)
+        if not self.has_view_permission(request, template):
+            raise PermissionDenied
+        snapshot = self._preview_snapshot(template)
+        try:
+            pdf = render_pdf(render_html(template, snapshot), snapshot=snapshot)
+        except Exception as exc:
+            return HttpResponse(
+                _("The template does not render: %(error)s") % {"error": exc},
+                status=422,
+                content_type="text/plain; charset=utf-8",
+            )
+        return HttpResponse(
+            pdf,
+            content_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="preview-{template.code}.pdf"'},
+        )
+
+    def _preview_snapshot(self, template: LetterTemplate) -> dict:
+        from cases.models import Case
+
+        case = Case.objects.open().with_customer().filter(stage="legal").first()
+        if case is None:
+            return sample_snapshot(template)
+        lawyer = template.firm.lawyers.first() if template.firm else None
+        return build_snapshot(
+            case=case, template=template, lawyer=lawyer, number="PREVIEW", code="PREVIEW", as_of=timezone.localdate()
+        )
+
+
+@admin.register(ProhibitedPhraseList)
+class ProhibitedPhraseListAdmin(admin.ModelAdmin):
+    """Phrase lists are versioned: a change is a new version, the newest is in force."""
+
+    list_display = ["language", "version", "created_at", "created_by"]
+    list_filter = ["language"]
+    readonly_fields = ["version", "created_at", "created_by"]
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+        """Start a new version from the newest list of the language (Chinese by default)."""
+        language = request.GET.get("language", "zh-hans")
+        latest = ProhibitedPhraseList.objects.filter(language=language).order_by("-version").first()
+        return {"language": language, "phrases": latest.phrases if latest else ""}
+
+    def save_model(self, request: HttpRequest, obj: ProhibitedPhraseList, form: object, change: bool) -> None:
+        """Number the new version."""
+        latest = ProhibitedPhraseList.objects.filter(language=obj.language).order_by("-version").first()
+        obj.version, obj.created_by = (latest.version + 1 if latest else 1), request.user
+        obj.save()
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """A version in force is never edited: add a new one."""
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Versions are kept as the record of what was in force."""
+        return False
+
+
+class LetterReview(admin.ModelAdmin):
+    """The letter list and the review page: PDF inline, snapshot, case summary, and the actions."""
+
+    list_display = ["number", "case", "kind", "language", "firm", "status", "requested_by", "requested_at"]
+    list_filter = ["status", "firm", "kind", "language", "requested_at"]
+    search_fields = ["=number", "case__credit_line__number"]
+    list_select_related = ["case", "firm", "requested_by"]
+    paginator = LargeTablePaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    date_hierarchy = "requested_at"
+    actions = ["approve_selected"]
+    change_form_template = "admin/letters/letter/review.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Letters are drafted from a case."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Letters change only through the review actions."""
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Letters are evidence: never deleted."""
+        return False
+
+    def get_urls(self) -> list:
+        """Add the PDF download and the review actions."""
+        name = self.model._meta.model_name
+        urls = [
+            path(
+                "<int:pk>/pdf/",
+                self.admin_site.admin_view(xframe_options_sameorigin(self.pdf_view)),
+                name=f"letters_{name}_pdf",
+            ),
+            path("<int:pk>/act/<str:action>/", self.admin_site.admin_view(self.act_view), name=f"letters_{name}_act"),
+        ]
+        return urls + super().get_urls()
+
+    def _letter(self, request: HttpRequest, pk: int) -> Letter:
+        letter = get_object_or_404(
+            Letter.objects.select_related("case__credit_line__customer", "firm", "lawyer"), pk=pk
+        )
+        if not self.has_view_permission(request, letter):
+            raise PermissionDenied
+        return letter
+
+    def pdf_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Serve the PDF inline, only if its hash is still the one recorded."""
+        letter = self._letter(request, pk)
+        if not letter.pdf:
+            return HttpResponse(
+                _("This letter has not been rendered yet."), status=404, content_type="text/plain; charset=utf-8"
+            )
+        if stored_pdf_hash(letter) != letter.pdf_sha256:
+            return HttpResponse(
+                _("The stored PDF does not match its recorded SHA-256; it is not served."),
+                status=409,
+                content_type="text/plain; charset=utf-8",
+            )
+        return FileResponse(letter.pdf.open("rb"), content_type="application/pdf", filename=f"{letter.number}.pdf")
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        """Show the review page."""
+        letter = self._letter(request, int(object_id))
+        extra = {
+            "letter": letter,
+            "pdf_url": reverse(f"admin:letters_{self.model._meta.model_name}_pdf", args=[letter.pk]),
+            "snapshot_json": json.dumps(letter.snapshot, ensure_ascii=False, indent=2),
+            "transitions": CaseTransition.objects.filter(case=letter.case)
+            .select_related("actor")
+            .order_by("created_at", "id"),
+            "approve_form": ApproveForm(initial={"seen_sha256": letter.pdf_sha256}),
+            "reject_form": RejectForm(),
+            "dispatch_form": DispatchForm(initial={"address": letter.case.credit_line.customer.email}),
+            "act_url": f"admin:letters_{self.model._meta.model_name}_act",
+            "can_review": request.user.has_perm("letters.approve_letter"),
+            "can_dispatch": request.user.has_perm("letters.dispatch_letter"),
+        }
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    def act_view(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
+        """Approve, reject, dispatch or redraft, then come back to the review page."""
+        letter = self._letter(request, pk)
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse(f"admin:letters_{self.model._meta.model_name}_change", args=[pk]))
+        handlers = {
+            "approve": self._approve,
+            "reject": self._reject,
+            "dispatch": self._dispatch,
+            "redraft": self._redraft,
+        }
+        if action not in handlers:
+            raise PermissionDenied
+        try:
+            target = handlers[action](request, letter)
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+            target = letter
+        return HttpResponseRedirect(reverse(f"admin:letters_{self.model._meta.model_name}_change", args=[target.pk]))
+
+    def _approve(self, request: HttpRequest, letter: Letter) -> Letter:
+        form = ApproveForm(request.POST)
+        if not form.is_valid():
+            raise ValidationError(_("The approval did not say which PDF was reviewed."))
+        letter = letter_approve(letter=letter, reviewer=request.user, seen_sha256=form.cleaned_data["seen_sha256"])
+        messages.success(request, _("Letter %(number)s approved.") % {"number": letter.number})
+        return letter
+
+    def _reject(self, request: HttpRequest, letter: Letter) -> Letter:
+        form = RejectForm(request.POST)
+        reason = form.data.get("reason", "")
+        letter = letter_reject(letter=letter, reviewer=request.user, reason=reason)
+        messages.success(request, _("Letter %(number)s rejected.") % {"number": letter.number})
+        return letter
+
+    def _dispatch(self, request: HttpRequest, letter: Letter) -> Letter:
+        form = DispatchForm(request.POST)
+        if not form.is_valid():
+            raise ValidationError(_("Choose how the letter is sent."))
+        letter = letter_dispatch(letter=letter, actor=request.user, **form.cleaned_data)
+        if letter.status == LetterStatus.CANCELLED:
+            messages.warning(
+                request,
+                _("Letter %(number)s was not sent and is cancelled: %(reason)s")
+                % {"number": letter.number, "reason": letter.cancellation_reason},
+            )
+        else:
+            messages.success(request, _("Letter %(number)s sent.") % {"number": letter.number})
+        return letter
+
+    def _redraft(self, request: HttpRequest, letter: Letter) -> Letter:
+        new = letter_redraft(letter=letter, requested_by=request.user)
+        messages.success(
+            request, _("Letter %(new)s drafted to replace %(old)s.") % {"new": new.number, "old": letter.number}
+        )
+        return new
+
+    @admin.action(description=_("Approve the selected letters…"), permissions=["approve"])
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        """Ask for confirmation listing every letter, then approve each one bound to the hash shown."""
+        letters = list(queryset.select_related("case", "firm").order_by("number"))
+        if request.POST.get("confirm") == "yes":
+            approved, refused = 0, []
+            for letter in letters:
+                try:
+                    letter_approve(
+                        letter=letter, reviewer=request.user, seen_sha256=request.POST.get(f"sha_{letter.pk}", "")
+                    )
+                    approved += 1
+                except (ValidationError, PermissionDenied) as exc:
+                    refused.append(f"{letter.number}: {' '.join(getattr(exc, 'messages', [str(exc)]))}")
+            messages.success(
+                request, ngettext("%(n)d letter approved.", "%(n)d letters approved.", approved) % {"n": approved}
+            )
+            for line in refused:
+                messages.error(request, line)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Approve these letters?"),
+            "letters": letters,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/letters/letter/approve_confirmation.html", context)
+
+    def has_approve_permission(self, request: HttpRequest) -> bool:
+        """Only legal reviewers see the bulk approval."""
+        return request.user.has_perm("letters.approve_letter")
+
+
+@admin.register(Letter)
+class LetterAdmin(LetterReview):
+    """Every letter."""
+
+
+@admin.register(LetterAwaitingApproval)
+class LetterAwaitingApprovalAdmin(LetterReview):
+    """The approval queue, oldest request first."""
+
+    list_display = ["number", "case", "kind", "language", "firm", "requested_by", "requested_at", "waiting"]
+    list_filter = ["firm", "kind", "language", "requested_at"]
+    ordering = ["requested_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        """Only letters awaiting approval."""
+        return super().get_queryset(request).filter(status=LetterStatus.PENDING_APPROVAL)
+
+    @admin.display(description=_("waiting"), ordering="requested_at")
+    def waiting(self, obj: Letter) -> str:
+        """How long the letter has been waiting."""
+        from django.utils.timesince import timesince
+
+        return timesince(obj.requested_at)

@@ -1,0 +1,36 @@
+"""Forms of the letter review page."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from letters.choices import DispatchChannel
+from letters.models import LetterTemplate
+
+
+class ApproveForm(forms.Form):
+    """Approval is bound to the hash of the PDF on the reviewer's screen."""
+
+    seen_sha256 = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class RejectForm(forms.Form):
+    """A rejection needs a reason."""
+
+    reason = forms.CharField(label=_("Reason for rejection"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+class DispatchForm(forms.Form):
+    """How an approved letter leaves."""
+
+    channel = forms.ChoiceField(label=_("Channel"), choices=DispatchChannel.choices)
+    address = forms.CharField(label=_("E-mail address"), required=False, max_length=300)
+    carrier = forms.CharField(label=_("Carrier"), required=False, max_length=64)
+    tracking_number = forms.CharField(label=_("Tracking number"), required=False, max_length=64)
+
+
+class RequestLetterForm(forms.Form):
+    """Which letter to draft for a case."""
+
+    template = forms.ModelChoiceField(
+        label=_("Template"), queryset=LetterTemplate.objects.filter(is_active=True).order_by("kind", "language")
+    )
