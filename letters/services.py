@@ -259,6 +259,7 @@ def letter_reject(*, letter: Letter, reviewer: AbstractBaseUser, reason: str) ->
 
 def letter_redraft(*, letter: Letter, requested_by: AbstractBaseUser | None) -> Letter:
     """Draft a new letter for a rejected one, from fresh ledger data; the rejected letter stays as it was."""
+    letter = Letter.objects.select_related("case__credit_line__customer", "template").get(pk=letter.pk)
     if letter.status != LetterStatus.REJECTED:
         raise ValidationError(_("Only a rejected letter is redrafted."))
     template = LetterTemplate.objects.filter(code=letter.template.code, is_active=True).first() or letter.template

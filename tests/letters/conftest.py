@@ -1,0 +1,52 @@
+import datetime
+
+import pytest
+
+from cases.models import Case
+from letters.models import LawFirm, Lawyer, LetterTemplate
+from letters.services import letter_draft, template_activate
+from tests.factories import overdue_line
+
+DUE = datetime.date(2026, 1, 10)
+
+
+@pytest.fixture
+def firm(db, legal):
+    firm = LawFirm.objects.create(
+        name="北京示例律师事务所",
+        address="北京市东城区示例大街 8 号",
+        licence_number="31110000TEST0001X",
+        phone="010-0000-0000",
+        email="firm@example.com",
+        engagement_reference="ENG-T-1",
+    )
+    Lawyer.objects.create(firm=firm, name="陈律师", licence_number="11101202610009999", user=legal)
+    for template in LetterTemplate.objects.filter(kind="lawyer_letter"):
+        template.firm = firm
+        template.save()
+        template_activate(template=template, actor=None)
+    return firm
+
+
+@pytest.fixture
+def lawyer_template(firm):
+    return LetterTemplate.objects.get(code="lawyer-letter-zh", is_active=True)
+
+
+@pytest.fixture
+def legal_case(run_dunning):
+    line = overdue_line(due=DUE, principal_fen=654_321)
+    customer = line.customer
+    customer.name, customer.address, customer.email = (
+        "欧阳娜娜",
+        "广东省深圳市南山区科技园路 88 号 3 栋 1201",
+        "nana@example.com",
+    )
+    customer.save()
+    run_dunning(datetime.date(2026, 3, 20))
+    return Case.objects.with_customer().get(credit_line=line)
+
+
+@pytest.fixture
+def letter(legal_case, lawyer_template, agent):
+    return letter_draft(case=legal_case, template=lawyer_template, requested_by=agent, as_of=datetime.date(2026, 3, 20))

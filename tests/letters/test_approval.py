@@ -1,0 +1,154 @@
+"""Four eyes, lawyers of the issuing firm, hash-bound approval, and dispatch that re-checks the case."""
+
+import datetime
+
+import pytest
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.services import payment_post
+from backoffice.roles import LEGAL
+from letters.choices import LetterStatus
+from letters.models import Letter
+from letters.services import letter_approve, letter_dispatch, letter_draft, letter_redraft, letter_reject
+from tests.factories import user_in
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_requester_can_never_approve_their_own_letter(legal_case, lawyer_template, legal):
+    own = letter_draft(case=legal_case, template=lawyer_template, requested_by=legal)
+    with pytest.raises(PermissionDenied, match="someone else"):
+        letter_approve(letter=own, reviewer=legal, seen_sha256=own.pdf_sha256)
+    assert Letter.objects.get(pk=own.pk).status == LetterStatus.PENDING_APPROVAL
+
+
+def test_a_lawyer_letter_is_approved_only_by_a_lawyer_of_the_issuing_firm(letter):
+    reviewer_without_firm = user_in(LEGAL)
+    with pytest.raises(PermissionDenied, match="only a lawyer of that firm"):
+        letter_approve(letter=letter, reviewer=reviewer_without_firm, seen_sha256=letter.pdf_sha256)
+
+
+def test_a_lawyer_of_the_firm_approves_the_pdf_they_saw(letter, legal):
+    approved = letter_approve(letter=letter, reviewer=legal, seen_sha256=letter.pdf_sha256)
+    assert (approved.status, approved.approved_by, approved.approved_sha256) == (
+        LetterStatus.APPROVED,
+        legal,
+        letter.pdf_sha256,
+    )
+
+
+def test_agents_cannot_approve(letter, agent):
+    with pytest.raises(PermissionDenied):
+        letter_approve(letter=letter, reviewer=agent, seen_sha256=letter.pdf_sha256)
+
+
+def test_an_agent_posting_an_approval_in_the_admin_is_refused(client, letter, agent):
+    client.force_login(agent)
+    url = reverse("admin:letters_letter_act", args=[letter.pk, "approve"])
+    client.post(url, {"seen_sha256": letter.pdf_sha256})
+    assert Letter.objects.get(pk=letter.pk).status == LetterStatus.PENDING_APPROVAL
+
+
+def test_a_legal_reviewer_approves_from_the_review_page(client, letter, legal):
+    client.force_login(legal)
+    page = client.get(reverse("admin:letters_letter_change", args=[letter.pk])).content.decode()
+    assert letter.pdf_sha256 in page
+    assert 'id="approve-form"' in page
+    client.post(reverse("admin:letters_letter_act", args=[letter.pk, "approve"]), {"seen_sha256": letter.pdf_sha256})
+    assert Letter.objects.get(pk=letter.pk).status == LetterStatus.APPROVED
+    pdf = client.get(reverse("admin:letters_letter_pdf", args=[letter.pk]))
+    assert pdf.status_code == 200
+    assert pdf["Content-Type"] == "application/pdf"
+
+
+def test_bulk_approval_confirms_first_and_keeps_four_eyes(client, legal_case, lawyer_template, agent, legal):
+    theirs = [letter_draft(case=legal_case, template=lawyer_template, requested_by=agent) for _ in range(2)]
+    own = letter_draft(case=legal_case, template=lawyer_template, requested_by=legal)
+    client.force_login(legal)
+    url = reverse("admin:letters_letterawaitingapproval_changelist")
+    ids = [str(letter.pk) for letter in [*theirs, own]]
+    confirmation = client.post(url, {"action": "approve_selected", "_selected_action": ids})
+    assert confirmation.status_code == 200
+    body = confirmation.content.decode()
+    assert all(letter.number in body for letter in [*theirs, own])
+    assert Letter.objects.filter(status=LetterStatus.APPROVED).count() == 0
+    shas = {f"sha_{letter.pk}": letter.pdf_sha256 for letter in [*theirs, own]}
+    client.post(url, {"action": "approve_selected", "_selected_action": ids, "confirm": "yes", **shas})
+    statuses = dict(Letter.objects.values_list("pk", "status"))
+    assert [statuses[letter.pk] for letter in theirs] == [LetterStatus.APPROVED] * 2
+    assert statuses[own.pk] == LetterStatus.PENDING_APPROVAL
+
+
+def test_a_payment_in_full_between_approval_and_dispatch_cancels_the_letter(letter, legal):
+    letter_approve(letter=letter, reviewer=legal, seen_sha256=letter.pdf_sha256)
+    payment_post(
+        credit_line=letter.case.credit_line,
+        external_reference="FULL-1",
+        amount=letter.snapshot["amounts"]["total"].replace(",", ""),
+        channel="bank_transfer",
+        received_at=timezone.now(),
+    )
+    result = letter_dispatch(letter=letter, actor=legal, channel="email", address="nana@example.com")
+    assert result.status == LetterStatus.CANCELLED
+    assert "payment" in result.cancellation_reason
+    assert result.sent_at is None
+    assert mail.outbox == []
+
+
+def test_a_letter_for_a_case_put_on_hold_after_approval_is_cancelled(letter, legal, agent):
+    from cases.services import case_hold
+
+    letter_approve(letter=letter, reviewer=legal, seen_sha256=letter.pdf_sha256)
+    case_hold(
+        case=letter.case,
+        actor=agent,
+        reason_code="dispute",
+        note="有争议",
+        until=timezone.localdate() + datetime.timedelta(days=5),
+    )
+    result = letter_dispatch(letter=letter, actor=legal, channel="post", carrier="EMS", tracking_number="EMS123")
+    assert result.status == LetterStatus.CANCELLED
+
+
+def test_sending_by_email_attaches_the_pdf_and_records_the_limitation_interruption(
+    letter, legal, django_capture_on_commit_callbacks
+):
+    letter_approve(letter=letter, reviewer=legal, seen_sha256=letter.pdf_sha256)
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = letter_dispatch(letter=letter, actor=legal, channel="email", address="nana@example.com")
+    assert sent.status == LetterStatus.SENT
+    assert sent.limitation_interrupted_on == timezone.localdate()
+    assert len(mail.outbox) == 1
+    (name, content, kind) = mail.outbox[0].attachments[0]
+    assert (name, kind) == (f"{letter.number}.pdf", "application/pdf")
+    assert content.startswith(b"%PDF")
+
+
+def test_post_needs_carrier_and_tracking_number(letter, legal):
+    letter_approve(letter=letter, reviewer=legal, seen_sha256=letter.pdf_sha256)
+    with pytest.raises(ValidationError) as caught:
+        letter_dispatch(letter=letter, actor=legal, channel="post", carrier="EMS")
+    assert "tracking_number" in caught.value.message_dict
+
+
+def test_a_rejected_letter_is_redrafted_as_a_new_letter_and_the_old_one_stays(letter, legal, agent):
+    with pytest.raises(ValidationError):
+        letter_reject(letter=letter, reviewer=legal, reason=" ")
+    letter_reject(letter=letter, reviewer=legal, reason="金额需复核")
+    new = letter_redraft(letter=letter, requested_by=agent)
+    letter.refresh_from_db()
+    assert (letter.status, letter.rejection_reason) == (LetterStatus.REJECTED, "金额需复核")
+    assert new.number != letter.number
+    assert (new.redraft_of, new.status) == (letter, LetterStatus.PENDING_APPROVAL)
+
+
+def test_a_sent_letter_cannot_be_approved_or_sent_again(letter, legal):
+    letter_approve(letter=letter, reviewer=legal, seen_sha256=letter.pdf_sha256)
+    letter_dispatch(letter=letter, actor=legal, channel="post", carrier="EMS", tracking_number="EMS1")
+    with pytest.raises(ValidationError):
+        letter_dispatch(letter=letter, actor=legal, channel="post", carrier="EMS", tracking_number="EMS2")
+    with pytest.raises(ValidationError):
+        letter_approve(letter=letter, reviewer=legal, seen_sha256=letter.pdf_sha256)
