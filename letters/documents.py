@@ -2,6 +2,7 @@
 
 import base64
 import datetime
+import io
 import re
 from decimal import Decimal
 
@@ -9,7 +10,7 @@ import segno
 from django.conf import settings
 from django.template import Context, Engine, Template
 from django.utils import timezone
-from django.utils.html import strip_tags
+from django.utils.html import format_html, strip_tags
 from django.utils.safestring import mark_safe
 
 from accounts.models import Bill
@@ -89,8 +90,12 @@ def build_snapshot(
     }
 
 
-def _qr_svg(url: str) -> str:
-    return segno.make(url, error="m").svg_inline(scale=2, dark="#000", border=1)
+def _qr_img(url: str) -> str:
+    # A PNG: WeasyPrint draws it in a fraction of the time it takes to lay out the SVG's modules.
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="png", scale=4, border=1)
+    data = base64.b64encode(buffer.getvalue()).decode()
+    return format_html('<img class="qr" src="data:image/png;base64,{}" alt="QR">', data)
 
 
 def _seal_data_uri(template: LetterTemplate) -> str:
@@ -112,7 +117,7 @@ def render_html(template: LetterTemplate, snapshot: dict) -> str:
     context = {
         **snapshot,
         "print_css": mark_safe(template.print_css),  # noqa: S308 - written by legal reviewers, not customers
-        "qr_svg": mark_safe(_qr_svg(snapshot["letter"]["verify_url"])),  # noqa: S308 - our own SVG
+        "qr_code": _qr_img(snapshot["letter"]["verify_url"]),
         "seal_src": _seal_data_uri(template),
         "is_lawyer_letter": template.kind == LetterKind.LAWYER_LETTER,
     }
