@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint system-deps install install-dev messages bench
+.PHONY: run test lint system-deps install install-dev messages bench bench-letters
 
 system-deps:
 	@scripts/system-deps.sh
@@ -31,6 +31,7 @@ run: install
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --no-input -v 0
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py seed_demo
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py run_dunning
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py render_letters
 	@echo ""
 	@echo "Collections back office: http://127.0.0.1:$(PORT)/admin/"
 	@echo "Demo logins (demo only), password collect-demo: agent1, agent2 (agents), legal1 (legal reviewer), supervisor1 (supervisor), admin (superuser)"
@@ -59,3 +60,8 @@ bench: install
 		|| psql "$(dir $(BENCH_DATABASE_URL))postgres" -c "CREATE DATABASE \"$(notdir $(BENCH_DATABASE_URL))\""
 	DATABASE_URL=$(BENCH_DATABASE_URL) SECRET_KEY=bench-only $(BIN)/python manage.py migrate --no-input -v 0
 	DATABASE_URL=$(BENCH_DATABASE_URL) SECRET_KEY=bench-only $(BIN)/python manage.py bench_dunning --lines $(LINES)
+
+LETTERS ?= 200
+bench-letters: install
+	SECRET_KEY=bench-only $(BIN)/python manage.py migrate --no-input -v 0
+	SECRET_KEY=bench-only $(BIN)/python manage.py bench_letters --count $(LETTERS)

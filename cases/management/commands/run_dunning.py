@@ -12,6 +12,7 @@ from accounts.models import CreditLine
 from backoffice.progress import progress_bar
 from cases.dunning.batch import dunning_run
 from cases.dunning.lock import DunningRunLocked
+from letters.batch import draft_for_run
 
 
 def _as_of(value: str) -> datetime.date:
@@ -48,7 +49,11 @@ class Command(BaseCommand):
                 run = dunning_run(as_of=as_of, batch_size=batch_size, dry_run=options["dry_run"], on_batch=bar.update)
             except DunningRunLocked as exc:
                 raise CommandError(str(exc)) from None
-        self._report(run.summary(), as_json=options["json"])
+        summary = run.summary()
+        if not options["dry_run"]:
+            # The letters the policies call for, drafted now and rendered by `render_letters`.
+            summary["letters_drafted"] = draft_for_run(run=run)
+        self._report(summary, as_json=options["json"])
 
     def _report(self, summary: dict, *, as_json: bool) -> None:
         if as_json:
@@ -60,5 +65,6 @@ class Command(BaseCommand):
             f"{prefix}Dunning run as of {summary['as_of']}: opened {summary['opened']}, "
             f"escalated ({escalated}), holds ended {summary['holds_ended']}, resolved {summary['resolved']}, "
             f"unchanged {summary['unchanged']}, lines frozen {summary['lines_frozen']}; "
-            f"{summary['lines_examined']} lines examined in {summary['seconds']:.2f} s."
+            f"{summary['lines_examined']} lines examined in {summary['seconds']:.2f} s; "
+            f"{summary.get('letters_drafted', 0)} letters drafted."
         )

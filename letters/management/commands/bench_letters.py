@@ -1,0 +1,103 @@
+"""``manage.py bench_letters``: how fast one-page Chinese lawyer letters render, one PDF each."""
+
+import json
+import os
+import resource
+import statistics
+import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from faker import Faker
+
+from letters import workers
+from letters.documents import render_html, sample_snapshot
+from letters.models import LetterTemplate
+
+_CHUNK = 10
+
+
+def _peak_rss_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
+
+
+class Command(BaseCommand):
+    """Render N distinct letters on every core, one render alone, and plain WeasyPrint for comparison."""
+
+    help = "Benchmark rendering of one-page Chinese lawyer letters (no database writes)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        """Declare --count, --json and --processes."""
+        parser.add_argument("--count", type=int, default=200, help="Letters to render (default 200).")
+        parser.add_argument("--processes", type=int, default=os.cpu_count() or 1, help="Worker processes.")
+        parser.add_argument("--json", action="store_true", help="Print the figures as one JSON object.")
+
+    def handle(self, *args: object, **options: object) -> None:
+        """Measure and print."""
+        if options["count"] < 1 or options["processes"] < 1:
+            raise CommandError("--count and --processes must be at least 1.")
+        template = LetterTemplate.objects.filter(code="lawyer-letter-zh").order_by("-is_active", "-version").first()
+        if template is None:
+            raise CommandError("The shipped template lawyer-letter-zh is missing: run `manage.py migrate`.")
+        items = self._letters(template, options["count"])
+        figures = {
+            "letters": len(items),
+            "letters_per_second": round(self._batch_rate(items, options["processes"]), 1),
+            "single_render_ms": round(self._single_ms(items), 1),
+            "plain_letters_per_second": round(self._plain_rate(items), 1),
+            "processes": options["processes"],
+        }
+        figures["ratio_vs_plain_render"] = round(figures["letters_per_second"] / figures["plain_letters_per_second"], 2)
+        figures["peak_rss_mb"] = round(_peak_rss_mb(), 1)
+        if options["json"]:
+            self.stdout.write(json.dumps(figures))
+        else:
+            self.stdout.write(
+                f"{figures['letters']} one-page Chinese lawyer letters on {figures['processes']} processes: "
+                f"{figures['letters_per_second']} letters/s; a single render {figures['single_render_ms']} ms; "
+                f"plain one-at-a-time WeasyPrint {figures['plain_letters_per_second']} letters/s "
+                f"(ratio {figures['ratio_vs_plain_render']}); peak memory {figures['peak_rss_mb']} MB."
+            )
+
+    def _letters(self, template: LetterTemplate, count: int) -> list[tuple[str, dict]]:
+        fake = Faker("zh_CN")
+        fake.seed_instance(7)
+        items = []
+        for index in range(count):
+            snapshot = sample_snapshot(template)
+            snapshot["letter"]["number"] = f"LF-2099-{index + 1:06d}"
+            snapshot["addressee"] = {"name": fake.name(), "address": fake.address().replace("\n", " ")}
+            snapshot["amounts"]["principal"] = f"{fake.random_int(1000, 90000):,}.{fake.random_int(0, 99):02d}"
+            items.append((render_html(template, snapshot), snapshot))
+        return items
+
+    def _single_ms(self, items: list[tuple[str, dict]]) -> float:
+        from letters.rendering import render_pdf
+
+        render_pdf(*items[0][:1], snapshot=items[0][1])
+        times = []
+        for html, snapshot in items[:7]:
+            started = time.perf_counter()
+            render_pdf(html, snapshot=snapshot)
+            times.append((time.perf_counter() - started) * 1000)
+        return statistics.median(times)
+
+    def _batch_rate(self, items: list[tuple[str, dict]], processes: int) -> float:
+        chunks = [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+        with ProcessPoolExecutor(processes, mp_context=get_context("spawn"), initializer=workers.setup_worker) as pool:
+            list(pool.map(workers.render_documents, [items[:1]] * processes))  # warm every worker first
+            started = time.perf_counter()
+            list(pool.map(workers.render_documents, chunks))
+            return len(items) / (time.perf_counter() - started)
+
+    def _plain_rate(self, items: list[tuple[str, dict]]) -> float:
+        from weasyprint import HTML
+
+        sample = items[: min(len(items), 20)]
+        started = time.perf_counter()
+        for html, _snapshot in sample:
+            HTML(string=html).write_pdf()
+        return len(sample) / (time.perf_counter() - started)

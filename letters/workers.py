@@ -1,0 +1,35 @@
+"""Functions run in worker processes. Nothing here touches Django at import time: a spawned
+worker imports this module before ``django.setup()`` has run."""
+
+
+def setup_worker() -> None:
+    """Set Django up in a fresh worker and build its font configuration with one small render."""
+    import django
+
+    django.setup()
+    from letters.rendering import render_pdf
+
+    render_pdf("<html lang='zh-CN'><body><p>预热</p></body></html>", snapshot={})
+
+
+def render_letters(letter_ids: list[int]) -> int:
+    """Render the given draft letters; return how many were rendered."""
+    from django.db import connections
+
+    from letters.choices import LetterStatus
+    from letters.models import Letter
+    from letters.services import letter_render
+
+    done = 0
+    for letter in Letter.objects.filter(pk__in=letter_ids, status=LetterStatus.DRAFT).select_related("template"):
+        letter_render(letter=letter)
+        done += 1
+    connections.close_all()
+    return done
+
+
+def render_documents(items: list[tuple[str, dict]]) -> int:
+    """Render (HTML, snapshot) pairs to PDF and discard them; return the bytes produced (benchmarks)."""
+    from letters.rendering import render_pdf
+
+    return sum(len(render_pdf(html, snapshot=snapshot)) for html, snapshot in items)
