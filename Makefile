@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Playwright drives Debian's Chromium; it must never try to download a browser of its own.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: run test lint system-deps install install-dev messages bench bench-letters
 
@@ -24,7 +26,8 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(BIN)/python
 
 install: system-deps $(VENV)/.installed
 
-install-dev: system-deps $(VENV)/.installed-dev
+install-dev: $(VENV)/.installed-dev
+	@scripts/system-deps.sh test
 
 run: install
 	@mkdir -p var

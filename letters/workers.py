@@ -14,8 +14,6 @@ def setup_worker() -> None:
 
 def render_letters(letter_ids: list[int]) -> int:
     """Render the given draft letters; return how many were rendered."""
-    from django.db import connections
-
     from letters.choices import LetterStatus
     from letters.models import Letter
     from letters.services import letter_render
@@ -24,7 +22,6 @@ def render_letters(letter_ids: list[int]) -> int:
     for letter in Letter.objects.filter(pk__in=letter_ids, status=LetterStatus.DRAFT).select_related("template"):
         letter_render(letter=letter)
         done += 1
-    connections.close_all()
     return done
 
 

@@ -4,7 +4,11 @@
 # the exact command to run and carries on.
 set -euo pipefail
 
+# Usage: system-deps.sh [test]. "test" adds Chromium for the end-to-end tests and poppler-utils.
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk gettext)
+if [ "${1:-}" = "test" ]; then
+  packages+=(chromium poppler-utils)
+fi
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

@@ -53,3 +53,24 @@ def _fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def _media_in_a_temporary_folder(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def shipped_data(transactional_db):
+    """Put back what the data migrations ship, which a previous transactional test flushed."""
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    from backoffice.roles import apply_roles
+
+    if Group.objects.exists():
+        return
+    for module, function in [
+        ("cases.migrations.0002_shipped_policies", "create_policies"),
+        ("letters.migrations.0002_shipped_templates_and_phrases", "load"),
+        ("cases.migrations.0004_shipped_policy_letters", "name_letters"),
+    ]:
+        getattr(importlib.import_module(module), function)(apps, None)
+    apply_roles(apps)

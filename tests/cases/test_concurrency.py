@@ -15,7 +15,7 @@ from cases.models import Case, CaseTransition
 from cases.services import CaseConflict, case_escalate, case_write_off
 from tests.factories import overdue_line
 
-pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.postgres]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 
 def race(*workers):
@@ -39,7 +39,9 @@ def race(*workers):
     return results
 
 
-def test_two_people_moving_the_same_case_at_once_one_wins_the_other_gets_a_conflict(on_postgres, agent, supervisor):
+def test_two_people_moving_the_same_case_at_once_one_wins_the_other_gets_a_conflict(
+    on_postgres, shipped_data, agent, supervisor
+):
     line = overdue_line(due=datetime.date(2026, 1, 10))
     dunning_run(as_of=datetime.date(2026, 1, 20), batch_size=100)
     case_id = Case.objects.get(credit_line=line).pk
@@ -65,7 +67,7 @@ def test_two_people_moving_the_same_case_at_once_one_wins_the_other_gets_a_confl
     assert final.stage in (Stage.COLLECTION, Stage.WRITTEN_OFF)
 
 
-def test_the_same_payment_posted_twice_at_once_is_recorded_once(on_postgres):
+def test_the_same_payment_posted_twice_at_once_is_recorded_once(on_postgres, shipped_data):
     line = overdue_line(due=datetime.date(2026, 1, 10))
 
     def post(barrier):
@@ -86,7 +88,7 @@ def test_the_same_payment_posted_twice_at_once_is_recorded_once(on_postgres):
     assert PaymentAllocation.objects.get().total_fen == 30_000
 
 
-def test_the_dunning_run_and_a_person_at_once_leave_one_consistent_history(on_postgres, agent):
+def test_the_dunning_run_and_a_person_at_once_leave_one_consistent_history(on_postgres, shipped_data, agent):
     lines = [overdue_line(due=datetime.date(2026, 1, 10)) for _ in range(20)]
     dunning_run(as_of=datetime.date(2026, 1, 20), batch_size=100)
     target = Case.objects.get(credit_line=lines[7]).pk

@@ -8,10 +8,10 @@ from django.db import connections
 from letters.models import Letter, LetterTemplate
 from letters.services import letter_draft
 
-pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.postgres]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 
-def test_letters_drafted_concurrently_get_unique_gap_free_numbers(on_postgres, legal_case, firm, agent):
+def test_letters_drafted_concurrently_get_unique_gap_free_numbers(on_postgres, shipped_data, legal_case, firm, agent):
     template = LetterTemplate.objects.get(code="reminder-notice-zh", is_active=True)
     barrier, errors = threading.Barrier(6), []
 

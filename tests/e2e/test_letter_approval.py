@@ -1,0 +1,74 @@
+"""A legal reviewer approves a lawyer letter in the admin, in a real headless Chromium."""
+
+import datetime
+
+import pytest
+
+from backoffice.roles import AGENT, LEGAL
+from cases.models import Case
+from letters.choices import LetterStatus
+from letters.models import LawFirm, Lawyer, Letter, LetterTemplate
+from letters.services import letter_draft, template_activate
+from tests.factories import overdue_line, user_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PASSWORD = "pw-123456"
+
+
+@pytest.fixture
+def waiting_letter(shipped_data, run_dunning):
+    reviewer, agent = user_in(LEGAL, "legal-e2e"), user_in(AGENT, "agent-e2e")
+    firm = LawFirm.objects.create(
+        name="北京示例律师事务所",
+        address="北京市东城区",
+        licence_number="LIC-E2E",
+        phone="010",
+        email="f@example.com",
+        engagement_reference="ENG-E2E",
+    )
+    Lawyer.objects.create(firm=firm, name="陈律师", licence_number="LAW-E2E", user=reviewer)
+    template = LetterTemplate.objects.get(code="lawyer-letter-zh")
+    template.firm = firm
+    template.save()
+    template_activate(template=template, actor=None)
+    line = overdue_line(due=datetime.date(2026, 1, 10))
+    run_dunning(datetime.date(2026, 3, 20))
+    case = Case.objects.with_customer().get(credit_line=line)
+    return letter_draft(case=case, template=template, requested_by=agent)
+
+
+def log_in(page, live_server, username):
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#user-tools")
+
+
+def test_a_legal_reviewer_opens_the_queue_and_approves_a_letter(page, live_server, waiting_letter, screenshot):
+    log_in(page, live_server, "legal-e2e")
+    page.goto(f"{live_server.url}/admin/letters/letterawaitingapproval/")
+    page.click(f"text={waiting_letter.number}")
+    page.wait_for_selector("#approve-form")
+    assert page.inner_text("#letter-sha") == waiting_letter.pdf_sha256
+    screenshot("letter-review-before-approval")
+    page.click("#approve-button")
+    page.wait_for_selector(".messagelist")
+    screenshot("letter-review-after-approval")
+    assert "approved" in page.inner_text(".messagelist").lower()
+    letter = Letter.objects.get(pk=waiting_letter.pk)
+    assert (letter.status, letter.approved_by.username, letter.approved_sha256) == (
+        LetterStatus.APPROVED,
+        "legal-e2e",
+        waiting_letter.pdf_sha256,
+    )
+
+
+def test_an_agent_sees_no_approval_on_the_review_page(page, live_server, waiting_letter, screenshot):
+    log_in(page, live_server, "agent-e2e")
+    page.goto(f"{live_server.url}/admin/letters/letter/{waiting_letter.pk}/change/")
+    page.wait_for_selector("#letter-status")
+    assert page.locator("#approve-form").count() == 0
+    screenshot("letter-review-as-agent")
+    assert Letter.objects.get(pk=waiting_letter.pk).status == LetterStatus.PENDING_APPROVAL
