@@ -15,20 +15,21 @@ def _unquote(line: str) -> str:
 
 
 def po_entries():
-    """Return (msgid, msgstr, fuzzy) of every entry of the catalogue, header excluded."""
+    """Return (msgid, msgstr, fuzzy, msgid_plural) of every entry of the catalogue, header excluded."""
     entries, current, key, fuzzy = [], {}, None, False
     lines = [*(LOCALE / "django.po").read_text(encoding="utf-8").splitlines(), ""]
     for line in lines:
         if line.startswith("#,"):
             fuzzy = "fuzzy" in line
-        elif line.startswith(("msgid ", "msgstr ")):
+        elif line.startswith(("msgid ", "msgstr ", "msgid_plural ", "msgstr[0] ")):
             key, _space, rest = line.partition(" ")
+            key = {"msgstr[0]": "msgstr"}.get(key, key)
             current[key] = _unquote(rest)
         elif line.startswith('"') and key:
             current[key] += _unquote(line)
         elif not line.strip() and current:
             if current.get("msgid"):
-                entries.append((current["msgid"], current.get("msgstr", ""), fuzzy))
+                entries.append((current["msgid"], current.get("msgstr", ""), fuzzy, current.get("msgid_plural")))
             current, key, fuzzy = {}, None, False
     return entries
 
@@ -36,15 +37,16 @@ def po_entries():
 def test_every_message_has_a_chinese_translation_and_none_is_fuzzy():
     entries = po_entries()
     assert len(entries) > 150
-    assert [msgid for msgid, msgstr, _flags in entries if not msgstr] == []
-    assert [msgid for msgid, _msgstr, fuzzy in entries if fuzzy] == []
+    assert [msgid for msgid, msgstr, _fuzzy, _plural in entries if not msgstr] == []
+    assert [msgid for msgid, _msgstr, fuzzy, _plural in entries if fuzzy] == []
 
 
 def test_the_compiled_catalogue_matches_the_translations():
     with open(LOCALE / "django.mo", "rb") as handle:
         catalogue = gettext.GNUTranslations(handle)
-    for msgid, msgstr, _fuzzy in po_entries():
-        assert catalogue.gettext(msgid) == msgstr, msgid
+    for msgid, msgstr, _fuzzy, plural in po_entries():
+        translated = catalogue.ngettext(msgid, plural, 1) if plural else catalogue.gettext(msgid)
+        assert translated == msgstr, msgid
 
 
 @pytest.mark.django_db
