@@ -2,6 +2,7 @@
 
 import json
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
@@ -57,6 +58,25 @@ class LawFirmAdmin(admin.ModelAdmin):
     inlines = [LawyerInline]
 
 
+class LetterTemplateForm(forms.ModelForm):
+    """Refuse, on the form, edits that would leave an active version with a missing element or a prohibited phrase."""
+
+    class Meta:
+        model = LetterTemplate
+        fields = ["code", "name", "kind", "language", "firm", "body_html", "print_css"]
+
+    def clean(self) -> dict:
+        """Check the edited version as it would be saved."""
+        cleaned = super().clean()
+        if self.instance.pk and self.instance.is_active and not self.errors:
+            candidate = LetterTemplate(pk=self.instance.pk, is_active=True, version=self.instance.version, **cleaned)
+            if not Letter.objects.filter(template_id=self.instance.pk).exists():
+                problems = template_problems(candidate)
+                if problems:
+                    raise forms.ValidationError(problems)
+        return cleaned
+
+
 @admin.register(LetterTemplate)
 class LetterTemplateAdmin(admin.ModelAdmin):
     """Template versions: editing a used version saves a new one; activation checks required elements and phrases."""
@@ -67,6 +87,7 @@ class LetterTemplateAdmin(admin.ModelAdmin):
     readonly_fields = ["version", "is_active", "created_at", "created_by", "problems"]
     fields = ["code", "name", "kind", "language", "firm", "body_html", "print_css", *readonly_fields]
     actions = ["activate"]
+    form = LetterTemplateForm
 
     @admin.display(description=_("preview"))
     def preview_link(self, obj: LetterTemplate) -> str:

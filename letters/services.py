@@ -97,8 +97,16 @@ def template_activate(*, template: LetterTemplate, actor: AbstractBaseUser | Non
 
 
 def template_save(*, template: LetterTemplate, actor: AbstractBaseUser | None) -> LetterTemplate:
-    """Save edits; a version some letter used is kept as it was and the edits become a new, inactive version."""
-    if template.pk and Letter.objects.filter(template_id=template.pk).exists():
+    """Save edits; a version some letter used is kept as it was and the edits become a new, inactive version.
+
+    An active version that no letter used yet is edited in place, so it must still pass the checks.
+    """
+    used = template.pk and Letter.objects.filter(template_id=template.pk).exists()
+    if template.is_active and not used:
+        problems = template_problems(template)
+        if problems:
+            raise ValidationError({"body_html": problems})
+    if used:
         latest = LetterTemplate.objects.filter(code=template.code).order_by("-version").first()
         template.pk, template.id = None, None
         template.version, template.is_active, template.created_by = latest.version + 1, False, actor
@@ -179,6 +187,18 @@ def letter_draft(
     return letter
 
 
+def _refuse_prohibited(letter: Letter, html: str) -> None:
+    # PROHIBITED_CONTENT: the phrase list in force today, not the one the template was checked with.
+    text = visible_text(html)
+    found = [phrase for phrase in prohibited_phrases(letter.language) if phrase in text]
+    if found:
+        raise ValidationError(
+            _("PROHIBITED_CONTENT: letter %(number)s contains %(phrases)s; fix the template or the phrase list.")
+            % {"number": letter.number, "phrases": ", ".join(repr(phrase) for phrase in found)},
+            code="PROHIBITED_CONTENT",
+        )
+
+
 def letter_render(*, letter: Letter) -> Letter:
     """Render a draft's PDF from its snapshot, store it with its hash and send it for approval."""
     if letter.status not in (LetterStatus.DRAFT, LetterStatus.PENDING_APPROVAL):
@@ -186,7 +206,9 @@ def letter_render(*, letter: Letter) -> Letter:
             _("Letter %(number)s is %(status)s: it is not rendered again.")
             % {"number": letter.number, "status": letter.get_status_display()}
         )
-    pdf = render_pdf(render_html(letter.template, letter.snapshot), snapshot=letter.snapshot)
+    html = render_html(letter.template, letter.snapshot)
+    _refuse_prohibited(letter, html)
+    pdf = render_pdf(html, snapshot=letter.snapshot)
     if letter.pdf:
         letter.pdf.delete(save=False)
     letter.pdf.save(f"{letter.number}.pdf", ContentFile(pdf), save=False)

@@ -13,14 +13,22 @@ def setup_worker() -> None:
 
 
 def render_letters(letter_ids: list[int]) -> int:
-    """Render the given draft letters; return how many were rendered."""
+    """Render the given draft letters; return how many were rendered. A refused letter stays a draft, logged."""
+    import logging
+
+    from django.core.exceptions import ValidationError
+
     from letters.choices import LetterStatus
     from letters.models import Letter
     from letters.services import letter_render
 
     done = 0
     for letter in Letter.objects.filter(pk__in=letter_ids, status=LetterStatus.DRAFT).select_related("template"):
-        letter_render(letter=letter)
+        try:
+            letter_render(letter=letter)
+        except ValidationError as exc:
+            logging.getLogger("letters").error("Letter %s not rendered: %s", letter.number, " ".join(exc.messages))
+            continue
         done += 1
     return done
 

@@ -101,3 +101,34 @@ def test_agents_request_letters_from_the_case_page(client, legal_case, lawyer_te
     response = client.post(url, {"template": lawyer_template.pk})
     assert response.status_code == 302
     assert legal_case.letters.get().requested_by == agent
+
+
+def test_a_phrase_prohibited_after_activation_stops_the_letter_at_rendering(legal_case, lawyer_template, agent):
+    from letters.services import letter_draft
+
+    ProhibitedPhraseList.objects.create(language="zh-hans", version=2, phrases="特此函告")
+    with pytest.raises(ValidationError) as caught:
+        letter_draft(case=legal_case, template=lawyer_template, requested_by=agent)
+    assert caught.value.error_list[0].code == "PROHIBITED_CONTENT"
+    assert "特此函告" in caught.value.messages[0]
+    assert not legal_case.letters.exists()
+
+
+def test_editing_an_unused_active_version_to_add_a_prohibited_phrase_is_refused_on_the_form(
+    client, lawyer_template, legal
+):
+    client.force_login(legal)
+    url = reverse("admin:letters_lettertemplate_change", args=[lawyer_template.pk])
+    data = {
+        "code": lawyer_template.code,
+        "name": lawyer_template.name,
+        "kind": lawyer_template.kind,
+        "language": lawyer_template.language,
+        "firm": lawyer_template.firm_id,
+        "body_html": lawyer_template.body_html.replace("特此函告。", "传票已发出。特此函告。"),
+        "print_css": "",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "传票" in response.content.decode()
+    assert "传票" not in LetterTemplate.objects.get(pk=lawyer_template.pk).body_html
