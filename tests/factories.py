@@ -9,6 +9,8 @@ from django.contrib.auth.models import Group, User
 from accounts.models import Bill, CreditLine, Customer, Product
 from accounts.validators import national_id_check_character
 from cases.models import DunningPolicy
+from letters.models import LawFirm, Lawyer, LetterTemplate
+from letters.services import template_activate
 
 _serial = itertools.count(1)
 
@@ -83,3 +85,22 @@ def user_in(role: str, username: str | None = None) -> User:
     user.save()
     user.groups.add(Group.objects.get(name=role))
     return user
+
+
+def law_firm_with_lawyer(lawyer_login: User) -> LawFirm:
+    """Return a law firm whose lawyer signs in as ``lawyer_login``, with its lawyer-letter templates active."""
+
+    firm = LawFirm.objects.create(
+        name="北京示例律师事务所",
+        address="北京市东城区示例大街 8 号",
+        licence_number=f"31110000TEST{lawyer_login.pk:04d}X",
+        phone="010-0000-0000",
+        email="firm@example.com",
+        engagement_reference="ENG-T-1",
+    )
+    Lawyer.objects.create(firm=firm, name="陈律师", licence_number=f"111012026{lawyer_login.pk:08d}", user=lawyer_login)
+    for template in LetterTemplate.objects.filter(kind="lawyer_letter"):
+        template.firm = firm
+        template.save()
+        template_activate(template=template, actor=None)
+    return firm

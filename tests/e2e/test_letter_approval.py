@@ -7,9 +7,9 @@ import pytest
 from backoffice.roles import AGENT, LEGAL
 from cases.models import Case
 from letters.choices import LetterStatus
-from letters.models import LawFirm, Lawyer, Letter, LetterTemplate
-from letters.services import letter_draft, template_activate
-from tests.factories import overdue_line, user_in
+from letters.models import Letter, LetterTemplate
+from letters.services import letter_draft
+from tests.factories import law_firm_with_lawyer, overdue_line, user_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,19 +19,8 @@ PASSWORD = "pw-123456"
 @pytest.fixture
 def waiting_letter(shipped_data, run_dunning):
     reviewer, agent = user_in(LEGAL, "legal-e2e"), user_in(AGENT, "agent-e2e")
-    firm = LawFirm.objects.create(
-        name="北京示例律师事务所",
-        address="北京市东城区",
-        licence_number="LIC-E2E",
-        phone="010",
-        email="f@example.com",
-        engagement_reference="ENG-E2E",
-    )
-    Lawyer.objects.create(firm=firm, name="陈律师", licence_number="LAW-E2E", user=reviewer)
-    template = LetterTemplate.objects.get(code="lawyer-letter-zh")
-    template.firm = firm
-    template.save()
-    template_activate(template=template, actor=None)
+    law_firm_with_lawyer(reviewer)
+    template = LetterTemplate.objects.get(code="lawyer-letter-zh", is_active=True)
     line = overdue_line(due=datetime.date(2026, 1, 10))
     run_dunning(datetime.date(2026, 3, 20))
     case = Case.objects.with_customer().get(credit_line=line)

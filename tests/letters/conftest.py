@@ -3,29 +3,16 @@ import datetime
 import pytest
 
 from cases.models import Case
-from letters.models import LawFirm, Lawyer, LetterTemplate
-from letters.services import letter_draft, template_activate
-from tests.factories import overdue_line
+from letters.models import LetterTemplate
+from letters.services import letter_draft
+from tests.factories import law_firm_with_lawyer, overdue_line
 
 DUE = datetime.date(2026, 1, 10)
 
 
 @pytest.fixture
 def firm(db, legal):
-    firm = LawFirm.objects.create(
-        name="北京示例律师事务所",
-        address="北京市东城区示例大街 8 号",
-        licence_number="31110000TEST0001X",
-        phone="010-0000-0000",
-        email="firm@example.com",
-        engagement_reference="ENG-T-1",
-    )
-    Lawyer.objects.create(firm=firm, name="陈律师", licence_number="11101202610009999", user=legal)
-    for template in LetterTemplate.objects.filter(kind="lawyer_letter"):
-        template.firm = firm
-        template.save()
-        template_activate(template=template, actor=None)
-    return firm
+    return law_firm_with_lawyer(legal)
 
 
 @pytest.fixture
