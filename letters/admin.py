@@ -294,7 +294,8 @@ class LetterReview(admin.ModelAdmin):
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
             target = letter
-        return HttpResponseRedirect(reverse(f"admin:letters_{self.model._meta.model_name}_change", args=[target.pk]))
+        # Back to the letter's own page: after approval it has left the approval queue.
+        return HttpResponseRedirect(reverse("admin:letters_letter_change", args=[target.pk]))
 
     def _approve(self, request: HttpRequest, letter: Letter) -> Letter:
         form = ApproveForm(request.POST)

@@ -46,6 +46,7 @@ def test_a_legal_reviewer_opens_the_queue_and_approves_a_letter(page, live_serve
     page.wait_for_selector(".messagelist")
     screenshot("letter-review-after-approval")
     assert "approved" in page.inner_text(".messagelist").lower()
+    assert page.inner_text("#letter-status") == "Approved"
     letter = Letter.objects.get(pk=waiting_letter.pk)
     assert (letter.status, letter.approved_by.username, letter.approved_sha256) == (
         LetterStatus.APPROVED,
