@@ -33,6 +33,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "cases.escalate_case",
         "cases.hold_case",
         "cases.resume_case",
+        "cases.view_contact",
+        "cases.add_contact",
         "letters.request_letter",
     ],
     LEGAL: [
@@ -51,6 +53,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     SUPERVISOR: [
         *_LETTERS_VIEW,
+        "cases.view_contact",
+        "cases.add_contact",
+        "cases.view_complianceincident",
+        "cases.change_complianceincident",
+        "cases.view_rulepack",
+        "cases.change_rulepack",
         "letters.request_letter",
         *_LEDGER_VIEW,
         *_CASES_VIEW,

@@ -14,9 +14,18 @@ from simple_history.admin import SimpleHistoryAdmin
 from accounts.admin import ReadOnlyAdmin, may_see_personal_data, money_column
 from backoffice.pagination import LargeTablePaginator
 from cases.choices import MOVE_LABELS, DpdBucket
-from cases.forms import HoldForm, TransitionForm
-from cases.models import Case, CaseTransition, DunningPolicy, DunningRun, case_id_from_number
-from cases.services import ACTIONS, CaseConflict, case_assign, case_hold
+from cases.forms import ContactForm, HoldForm, TransitionForm
+from cases.models import (
+    Case,
+    CaseTransition,
+    ComplianceIncident,
+    Contact,
+    DunningPolicy,
+    DunningRun,
+    RulePack,
+    case_id_from_number,
+)
+from cases.services import ACTIONS, CaseConflict, case_assign, case_hold, contact_log
 from letters.forms import RequestLetterForm
 from letters.models import Letter
 from letters.services import letter_draft
@@ -91,6 +100,25 @@ class LetterInline(admin.TabularInline):
         return False
 
 
+class ContactInline(admin.TabularInline):
+    """The case's contacts, newest first."""
+
+    model = Contact
+    extra = 0
+    can_delete = False
+    fields = ["occurred_at", "channel", "party", "outcome", "agent", "identity_disclosed", "notes", "source"]
+    readonly_fields = fields
+    ordering = ["-occurred_at"]
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Contacts are logged with the button, through the rules."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """A contact is a record: never edited."""
+        return False
+
+
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
     """The case list and page. Stage buttons show only the moves the user may make, and call the services."""
@@ -146,7 +174,7 @@ class CaseAdmin(admin.ModelAdmin):
     ]
     readonly_fields = [name for name in fields if name != "assignee"]
     raw_id_fields = ["assignee"]
-    inlines = [TransitionInline, LetterInline]
+    inlines = [TransitionInline, ContactInline, LetterInline]
     balance = money_column("balance_fen", _("overdue balance"))
 
     @admin.display(description=_("case"), ordering="id")
@@ -220,12 +248,41 @@ class CaseAdmin(admin.ModelAdmin):
                 name="cases_case_move",
             ),
             path(
+                "<int:object_id>/contact/",
+                self.admin_site.admin_view(self.log_contact_view),
+                name="cases_case_log_contact",
+            ),
+            path(
                 "<int:object_id>/letter/",
                 self.admin_site.admin_view(self.request_letter_view),
                 name="cases_case_request_letter",
             ),
         ]
         return custom + urls
+
+    def log_contact_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Log a contact; a contact that breaks a rule is refused with the rule and when it becomes allowed."""
+        case = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if not request.user.has_perm("cases.add_contact"):
+            raise PermissionDenied
+        form = ContactForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                contact_log(case=case, actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Contact logged."))
+                return HttpResponseRedirect(reverse("admin:cases_case_change", args=[case.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "case": case,
+            "form": form,
+            "title": _("Log a contact"),
+            "move_label": _("Log a contact"),
+        }
+        return TemplateResponse(request, "admin/cases/case/move.html", context)
 
     def request_letter_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         """Choose an active template and draft a letter for the case (refused on hold or closed)."""
@@ -270,6 +327,7 @@ class CaseAdmin(admin.ModelAdmin):
         extra = {
             "moves": self.available_moves(request, case) if case else [],
             "may_request_letter": bool(case) and case.is_open and request.user.has_perm("letters.request_letter"),
+            "may_log_contact": bool(case) and case.is_open and request.user.has_perm("cases.add_contact"),
         }
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
@@ -379,3 +437,48 @@ class DunningRunAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["status", "dry_run", "as_of"]
     date_hierarchy = "as_of"
+
+
+@admin.register(RulePack)
+class RulePackAdmin(SimpleHistoryAdmin):
+    """Collection rule packs, editable by supervisors, every change kept."""
+
+    list_display = ["code", "name", "window_start", "window_end", "daily_connected_cap", "daily_attempt_cap"]
+    search_fields = ["code", "name"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Packs in use are kept: point the policies elsewhere instead."""
+        return False
+
+
+@admin.register(ComplianceIncident)
+class ComplianceIncidentAdmin(admin.ModelAdmin):
+    """Rules broken by imported contacts, for supervisors to follow up."""
+
+    list_display = ["opened_at", "rule", "case_number", "agent", "message", "closed_at"]
+    list_filter = ["rule", "opened_at", ("closed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["rule", "message"]
+    list_select_related = ["contact__agent", "contact__case"]
+    readonly_fields = ["contact", "rule", "message", "opened_at"]
+    fields = [*readonly_fields, "closed_at"]
+    paginator = LargeTablePaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+
+    @admin.display(description=_("case"))
+    def case_number(self, obj: ComplianceIncident) -> str:
+        """Show the contact's case."""
+        return obj.contact.case.number
+
+    @admin.display(description=_("agent"))
+    def agent(self, obj: ComplianceIncident) -> str:
+        """Show who made the contact, if known."""
+        return str(obj.contact.agent or "—")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Incidents are opened by the rules."""
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Incidents are records."""
+        return False

@@ -72,3 +72,57 @@ class DpdBucket(models.TextChoices):
     D31_60 = "31-60", _("31–60 days")
     D61_90 = "61-90", _("61–90 days")
     D91_PLUS = "91+", _("91 days and more")
+
+
+class ContactChannel(models.TextChoices):
+    """How an agent reached (or tried to reach) someone."""
+
+    CALL = "call", _("Call")
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
+    PUSH = "push", _("App push")
+    VISIT = "visit", _("Visit")
+
+
+class ContactDirection(models.TextChoices):
+    """Who started the contact."""
+
+    OUTBOUND = "outbound", _("Outbound")
+    INBOUND = "inbound", _("Inbound")
+
+
+class ContactParty(models.TextChoices):
+    """Who was contacted."""
+
+    CUSTOMER = "customer", _("Customer")
+    GUARANTOR = "guarantor", _("Guarantor")
+    THIRD_PARTY = "third_party", _("Third party")
+
+
+class ContactOutcome(models.TextChoices):
+    """What came of the contact."""
+
+    CONNECTED = "connected", _("Connected")
+    NO_ANSWER = "no_answer", _("No answer")
+    WRONG_NUMBER = "wrong_number", _("Wrong number")
+    PROMISE = "promise", _("Promise to pay")
+    REFUSED = "refused", _("Refused to pay")
+    DISPUTE = "dispute", _("Dispute")
+    CLAIMS_PAID = "claims_paid", _("Claims paid")
+
+
+# Outcomes in which a person was actually reached.
+REACHED_OUTCOMES: tuple[str, ...] = (
+    ContactOutcome.CONNECTED,
+    ContactOutcome.PROMISE,
+    ContactOutcome.REFUSED,
+    ContactOutcome.DISPUTE,
+    ContactOutcome.CLAIMS_PAID,
+)
+
+
+class ContactSource(models.TextChoices):
+    """Whether an agent entered the contact before it happened or it was imported after the fact."""
+
+    ENTERED = "entered", _("Entered by an agent")
+    IMPORTED = "imported", _("Imported")

@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.choices import HoldReason
+from cases.choices import ContactChannel, ContactDirection, ContactOutcome, ContactParty, HoldReason
 
 
 class TransitionForm(forms.Form):
@@ -25,3 +25,18 @@ class HoldForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         initial=lambda: timezone.localdate() + datetime.timedelta(days=7),
     )
+
+
+class ContactForm(forms.Form):
+    """Log a contact; the collection rules are checked before it is stored."""
+
+    channel = forms.ChoiceField(label=_("Channel"), choices=ContactChannel.choices)
+    direction = forms.ChoiceField(label=_("Direction"), choices=ContactDirection.choices)
+    party = forms.ChoiceField(label=_("Party"), choices=ContactParty.choices)
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=ContactOutcome.choices)
+    phone_number = forms.CharField(label=_("Number called"), required=False, max_length=20)
+    identity_disclosed = forms.BooleanField(label=_("I said which institution I act for"), required=False)
+    notes = forms.CharField(
+        label=_("Notes / message"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
+    )
+    recording_reference = forms.CharField(label=_("Recording reference"), required=False, max_length=100)

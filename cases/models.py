@@ -11,7 +11,48 @@ from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transi
 from simple_history.models import HistoricalRecords
 
 from accounts.money import format_yuan
-from cases.choices import LADDER, OPEN_STAGES, HoldReason, RunStatus, Stage
+from cases.choices import (
+    LADDER,
+    OPEN_STAGES,
+    ContactChannel,
+    ContactDirection,
+    ContactOutcome,
+    ContactParty,
+    ContactSource,
+    HoldReason,
+    RunStatus,
+    Stage,
+)
+
+
+class RulePack(models.Model):
+    """The collection rules a product's contacts follow (compliance.md): parameters, editable, with history."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    window_start = models.TimeField(_("contact window opens"), default=datetime.time(8, 0))
+    window_end = models.TimeField(_("contact window closes"), default=datetime.time(22, 0))
+    daily_connected_cap = models.PositiveSmallIntegerField(
+        _("connected voice contacts per customer per day"), default=3
+    )
+    daily_attempt_cap = models.PositiveSmallIntegerField(_("unanswered attempts per number per day"), default=6)
+    third_party_after_failures = models.PositiveSmallIntegerField(
+        _("failed attempts before a third party may be contacted"), default=3
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("collection rule pack")
+        verbose_name_plural = _("collection rule packs")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(window_start__lt=F("window_end")), name="rule_pack_window_order")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class DunningPolicy(models.Model):
@@ -28,6 +69,15 @@ class DunningPolicy(models.Model):
         help_text=_("Below this overdue balance a case stays in agent collection."),
     )
     freeze_line_on_collection = models.BooleanField(_("freeze the credit line on entering collection"), default=True)
+    rule_pack = models.ForeignKey(
+        RulePack,
+        verbose_name=_("collection rules"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="policies",
+        help_text=_("Empty: the mainland China pack."),
+    )
     legal_letter_template = models.SlugField(
         _("letter template for the legal stage"),
         max_length=64,
@@ -322,3 +372,61 @@ class CaseTransition(models.Model):
         if self.pk is not None:
             raise ValidationError(_("A case transition is never changed once written."))
         super().save(*args, **kwargs)
+
+
+class Contact(models.Model):
+    """A call, message or visit about a case, entered by an agent or imported after the fact."""
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="contacts")
+    channel = models.CharField(_("channel"), max_length=8, choices=ContactChannel.choices)
+    direction = models.CharField(
+        _("direction"), max_length=8, choices=ContactDirection.choices, default=ContactDirection.OUTBOUND
+    )
+    party = models.CharField(_("party"), max_length=12, choices=ContactParty.choices, default=ContactParty.CUSTOMER)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=ContactOutcome.choices)
+    phone_number = models.CharField(_("number called"), max_length=20, blank=True)
+    notes = models.TextField(_("notes / message"), blank=True)
+    identity_disclosed = models.BooleanField(_("identity disclosed"), default=False)
+    recording_reference = models.CharField(_("recording reference"), max_length=100, blank=True)
+    occurred_at = models.DateTimeField(_("when"))
+    customer_local_date = models.DateField(_("customer's local date"))
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("agent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    source = models.CharField(_("source"), max_length=8, choices=ContactSource.choices, default=ContactSource.ENTERED)
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["-occurred_at"]
+        indexes = [
+            models.Index(fields=["case", "customer_local_date"], name="contact_case_day"),
+            models.Index(fields=["phone_number", "customer_local_date"], name="contact_number_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class ComplianceIncident(models.Model):
+    """A rule an imported contact broke: stored, never dropped, and shown to supervisors."""
+
+    contact = models.ForeignKey(Contact, verbose_name=_("contact"), on_delete=models.PROTECT, related_name="incidents")
+    rule = models.CharField(_("rule"), max_length=32)
+    message = models.TextField(_("what happened"))
+    opened_at = models.DateTimeField(_("opened"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("compliance incident")
+        verbose_name_plural = _("compliance incidents")
+        ordering = ["-opened_at"]
+
+    def __str__(self) -> str:
+        return f"{self.rule} #{self.pk}"

@@ -9,13 +9,25 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
 
-from accounts.models import CreditLine
+from accounts.models import CreditLine, Customer
 from accounts.positions import credit_line_position
 from accounts.services import credit_line_freeze
-from cases.choices import FINAL_STAGES, LADDER, MOVE_LABELS, HoldReason, Stage
+from cases.choices import (
+    FINAL_STAGES,
+    LADDER,
+    MOVE_LABELS,
+    ContactChannel,
+    ContactDirection,
+    ContactOutcome,
+    ContactParty,
+    ContactSource,
+    HoldReason,
+    Stage,
+)
+from cases.contact_rules import ProposedContact, breaches, customer_zone
 from cases.dunning.batch import edge_reason
 from cases.dunning.plan import OpenCase, Thresholds, plan_line
-from cases.models import ESCALATION_METHODS, Case, CaseTransition, DunningRun
+from cases.models import ESCALATION_METHODS, Case, CaseTransition, ComplianceIncident, Contact, DunningRun, RulePack
 
 
 class CaseConflict(Exception):
@@ -218,3 +230,87 @@ def case_apply_dunning(*, credit_line: CreditLine, as_of: datetime.date, run: Du
         if not plan.edges:
             Case.objects.filter(pk=case.pk).update(days_past_due=dpd, balance_fen=overdue)
     return case
+
+
+def _contact_input_errors(values: dict) -> dict:
+    choices = {
+        "channel": ContactChannel.values,
+        "outcome": ContactOutcome.values,
+        "party": ContactParty.values,
+        "direction": ContactDirection.values,
+        "source": ContactSource.values,
+    }
+    return {
+        field: _("Unknown %(field)s %(value)r.") % {"field": field, "value": values[field]}
+        for field, allowed in choices.items()
+        if values[field] not in allowed
+    }
+
+
+def _rule_pack(case: Case) -> RulePack:
+    return case.credit_line.product.policy.rule_pack or RulePack.objects.get(code="cn-default")
+
+
+def contact_log(
+    *,
+    case: Case,
+    actor: AbstractBaseUser | None,
+    channel: str,
+    outcome: str,
+    party: str = ContactParty.CUSTOMER,
+    direction: str = ContactDirection.OUTBOUND,
+    phone_number: str = "",
+    notes: str = "",
+    identity_disclosed: bool = False,
+    recording_reference: str = "",
+    occurred_at: datetime.datetime | None = None,
+    source: str = ContactSource.ENTERED,
+) -> Contact:
+    """Record a contact. One an agent enters is checked first and refused if it breaks a rule;
+    one imported after the fact is always stored, and each rule it broke opens a compliance incident.
+    """
+    from letters.services import prohibited_phrases
+
+    if actor is not None and not actor.has_perm("cases.add_contact"):
+        raise PermissionDenied(_("You are not allowed to log contacts."))
+    values = {"channel": channel, "outcome": outcome, "party": party, "direction": direction, "source": source}
+    if errors := _contact_input_errors(values):
+        raise ValidationError(errors)
+    occurred_at = occurred_at or timezone.now()
+    proposed = ProposedContact(channel, party, outcome, phone_number, notes, identity_disclosed, occurred_at)
+    with transaction.atomic():
+        # One customer's contacts are checked and written one at a time, so two agents cannot
+        # both take the last call of the day.
+        customer = Customer.objects.select_for_update().get(pk=case.credit_line.customer_id)
+        local_date = occurred_at.astimezone(customer_zone(customer.time_zone)).date()
+        same_customer = Contact.objects.filter(case__credit_line__customer=customer)
+        found = breaches(
+            contact=proposed,
+            pack=_rule_pack(case),
+            customer=customer,
+            case=case,
+            earlier_today=list(same_customer.filter(customer_local_date=local_date)),
+            recent_customer_attempts=list(
+                same_customer.filter(party=ContactParty.CUSTOMER)
+                .order_by("-occurred_at")
+                .values_list("outcome", flat=True)[:10]
+            ),
+            prohibited=prohibited_phrases(customer.preferred_language),
+        )
+        if found and source == ContactSource.ENTERED:
+            raise ValidationError([ValidationError(f"{b.code}: {b.text}", code=b.code) for b in found])
+        contact = Contact.objects.create(
+            case=case,
+            agent=actor,
+            customer_local_date=local_date,
+            occurred_at=occurred_at,
+            phone_number=phone_number,
+            notes=notes,
+            identity_disclosed=identity_disclosed,
+            recording_reference=recording_reference,
+            **values,
+        )
+        ComplianceIncident.objects.bulk_create(
+            ComplianceIncident(contact=contact, rule=b.code, message=b.text) for b in found
+        )
+    return contact

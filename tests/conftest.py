@@ -71,6 +71,7 @@ def shipped_data(transactional_db):
         ("cases.migrations.0002_shipped_policies", "create_policies"),
         ("letters.migrations.0002_shipped_templates_and_phrases", "load"),
         ("cases.migrations.0004_shipped_policy_letters", "name_letters"),
+        ("cases.migrations.0006_shipped_rule_packs", "create"),
     ]:
         getattr(importlib.import_module(module), function)(apps, None)
     apply_roles(apps)

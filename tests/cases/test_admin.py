@@ -211,7 +211,12 @@ def test_a_supervisor_assigns_a_case_from_its_page_without_touching_its_stage(cl
     client.force_login(supervisor)
     url = reverse("admin:cases_case_change", args=[case.pk])
     data = {"assignee": agent.pk, "transitions-TOTAL_FORMS": 0, "transitions-INITIAL_FORMS": 0}
-    data |= {"letters-TOTAL_FORMS": 0, "letters-INITIAL_FORMS": 0}
+    data |= {
+        "letters-TOTAL_FORMS": 0,
+        "letters-INITIAL_FORMS": 0,
+        "contacts-TOTAL_FORMS": 0,
+        "contacts-INITIAL_FORMS": 0,
+    }
     response = client.post(url, data)
     assert response.status_code == 302, response.content.decode()[:2000]
     case.refresh_from_db()

@@ -1,0 +1,185 @@
+"""The collection rules a contact must keep (compliance.md), as checks over data.
+
+``breaches`` is pure over what it is given plus the day's earlier contacts: it returns every
+rule the contact would break, each with a stable code, a plain message and, where it applies,
+when the contact becomes allowed.
+"""
+
+import datetime
+import re
+import zoneinfo
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from cases.choices import REACHED_OUTCOMES, ContactChannel, ContactOutcome, ContactParty
+
+VOICE = (ContactChannel.CALL, ContactChannel.VISIT)
+# Channels that reach the customer directly, and so must respect the contact window.
+WINDOWED = (ContactChannel.CALL, ContactChannel.VISIT, ContactChannel.SMS, ContactChannel.PUSH, ContactChannel.EMAIL)
+
+
+@dataclass(frozen=True)
+class Breach:
+    """One rule a contact breaks."""
+
+    code: str
+    message: str
+    allowed_from: datetime.datetime | None = None
+
+    @property
+    def text(self) -> str:
+        """Return the message with when the contact becomes allowed, in the customer's time."""
+        if self.allowed_from is None:
+            return self.message
+        when = _("Allowed from %(when)s, customer's time.") % {"when": self.allowed_from.strftime("%Y-%m-%d %H:%M")}
+        return f"{self.message} {when}"
+
+
+@dataclass(frozen=True)
+class ProposedContact:
+    """A contact as the rules see it."""
+
+    channel: str
+    party: str
+    outcome: str
+    phone_number: str
+    notes: str
+    identity_disclosed: bool
+    occurred_at: datetime.datetime
+
+
+def customer_zone(time_zone: str) -> zoneinfo.ZoneInfo:
+    """Return the customer's time zone, Asia/Shanghai when the stored one is unknown."""
+    try:
+        return zoneinfo.ZoneInfo(time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("Asia/Shanghai")
+
+
+def _window_breach(pack: object, local: datetime.datetime) -> Breach | None:
+    if pack.window_start <= local.time() < pack.window_end:
+        return None
+    day = local.date() if local.time() < pack.window_start else local.date() + datetime.timedelta(days=1)
+    opens = datetime.datetime.combine(day, pack.window_start, tzinfo=local.tzinfo)
+    return Breach(
+        "CONTACT_OUTSIDE_WINDOW",
+        _("It is %(now)s for the customer; contact is allowed from %(start)s to %(end)s, their time.")
+        % {
+            "now": local.strftime("%H:%M"),
+            "start": pack.window_start.strftime("%H:%M"),
+            "end": pack.window_end.strftime("%H:%M"),
+        },
+        opens,
+    )
+
+
+def _next_day_opens(pack: object, local: datetime.datetime) -> datetime.datetime:
+    return datetime.datetime.combine(local.date() + datetime.timedelta(days=1), pack.window_start, tzinfo=local.tzinfo)
+
+
+def _mentions_the_debt(notes: str, balance_yuan: str, days_past_due: int) -> bool:
+    text = notes.replace(",", "")
+    if balance_yuan and balance_yuan.replace(",", "") in text:
+        return True
+    if re.search(r"(¥|￥|元|块|CNY|RMB|欠款|金额|逾期|overdue|owe)", text, re.IGNORECASE):
+        return True
+    return bool(re.search(rf"\b{days_past_due}\s*(天|days?)", text))
+
+
+def breaches(
+    *,
+    contact: ProposedContact,
+    pack: object,
+    customer: object,
+    case: object,
+    earlier_today: list[object],
+    recent_customer_attempts: list[str],
+    prohibited: list[str],
+) -> list[Breach]:
+    """Return every rule ``contact`` breaks.
+
+    ``earlier_today``: the customer's contacts of the same local day, all agents and agencies;
+    ``recent_customer_attempts``: outcomes of the latest attempts on the customer, newest first.
+    """
+    local = contact.occurred_at.astimezone(customer_zone(customer.time_zone))
+    found: list[Breach] = []
+    if customer.do_not_contact and contact.party != ContactParty.THIRD_PARTY:
+        found.append(Breach("DO_NOT_CONTACT", _("The customer asked not to be contacted.")))
+    if contact.channel in WINDOWED and (window := _window_breach(pack, local)):
+        found.append(window)
+    reached = contact.outcome in REACHED_OUTCOMES
+    if contact.channel in VOICE and reached and contact.party == ContactParty.CUSTOMER:
+        connected = [
+            c
+            for c in earlier_today
+            if c.channel in VOICE and c.outcome in REACHED_OUTCOMES and c.party == ContactParty.CUSTOMER
+        ]
+        if len(connected) >= pack.daily_connected_cap:
+            found.append(
+                Breach(
+                    "DAILY_CONTACT_CAP",
+                    _(
+                        "The customer was already reached %(count)s times today by all agents and agencies (the limit is %(cap)s)."
+                    )
+                    % {"count": len(connected), "cap": pack.daily_connected_cap},
+                    _next_day_opens(pack, local),
+                )
+            )
+    if contact.channel == ContactChannel.CALL and contact.outcome == ContactOutcome.NO_ANSWER and contact.phone_number:
+        attempts = [
+            c for c in earlier_today if c.phone_number == contact.phone_number and c.outcome == ContactOutcome.NO_ANSWER
+        ]
+        if len(attempts) >= pack.daily_attempt_cap:
+            found.append(
+                Breach(
+                    "DAILY_ATTEMPT_CAP",
+                    _(
+                        "Number %(number)s was already tried %(count)s times today without answer (the limit is %(cap)s)."
+                    )
+                    % {"number": contact.phone_number, "count": len(attempts), "cap": pack.daily_attempt_cap},
+                    _next_day_opens(pack, local),
+                )
+            )
+    if contact.party == ContactParty.THIRD_PARTY:
+        found.extend(_third_party_breaches(contact, pack, case, recent_customer_attempts))
+    if contact.channel in VOICE and reached and not contact.identity_disclosed:
+        found.append(
+            Breach(
+                "IDENTITY_NOT_DISCLOSED",
+                _("Say which institution you act for at the start of the contact, and tick it."),
+            )
+        )
+    for phrase in prohibited:
+        if phrase in contact.notes:
+            found.append(
+                Breach(
+                    "PROHIBITED_CONTENT",
+                    _("The message contains the prohibited phrase %(phrase)r.") % {"phrase": phrase},
+                )
+            )
+    return found
+
+
+def _third_party_breaches(contact: ProposedContact, pack: object, case: object, recent: list[str]) -> list[Breach]:
+    found = []
+    failures = recent[: pack.third_party_after_failures]
+    unreachable = len(failures) >= pack.third_party_after_failures and not any(o in REACHED_OUTCOMES for o in failures)
+    if not unreachable:
+        found.append(
+            Breach(
+                "THIRD_PARTY_DISCLOSURE",
+                _("A third party may be contacted only after %(n)s failed attempts in a row to reach the customer.")
+                % {"n": pack.third_party_after_failures},
+            )
+        )
+    if _mentions_the_debt(contact.notes, case.balance_display.lstrip("¥"), case.days_past_due):
+        found.append(
+            Breach(
+                "THIRD_PARTY_DISCLOSURE",
+                _(
+                    "A third party is never told the amount or the days overdue; ask only for contact details or to pass on a message."
+                ),
+            )
+        )
+    return found

@@ -1,0 +1,167 @@
+"""Contacts under the collection rules: each rule at its boundary."""
+
+import datetime
+import zoneinfo
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from backoffice.roles import AGENT
+from cases.choices import ContactSource
+from cases.models import Case, ComplianceIncident, Contact
+from cases.services import contact_log
+from letters.models import ProhibitedPhraseList
+from tests.factories import overdue_line, user_in
+
+pytestmark = pytest.mark.django_db
+
+URUMQI = zoneinfo.ZoneInfo("Asia/Urumqi")  # UTC+6: two hours behind the agents in Asia/Shanghai
+
+
+@pytest.fixture
+def case(run_dunning):
+    line = overdue_line(due=datetime.date(2026, 1, 10))
+    customer = line.customer
+    customer.time_zone = "Asia/Urumqi"
+    customer.save()
+    run_dunning(datetime.date(2026, 3, 1))
+    return Case.objects.with_customer().get(credit_line=line)
+
+
+def at(hour, minute=0, day=2):
+    return datetime.datetime(2026, 3, day, hour, minute, tzinfo=URUMQI)
+
+
+def call(case, agent, when, **extra):
+    values = {"channel": "call", "outcome": "connected", "identity_disclosed": True, "phone_number": "13800000000"}
+    return contact_log(case=case, actor=agent, occurred_at=when, **(values | extra))
+
+
+def codes(caught):
+    return [error.code for error in caught.value.error_list]
+
+
+def test_a_call_at_21_59_customer_time_is_allowed_and_at_22_00_refused_with_when_it_becomes_allowed(case, agent):
+    call(case, agent, at(21, 59))
+    with pytest.raises(ValidationError) as caught:
+        call(case, agent, at(22, 0))
+    assert codes(caught) == ["CONTACT_OUTSIDE_WINDOW"]
+    assert "2026-03-03 08:00" in caught.value.messages[0]
+    # 22:00 in Urumqi is already midnight for an agent in Shanghai: the customer's clock decides.
+    assert at(22, 0).astimezone(zoneinfo.ZoneInfo("Asia/Shanghai")).hour == 0
+
+
+def test_the_fourth_connected_call_of_a_day_is_refused_across_agents_and_an_agency(case, agent):
+    other_agent = user_in(AGENT, "agent-b")
+    call(case, agent, at(9))
+    call(case, other_agent, at(10))
+    contact_log(
+        case=case,
+        actor=None,
+        channel="call",
+        outcome="connected",
+        identity_disclosed=True,
+        occurred_at=at(11),
+        source=ContactSource.IMPORTED,
+    )
+    with pytest.raises(ValidationError) as caught:
+        call(case, other_agent, at(12))
+    assert codes(caught) == ["DAILY_CONTACT_CAP"]
+    assert "08:00" in caught.value.messages[0]
+    call(case, agent, at(9, day=3))
+
+
+def test_the_seventh_unanswered_attempt_on_a_number_is_refused(case, agent):
+    for minute in range(6):
+        call(case, agent, at(9, minute), outcome="no_answer")
+    with pytest.raises(ValidationError) as caught:
+        call(case, agent, at(9, 30), outcome="no_answer")
+    assert codes(caught) == ["DAILY_ATTEMPT_CAP"]
+
+
+def test_a_third_party_only_after_the_customer_is_unreachable_and_never_told_the_amount(case, agent):
+    third = {"party": "third_party", "phone_number": "13900000000"}
+    with pytest.raises(ValidationError) as caught:
+        call(case, agent, at(9), notes="请转告他回电", **third)
+    assert codes(caught) == ["THIRD_PARTY_DISCLOSURE"]
+    for minute in range(3):
+        call(case, agent, at(10, minute), outcome="no_answer")
+    call(case, agent, at(11), notes="请转告他回电", **third)
+    with pytest.raises(ValidationError) as caught:
+        call(case, agent, at(12), notes=f"他欠款 {case.balance_display}，请转告", **third)
+    assert codes(caught) == ["THIRD_PARTY_DISCLOSURE"]
+
+
+def test_do_not_contact_and_identity_disclosure_are_enforced(case, agent):
+    with pytest.raises(ValidationError) as caught:
+        call(case, agent, at(9), identity_disclosed=False)
+    assert codes(caught) == ["IDENTITY_NOT_DISCLOSED"]
+    customer = case.credit_line.customer
+    customer.do_not_contact = True
+    customer.save()
+    with pytest.raises(ValidationError) as caught:
+        call(case, agent, at(10))
+    assert "DO_NOT_CONTACT" in codes(caught)
+
+
+def test_a_message_with_a_prohibited_phrase_is_refused(case, agent):
+    ProhibitedPhraseList.objects.create(language="zh-hans", version=2, phrases="曝光\n通讯录")
+    with pytest.raises(ValidationError) as caught:
+        contact_log(
+            case=case, actor=agent, channel="sms", outcome="connected", notes="再不还款就曝光你", occurred_at=at(9)
+        )
+    assert codes(caught) == ["PROHIBITED_CONTENT"]
+    assert Contact.objects.count() == 0
+
+
+def test_an_imported_contact_that_broke_rules_is_stored_and_opens_incidents(case):
+    contact = contact_log(
+        case=case,
+        actor=None,
+        channel="call",
+        outcome="connected",
+        identity_disclosed=False,
+        occurred_at=at(23, 30),
+        source=ContactSource.IMPORTED,
+    )
+    assert Contact.objects.filter(pk=contact.pk).exists()
+    assert sorted(ComplianceIncident.objects.values_list("rule", flat=True)) == [
+        "CONTACT_OUTSIDE_WINDOW",
+        "IDENTITY_NOT_DISCLOSED",
+    ]
+
+
+def test_unknown_choices_are_refused_naming_the_field_and_value(case, agent):
+    with pytest.raises(ValidationError) as caught:
+        contact_log(case=case, actor=agent, channel="fax", outcome="connected", occurred_at=at(9))
+    assert "fax" in caught.value.message_dict["channel"][0]
+
+
+def test_legal_reviewers_cannot_log_contacts(case, legal):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        call(case, legal, at(9))
+
+
+def test_an_agent_logs_a_call_from_the_case_page_and_sees_the_refusal_outside_the_window(client, case, agent):
+    import time_machine
+    from django.urls import reverse
+
+    client.force_login(agent)
+    url = reverse("admin:cases_case_log_contact", args=[case.pk])
+    data = {
+        "channel": "call",
+        "direction": "outbound",
+        "party": "customer",
+        "outcome": "promise",
+        "identity_disclosed": "on",
+        "notes": "承诺周五还款",
+    }
+    with time_machine.travel(at(10), tick=False):
+        assert client.post(url, data).status_code == 302
+    with time_machine.travel(at(23), tick=False):
+        refused = client.post(url, data)
+    assert refused.status_code == 200
+    assert "CONTACT_OUTSIDE_WINDOW" in refused.content.decode()
+    assert Contact.objects.filter(case=case).count() == 1
