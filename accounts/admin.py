@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.models import Bill, CreditLine, Customer, Payment, PaymentAllocation, Product
+from accounts.models import Bill, CreditLine, Customer, Payment, PaymentAllocation, PersonalDataReveal, Product
 from accounts.money import format_yuan
 from backoffice.pagination import LargeTablePaginator
 
@@ -202,3 +202,13 @@ class PaymentAdmin(ReadOnlyAdmin):
     inlines = [AllocationInline]
     amount = money_column("amount_fen", _("amount"))
     credit = money_column("unallocated_fen", _("credit left"))
+
+
+@admin.register(PersonalDataReveal)
+class PersonalDataRevealAdmin(ReadOnlyAdmin):
+    """Every reveal of a full ID or mobile number: who, when, why."""
+
+    list_display = ["revealed_at", "revealed_by", "customer", "field", "reason"]
+    list_filter = ["field", "revealed_at", "revealed_by"]
+    search_fields = ["reason", "customer__name"]
+    list_select_related = ["revealed_by", "customer"]

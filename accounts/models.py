@@ -47,7 +47,10 @@ class Customer(models.Model):
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
-        permissions = [("view_personal_data", _("Can see full ID and mobile numbers"))]
+        permissions = [
+            ("view_personal_data", _("Can see full ID and mobile numbers")),
+            ("reveal_personal_data", _("Can reveal a full ID or mobile number, with a reason")),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -271,3 +274,23 @@ class PaymentAllocation(models.Model):
     def total_fen(self) -> int:
         """Return the allocated amount."""
         return self.fees_fen + self.interest_fen + self.principal_fen
+
+
+class PersonalDataReveal(models.Model):
+    """Who saw a customer's full ID or mobile number, when and why (PIPL arts. 5, 6 and 51)."""
+
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="+")
+    field = models.CharField(_("what"), max_length=16)
+    reason = models.TextField(_("reason"))
+    revealed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("revealed by"), on_delete=models.PROTECT, related_name="+"
+    )
+    revealed_at = models.DateTimeField(_("revealed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("personal data reveal")
+        verbose_name_plural = _("personal data reveals")
+        ordering = ["-revealed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.field} of {self.customer_id}"

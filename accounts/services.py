@@ -4,14 +4,15 @@ import datetime
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.allocation import Owed, Share, allocate
 from accounts.choices import CreditLineStatus, PaymentChannel
-from accounts.models import Bill, CreditLine, Customer, Payment, PaymentAllocation, Product
+from accounts.models import Bill, CreditLine, Customer, Payment, PaymentAllocation, PersonalDataReveal, Product
 from accounts.money import yuan_to_fen
 
 
@@ -193,3 +194,18 @@ def product_upsert(*, code: str, name: str, policy_code: str) -> Product:
     if policy is None:
         raise ValidationError({"policy": _("Unknown dunning policy %(code)r.") % {"code": policy_code}})
     return Product.objects.update_or_create(code=code, defaults={"name": name, "policy": policy})[0]
+
+
+REVEALABLE = {"mobile": _lazy("mobile"), "national_id": _lazy("national ID number")}
+
+
+def customer_reveal(*, customer: Customer, actor: AbstractBaseUser, field: str, reason: str) -> str:
+    """Return the full value of ``field`` and record who saw it and why; needs the reveal permission."""
+    if not actor.has_perm("accounts.reveal_personal_data"):
+        raise PermissionDenied(_("You are not allowed to reveal personal data."))
+    if field not in REVEALABLE:
+        raise ValidationError({"field": _("%(value)r cannot be revealed.") % {"value": field}})
+    if len((reason or "").strip()) < 5:
+        raise ValidationError({"reason": _("Say why you need the full number (at least a few words).")})
+    PersonalDataReveal.objects.create(customer=customer, field=field, reason=reason.strip(), revealed_by=actor)
+    return getattr(customer, field)

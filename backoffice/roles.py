@@ -35,6 +35,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "cases.resume_case",
         "cases.view_contact",
         "cases.add_contact",
+        "accounts.reveal_personal_data",
         "letters.request_letter",
     ],
     LEGAL: [
@@ -55,6 +56,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_LETTERS_VIEW,
         "cases.view_contact",
         "cases.add_contact",
+        "accounts.view_personaldatareveal",
         "cases.view_complianceincident",
         "cases.change_complianceincident",
         "cases.view_rulepack",

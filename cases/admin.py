@@ -12,9 +12,10 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.admin import ReadOnlyAdmin, may_see_personal_data, money_column
+from accounts.services import REVEALABLE, customer_reveal
 from backoffice.pagination import LargeTablePaginator
 from cases.choices import MOVE_LABELS, DpdBucket
-from cases.forms import ContactForm, HoldForm, TransitionForm
+from cases.forms import ContactForm, HoldForm, RevealForm, TransitionForm
 from cases.models import (
     Case,
     CaseTransition,
@@ -248,6 +249,11 @@ class CaseAdmin(admin.ModelAdmin):
                 name="cases_case_move",
             ),
             path(
+                "<int:object_id>/reveal/<str:field>/",
+                self.admin_site.admin_view(self.reveal_view),
+                name="cases_case_reveal",
+            ),
+            path(
                 "<int:object_id>/contact/",
                 self.admin_site.admin_view(self.log_contact_view),
                 name="cases_case_log_contact",
@@ -283,6 +289,33 @@ class CaseAdmin(admin.ModelAdmin):
             "move_label": _("Log a contact"),
         }
         return TemplateResponse(request, "admin/cases/case/move.html", context)
+
+    def reveal_view(self, request: HttpRequest, object_id: int, field: str) -> HttpResponse:
+        """Show a full ID or mobile number once, after a reason; every reveal leaves an audit row."""
+        case = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if field not in REVEALABLE or not request.user.has_perm("accounts.reveal_personal_data"):
+            raise PermissionDenied
+        form, revealed = RevealForm(request.POST or None), None
+        if request.method == "POST" and form.is_valid():
+            try:
+                revealed = customer_reveal(
+                    customer=case.credit_line.customer,
+                    actor=request.user,
+                    field=field,
+                    reason=form.cleaned_data["reason"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "case": case,
+            "form": form,
+            "revealed": revealed,
+            "title": _("Reveal the %(what)s") % {"what": REVEALABLE[field]},
+            "move_label": _("Reveal"),
+        }
+        return TemplateResponse(request, "admin/cases/case/reveal.html", context)
 
     def request_letter_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         """Choose an active template and draft a letter for the case (refused on hold or closed)."""
@@ -328,6 +361,7 @@ class CaseAdmin(admin.ModelAdmin):
             "moves": self.available_moves(request, case) if case else [],
             "may_request_letter": bool(case) and case.is_open and request.user.has_perm("letters.request_letter"),
             "may_log_contact": bool(case) and case.is_open and request.user.has_perm("cases.add_contact"),
+            "may_reveal": bool(case) and request.user.has_perm("accounts.reveal_personal_data"),
         }
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 

@@ -40,3 +40,11 @@ class ContactForm(forms.Form):
         label=_("Notes / message"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
     )
     recording_reference = forms.CharField(label=_("Recording reference"), required=False, max_length=100)
+
+
+class RevealForm(forms.Form):
+    """Why the agent needs the full number; the reason is kept with who saw it."""
+
+    reason = forms.CharField(
+        label=_("Why do you need the full number?"), widget=forms.Textarea(attrs={"rows": 2}), max_length=500
+    )
