@@ -57,6 +57,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "cases.view_contact",
         "cases.add_contact",
         "accounts.view_personaldatareveal",
+        "cases.view_caseassignment",
         "cases.view_complianceincident",
         "cases.change_complianceincident",
         "cases.view_rulepack",

@@ -9,15 +9,17 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.admin import ReadOnlyAdmin, may_see_personal_data, money_column
 from accounts.services import REVEALABLE, customer_reveal
 from backoffice.pagination import LargeTablePaginator
 from cases.choices import MOVE_LABELS, DpdBucket
-from cases.forms import ContactForm, HoldForm, RevealForm, TransitionForm
+from cases.forms import AssignForm, ContactForm, HoldForm, RevealForm, TransitionForm
 from cases.models import (
     Case,
+    CaseAssignment,
     CaseTransition,
     ComplianceIncident,
     Contact,
@@ -177,6 +179,31 @@ class CaseAdmin(admin.ModelAdmin):
     raw_id_fields = ["assignee"]
     inlines = [TransitionInline, ContactInline, LetterInline]
     balance = money_column("balance_fen", _("overdue balance"))
+    actions = ["assign_selected"]
+
+    @admin.action(description=_("Assign the selected cases…"), permissions=["change"])
+    def assign_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        """Ask whom to give the cases to, listing every case, then assign each through the service."""
+        cases = list(queryset.with_customer().order_by("id")[:500])
+        form = AssignForm(request.POST if request.POST.get("confirm") == "yes" else None)
+        if form.is_bound and form.is_valid():
+            for case in cases:
+                case_assign(case=case, actor=request.user, assignee=form.cleaned_data["assignee"])
+            messages.success(
+                request,
+                ngettext("%(n)d case assigned to %(who)s.", "%(n)d cases assigned to %(who)s.", len(cases))
+                % {"n": len(cases), "who": form.cleaned_data["assignee"] or _("nobody")},
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Assign these cases?"),
+            "cases": cases,
+            "form": form,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/cases/case/assign_confirmation.html", context)
 
     @admin.display(description=_("case"), ordering="id")
     def number(self, obj: Case) -> str:
@@ -516,3 +543,19 @@ class ComplianceIncidentAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         """Incidents are records."""
         return False
+
+
+@admin.register(CaseAssignment)
+class CaseAssignmentAdmin(ReadOnlyAdmin):
+    """Every (re)assignment of a case: from whom, to whom, by whom."""
+
+    list_display = ["assigned_at", "case", "assigned_from", "assigned_to", "actor"]
+    list_filter = ["assigned_at", "assigned_to"]
+    list_select_related = ["case", "assigned_from", "assigned_to", "actor"]
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
+        """Find assignments by case number."""
+        case_id = case_id_from_number(search_term)
+        if case_id is not None:
+            return queryset.filter(case_id=case_id), False
+        return queryset, False

@@ -3,9 +3,11 @@
 import datetime
 
 from django import forms
+from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from backoffice.roles import AGENT, SUPERVISOR
 from cases.choices import ContactChannel, ContactDirection, ContactOutcome, ContactParty, HoldReason
 
 
@@ -47,4 +49,17 @@ class RevealForm(forms.Form):
 
     reason = forms.CharField(
         label=_("Why do you need the full number?"), widget=forms.Textarea(attrs={"rows": 2}), max_length=500
+    )
+
+
+class AssignForm(forms.Form):
+    """Whom to give the selected cases to (empty: nobody)."""
+
+    assignee = forms.ModelChoiceField(
+        label=_("Assign to"),
+        queryset=User.objects.filter(is_active=True, groups__name__in=[AGENT, SUPERVISOR])
+        .distinct()
+        .order_by("username"),
+        required=False,
+        empty_label=_("— nobody —"),
     )

@@ -430,3 +430,42 @@ class ComplianceIncident(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule} #{self.pk}"
+
+
+class CaseAssignment(models.Model):
+    """Who gave a case to whom, and when: the audit row of every (re)assignment."""
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="assignments")
+    assigned_from = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("from"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("to"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    assigned_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("case assignment")
+        verbose_name_plural = _("case assignments")
+        ordering = ["-assigned_at"]
+
+    def __str__(self) -> str:
+        return f"{case_number(self.case_id)} → {self.assigned_to_id}"

@@ -27,7 +27,16 @@ from cases.choices import (
 from cases.contact_rules import ProposedContact, breaches, customer_zone
 from cases.dunning.batch import edge_reason
 from cases.dunning.plan import OpenCase, Thresholds, plan_line
-from cases.models import ESCALATION_METHODS, Case, CaseTransition, ComplianceIncident, Contact, DunningRun, RulePack
+from cases.models import (
+    ESCALATION_METHODS,
+    Case,
+    CaseAssignment,
+    CaseTransition,
+    ComplianceIncident,
+    Contact,
+    DunningRun,
+    RulePack,
+)
 
 
 class CaseConflict(Exception):
@@ -167,10 +176,14 @@ def case_close(*, case: Case, actor: AbstractBaseUser | None, reason: str) -> Ca
 
 
 def case_assign(*, case: Case, actor: AbstractBaseUser | None, assignee: AbstractBaseUser | None) -> Case:
-    """Give the case to ``assignee`` (or to nobody); only the assignee column is written."""
+    """Give the case to ``assignee`` (or to nobody), with an audit row; only the assignee column is written."""
     if actor is not None and not actor.has_perm("cases.change_case"):
         raise PermissionDenied(_("You are not allowed to assign cases."))
-    Case.objects.filter(pk=case.pk).update(assignee=assignee)
+    with transaction.atomic():
+        previous = Case.objects.select_for_update().values_list("assignee_id", flat=True).get(pk=case.pk)
+        if previous != (assignee.pk if assignee else None):
+            Case.objects.filter(pk=case.pk).update(assignee=assignee)
+            CaseAssignment.objects.create(case=case, assigned_from_id=previous, assigned_to=assignee, actor=actor)
     case.assignee = assignee
     return case
 

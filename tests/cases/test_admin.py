@@ -221,3 +221,27 @@ def test_a_supervisor_assigns_a_case_from_its_page_without_touching_its_stage(cl
     assert response.status_code == 302, response.content.decode()[:2000]
     case.refresh_from_db()
     assert (case.assignee, case.stage) == (agent, Stage.REMINDER)
+
+
+def test_a_supervisor_reassigns_cases_in_bulk_after_a_confirmation_page(client, supervisor, agent, cases):
+    from cases.models import CaseAssignment
+
+    chosen = list(Case.objects.order_by("id").values_list("pk", flat=True)[:4])
+    client.force_login(supervisor)
+    url = reverse("admin:cases_case_changelist")
+    confirmation = client.post(url, {"action": "assign_selected", "_selected_action": chosen})
+    assert confirmation.status_code == 200
+    body = confirmation.content.decode()
+    assert all(Case.objects.get(pk=pk).number in body for pk in chosen)
+    assert CaseAssignment.objects.count() == 0
+    client.post(url, {"action": "assign_selected", "_selected_action": chosen, "confirm": "yes", "assignee": agent.pk})
+    assert set(Case.objects.filter(pk__in=chosen).values_list("assignee", flat=True)) == {agent.pk}
+    rows = CaseAssignment.objects.filter(case_id__in=chosen)
+    assert rows.count() == 4
+    assert set(rows.values_list("actor", flat=True)) == {supervisor.pk}
+
+
+def test_agents_have_no_bulk_assignment(client, agent, cases):
+    client.force_login(agent)
+    page = client.get(reverse("admin:cases_case_changelist")).content.decode()
+    assert "assign_selected" not in page

@@ -1,0 +1,9 @@
+from django.db import migrations
+
+from backoffice.roles import apply_roles
+
+
+class Migration(migrations.Migration):
+    dependencies = [("backoffice", "0004_reveal_roles"), ("cases", "0007_case_assignment")]
+
+    operations = [migrations.RunPython(apply_roles, migrations.RunPython.noop)]
