@@ -25,10 +25,12 @@ from cases.models import (
     Contact,
     DunningPolicy,
     DunningRun,
+    MyCase,
     RulePack,
     case_id_from_number,
 )
-from cases.services import ACTIONS, CaseConflict, case_assign, case_hold, contact_log
+from cases.priority import priority_parts
+from cases.services import ACTIONS, CaseConflict, case_assign, case_claim_next, case_hold, contact_log
 from letters.forms import RequestLetterForm
 from letters.models import Letter
 from letters.services import letter_draft
@@ -559,3 +561,83 @@ class CaseAssignmentAdmin(ReadOnlyAdmin):
         if case_id is not None:
             return queryset.filter(case_id=case_id), False
         return queryset, False
+
+
+@admin.register(MyCase)
+class MyCaseAdmin(admin.ModelAdmin):
+    """An agent's landing page: their open cases by priority, and the Work next case button."""
+
+    list_display = [
+        "number",
+        "customer_name",
+        "stage",
+        "days_past_due",
+        "balance",
+        "priority_score",
+        "last_contact_at",
+        "hold_until",
+    ]
+    list_filter = ["stage", DpdBucketFilter, ("hold_until", admin.EmptyFieldListFilter)]
+    search_fields = ["credit_line__customer__name", "=credit_line__number"]
+    list_select_related = ["credit_line__customer"]
+    paginator = LargeTablePaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    change_list_template = "admin/cases/mycase/change_list.html"
+    balance = money_column("balance_fen", _("overdue balance"))
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        """The user's open cases, highest priority first."""
+        return Case.objects.for_agent(request.user).with_priority().order_by("-priority", "id")
+
+    @admin.display(description=_("case"), ordering="id")
+    def number(self, obj: Case) -> str:
+        """Link to the case page."""
+        return format_html('<a href="{}">{}</a>', reverse("admin:cases_case_change", args=[obj.pk]), obj.number)
+
+    @admin.display(description=_("customer"))
+    def customer_name(self, obj: Case) -> str:
+        """Show the customer's name."""
+        return obj.credit_line.customer.name
+
+    @admin.display(description=_("priority"), ordering="-priority")
+    def priority_score(self, obj: Case) -> str:
+        """Show the score and how it is made up."""
+        parts = priority_parts(obj)
+        explained = " + ".join(f"{value} {PRIORITY_LABELS[name]}" for name, value in parts.items())
+        return format_html('<span title="{}">{}</span>', explained, obj.priority)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Cases are opened by the dunning run."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Cases are worked on their own page."""
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Cases are never deleted."""
+        return False
+
+    def get_urls(self) -> list:
+        """Add Work next case."""
+        view = self.admin_site.admin_view(self.work_next_view)
+        return [path("next/", view, name="cases_mycase_next"), *super().get_urls()]
+
+    def work_next_view(self, request: HttpRequest) -> HttpResponse:
+        """Claim the highest-priority case nobody else is working and open it."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        case = case_claim_next(agent=request.user)
+        if case is None:
+            messages.info(request, _("Nothing to work right now: every open case is on hold or being worked."))
+            return HttpResponseRedirect(reverse("admin:cases_mycase_changelist"))
+        return HttpResponseRedirect(reverse("admin:cases_case_change", args=[case.pk]))
+
+
+PRIORITY_LABELS = {
+    "balance": _("for the balance"),
+    "days_past_due": _("for days past due"),
+    "stage": _("for the stage"),
+    "since_last_contact": _("for days since the last contact"),
+}

@@ -178,6 +178,16 @@ class DunningRun(models.Model):
 class CaseQuerySet(models.QuerySet):
     """Named reads over cases."""
 
+    def with_priority(self) -> "CaseQuerySet":
+        """Annotate ``priority`` (see ``cases.priority``) for ordering the queue."""
+        from cases.priority import priority_expression
+
+        return self.annotate(priority=priority_expression())
+
+    def for_agent(self, user: object) -> "CaseQuerySet":
+        """Open cases assigned to ``user``."""
+        return self.open().filter(assignee=user)
+
     def open(self) -> "CaseQuerySet":
         """Cases not yet resolved, settled, written off or closed."""
         return self.filter(stage__in=OPEN_STAGES)
@@ -225,6 +235,16 @@ class Case(ConcurrentTransitionMixin, models.Model):
     opened_on = models.DateField(_("opened on"))
     opened_at = models.DateTimeField(_("opened at"))
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("being worked by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    claimed_until = models.DateTimeField(_("claim ends"), null=True, blank=True)
     opened_by_run = models.ForeignKey(
         DunningRun, verbose_name=_("opened by run"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -469,3 +489,12 @@ class CaseAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{case_number(self.case_id)} → {self.assigned_to_id}"
+
+
+class MyCase(Case):
+    """An agent's queue: their open cases, highest priority first."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("my case")
+        verbose_name_plural = _("my cases")

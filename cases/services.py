@@ -5,6 +5,7 @@ import datetime
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
@@ -326,4 +327,35 @@ def contact_log(
         ComplianceIncident.objects.bulk_create(
             ComplianceIncident(contact=contact, rule=b.code, message=b.text) for b in found
         )
+        Case.objects.filter(pk=case.pk).filter(
+            Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=occurred_at)
+        ).update(last_contact_at=occurred_at)
     return contact
+
+
+# How long "Work next case" keeps a case for the agent who opened it.
+CLAIM_MINUTES = 15
+
+
+def case_claim_next(*, agent: AbstractBaseUser) -> Case | None:
+    """Claim and return the highest-priority open case of the agent (or unassigned) that nobody else is working.
+
+    Two agents asking at the same moment get different cases: the candidate row is locked with
+    SKIP LOCKED, so the second agent passes over it to the next one.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        candidates = (
+            Case.objects.open()
+            .exclude(stage=Stage.ON_HOLD)
+            .filter(Q(assignee=agent) | Q(assignee__isnull=True))
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now) | Q(claimed_by=agent))
+            .with_priority()
+            .order_by("-priority", "id")
+        )
+        case = candidates.select_for_update(skip_locked=True).first()
+        if case is None:
+            return None
+        case.claimed_by, case.claimed_until = agent, now + datetime.timedelta(minutes=CLAIM_MINUTES)
+        Case.objects.filter(pk=case.pk).update(claimed_by=agent, claimed_until=case.claimed_until)
+    return case
