@@ -16,7 +16,7 @@ from accounts.admin import ReadOnlyAdmin, may_see_personal_data, money_column
 from accounts.services import REVEALABLE, customer_reveal
 from backoffice.pagination import LargeTablePaginator
 from cases.choices import MOVE_LABELS, DpdBucket
-from cases.forms import AssignForm, ContactForm, HoldForm, RevealForm, TransitionForm
+from cases.forms import AssignForm, ContactForm, HoldForm, PromiseForm, RevealForm, TransitionForm
 from cases.models import (
     Case,
     CaseAssignment,
@@ -26,11 +26,20 @@ from cases.models import (
     DunningPolicy,
     DunningRun,
     MyCase,
+    Promise,
     RulePack,
     case_id_from_number,
 )
 from cases.priority import priority_parts
-from cases.services import ACTIONS, CaseConflict, case_assign, case_claim_next, case_hold, contact_log
+from cases.services import (
+    ACTIONS,
+    CaseConflict,
+    case_assign,
+    case_claim_next,
+    case_hold,
+    contact_log,
+    promise_record,
+)
 from letters.forms import RequestLetterForm
 from letters.models import Letter
 from letters.services import letter_draft
@@ -124,6 +133,25 @@ class ContactInline(admin.TabularInline):
         return False
 
 
+class PromiseInline(admin.TabularInline):
+    """The case's promises to pay and whether they were kept."""
+
+    model = Promise
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "amount", "due_date", "grace_until", "status", "created_by", "settled_on"]
+    readonly_fields = fields
+    amount = money_column("amount_fen", _("amount"))
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Promises are recorded with the button."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """The dunning run judges them; nobody edits them."""
+        return False
+
+
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
     """The case list and page. Stage buttons show only the moves the user may make, and call the services."""
@@ -179,7 +207,7 @@ class CaseAdmin(admin.ModelAdmin):
     ]
     readonly_fields = [name for name in fields if name != "assignee"]
     raw_id_fields = ["assignee"]
-    inlines = [TransitionInline, ContactInline, LetterInline]
+    inlines = [TransitionInline, ContactInline, PromiseInline, LetterInline]
     balance = money_column("balance_fen", _("overdue balance"))
     actions = ["assign_selected"]
 
@@ -278,6 +306,11 @@ class CaseAdmin(admin.ModelAdmin):
                 name="cases_case_move",
             ),
             path(
+                "<int:object_id>/promise/",
+                self.admin_site.admin_view(self.promise_view),
+                name="cases_case_promise",
+            ),
+            path(
                 "<int:object_id>/reveal/<str:field>/",
                 self.admin_site.admin_view(self.reveal_view),
                 name="cases_case_reveal",
@@ -316,6 +349,30 @@ class CaseAdmin(admin.ModelAdmin):
             "form": form,
             "title": _("Log a contact"),
             "move_label": _("Log a contact"),
+        }
+        return TemplateResponse(request, "admin/cases/case/move.html", context)
+
+    def promise_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Record a promise to pay; the case is held until the promised date plus grace."""
+        case = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if not request.user.has_perm("cases.add_promise"):
+            raise PermissionDenied
+        form = PromiseForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                promise_record(case=case, actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Promise recorded; escalation waits until it is judged."))
+                return HttpResponseRedirect(reverse("admin:cases_case_change", args=[case.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "case": case,
+            "form": form,
+            "title": _("Record a promise to pay"),
+            "move_label": _("Record a promise to pay"),
         }
         return TemplateResponse(request, "admin/cases/case/move.html", context)
 
@@ -391,6 +448,7 @@ class CaseAdmin(admin.ModelAdmin):
             "may_request_letter": bool(case) and case.is_open and request.user.has_perm("letters.request_letter"),
             "may_log_contact": bool(case) and case.is_open and request.user.has_perm("cases.add_contact"),
             "may_reveal": bool(case) and request.user.has_perm("accounts.reveal_personal_data"),
+            "may_promise": bool(case) and case.is_open and request.user.has_perm("cases.add_promise"),
         }
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
@@ -640,4 +698,37 @@ PRIORITY_LABELS = {
     "days_past_due": _("for days past due"),
     "stage": _("for the stage"),
     "since_last_contact": _("for days since the last contact"),
+    "broken_promises": _("for broken promises"),
 }
+
+
+@admin.register(Promise)
+class PromiseAdmin(ReadOnlyAdmin):
+    """Promises to pay, with each agent's kept rate for supervisors."""
+
+    list_display = ["created_at", "case", "amount", "due_date", "status", "created_by", "settled_on"]
+    list_filter = ["status", "created_by", "due_date"]
+    list_select_related = ["case", "created_by"]
+    amount = money_column("amount_fen", _("amount"))
+    change_list_template = "admin/cases/promise/change_list.html"
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        """Add the kept rate per agent over judged promises."""
+        from django.db.models import Count, Q
+
+        rates = (
+            Promise.objects.exclude(status="pending")
+            .values("created_by__username")
+            .annotate(judged=Count("id"), kept=Count("id", filter=Q(status="kept")))
+            .order_by("created_by__username")
+        )
+        rows = [
+            {
+                "agent": r["created_by__username"],
+                "judged": r["judged"],
+                "kept": r["kept"],
+                "rate": round(100 * r["kept"] / r["judged"]),
+            }
+            for r in rates
+        ]
+        return super().changelist_view(request, {**(extra_context or {}), "kept_rates": rows})

@@ -126,3 +126,11 @@ class ContactSource(models.TextChoices):
 
     ENTERED = "entered", _("Entered by an agent")
     IMPORTED = "imported", _("Imported")
+
+
+class PromiseStatus(models.TextChoices):
+    """Whether a promise to pay was kept."""
+
+    PENDING = "pending", _("Pending")
+    KEPT = "kept", _("Kept")
+    BROKEN = "broken", _("Broken")

@@ -1,6 +1,7 @@
 """Forms behind the stage buttons on the case page."""
 
 import datetime
+from decimal import Decimal
 
 from django import forms
 from django.contrib.auth.models import User
@@ -63,3 +64,10 @@ class AssignForm(forms.Form):
         required=False,
         empty_label=_("— nobody —"),
     )
+
+
+class PromiseForm(forms.Form):
+    """An amount and the date the customer promised to pay it by."""
+
+    amount = forms.DecimalField(label=_("Amount (yuan)"), max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    due_date = forms.DateField(label=_("Promised date"), widget=forms.DateInput(attrs={"type": "date"}))

@@ -20,6 +20,7 @@ from cases.choices import (
     ContactParty,
     ContactSource,
     HoldReason,
+    PromiseStatus,
     RunStatus,
     Stage,
 )
@@ -83,6 +84,11 @@ class DunningPolicy(models.Model):
         max_length=64,
         blank=True,
         help_text=_("Code of the letter template drafted when a case enters legal recovery; empty for none."),
+    )
+    promise_grace_days = models.PositiveSmallIntegerField(
+        _("grace after a promised date (days)"),
+        default=3,
+        help_text=_("Payments received up to this many days after the promised date still keep the promise."),
     )
     max_hold_days = models.PositiveSmallIntegerField(
         _("longest hold (days)"), default=30, help_text=_("How far ahead a hold may be set to expire.")
@@ -148,6 +154,8 @@ class DunningRun(models.Model):
     resolved = models.PositiveIntegerField(_("resolved"), default=0)
     unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
     lines_frozen = models.PositiveIntegerField(_("lines frozen"), default=0)
+    promises_kept = models.PositiveIntegerField(_("promises kept"), default=0)
+    promises_broken = models.PositiveIntegerField(_("promises broken"), default=0)
     seconds = models.FloatField(_("seconds"), default=0)
     error = models.TextField(_("error"), blank=True)
 
@@ -170,6 +178,7 @@ class DunningRun(models.Model):
             "resolved": self.resolved,
             "unchanged": self.unchanged,
             "lines_frozen": self.lines_frozen,
+            "promises": {"kept": self.promises_kept, "broken": self.promises_broken},
             "lines_examined": self.lines_examined,
             "seconds": round(self.seconds, 3),
         }
@@ -236,6 +245,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
     opened_at = models.DateTimeField(_("opened at"))
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
+    broken_promises = models.PositiveSmallIntegerField(_("broken promises"), default=0, db_default=0)
     claimed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("being worked by"),
@@ -498,3 +508,29 @@ class MyCase(Case):
         proxy = True
         verbose_name = _("my case")
         verbose_name_plural = _("my cases")
+
+
+class Promise(models.Model):
+    """A promise to pay an amount by a date; the dunning run marks it kept or broken."""
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="promises")
+    amount_fen = models.BigIntegerField(_("amount (fen)"))
+    due_date = models.DateField(_("promised date"))
+    grace_until = models.DateField(_("kept if paid by"))
+    status = models.CharField(
+        _("status"), max_length=8, choices=PromiseStatus.choices, default=PromiseStatus.PENDING, db_index=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("recorded at"))
+    settled_on = models.DateField(_("judged on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("promise to pay")
+        verbose_name_plural = _("promises to pay")
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=Q(amount_fen__gt=0), name="promise_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{format_yuan(self.amount_fen)} by {self.due_date}"

@@ -4,6 +4,7 @@
              + min(days past due, 90) / 3            up to 30 points
              + 10 in agent collection, 5 in legal    (legal cases are mostly with the lawyers)
              + min(days since last contact, 14)      up to 14 points; never contacted counts 14
+             + 10 per broken promise, up to 30
 
 Written once as a database expression, so the queue orders 1,000,000 cases in SQL, and
 ``priority_parts`` explains a case's score to the agent with the same numbers.
@@ -22,6 +23,7 @@ BALANCE_FEN_PER_POINT, BALANCE_CAP = 10_000, 50
 DPD_PER_POINT, DPD_CAP = 3, 90
 STAGE_POINTS = {Stage.COLLECTION: 10, Stage.LEGAL: 5}
 STALE_CAP_DAYS = 14
+BROKEN_PROMISE_POINTS, BROKEN_PROMISE_CAP = 10, 30
 
 
 def priority_expression(now: datetime.datetime | None = None) -> ExpressionWrapper:
@@ -43,6 +45,7 @@ def priority_expression(now: datetime.datetime | None = None) -> ExpressionWrapp
         + Least(F("days_past_due"), Value(DPD_CAP)) / DPD_PER_POINT
         + stage
         + staleness
+        + Least(F("broken_promises") * BROKEN_PROMISE_POINTS, Value(BROKEN_PROMISE_CAP))
     )
     return ExpressionWrapper(Coalesce(score, Value(0)), output_field=IntegerField())
 
@@ -56,4 +59,5 @@ def priority_parts(case: object, now: datetime.datetime | None = None) -> dict[s
         "days_past_due": min(case.days_past_due, DPD_CAP) // DPD_PER_POINT,
         "stage": STAGE_POINTS.get(case.stage, 0),
         "since_last_contact": max(days, 0),
+        "broken_promises": min(case.broken_promises * BROKEN_PROMISE_POINTS, BROKEN_PROMISE_CAP),
     }

@@ -1,6 +1,7 @@
 """What people (and the one-case dunning path) do to cases. Every stage change goes through ``_move``."""
 
 import datetime
+from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
 
 from accounts.models import CreditLine, Customer
+from accounts.money import format_yuan, yuan_to_fen
 from accounts.positions import credit_line_position
 from accounts.services import credit_line_freeze
 from cases.choices import (
@@ -28,6 +30,7 @@ from cases.choices import (
 from cases.contact_rules import ProposedContact, breaches, customer_zone
 from cases.dunning.batch import edge_reason
 from cases.dunning.plan import OpenCase, Thresholds, plan_line
+from cases.dunning.promises import settle_promises
 from cases.models import (
     ESCALATION_METHODS,
     Case,
@@ -36,6 +39,7 @@ from cases.models import (
     ComplianceIncident,
     Contact,
     DunningRun,
+    Promise,
     RulePack,
 )
 
@@ -216,6 +220,8 @@ def case_apply_dunning(*, credit_line: CreditLine, as_of: datetime.date, run: Du
     """
     position = credit_line_position(credit_line=credit_line, as_of=as_of)
     thresholds = Thresholds.of(credit_line.product.policy)
+    for open_case_id in Case.objects.open().filter(credit_line=credit_line).values_list("id", flat=True):
+        settle_promises(as_of=as_of, case_id=open_case_id)
     case = Case.objects.open().filter(credit_line=credit_line).select_related("credit_line__product__policy").first()
     snapshot = None
     if case is not None:
@@ -359,3 +365,53 @@ def case_claim_next(*, agent: AbstractBaseUser) -> Case | None:
         case.claimed_by, case.claimed_until = agent, now + datetime.timedelta(minutes=CLAIM_MINUTES)
         Case.objects.filter(pk=case.pk).update(claimed_by=agent, claimed_until=case.claimed_until)
     return case
+
+
+def promise_record(
+    *,
+    case: Case,
+    actor: AbstractBaseUser,
+    amount: Decimal | str,
+    due_date: datetime.date,
+    today: datetime.date | None = None,
+) -> Promise:
+    """Record a promise to pay, and hold escalation until the promised date plus the policy's grace."""
+    if not actor.has_perm("cases.add_promise"):
+        raise PermissionDenied(_("You are not allowed to record promises."))
+    today = today or timezone.localdate()
+    policy = case.credit_line.product.policy
+    amount_fen = yuan_to_fen(amount)
+    errors = {}
+    if amount_fen <= 0:
+        errors["amount"] = _("Amount %(value)s must be greater than zero.") % {"value": amount}
+    if not isinstance(due_date, datetime.date) or not today <= due_date <= today + datetime.timedelta(
+        days=policy.max_hold_days
+    ):
+        errors["due_date"] = _("Promised date %(value)s must be between today and %(days)s days ahead.") % {
+            "value": due_date,
+            "days": policy.max_hold_days,
+        }
+    if errors:
+        raise ValidationError(errors)
+    grace_until = due_date + datetime.timedelta(days=policy.promise_grace_days)
+    with transaction.atomic():
+        promise = Promise.objects.create(
+            case=case,
+            amount_fen=amount_fen,
+            due_date=due_date,
+            grace_until=grace_until,
+            created_by=actor,
+            created_at=timezone.now(),
+        )
+        if case.stage in LADDER:
+            note = _("Promise to pay %(amount)s by %(date)s.") % {"amount": format_yuan(amount_fen), "date": due_date}
+            _move(
+                case=case,
+                name="hold",
+                actor=actor,
+                reason=note,
+                hold_reason=HoldReason.PROMISE_TO_PAY,
+                note=note,
+                until=grace_until,
+            )
+    return promise

@@ -25,6 +25,7 @@ from backoffice.bulksql import insert_rows, update_rows
 from cases.choices import LADDER, OPEN_STAGES, RunStatus, Stage
 from cases.dunning.lock import dunning_lock
 from cases.dunning.plan import LinePlan, Thresholds, plan_line
+from cases.dunning.promises import settle_promises
 from cases.dunning.worklist import WorkItem, open_case_count, worklist
 from cases.models import Case, CaseTransition, DunningPolicy, DunningRun
 
@@ -46,6 +47,8 @@ class Tally:
     resolved: int = 0
     unchanged: int = 0
     lines_frozen: int = 0
+    promises_kept: int = 0
+    promises_broken: int = 0
 
     def __iadd__(self, other: "Tally") -> "Tally":
         for item in fields(self):
@@ -325,6 +328,8 @@ def dunning_run(
         run = _start(as_of, dry_run, actor)
         started, tally = time.perf_counter(), Tally()
         try:
+            promises = settle_promises(as_of=as_of, dry_run=dry_run)
+            tally.promises_kept, tally.promises_broken = promises["kept"], promises["broken"]
             thresholds = load_thresholds()
             for first, last in id_ranges(batch_size):
                 tally += run_batch(

@@ -132,6 +132,7 @@ def test_a_supervisor_edits_a_policy_and_the_change_is_kept_with_who(client, sup
         "legal_min_balance_fen": 0,
         "freeze_line_on_collection": "on",
         "max_hold_days": 14,
+        "promise_grace_days": 3,
     }
     assert client.post(url, data).status_code == 302
     latest = policy.history.latest()
@@ -216,6 +217,8 @@ def test_a_supervisor_assigns_a_case_from_its_page_without_touching_its_stage(cl
         "letters-INITIAL_FORMS": 0,
         "contacts-TOTAL_FORMS": 0,
         "contacts-INITIAL_FORMS": 0,
+        "promises-TOTAL_FORMS": 0,
+        "promises-INITIAL_FORMS": 0,
     }
     response = client.post(url, data)
     assert response.status_code == 302, response.content.decode()[:2000]
