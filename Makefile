@@ -7,7 +7,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Playwright drives Debian's Chromium; it must never try to download a browser of its own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: run test lint system-deps install install-dev messages bench bench-letters
+.PHONY: run test lint system-deps install install-dev messages bench bench-letters bench-queue
 
 system-deps:
 	@scripts/system-deps.sh
@@ -63,6 +63,11 @@ bench: install
 		|| psql "$(dir $(BENCH_DATABASE_URL))postgres" -c "CREATE DATABASE \"$(notdir $(BENCH_DATABASE_URL))\""
 	DATABASE_URL=$(BENCH_DATABASE_URL) SECRET_KEY=bench-only $(BIN)/python manage.py migrate --no-input -v 0
 	DATABASE_URL=$(BENCH_DATABASE_URL) SECRET_KEY=bench-only $(BIN)/python manage.py bench_dunning --lines $(LINES)
+
+CASES ?= 1000000
+bench-queue: install
+	DATABASE_URL=$(BENCH_DATABASE_URL) SECRET_KEY=bench-only $(BIN)/python manage.py migrate --no-input -v 0
+	DATABASE_URL=$(BENCH_DATABASE_URL) SECRET_KEY=bench-only $(BIN)/python manage.py bench_queue --cases $(CASES)
 
 LETTERS ?= 200
 bench-letters: install
