@@ -278,8 +278,8 @@ class CaseAdmin(admin.ModelAdmin):
         return obj.credit_line.product.code
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        """Load the line, customer, product and policy with each case."""
-        return super().get_queryset(request).with_customer()
+        """The cases this user may see, with the line, customer, product and policy."""
+        return super().get_queryset(request).visible_to(request.user).with_customer()
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
         """Also find a case by its number (``C00000042``)."""

@@ -185,6 +185,11 @@ def clear_portfolio() -> None:
     """Delete every letter, case, run, bill, credit line and customer (the bench needs and leaves an empty ledger)."""
     tables = [
         "letters_letter",
+        "cases_complianceincident",
+        "cases_contact",
+        "cases_promise",
+        "cases_caseassignment",
+        "accounts_personaldatareveal",
         CaseTransition._meta.db_table,
         Case._meta.db_table,
         DunningRun._meta.db_table,
@@ -196,7 +201,7 @@ def clear_portfolio() -> None:
     ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(f"TRUNCATE {', '.join(tables)}")
+            cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
         else:
             for table in tables:
                 cursor.execute(f"DELETE FROM {table}")

@@ -13,9 +13,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def case(run_dunning):
+def case(run_dunning, agent):
     line = overdue_line(due=datetime.date(2026, 1, 10))
     run_dunning(datetime.date(2026, 2, 1))
+    Case.objects.filter(credit_line=line).update(assignee=agent)
     return Case.objects.with_customer().get(credit_line=line)
 
 

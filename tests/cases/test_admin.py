@@ -16,9 +16,10 @@ DUE = datetime.date(2026, 1, 10)
 
 
 @pytest.fixture
-def cases(run_dunning):
+def cases(run_dunning, agent):
     lines = [overdue_line(due=DUE - datetime.timedelta(days=offset * 3)) for offset in range(30)]
     run_dunning(datetime.date(2026, 1, 20))
+    Case.objects.update(assignee=agent)
     return lines
 
 
@@ -226,9 +227,12 @@ def test_a_supervisor_assigns_a_case_from_its_page_without_touching_its_stage(cl
     assert (case.assignee, case.stage) == (agent, Stage.REMINDER)
 
 
-def test_a_supervisor_reassigns_cases_in_bulk_after_a_confirmation_page(client, supervisor, agent, cases):
+def test_a_supervisor_reassigns_cases_in_bulk_after_a_confirmation_page(client, supervisor, cases):
+    from backoffice.roles import AGENT
     from cases.models import CaseAssignment
+    from tests.factories import user_in
 
+    agent = user_in(AGENT, "agent-new")
     chosen = list(Case.objects.order_by("id").values_list("pk", flat=True)[:4])
     client.force_login(supervisor)
     url = reverse("admin:cases_case_changelist")
@@ -248,3 +252,18 @@ def test_agents_have_no_bulk_assignment(client, agent, cases):
     client.force_login(agent)
     page = client.get(reverse("admin:cases_case_changelist")).content.decode()
     assert "assign_selected" not in page
+
+
+def test_an_agent_sees_only_their_own_cases_and_a_supervisor_sees_all(client, agent, supervisor, cases):
+    from backoffice.roles import AGENT
+    from tests.factories import user_in
+
+    other = user_in(AGENT, "agent-other")
+    theirs = Case.objects.order_by("id").first()
+    Case.objects.filter(pk=theirs.pk).update(assignee=other)
+    client.force_login(agent)
+    assert client.get(reverse("admin:cases_case_change", args=[theirs.pk])).status_code in (302, 404)
+    listed = client.get(reverse("admin:cases_case_changelist") + "?all=").context["cl"].result_count
+    assert listed == Case.objects.filter(assignee=agent).count()
+    client.force_login(supervisor)
+    assert client.get(reverse("admin:cases_case_change", args=[theirs.pk])).status_code == 200

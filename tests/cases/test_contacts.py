@@ -148,6 +148,7 @@ def test_an_agent_logs_a_call_from_the_case_page_and_sees_the_refusal_outside_th
     import time_machine
     from django.urls import reverse
 
+    Case.objects.filter(pk=case.pk).update(assignee=agent)
     client.force_login(agent)
     url = reverse("admin:cases_case_log_contact", args=[case.pk])
     data = {

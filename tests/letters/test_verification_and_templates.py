@@ -95,6 +95,9 @@ def test_editing_a_used_template_version_saves_a_new_version(letter, legal):
 
 
 def test_agents_request_letters_from_the_case_page(client, legal_case, lawyer_template, agent):
+    from cases.models import Case
+
+    Case.objects.filter(pk=legal_case.pk).update(assignee=agent)
     client.force_login(agent)
     url = reverse("admin:cases_case_request_letter", args=[legal_case.pk])
     assert client.get(url).status_code == 200

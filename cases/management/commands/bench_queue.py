@@ -86,7 +86,7 @@ class Command(BaseCommand):
                 f"""INSERT INTO {Case._meta.db_table}
                     (credit_line_id, stage, days_past_due, balance_fen, assignee_id, opened_on, opened_at, hold_reason,
                      hold_note, held_from_stage, close_reason, broken_promises)
-                    SELECT id, CASE id % 3 {stage} END, id % 120 + 1, (id * 7919) % 2000000, CASE id % {AGENTS} {assignee} END,
+                    SELECT id, CASE id %% 3 {stage} END, id %% 120 + 1, (id * 7919) %% 2000000, CASE id %% {AGENTS} {assignee} END,
                            %s, %s, '', '', '', '', 0
                       FROM {CreditLine._meta.db_table} WHERE id >= %s AND id <= %s""",
                 [

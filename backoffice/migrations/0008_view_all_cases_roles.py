@@ -1,0 +1,9 @@
+from django.db import migrations
+
+from backoffice.roles import apply_roles
+
+
+class Migration(migrations.Migration):
+    dependencies = [("backoffice", "0007_promise_roles"), ("cases", "0011_view_all_cases")]
+
+    operations = [migrations.RunPython(apply_roles, migrations.RunPython.noop)]
