@@ -171,8 +171,9 @@ class CaseAdmin(admin.ModelAdmin):
     list_filter = [
         "stage",
         DpdBucketFilter,
-        ("credit_line__product", admin.RelatedOnlyFieldListFilter),
-        ("credit_line__product__policy", admin.RelatedOnlyFieldListFilter),
+        # Plain related filters: the "related only" kind scans every case for the choices.
+        "credit_line__product",
+        "credit_line__product__policy",
         "assignee",
     ]
     search_fields = [
