@@ -646,8 +646,12 @@ class MyCaseAdmin(admin.ModelAdmin):
     balance = money_column("balance_fen", _("overdue balance"))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        """The user's open cases, highest priority first."""
-        return Case.objects.for_agent(request.user).with_priority().order_by("-priority", "id")
+        """The user's open cases, with their priority."""
+        return Case.objects.for_agent(request.user).with_priority()
+
+    def get_ordering(self, request: HttpRequest) -> list[str]:
+        """Highest priority first (the model's own order is by days past due)."""
+        return ["-priority", "id"]
 
     @admin.display(description=_("case"), ordering="id")
     def number(self, obj: Case) -> str:

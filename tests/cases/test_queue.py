@@ -36,6 +36,7 @@ def test_the_queue_orders_by_the_documented_priority_and_explains_it(client, run
     shown = list(response.context["cl"].result_list)
     scores = [case.priority for case in shown]
     assert scores == sorted(scores, reverse=True)
+    assert len(set(scores)) > 1  # the portfolio spreads over several scores, so the order is tested
     top = shown[0]
     assert top.priority == sum(priority_parts(top).values())
     assert "for days past due" in response.content.decode()
@@ -123,3 +124,15 @@ def test_work_next_never_hands_one_case_to_two_agents_at_once(on_postgres, shipp
     assert errors == []
     assert None not in claimed
     assert len(set(claimed)) == len(agents)
+
+
+@pytest.mark.django_db
+def test_the_queue_puts_a_large_uncontacted_balance_before_an_old_small_one(client, run_dunning, agent):
+    old_small, new_large = portfolio(run_dunning, count=2)
+    Case.objects.filter(pk=old_small.pk).update(
+        assignee=agent, days_past_due=90, balance_fen=100, last_contact_at=timezone.now()
+    )
+    Case.objects.filter(pk=new_large.pk).update(assignee=agent, days_past_due=10, balance_fen=10_000_000)
+    client.force_login(agent)
+    shown = list(client.get(reverse("admin:cases_mycase_changelist")).context["cl"].result_list)
+    assert [case.pk for case in shown] == [new_large.pk, old_small.pk]
