@@ -1,5 +1,7 @@
 """Collections screens: cases with their history and stage buttons, policies, runs."""
 
+from collections.abc import Callable
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
@@ -331,51 +333,35 @@ class CaseAdmin(admin.ModelAdmin):
 
     def log_contact_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         """Log a contact; a contact that breaks a rule is refused with the rule and when it becomes allowed."""
-        case = get_object_or_404(self.get_queryset(request), pk=object_id)
-        if not request.user.has_perm("cases.add_contact"):
-            raise PermissionDenied
-        form = ContactForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                contact_log(case=case, actor=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                form.add_error(None, exc)
-            else:
-                messages.success(request, _("Contact logged."))
-                return HttpResponseRedirect(reverse("admin:cases_case_change", args=[case.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "case": case,
-            "form": form,
-            "title": _("Log a contact"),
-            "move_label": _("Log a contact"),
-        }
-        return TemplateResponse(request, "admin/cases/case/move.html", context)
+
+        def log(case: Case, data: dict) -> str:
+            contact_log(case=case, actor=request.user, **data)
+            return _("Contact logged.")
+
+        return self._case_form(
+            request,
+            object_id,
+            allowed=lambda case: request.user.has_perm("cases.add_contact"),
+            form_class=ContactForm,
+            title=_("Log a contact"),
+            act=log,
+        )
 
     def promise_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         """Record a promise to pay; the case is held until the promised date plus grace."""
-        case = get_object_or_404(self.get_queryset(request), pk=object_id)
-        if not request.user.has_perm("cases.add_promise"):
-            raise PermissionDenied
-        form = PromiseForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                promise_record(case=case, actor=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                form.add_error(None, exc)
-            else:
-                messages.success(request, _("Promise recorded; escalation waits until it is judged."))
-                return HttpResponseRedirect(reverse("admin:cases_case_change", args=[case.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "case": case,
-            "form": form,
-            "title": _("Record a promise to pay"),
-            "move_label": _("Record a promise to pay"),
-        }
-        return TemplateResponse(request, "admin/cases/case/move.html", context)
+
+        def record(case: Case, data: dict) -> str:
+            promise_record(case=case, actor=request.user, **data)
+            return _("Promise recorded; escalation waits until it is judged.")
+
+        return self._case_form(
+            request,
+            object_id,
+            allowed=lambda case: request.user.has_perm("cases.add_promise"),
+            form_class=PromiseForm,
+            title=_("Record a promise to pay"),
+            act=record,
+        )
 
     def reveal_view(self, request: HttpRequest, object_id: int, field: str) -> HttpResponse:
         """Show a full ID or mobile number once, after a reason; every reveal leaves an audit row."""
@@ -406,29 +392,19 @@ class CaseAdmin(admin.ModelAdmin):
 
     def request_letter_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         """Choose an active template and draft a letter for the case (refused on hold or closed)."""
-        case = get_object_or_404(self.get_queryset(request), pk=object_id)
-        if not request.user.has_perm("letters.request_letter"):
-            raise PermissionDenied
-        form = RequestLetterForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                letter = letter_draft(case=case, template=form.cleaned_data["template"], requested_by=request.user)
-            except ValidationError as exc:
-                form.add_error(None, exc)
-            else:
-                messages.success(
-                    request, _("Letter %(number)s drafted; it awaits approval.") % {"number": letter.number}
-                )
-                return HttpResponseRedirect(reverse("admin:cases_case_change", args=[case.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "case": case,
-            "form": form,
-            "title": _("Request a letter"),
-            "move_label": _("Request a letter"),
-        }
-        return TemplateResponse(request, "admin/cases/case/move.html", context)
+
+        def draft(case: Case, data: dict) -> str:
+            letter = letter_draft(case=case, template=data["template"], requested_by=request.user)
+            return _("Letter %(number)s drafted; it awaits approval.") % {"number": letter.number}
+
+        return self._case_form(
+            request,
+            object_id,
+            allowed=lambda case: request.user.has_perm("letters.request_letter"),
+            form_class=RequestLetterForm,
+            title=_("Request a letter"),
+            act=draft,
+        )
 
     def available_moves(self, request: HttpRequest, case: Case) -> list[tuple[str, str]]:
         """Return (transition name, label) for the moves this user may make on this case now."""
@@ -455,46 +431,61 @@ class CaseAdmin(admin.ModelAdmin):
 
     def move_view(self, request: HttpRequest, object_id: int, transition: str) -> HttpResponse:
         """Confirm a stage change with its reason, then call the service."""
-        case = get_object_or_404(self.get_queryset(request), pk=object_id)
-        if not self.has_view_permission(request, case):
-            raise PermissionDenied
-        moves = dict(self.available_moves(request, case))
-        if transition not in moves:
+
+        def move(case: Case, data: dict) -> str:
+            if transition == "hold":
+                case_hold(case=case, actor=request.user, **data)
+            else:
+                ACTIONS[transition](case=case, actor=request.user, reason=data["reason"])
+            return _("Case %(number)s is now %(stage)s.") % {"number": case.number, "stage": case.get_stage_display()}
+
+        return self._case_form(
+            request,
+            object_id,
             # Refuse anything not offered, including hand-crafted posts for transitions the user lacks.
+            allowed=lambda case: transition in dict(self.available_moves(request, case)),
+            form_class=HoldForm if transition == "hold" else TransitionForm,
+            title=MOVE_LABELS.get(transition, ""),
+            act=move,
+        )
+
+    def _case_form(
+        self,
+        request: HttpRequest,
+        object_id: int,
+        *,
+        allowed: Callable[[Case], bool],
+        form_class: type,
+        title: str,
+        act: Callable[[Case, dict], str],
+    ) -> HttpResponse:
+        """Show a form about one case; on a valid post call ``act`` (a service) and go back to the case page.
+
+        Service errors land on the form, keyed by its own field names or not keyed at all.
+        """
+        case = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if not allowed(case):
             raise PermissionDenied
-        form_class = HoldForm if transition == "hold" else TransitionForm
         form = form_class(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            done = self._apply_move(request, case, transition, form)
-            if done:
+            try:
+                messages.success(request, act(case, form.cleaned_data))
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            except CaseConflict as exc:
+                messages.error(request, str(exc))
+                return HttpResponseRedirect(reverse("admin:cases_case_change", args=[case.pk]))
+            else:
                 return HttpResponseRedirect(reverse("admin:cases_case_change", args=[case.pk]))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "case": case,
             "form": form,
-            "title": moves[transition],
-            "move_label": moves[transition],
+            "title": title,
+            "move_label": title,
         }
         return TemplateResponse(request, "admin/cases/case/move.html", context)
-
-    def _apply_move(self, request: HttpRequest, case: Case, transition: str, form: TransitionForm) -> bool:
-        try:
-            if transition == "hold":
-                case_hold(case=case, actor=request.user, **form.cleaned_data)
-            else:
-                ACTIONS[transition](case=case, actor=request.user, reason=form.cleaned_data["reason"])
-        except ValidationError as exc:
-            # Service errors are keyed by the form's own field names, or not keyed at all.
-            form.add_error(None, exc)
-            return False
-        except CaseConflict as exc:
-            messages.error(request, str(exc))
-            return True
-        messages.success(
-            request, _("Case %(number)s is now %(stage)s.") % {"number": case.number, "stage": case.get_stage_display()}
-        )
-        return True
 
 
 @admin.register(CaseTransition)
