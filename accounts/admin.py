@@ -48,6 +48,25 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class RecordInline(admin.TabularInline):
+    """Rows shown under their parent as a record: every field read-only, nothing added, changed or deleted here."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        """Every field shown is read-only."""
+        return list(self.fields)
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Rows arrive through the services, never from this form."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """A record is not edited."""
+        return False
+
+
 @admin.register(Customer)
 class CustomerAdmin(SimpleHistoryAdmin):
     """Customers, with ID and mobile masked for viewers who may not see them."""
@@ -102,19 +121,12 @@ class ProductAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
 
 
-class BillInline(admin.TabularInline):
+class BillInline(RecordInline):
     """A credit line's bills, read-only."""
 
     model = Bill
-    extra = 0
-    can_delete = False
     ordering = ["due_date"]
     fields = ["due_date", "due", "paid", "outstanding", "last_paid_on"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """Bills arrive from the lending system."""
-        return False
 
     @admin.display(description=_("due"))
     def due(self, obj: Bill) -> str:
@@ -163,18 +175,11 @@ class BillAdmin(ReadOnlyAdmin):
         return format_yuan(obj.total_paid_fen)
 
 
-class AllocationInline(admin.TabularInline):
+class AllocationInline(RecordInline):
     """How a payment was split over bills."""
 
     model = PaymentAllocation
-    extra = 0
-    can_delete = False
     fields = ["bill", "fees_fen", "interest_fen", "principal_fen"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """Allocations are made by ``payment_post`` only."""
-        return False
 
 
 @admin.register(PaymentAllocation)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.admin import ReadOnlyAdmin, may_see_personal_data, money_column
+from accounts.admin import ReadOnlyAdmin, RecordInline, may_see_personal_data, money_column
 from accounts.services import REVEALABLE, customer_reveal
 from backoffice.pagination import LargeTablePaginator
 from cases.choices import MOVE_LABELS, DpdBucket
@@ -73,33 +73,19 @@ class DpdBucketFilter(admin.SimpleListFilter):
         return queryset if high is None else queryset.filter(days_past_due__lte=high)
 
 
-class TransitionInline(admin.TabularInline):
+class TransitionInline(RecordInline):
     """The case's stage history, oldest first, read-only."""
 
     model = CaseTransition
-    extra = 0
-    can_delete = False
     fields = ["created_at", "from_stage", "to_stage", "actor", "reason", "run"]
-    readonly_fields = fields
     ordering = ["created_at", "id"]
 
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """Transitions are written by the services only."""
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """The history is append-only."""
-        return False
-
-
-class LetterInline(admin.TabularInline):
+class LetterInline(RecordInline):
     """The case's letters and where each stands."""
 
     model = Letter
-    extra = 0
-    can_delete = False
     fields = ["letter_link", "kind", "language", "status", "requested_at", "sent_at", "limitation_interrupted_on"]
-    readonly_fields = fields
     ordering = ["-requested_at"]
 
     @admin.display(description=_("letter"))
@@ -107,51 +93,21 @@ class LetterInline(admin.TabularInline):
         """Link to the letter's review page."""
         return format_html('<a href="{}">{}</a>', reverse("admin:letters_letter_change", args=[obj.pk]), obj.number)
 
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """Letters are requested with the button on the case page."""
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """Letters change on their own review page."""
-        return False
-
-
-class ContactInline(admin.TabularInline):
+class ContactInline(RecordInline):
     """The case's contacts, newest first."""
 
     model = Contact
-    extra = 0
-    can_delete = False
     fields = ["occurred_at", "channel", "party", "outcome", "agent", "identity_disclosed", "notes", "source"]
-    readonly_fields = fields
     ordering = ["-occurred_at"]
 
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """Contacts are logged with the button, through the rules."""
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """A contact is a record: never edited."""
-        return False
-
-
-class PromiseInline(admin.TabularInline):
+class PromiseInline(RecordInline):
     """The case's promises to pay and whether they were kept."""
 
     model = Promise
-    extra = 0
-    can_delete = False
     fields = ["created_at", "amount", "due_date", "grace_until", "status", "created_by", "settled_on"]
-    readonly_fields = fields
     amount = money_column("amount_fen", _("amount"))
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """Promises are recorded with the button."""
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """The dunning run judges them; nobody edits them."""
-        return False
 
 
 @admin.register(Case)
