@@ -23,6 +23,8 @@ class CreditLineStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
     FROZEN = "frozen", _("Frozen")
     CLOSED = "closed", _("Closed")
+    # Settled or written off by collections: the rest of the debt is not collected again.
+    CHARGED_OFF = "charged_off", _("Charged off (settled or written off)")
 
 
 class PaymentChannel(models.TextChoices):

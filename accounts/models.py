@@ -97,7 +97,7 @@ class CreditLine(models.Model):
     )
     limit_fen = models.BigIntegerField(_("limit (fen)"))
     status = models.CharField(
-        _("status"), max_length=8, choices=CreditLineStatus.choices, default=CreditLineStatus.ACTIVE
+        _("status"), max_length=12, choices=CreditLineStatus.choices, default=CreditLineStatus.ACTIVE
     )
     opened_on = models.DateField(_("opened on"))
 

@@ -47,6 +47,13 @@ def credit_line_freeze(*, credit_line: CreditLine) -> CreditLine:
     return credit_line
 
 
+def credit_line_charge_off(*, credit_line: CreditLine) -> CreditLine:
+    """Mark a line charged off after a settlement or write-off: the rest of its debt is not collected again."""
+    CreditLine.objects.filter(pk=credit_line.pk).update(status=CreditLineStatus.CHARGED_OFF)
+    credit_line.refresh_from_db(fields=["status"])
+    return credit_line
+
+
 def _check_payment_input(
     *, external_reference: str, amount: Decimal | str, channel: str, received_at: datetime.datetime
 ) -> int:

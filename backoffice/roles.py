@@ -1,4 +1,4 @@
-"""The three roles of the back office and what each may do, by permission codename.
+"""The roles of the back office and what each may do, by permission codename.
 
 Applied by a data migration; a new permission for a role means a new migration that calls
 ``apply_roles`` again.
@@ -7,6 +7,7 @@ Applied by a data migration; a new permission for a role means a new migration t
 AGENT = "Collection agent"
 LEGAL = "Legal reviewer"
 SUPERVISOR = "Supervisor"
+AGENCY = "Agency agent"
 
 _LEDGER_VIEW = [
     "accounts.view_customer",
@@ -40,6 +41,23 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "cases.add_promise",
         "accounts.reveal_personal_data",
         "letters.request_letter",
+        "cases.view_proposal",
+        "cases.add_proposal",
+    ],
+    # An outside agency's collector: works the cases placed with their agency (``visible_to``).
+    AGENCY: [
+        *_CASES_VIEW,
+        "accounts.view_customer",
+        "accounts.view_creditline",
+        "accounts.view_bill",
+        "accounts.view_payment",
+        "cases.view_contact",
+        "cases.add_contact",
+        "cases.view_mycase",
+        "cases.view_promise",
+        "cases.add_promise",
+        "cases.hold_case",
+        "accounts.reveal_personal_data",
     ],
     LEGAL: [
         *_LEDGER_VIEW,
@@ -82,6 +100,21 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "cases.settle_case",
         "cases.write_off_case",
         "cases.close_case",
+        "cases.view_proposal",
+        "cases.add_proposal",
+        "cases.decide_proposal",
+        "cases.place_case",
+        "cases.view_placement",
+        "cases.view_agency",
+        "cases.add_agency",
+        "cases.change_agency",
+        "cases.view_agencymember",
+        "cases.add_agencymember",
+        "cases.change_agencymember",
+        "cases.delete_agencymember",
+        "cases.view_team",
+        "cases.add_team",
+        "cases.change_team",
     ],
 }
 

@@ -134,3 +134,33 @@ class PromiseStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     KEPT = "kept", _("Kept")
     BROKEN = "broken", _("Broken")
+
+
+class AgencyStatus(models.TextChoices):
+    """Where an outside collection agency stands with the lender; only approved agencies get cases."""
+
+    PENDING = "pending", _("Pending approval")
+    APPROVED = "approved", _("Approved")
+    SUSPENDED = "suspended", _("Suspended")
+    TERMINATED = "terminated", _("Terminated")
+
+
+class ProposalKind(models.TextChoices):
+    """What an agent asks a supervisor to agree to."""
+
+    SETTLEMENT = "settlement", _("Settlement")
+    WRITE_OFF = "write_off", _("Write-off")
+
+
+class ProposalStatus(models.TextChoices):
+    """Where a settlement or write-off proposal stands."""
+
+    PENDING = "pending", _("Awaiting a supervisor")
+    APPROVED = "approved", _("Approved, awaiting payment")
+    REJECTED = "rejected", _("Rejected")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# A proposal still in play: at most one per case.
+LIVE_PROPOSAL_STATUSES: tuple[str, ...] = (ProposalStatus.PENDING, ProposalStatus.APPROVED)

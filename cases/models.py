@@ -13,7 +13,9 @@ from simple_history.models import HistoricalRecords
 from accounts.money import format_yuan
 from cases.choices import (
     LADDER,
+    LIVE_PROPOSAL_STATUSES,
     OPEN_STAGES,
+    AgencyStatus,
     ContactChannel,
     ContactDirection,
     ContactOutcome,
@@ -21,6 +23,8 @@ from cases.choices import (
     ContactSource,
     HoldReason,
     PromiseStatus,
+    ProposalKind,
+    ProposalStatus,
     RunStatus,
     Stage,
 )
@@ -39,6 +43,19 @@ class RulePack(models.Model):
     daily_attempt_cap = models.PositiveSmallIntegerField(_("unanswered attempts per number per day"), default=6)
     third_party_after_failures = models.PositiveSmallIntegerField(
         _("failed attempts before a third party may be contacted"), default=3
+    )
+    rolling_call_cap = models.PositiveSmallIntegerField(
+        _("calls per debt in the rolling period"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: no rolling limit. Regulation F presumes harassment above 7 calls in 7 days."),
+    )
+    rolling_days = models.PositiveSmallIntegerField(_("rolling period (days)"), default=7)
+    quiet_days_after_conversation = models.PositiveSmallIntegerField(
+        _("days without calls after a conversation"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: no such rule. Regulation F: no call within 7 days after a conversation about the debt."),
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -184,6 +201,101 @@ class DunningRun(models.Model):
         }
 
 
+class Team(models.Model):
+    """The agents who work one stage; new and escalated cases are shared among them under a workload cap."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    stage = models.CharField(_("stage"), max_length=12, choices=[(s, Stage(s).label) for s in LADDER])
+    workload_cap = models.PositiveIntegerField(
+        _("open cases per agent at most"),
+        default=500,
+        help_text=_("Automatic assignment stops giving an agent cases once they hold this many open ones."),
+    )
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("agents"), related_name="teams")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("collection team")
+        verbose_name_plural = _("collection teams")
+        ordering = ["stage", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Agency(models.Model):
+    """An outside collection agency: cases are placed with it only while it is approved and under contract."""
+
+    name = models.CharField(_("registered name"), max_length=200, unique=True)
+    status = models.CharField(_("status"), max_length=12, choices=AgencyStatus.choices, default=AgencyStatus.PENDING)
+    contract_start = models.DateField(_("contract starts"))
+    contract_end = models.DateField(_("contract ends"))
+    commission_rate = models.DecimalField(
+        _("commission (% of what is collected)"), max_digits=5, decimal_places=2, default=0
+    )
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("collection agency")
+        verbose_name_plural = _("collection agencies")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(contract_start__lte=F("contract_end")), name="agency_contract_order"),
+            models.CheckConstraint(
+                condition=Q(commission_rate__gte=0) & Q(commission_rate__lte=100), name="agency_commission_percent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def refusal_on(self, day: datetime.date) -> str:
+        """Return why no case may be placed with the agency on ``day``, or an empty string."""
+        if self.status != AgencyStatus.APPROVED:
+            return _("Agency %(name)s is %(status)s, not approved.") % {
+                "name": self.name,
+                "status": self.get_status_display(),
+            }
+        if not self.contract_start <= day <= self.contract_end:
+            return _("Agency %(name)s has no valid contract on %(day)s (contract %(start)s to %(end)s).") % {
+                "name": self.name,
+                "day": day,
+                "start": self.contract_start,
+                "end": self.contract_end,
+            }
+        return ""
+
+
+class AgencyMember(models.Model):
+    """A login that works for an agency: it sees only the cases placed with that agency."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="agency_membership"
+    )
+    agency = models.ForeignKey(Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="members")
+
+    class Meta:
+        verbose_name = _("agency user")
+        verbose_name_plural = _("agency users")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.agency}"
+
+
+def agency_id_of(user: object) -> int | None:
+    """Return the id of the agency ``user`` works for, or None for the lender's own staff (cached on the user)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if not hasattr(user, "_agency_id"):
+        user._agency_id = AgencyMember.objects.filter(user=user).values_list("agency_id", flat=True).first()
+    return user._agency_id
+
+
 class CaseQuerySet(models.QuerySet):
     """Named reads over cases."""
 
@@ -194,17 +306,31 @@ class CaseQuerySet(models.QuerySet):
         return self.annotate(priority=priority_expression())
 
     def for_agent(self, user: object) -> "CaseQuerySet":
-        """Open cases assigned to ``user``."""
+        """The open cases ``user`` works: an agency user's are all the agency's, an agent's those assigned to them."""
+        agency_id = agency_id_of(user)
+        if agency_id is not None:
+            return self.open().filter(agency_id=agency_id)
         return self.open().filter(assignee=user)
+
+    def workable_by(self, user: object) -> "CaseQuerySet":
+        """The open cases *Work next case* may hand ``user``: their queue, plus unassigned in-house cases."""
+        agency_id = agency_id_of(user)
+        if agency_id is not None:
+            return self.open().filter(agency_id=agency_id)
+        return self.open().filter(Q(assignee=user) | Q(assignee__isnull=True, agency__isnull=True))
 
     def visible_to(self, user: object) -> "CaseQuerySet":
         """The cases ``user`` may see: the one place that decides it, used by every screen.
 
-        Supervisors, legal reviewers and superusers see every case; a collection agent sees the
-        cases assigned to them and the one they are working through *Work next case*.
+        Supervisors, legal reviewers and superusers see every case; an agency's users see only
+        the cases placed with their agency; a collection agent sees the cases assigned to them
+        and the one they are working through *Work next case*.
         """
         if user.has_perm("cases.view_all_cases"):
             return self
+        agency_id = agency_id_of(user)
+        if agency_id is not None:
+            return self.filter(agency_id=agency_id)
         return self.filter(Q(assignee=user) | Q(claimed_by=user))
 
     def open(self) -> "CaseQuerySet":
@@ -265,6 +391,17 @@ class Case(ConcurrentTransitionMixin, models.Model):
         related_name="+",
     )
     claimed_until = models.DateTimeField(_("claim ends"), null=True, blank=True)
+    agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("placed with agency"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    follow_up_on = models.DateField(
+        _("follow up on"), null=True, blank=True, help_text=_("The day an agent said to come back to the case.")
+    )
     opened_by_run = models.ForeignKey(
         DunningRun, verbose_name=_("opened by run"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -298,6 +435,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
             ("write_off_case", _("Can write off a case")),
             ("close_case", _("Can close a case")),
             ("view_all_cases", _("Can see every case, not only one's own")),
+            ("place_case", _("Can place cases with an agency and recall them")),
         ]
 
     def __str__(self) -> str:
@@ -547,3 +685,83 @@ class Promise(models.Model):
 
     def __str__(self) -> str:
         return f"{format_yuan(self.amount_fen)} by {self.due_date}"
+
+
+class Placement(models.Model):
+    """A case placed with an agency, and when and why it came back: the audit of every placement."""
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="placements")
+    agency = models.ForeignKey(Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="placements")
+    placed_at = models.DateTimeField(_("placed"))
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("placed by"), on_delete=models.PROTECT, related_name="+"
+    )
+    recalled_at = models.DateTimeField(_("recalled"), null=True, blank=True)
+    recalled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recalled by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty when the system recalled it (contract ended, agency no longer approved)."),
+    )
+    recall_reason = models.TextField(_("recall reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("placement")
+        verbose_name_plural = _("placements")
+        ordering = ["-placed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(recalled_at__isnull=True), name="placement_one_active_per_case"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{case_number(self.case_id)} → {self.agency}"
+
+
+class Proposal(models.Model):
+    """A settlement or write-off an agent proposes and a supervisor (never the proposer) decides."""
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="proposals")
+    kind = models.CharField(_("kind"), max_length=12, choices=ProposalKind.choices)
+    amount_fen = models.BigIntegerField(
+        _("amount (fen)"), help_text=_("Settlement: the agreed amount to pay. Write-off: the balance written off.")
+    )
+    balance_fen = models.BigIntegerField(_("overdue balance when proposed (fen)"))
+    reason = models.TextField(_("reason"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=ProposalStatus.choices, default=ProposalStatus.PENDING, db_index=True
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("proposed by"), on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(_("proposed"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("settlement or write-off proposal")
+        verbose_name_plural = _("settlement and write-off proposals")
+        ordering = ["-proposed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(status__in=LIVE_PROPOSAL_STATUSES), name="proposal_one_live_per_case"
+            ),
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="proposal_amount_positive"),
+        ]
+        permissions = [("decide_proposal", _("Can approve or reject settlement and write-off proposals"))]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {format_yuan(self.amount_fen)} ({case_number(self.case_id)})"

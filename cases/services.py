@@ -11,10 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
 
+from accounts.choices import CreditLineStatus
 from accounts.models import CreditLine, Customer
 from accounts.money import format_yuan, yuan_to_fen
 from accounts.positions import credit_line_position
-from accounts.services import credit_line_freeze
+from accounts.services import credit_line_charge_off, credit_line_freeze
 from cases.choices import (
     FINAL_STAGES,
     LADDER,
@@ -25,6 +26,8 @@ from cases.choices import (
     ContactParty,
     ContactSource,
     HoldReason,
+    ProposalKind,
+    ProposalStatus,
     Stage,
 )
 from cases.contact_rules import ProposedContact, breaches, customer_zone
@@ -33,13 +36,16 @@ from cases.dunning.plan import OpenCase, Thresholds, plan_line
 from cases.dunning.promises import settle_promises
 from cases.models import (
     ESCALATION_METHODS,
+    Agency,
     Case,
     CaseAssignment,
     CaseTransition,
     ComplianceIncident,
     Contact,
     DunningRun,
+    Placement,
     Promise,
+    Proposal,
     RulePack,
 )
 
@@ -166,13 +172,19 @@ def _close(case: Case, name: str, actor: AbstractBaseUser | None, reason: str) -
 
 
 def case_settle(*, case: Case, actor: AbstractBaseUser | None, reason: str) -> Case:
-    """Close the case on an agreed settlement (supervisors)."""
-    return _close(case, "settle", actor, reason)
+    """Close the case on an agreed settlement, and charge the line off so the rest is not collected again."""
+    with transaction.atomic():
+        _close(case, "settle", actor, reason)
+        credit_line_charge_off(credit_line=case.credit_line)
+    return case
 
 
 def case_write_off(*, case: Case, actor: AbstractBaseUser | None, reason: str) -> Case:
-    """Close the case by writing the debt off (supervisors)."""
-    return _close(case, "write_off", actor, reason)
+    """Close the case by writing the debt off, and charge the line off so it is not collected again."""
+    with transaction.atomic():
+        _close(case, "write_off", actor, reason)
+        credit_line_charge_off(credit_line=case.credit_line)
+    return case
 
 
 def case_close(*, case: Case, actor: AbstractBaseUser | None, reason: str) -> Case:
@@ -218,6 +230,11 @@ def case_apply_dunning(*, credit_line: CreditLine, as_of: datetime.date, run: Du
     The same plan as the set-based run (``plan_line``), taken edge by edge with ``_move``: the
     path an interactive recalculation uses, and the yardstick the batch run is measured against.
     """
+    if (
+        credit_line.status == CreditLineStatus.CHARGED_OFF
+        and not Case.objects.open().filter(credit_line=credit_line).exists()
+    ):
+        return None
     position = credit_line_position(credit_line=credit_line, as_of=as_of)
     thresholds = Thresholds.of(credit_line.product.policy)
     for open_case_id in Case.objects.open().filter(credit_line=credit_line).values_list("id", flat=True):
@@ -285,6 +302,7 @@ def contact_log(
     recording_reference: str = "",
     occurred_at: datetime.datetime | None = None,
     source: str = ContactSource.ENTERED,
+    follow_up_on: datetime.date | None = None,
 ) -> Contact:
     """Record a contact. One an agent enters is checked first and refused if it breaks a rule;
     one imported after the fact is always stored, and each rule it broke opens a compliance incident.
@@ -336,6 +354,8 @@ def contact_log(
         Case.objects.filter(pk=case.pk).filter(
             Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=occurred_at)
         ).update(last_contact_at=occurred_at)
+        if follow_up_on is not None:
+            Case.objects.filter(pk=case.pk).update(follow_up_on=follow_up_on)
     return contact
 
 
@@ -352,9 +372,8 @@ def case_claim_next(*, agent: AbstractBaseUser) -> Case | None:
     now = timezone.now()
     with transaction.atomic():
         candidates = (
-            Case.objects.open()
+            Case.objects.workable_by(agent)
             .exclude(stage=Stage.ON_HOLD)
-            .filter(Q(assignee=agent) | Q(assignee__isnull=True))
             .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now) | Q(claimed_by=agent))
             .with_priority()
             .order_by("-priority", "id")
@@ -403,6 +422,7 @@ def promise_record(
             created_by=actor,
             created_at=timezone.now(),
         )
+        Case.objects.filter(pk=case.pk).update(follow_up_on=due_date)
         if case.stage in LADDER:
             note = _("Promise to pay %(amount)s by %(date)s.") % {"amount": format_yuan(amount_fen), "date": due_date}
             _move(
@@ -415,3 +435,168 @@ def promise_record(
                 until=grace_until,
             )
     return promise
+
+
+def case_place(*, case: Case, agency: Agency, actor: AbstractBaseUser, today: datetime.date | None = None) -> Placement:
+    """Place an open case with an agency approved and under contract today; the in-house assignee lets go."""
+    if not actor.has_perm("cases.place_case"):
+        raise PermissionDenied(_("You are not allowed to place cases with agencies."))
+    today = today or timezone.localdate()
+    if refusal := agency.refusal_on(today):
+        raise ValidationError(
+            {"agency": ValidationError(f"AGENCY_NOT_APPROVED: {refusal}", code="AGENCY_NOT_APPROVED")}
+        )
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        if not locked.is_open:
+            raise ValidationError(
+                _("Case %(number)s is %(stage)s and cannot be placed.")
+                % {"number": locked.number, "stage": locked.get_stage_display()}
+            )
+        if locked.agency_id is not None:
+            raise ValidationError(
+                _("Case %(number)s is already placed with %(agency)s; recall it first.")
+                % {"number": locked.number, "agency": locked.agency}
+            )
+        if locked.assignee_id is not None:
+            case_assign(case=locked, actor=actor, assignee=None)
+        Case.objects.filter(pk=case.pk).update(agency=agency, claimed_by=None, claimed_until=None)
+        placement = Placement.objects.create(case=case, agency=agency, placed_at=timezone.now(), placed_by=actor)
+    case.agency, case.assignee = agency, None
+    return placement
+
+
+def case_recall(*, case: Case, actor: AbstractBaseUser | None, reason: str) -> Placement:
+    """Take a case back from its agency, with the reason; it returns to the unassigned in-house pool."""
+    if actor is not None and not actor.has_perm("cases.place_case"):
+        raise PermissionDenied(_("You are not allowed to recall cases from agencies."))
+    reason = _require_reason(reason)
+    with transaction.atomic():
+        placement = Placement.objects.select_for_update().filter(case=case, recalled_at__isnull=True).first()
+        if placement is None:
+            raise ValidationError(_("Case %(number)s is not placed with an agency.") % {"number": case.number})
+        placement.recalled_at, placement.recalled_by, placement.recall_reason = timezone.now(), actor, reason
+        placement.save(update_fields=["recalled_at", "recalled_by", "recall_reason"])
+        Case.objects.filter(pk=case.pk).update(agency=None, claimed_by=None, claimed_until=None)
+    case.agency = None
+    return placement
+
+
+def placements_recall_ended(*, as_of: datetime.date) -> int:
+    """Recall, as the system, every case whose agency's contract has ended or which is no longer approved,
+    and end the placements of cases closed meanwhile. Return how many placements ended."""
+    ended = 0
+    for placement in Placement.objects.filter(recalled_at__isnull=True).select_related("agency", "case"):
+        if not placement.case.is_open:
+            reason = _("Case closed as %(stage)s.") % {"stage": placement.case.get_stage_display()}
+        else:
+            reason = placement.agency.refusal_on(as_of)
+        if reason:
+            case_recall(case=placement.case, actor=None, reason=reason)
+            ended += 1
+    return ended
+
+
+def proposal_submit(
+    *, case: Case, actor: AbstractBaseUser, kind: str, reason: str, amount: Decimal | str | None = None
+) -> Proposal:
+    """Propose settling the case for an agreed amount, or writing it off; a supervisor decides."""
+    if not actor.has_perm("cases.add_proposal"):
+        raise PermissionDenied(_("You are not allowed to propose settlements or write-offs."))
+    errors = {}
+    if kind not in ProposalKind.values:
+        errors["kind"] = _("Unknown proposal kind %(value)r.") % {"value": kind}
+    if not (reason or "").strip():
+        errors["reason"] = _("Say why.")
+    amount_fen = case.balance_fen
+    if kind == ProposalKind.SETTLEMENT:
+        amount_fen = yuan_to_fen(amount) if amount not in (None, "") else 0
+        if not 0 < amount_fen <= case.balance_fen:
+            errors["amount"] = _(
+                "Settlement amount %(value)s must be above zero and at most the balance %(balance)s."
+            ) % {
+                "value": amount,
+                "balance": case.balance_display,
+            }
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        if not locked.is_open:
+            raise ValidationError(_("Case %(number)s is already closed.") % {"number": locked.number})
+        if Proposal.objects.filter(case=case, status__in=(ProposalStatus.PENDING, ProposalStatus.APPROVED)).exists():
+            raise ValidationError(
+                _("Case %(number)s already has a proposal waiting; it must be decided first.") % {"number": case.number}
+            )
+        return Proposal.objects.create(
+            case=case,
+            kind=kind,
+            amount_fen=amount_fen,
+            balance_fen=locked.balance_fen,
+            reason=reason.strip(),
+            proposed_by=actor,
+            proposed_at=timezone.now(),
+        )
+
+
+def _decide(proposal: Proposal, actor: AbstractBaseUser) -> Proposal:
+    if not actor.has_perm("cases.decide_proposal"):
+        raise PermissionDenied(_("You are not allowed to decide proposals."))
+    locked = Proposal.objects.select_for_update().select_related("case__credit_line").get(pk=proposal.pk)
+    if locked.proposed_by_id == actor.pk:
+        raise PermissionDenied(_("Four eyes: you proposed this yourself, so another supervisor must decide it."))
+    if locked.status != ProposalStatus.PENDING:
+        raise ValidationError(
+            _("This proposal is already %(status)s.") % {"status": locked.get_status_display().lower()}
+        )
+    locked.decided_by, locked.decided_at = actor, timezone.now()
+    return locked
+
+
+def proposal_approve(*, proposal: Proposal, actor: AbstractBaseUser, note: str = "") -> Proposal:
+    """Approve a proposal: a write-off closes the case now; a settlement closes it once the amount is paid."""
+    with transaction.atomic():
+        locked = _decide(proposal, actor)
+        locked.status, locked.decision_note = ProposalStatus.APPROVED, (note or "").strip()
+        if locked.kind == ProposalKind.WRITE_OFF:
+            reason = _("Write-off approved: %(reason)s") % {"reason": locked.reason}
+            case_write_off(case=locked.case, actor=actor, reason=reason)
+            locked.status, locked.completed_at = ProposalStatus.COMPLETED, timezone.now()
+        locked.save()
+    return locked
+
+
+def proposal_reject(*, proposal: Proposal, actor: AbstractBaseUser, note: str) -> Proposal:
+    """Reject a proposal, saying why; the case goes on as before."""
+    with transaction.atomic():
+        locked = _decide(proposal, actor)
+        locked.status, locked.decision_note = ProposalStatus.REJECTED, _require_reason(note)
+        locked.save()
+    return locked
+
+
+def settlements_complete() -> int:
+    """Settle every case whose approved settlement has been paid since its approval; return how many.
+
+    Proposals whose case closed another way (paid in full, closed) are cancelled.
+    """
+    from accounts.models import Payment
+
+    done = 0
+    approved = Proposal.objects.filter(status=ProposalStatus.APPROVED, kind=ProposalKind.SETTLEMENT)
+    for proposal in approved.select_related("case__credit_line__product__policy"):
+        case = proposal.case
+        with transaction.atomic():
+            if not case.is_open:
+                proposal.status, proposal.completed_at = ProposalStatus.CANCELLED, timezone.now()
+                proposal.save(update_fields=["status", "completed_at"])
+                continue
+            paid = Payment.objects.filter(credit_line_id=case.credit_line_id, recorded_at__gte=proposal.decided_at)
+            if sum(paid.values_list("amount_fen", flat=True)) < proposal.amount_fen:
+                continue
+            reason = _("Settlement of %(amount)s paid.") % {"amount": format_yuan(proposal.amount_fen)}
+            case_settle(case=case, actor=None, reason=reason)
+            proposal.status, proposal.completed_at = ProposalStatus.COMPLETED, timezone.now()
+            proposal.save(update_fields=["status", "completed_at"])
+            done += 1
+    return done

@@ -72,6 +72,7 @@ def shipped_data(transactional_db):
         ("letters.migrations.0002_shipped_templates_and_phrases", "load"),
         ("cases.migrations.0004_shipped_policy_letters", "name_letters"),
         ("cases.migrations.0006_shipped_rule_packs", "create"),
+        ("cases.migrations.0014_us_rolling_rule", "set_rolling_rule"),
     ]:
         getattr(importlib.import_module(module), function)(apps, None)
     apply_roles(apps)

@@ -3,7 +3,7 @@
 A line is left out when the plan would provably do nothing to it and its stored figures are
 already right: an open case whose days past due and balance are unchanged and which is either
 on a hold that has not expired or already at (or above) the stage its policy asks for; or a
-line without a case that has not reached the policy's first threshold. Everything else comes
+line without a case that has not reached the policy's first threshold, or that was charged off. Everything else comes
 back, and ``plan_line`` decides. So a same-day re-run returns almost nothing, and the first run
 of a day (when every overdue line's DPD has moved) returns everything.
 """
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from accounts.choices import CreditLineStatus
 from accounts.models import CreditLine, Product
 from accounts.positions import as_date, days_since_sql, overdue_by_line_sql, position_params
 from cases.choices import LADDER, OPEN_STAGES, Stage
@@ -88,6 +89,8 @@ def _worklist_sql() -> str:
           JOIN {policy} pol ON pol.id = p.policy_id
           LEFT JOIN open_case c ON c.credit_line_id = pos.credit_line_id
          WHERE ({_nothing_to_do_sql()}) = 0
+           -- A charged-off line (settled or written off) never gets a new case.
+           AND (c.id IS NOT NULL OR l.status <> '{CreditLineStatus.CHARGED_OFF}')
         UNION ALL
         SELECT c.credit_line_id, NULL, NULL, 0, {case_columns}
           FROM open_case c

@@ -10,8 +10,10 @@ from django.utils import timezone
 
 from accounts.models import CreditLine
 from backoffice.progress import progress_bar
+from cases.dunning.assignment import assign_by_teams
 from cases.dunning.batch import dunning_run
 from cases.dunning.lock import DunningRunLocked
+from cases.services import placements_recall_ended, settlements_complete
 from letters.batch import draft_for_run
 
 
@@ -42,6 +44,10 @@ class Command(BaseCommand):
         batch_size = options["batch_size"] or settings.DUNNING_BATCH_SIZE
         if batch_size < 1:
             raise CommandError(f"--batch-size {batch_size} must be at least 1.")
+        before = {}
+        if not options["dry_run"]:
+            # Settled cases close before the run looks at their lines; recalled cases rejoin the pool.
+            before = {"settlements_completed": settlements_complete(), "recalled": placements_recall_ended(as_of=as_of)}
         bounds = CreditLine.objects.aggregate(first=Min("id"), last=Max("id"))
         total = (bounds["last"] - bounds["first"] + 1) if bounds["first"] is not None else 0
         with progress_bar(total=total, description=f"Dunning {as_of}", unit="lines") as bar:
@@ -49,8 +55,9 @@ class Command(BaseCommand):
                 run = dunning_run(as_of=as_of, batch_size=batch_size, dry_run=options["dry_run"], on_batch=bar.update)
             except DunningRunLocked as exc:
                 raise CommandError(str(exc)) from None
-        summary = run.summary()
+        summary = {**run.summary(), **before}
         if not options["dry_run"]:
+            summary["assigned"] = assign_by_teams(run=run)
             # The letters the policies call for, drafted now and rendered by `render_letters`.
             summary["letters_drafted"] = draft_for_run(run=run)
         self._report(summary, as_json=options["json"])
@@ -66,5 +73,7 @@ class Command(BaseCommand):
             f"escalated ({escalated}), holds ended {summary['holds_ended']}, resolved {summary['resolved']}, "
             f"unchanged {summary['unchanged']}, lines frozen {summary['lines_frozen']}; "
             f"{summary['lines_examined']} lines examined in {summary['seconds']:.2f} s; "
-            f"{summary.get('letters_drafted', 0)} letters drafted."
+            f"{summary.get('letters_drafted', 0)} letters drafted, {summary.get('assigned', 0)} cases assigned, "
+            f"{summary.get('settlements_completed', 0)} settlements completed, "
+            f"{summary.get('recalled', 0)} cases recalled from agencies."
         )

@@ -1,0 +1,9 @@
+from django.db import migrations
+
+from backoffice.roles import apply_roles
+
+
+class Migration(migrations.Migration):
+    dependencies = [("backoffice", "0008_view_all_cases_roles"), ("cases", "0014_us_rolling_rule")]
+
+    operations = [migrations.RunPython(apply_roles, migrations.RunPython.noop)]
