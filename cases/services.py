@@ -301,6 +301,7 @@ def contact_log(
     identity_disclosed: bool = False,
     recording_reference: str = "",
     occurred_at: datetime.datetime | None = None,
+    imported_by: AbstractBaseUser | None = None,
     source: str = ContactSource.ENTERED,
     follow_up_on: datetime.date | None = None,
 ) -> Contact:
@@ -309,7 +310,10 @@ def contact_log(
     """
     from letters.services import prohibited_phrases
 
-    if actor is not None and not actor.has_perm("cases.add_contact"):
+    # An imported contact names the agent who made it, who may have left since: the importer's
+    # permission is the one that counts (None: the system).
+    acting = imported_by if source == ContactSource.IMPORTED else actor
+    if acting is not None and not acting.has_perm("cases.add_contact"):
         raise PermissionDenied(_("You are not allowed to log contacts."))
     values = {"channel": channel, "outcome": outcome, "party": party, "direction": direction, "source": source}
     if errors := _contact_input_errors(values):
