@@ -107,7 +107,7 @@ class ImportResult:
             "%(n)d compliance incident opened", "%(n)d compliance incidents opened", self.incidents_opened
         ) % {"n": self.incidents_opened}
         by_rule = ", ".join(f"{rule} {count}" for rule, count in sorted(self.incidents.items()))
-        return f"{stored}; {opened}: {by_rule}."
+        return _("%(stored)s; %(opened)s: %(rules)s.") % {"stored": stored, "opened": opened, "rules": by_rule}
 
 
 @dataclass
@@ -160,7 +160,8 @@ def _shown(errors: list[str]) -> list[ValidationError]:
 
 
 def _store(rows: list[_Row], actor: AbstractBaseUser | None) -> ImportResult:
-    # In the order they happened, so each contact's rules see the day as it was when it was made.
+    # In the order they happened: within the file, each contact is judged against those made before
+    # it, so the fourth connected call of a day is the one that opens the incident.
     rows = sorted(rows, key=lambda row: row.values["occurred_at"])
     with transaction.atomic():
         # Lock every customer of the file up front, in id order: two imports at once cannot deadlock.
@@ -194,7 +195,7 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return data.decode("gb18030")
+        return data.decode("gb18030").removeprefix("\ufeff")
 
 
 def _parse(data: bytes) -> tuple[list[_Row], list[str]]:
