@@ -684,3 +684,4 @@ class PromiseAdmin(ReadOnlyAdmin):
             for r in rates
         ]
         return super().changelist_view(request, {**(extra_context or {}), "kept_rates": rows})
+from cases import contact_admin  # noqa: E402, F401  (the contacts list and import page)
