@@ -4,46 +4,69 @@ from collections.abc import Callable
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.admin import ReadOnlyAdmin, RecordInline, may_see_personal_data, money_column
+from accounts.admin import ReadOnlyAdmin, may_see_personal_data, money_column
 from accounts.services import REVEALABLE, customer_reveal
 from backoffice.pagination import LargeTablePaginator
-from cases.choices import MOVE_LABELS, DpdBucket
-from cases.forms import AssignForm, ContactForm, HoldForm, PromiseForm, RevealForm, TransitionForm
+from cases.choices import MOVE_LABELS, OPEN_STAGES, DpdBucket, PromiseStatus
+from cases.contact_rules import customer_zone
+from cases.forms import (
+    AssignForm,
+    ContactForm,
+    DecisionForm,
+    HoldForm,
+    PlaceForm,
+    PromiseForm,
+    ProposalForm,
+    RevealForm,
+    TransitionForm,
+)
 from cases.models import (
+    Agency,
+    AgencyMember,
     Case,
     CaseAssignment,
     CaseTransition,
     ComplianceIncident,
-    Contact,
     DunningPolicy,
     DunningRun,
     MyCase,
+    Placement,
     Promise,
+    Proposal,
     RulePack,
+    Team,
     case_id_from_number,
+    case_number,
 )
 from cases.priority import priority_parts
+from cases.selectors import case_bills, case_timeline
 from cases.services import (
     ACTIONS,
     CaseConflict,
     case_assign,
     case_claim_next,
     case_hold,
+    case_place,
+    case_recall,
     contact_log,
     promise_record,
+    proposal_approve,
+    proposal_reject,
+    proposal_submit,
 )
 from letters.forms import RequestLetterForm
-from letters.models import Letter
 from letters.services import letter_draft
 
 _BUCKET_RANGES = {
@@ -73,41 +96,24 @@ class DpdBucketFilter(admin.SimpleListFilter):
         return queryset if high is None else queryset.filter(days_past_due__lte=high)
 
 
-class TransitionInline(RecordInline):
-    """The case's stage history, oldest first, read-only."""
+class PromiseStatusFilter(admin.SimpleListFilter):
+    """Filter cases by the state of their promises to pay."""
 
-    model = CaseTransition
-    fields = ["created_at", "from_stage", "to_stage", "actor", "reason", "run"]
-    ordering = ["created_at", "id"]
+    title = _("promise")
+    parameter_name = "promise"
 
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        """Offer pending, kept, broken, and no promise at all."""
+        return [*PromiseStatus.choices, ("none", _("No promise"))]
 
-class LetterInline(RecordInline):
-    """The case's letters and where each stands."""
-
-    model = Letter
-    fields = ["letter_link", "kind", "language", "status", "requested_at", "sent_at", "limitation_interrupted_on"]
-    ordering = ["-requested_at"]
-
-    @admin.display(description=_("letter"))
-    def letter_link(self, obj: object) -> str:
-        """Link to the letter's review page."""
-        return format_html('<a href="{}">{}</a>', reverse("admin:letters_letter_change", args=[obj.pk]), obj.number)
-
-
-class ContactInline(RecordInline):
-    """The case's contacts, newest first."""
-
-    model = Contact
-    fields = ["occurred_at", "channel", "party", "outcome", "agent", "identity_disclosed", "notes", "source"]
-    ordering = ["-occurred_at"]
-
-
-class PromiseInline(RecordInline):
-    """The case's promises to pay and whether they were kept."""
-
-    model = Promise
-    fields = ["created_at", "amount", "due_date", "grace_until", "status", "created_by", "settled_on"]
-    amount = money_column("amount_fen", _("amount"))
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        """Keep cases with a promise in the chosen state (or with none)."""
+        value = self.value()
+        if value == "none":
+            return queryset.filter(~Exists(Promise.objects.filter(case=OuterRef("pk"))))
+        if value in PromiseStatus.values:
+            return queryset.filter(Exists(Promise.objects.filter(case=OuterRef("pk"), status=value)))
+        return queryset
 
 
 @admin.register(Case)
@@ -123,16 +129,19 @@ class CaseAdmin(admin.ModelAdmin):
         "days_past_due",
         "balance",
         "assignee",
+        "agency",
         "opened_on",
     ]
     list_display_links = ["number", "customer_name"]
     list_filter = [
         "stage",
         DpdBucketFilter,
+        PromiseStatusFilter,
         # Plain related filters: the "related only" kind scans every case for the choices.
         "credit_line__product",
         "credit_line__product__policy",
         "assignee",
+        "agency",
     ]
     search_fields = [
         "credit_line__customer__name",
@@ -141,58 +150,166 @@ class CaseAdmin(admin.ModelAdmin):
         "=credit_line__number",
     ]
     search_help_text = _("Customer name, full mobile, last four of the ID number, contract or case number.")
-    list_select_related = ["credit_line__customer", "credit_line__product__policy", "assignee"]
+    list_select_related = ["credit_line__customer", "credit_line__product__policy", "assignee", "agency"]
     list_per_page = 50
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # facet counts are one COUNT per filter choice
     paginator = LargeTablePaginator
     ordering = ["-days_past_due", "id"]
-    fields = [
-        "number",
-        "credit_line",
-        "customer_name",
-        "customer_mobile",
-        "stage",
-        "days_past_due",
-        "balance",
-        "assignee",
-        "hold_reason",
-        "hold_note",
-        "hold_until",
-        "close_reason",
-        "opened_on",
-        "closed_at",
-        "last_run",
+    fieldsets = [
+        (
+            _("Customer"),
+            {"fields": ["customer_name", "customer_mobile", "customer_id_number", "customer_time", "credit_line"]},
+        ),
+        (
+            _("Case"),
+            {
+                "fields": [
+                    "number",
+                    "stage",
+                    "days_past_due",
+                    "balance",
+                    "assignee",
+                    "agency",
+                    "follow_up_on",
+                    "broken_promises",
+                    "last_contact_at",
+                    "hold_reason",
+                    "hold_note",
+                    "hold_until",
+                    "close_reason",
+                    "opened_on",
+                    "closed_at",
+                    "last_run",
+                ]
+            },
+        ),
     ]
-    readonly_fields = [name for name in fields if name != "assignee"]
     raw_id_fields = ["assignee"]
-    inlines = [TransitionInline, ContactInline, PromiseInline, LetterInline]
     balance = money_column("balance_fen", _("overdue balance"))
-    actions = ["assign_selected"]
+    actions = ["assign_selected", "place_selected", "recall_selected"]
+
+    def _bulk(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet,
+        *,
+        form_class: type,
+        act: Callable[[list[Case], dict], str],
+        action: str,
+        title: str,
+        explanation: str,
+        submit_label: str,
+    ) -> HttpResponse | None:
+        """List every selected case with a form; on confirmation call ``act`` for all of them, all or none."""
+        cases = list(queryset.with_customer().select_related("agency").order_by("id")[:500])
+        form = form_class(request.POST if request.POST.get("confirm") == "yes" else None)
+        problems = []
+        if form.is_bound and form.is_valid():
+            try:
+                with transaction.atomic():
+                    messages.success(request, act(cases, form.cleaned_data))
+                return None
+            except (ValidationError, PermissionDenied) as exc:
+                problems = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": title,
+            "explanation": explanation,
+            "submit_label": submit_label,
+            "action": action,
+            "cases": cases,
+            "form": form,
+            "problems": problems,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/cases/case/bulk_confirmation.html", context)
 
     @admin.action(description=_("Assign the selected cases…"), permissions=["change"])
     def assign_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         """Ask whom to give the cases to, listing every case, then assign each through the service."""
-        cases = list(queryset.with_customer().order_by("id")[:500])
-        form = AssignForm(request.POST if request.POST.get("confirm") == "yes" else None)
-        if form.is_bound and form.is_valid():
+
+        def assign(cases: list[Case], data: dict) -> str:
             for case in cases:
-                case_assign(case=case, actor=request.user, assignee=form.cleaned_data["assignee"])
-            messages.success(
-                request,
-                ngettext("%(n)d case assigned to %(who)s.", "%(n)d cases assigned to %(who)s.", len(cases))
-                % {"n": len(cases), "who": form.cleaned_data["assignee"] or _("nobody")},
-            )
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": _("Assign these cases?"),
-            "cases": cases,
-            "form": form,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/cases/case/assign_confirmation.html", context)
+                case_assign(case=case, actor=request.user, assignee=data["assignee"])
+            return ngettext("%(n)d case assigned to %(who)s.", "%(n)d cases assigned to %(who)s.", len(cases)) % {
+                "n": len(cases),
+                "who": data["assignee"] or _("nobody"),
+            }
+
+        return self._bulk(
+            request,
+            queryset,
+            form_class=AssignForm,
+            act=assign,
+            action="assign_selected",
+            title=_("Assign these cases?"),
+            explanation=_("The cases below will be given to the person you choose; each change is recorded."),
+            submit_label=_("Assign"),
+        )
+
+    @admin.action(description=_("Place the selected cases with an agency…"), permissions=["place"])
+    def place_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        """Ask which agency, listing every case; place all of them or, if one cannot be, none."""
+
+        def place(cases: list[Case], data: dict) -> str:
+            errors = []
+            for case in cases:
+                try:
+                    case_place(case=case, agency=data["agency"], actor=request.user)
+                except ValidationError as exc:
+                    errors.extend(f"{case.number}: {message}" for message in exc.messages)
+            if errors:
+                raise ValidationError(errors)
+            return ngettext("%(n)d case placed with %(agency)s.", "%(n)d cases placed with %(agency)s.", len(cases)) % {
+                "n": len(cases),
+                "agency": data["agency"],
+            }
+
+        return self._bulk(
+            request,
+            queryset,
+            form_class=PlaceForm,
+            act=place,
+            action="place_selected",
+            title=_("Place these cases with an agency?"),
+            explanation=_(
+                "The agency's users will see and work these cases; your agents let go of them. "
+                "Only an approved agency with a contract valid today can take cases."
+            ),
+            submit_label=_("Place"),
+        )
+
+    @admin.action(description=_("Recall the selected cases from their agency…"), permissions=["place"])
+    def recall_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        """Ask why, listing every case, then recall each from its agency."""
+
+        def recall(cases: list[Case], data: dict) -> str:
+            errors = []
+            for case in cases:
+                try:
+                    case_recall(case=case, actor=request.user, reason=data["reason"])
+                except ValidationError as exc:
+                    errors.extend(f"{case.number}: {message}" for message in exc.messages)
+            if errors:
+                raise ValidationError(errors)
+            return ngettext("%(n)d case recalled.", "%(n)d cases recalled.", len(cases)) % {"n": len(cases)}
+
+        return self._bulk(
+            request,
+            queryset,
+            form_class=TransitionForm,
+            act=recall,
+            action="recall_selected",
+            title=_("Recall these cases from their agency?"),
+            explanation=_("The cases come back unassigned, for the stage teams; the reason is kept."),
+            submit_label=_("Recall"),
+        )
+
+    def has_place_permission(self, request: HttpRequest) -> bool:
+        """Place and recall need their own permission (supervisors)."""
+        return request.user.has_perm("cases.place_case")
 
     @admin.display(description=_("case"), ordering="id")
     def number(self, obj: Case) -> str:
@@ -214,22 +331,45 @@ class CaseAdmin(admin.ModelAdmin):
         """Show the customer's full mobile, for viewers allowed to see it."""
         return obj.credit_line.customer.mobile
 
+    @admin.display(description=_("ID number"))
+    def customer_id_number(self, obj: Case) -> str:
+        """Show the customer's national ID number, masked."""
+        return obj.credit_line.customer.masked_national_id
+
+    @admin.display(description=_("ID number"))
+    def customer_id_number_full(self, obj: Case) -> str:
+        """Show the customer's full ID number, for viewers allowed to see it."""
+        return obj.credit_line.customer.national_id
+
+    @admin.display(description=_("customer's local time"))
+    def customer_time(self, obj: Case) -> str:
+        """Show the time where the customer is, which the contact window follows."""
+        customer = obj.credit_line.customer
+        local = timezone.now().astimezone(customer_zone(customer.time_zone))
+        return f"{local:%Y-%m-%d %H:%M} ({customer.time_zone})"
+
+    _FULL = {"customer_mobile": "customer_mobile_full", "customer_id_number": "customer_id_number_full"}
+
     def _unmask(self, request: HttpRequest, names: list[str]) -> list[str]:
         if not may_see_personal_data(request):
             return names
-        return ["customer_mobile_full" if name == "customer_mobile" else name for name in names]
+        return [self._FULL.get(name, name) for name in names]
 
     def get_list_display(self, request: HttpRequest) -> list[str]:
         """Show full mobiles only to viewers allowed to see them."""
         return self._unmask(request, list(super().get_list_display(request)))
 
-    def get_fields(self, request: HttpRequest, obj: Case | None = None) -> list[str]:
-        """Show the full mobile on the case page only to viewers allowed to see it."""
-        return self._unmask(request, list(super().get_fields(request, obj)))
+    def get_fieldsets(self, request: HttpRequest, obj: Case | None = None) -> list:
+        """Show full numbers on the case page only to viewers allowed to see them."""
+        return [
+            (title, {**options, "fields": self._unmask(request, list(options["fields"]))})
+            for title, options in super().get_fieldsets(request, obj)
+        ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Case | None = None) -> list[str]:
         """Keep everything but the assignee read-only; the stage moves only by the buttons."""
-        return self._unmask(request, list(super().get_readonly_fields(request, obj)))
+        names = [name for _title, options in self.fieldsets for name in options["fields"] if name != "assignee"]
+        return self._unmask(request, names)
 
     @admin.display(description=_("product"), ordering="credit_line__product__code")
     def product(self, obj: Case) -> str:
@@ -284,6 +424,9 @@ class CaseAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.request_letter_view),
                 name="cases_case_request_letter",
             ),
+            path("<int:object_id>/propose/", self.admin_site.admin_view(self.propose_view), name="cases_case_propose"),
+            path("<int:object_id>/place/", self.admin_site.admin_view(self.place_view), name="cases_case_place"),
+            path("<int:object_id>/recall/", self.admin_site.admin_view(self.recall_view), name="cases_case_recall"),
         ]
         return custom + urls
 
@@ -374,16 +517,75 @@ class CaseAdmin(admin.ModelAdmin):
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
     ) -> HttpResponse:
-        """Offer the stage buttons on the case page."""
+        """Put everything about the case on one screen: the buttons, the bills and balance, the timeline."""
         case = self.get_object(request, object_id)
-        extra = {
-            "moves": self.available_moves(request, case) if case else [],
-            "may_request_letter": bool(case) and case.is_open and request.user.has_perm("letters.request_letter"),
-            "may_log_contact": bool(case) and case.is_open and request.user.has_perm("cases.add_contact"),
-            "may_reveal": bool(case) and request.user.has_perm("accounts.reveal_personal_data"),
-            "may_promise": bool(case) and case.is_open and request.user.has_perm("cases.add_promise"),
-        }
+        extra = self._case_page_context(request, case) if case else {}
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    def _case_page_context(self, request: HttpRequest, case: Case) -> dict:
+        user = request.user
+        bills, owed = case_bills(case)
+        return {
+            "moves": self.available_moves(request, case),
+            "may_request_letter": case.is_open and user.has_perm("letters.request_letter"),
+            "may_log_contact": case.is_open and user.has_perm("cases.add_contact"),
+            "may_reveal": user.has_perm("accounts.reveal_personal_data"),
+            "may_promise": case.is_open and user.has_perm("cases.add_promise"),
+            "may_propose": case.is_open and user.has_perm("cases.add_proposal"),
+            "may_place": case.is_open and case.agency_id is None and user.has_perm("cases.place_case"),
+            "may_recall": case.agency_id is not None and user.has_perm("cases.place_case"),
+            "bills": bills,
+            "owed": owed,
+            "timeline": case_timeline(case),
+        }
+
+    def propose_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Propose a settlement or a write-off; it waits for a supervisor who is not the proposer."""
+
+        def propose(case: Case, data: dict) -> str:
+            proposal = proposal_submit(case=case, actor=request.user, **data)
+            return _("%(kind)s proposed; it waits for a supervisor.") % {"kind": proposal.get_kind_display()}
+
+        return self._case_form(
+            request,
+            object_id,
+            allowed=lambda case: case.is_open and request.user.has_perm("cases.add_proposal"),
+            form_class=ProposalForm,
+            title=_("Propose a settlement or write-off"),
+            act=propose,
+        )
+
+    def place_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Place the case with an approved agency under contract today."""
+
+        def place(case: Case, data: dict) -> str:
+            case_place(case=case, agency=data["agency"], actor=request.user)
+            return _("Case %(number)s placed with %(agency)s.") % {"number": case.number, "agency": data["agency"]}
+
+        return self._case_form(
+            request,
+            object_id,
+            allowed=lambda case: request.user.has_perm("cases.place_case"),
+            form_class=PlaceForm,
+            title=_("Place with an agency"),
+            act=place,
+        )
+
+    def recall_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Take the case back from its agency, with the reason."""
+
+        def recall(case: Case, data: dict) -> str:
+            case_recall(case=case, actor=request.user, reason=data["reason"])
+            return _("Case %(number)s recalled.") % {"number": case.number}
+
+        return self._case_form(
+            request,
+            object_id,
+            allowed=lambda case: request.user.has_perm("cases.place_case"),
+            form_class=TransitionForm,
+            title=_("Recall from agency"),
+            act=recall,
+        )
 
     def move_view(self, request: HttpRequest, object_id: int, transition: str) -> HttpResponse:
         """Confirm a stage change with its reason, then call the service."""
@@ -580,10 +782,11 @@ class MyCaseAdmin(admin.ModelAdmin):
         "days_past_due",
         "balance",
         "priority_score",
+        "follow_up",
         "last_contact_at",
         "hold_until",
     ]
-    list_filter = ["stage", DpdBucketFilter, ("hold_until", admin.EmptyFieldListFilter)]
+    list_filter = ["stage", DpdBucketFilter, PromiseStatusFilter, ("hold_until", admin.EmptyFieldListFilter)]
     search_fields = ["credit_line__customer__name", "=credit_line__number"]
     list_select_related = ["credit_line__customer"]
     paginator = LargeTablePaginator
@@ -593,12 +796,21 @@ class MyCaseAdmin(admin.ModelAdmin):
     balance = money_column("balance_fen", _("overdue balance"))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        """The user's open cases, with their priority."""
-        return Case.objects.for_agent(request.user).with_priority()
+        """The user's open cases, with their priority and whether a follow-up is due."""
+        return Case.objects.for_agent(request.user).in_queue_order()
 
     def get_ordering(self, request: HttpRequest) -> list[str]:
-        """Highest priority first (the model's own order is by days past due)."""
-        return ["-priority", "id"]
+        """Follow-ups due first, then highest priority (the model's own order is by days past due)."""
+        return ["-follow_up_due", "-priority", "id"]
+
+    @admin.display(description=_("follow up"), ordering="follow_up_on")
+    def follow_up(self, obj: Case) -> str:
+        """Show the follow-up date, marked when it is due."""
+        if obj.follow_up_on is None:
+            return "—"
+        if obj.follow_up_due:
+            return format_html('<strong class="follow-up-due">{} ⏰</strong>', obj.follow_up_on)
+        return str(obj.follow_up_on)
 
     @admin.display(description=_("case"), ordering="id")
     def number(self, obj: Case) -> str:
@@ -684,4 +896,148 @@ class PromiseAdmin(ReadOnlyAdmin):
             for r in rates
         ]
         return super().changelist_view(request, {**(extra_context or {}), "kept_rates": rows})
+
+
 from cases import contact_admin  # noqa: E402, F401  (the contacts list and import page)
+
+
+def _case_link(case_id: int) -> str:
+    return format_html('<a href="{}">{}</a>', reverse("admin:cases_case_change", args=[case_id]), case_number(case_id))
+
+
+@admin.register(Proposal)
+class ProposalAdmin(ReadOnlyAdmin):
+    """The supervisors' queue of settlement and write-off proposals, each decided on its own page."""
+
+    list_display = ["proposed_at", "decide_link", "kind", "amount", "balance", "case_link", "proposed_by", "status"]
+    list_filter = ["status", "kind", "proposed_by", "proposed_at"]
+    list_select_related = ["proposed_by"]
+    search_fields = ["reason"]
+    amount = money_column("amount_fen", _("amount"))
+    balance = money_column("balance_fen", _("balance when proposed"))
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        """Only proposals on cases the user may see."""
+        return super().get_queryset(request).filter(case__in=Case.objects.visible_to(request.user))
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
+        """Find proposals by case number too."""
+        case_id = case_id_from_number(search_term)
+        if case_id is not None:
+            return queryset.filter(case_id=case_id), False
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description=_("proposal"), ordering="id")
+    def decide_link(self, obj: Proposal) -> str:
+        """Link to the decision page."""
+        return format_html('<a href="{}">#{}</a>', reverse("admin:cases_proposal_decide", args=[obj.pk]), obj.pk)
+
+    @admin.display(description=_("case"), ordering="case_id")
+    def case_link(self, obj: Proposal) -> str:
+        """Link to the case page."""
+        return _case_link(obj.case_id)
+
+    def get_urls(self) -> list:
+        """Add the decision page."""
+        view = self.admin_site.admin_view(self.decide_view)
+        return [path("<int:object_id>/decide/", view, name="cases_proposal_decide"), *super().get_urls()]
+
+    def decide_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Show the proposal with its case; approve or reject it (another supervisor than the proposer)."""
+        proposal = get_object_or_404(
+            self.get_queryset(request).select_related("case__credit_line__customer"), pk=object_id
+        )
+        form = DecisionForm(request.POST or None)
+        may_decide = request.user.has_perm("cases.decide_proposal") and proposal.proposed_by_id != request.user.pk
+        if request.method == "POST" and form.is_valid():
+            decide = proposal_approve if "approve" in request.POST else proposal_reject
+            try:
+                decided = decide(proposal=proposal, actor=request.user, note=form.cleaned_data["note"])
+            except (ValidationError, PermissionDenied) as exc:
+                form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
+            else:
+                messages.success(
+                    request,
+                    _("Proposal #%(id)s is now: %(status)s.")
+                    % {"id": decided.pk, "status": decided.get_status_display()},
+                )
+                return HttpResponseRedirect(reverse("admin:cases_proposal_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "proposal": proposal,
+            "case": proposal.case,
+            "form": form,
+            "may_decide": may_decide and proposal.status == "pending",
+            "title": _("Decide proposal #%(id)s") % {"id": proposal.pk},
+        }
+        return TemplateResponse(request, "admin/cases/proposal/decide.html", context)
+
+
+class AgencyMemberInline(admin.TabularInline):
+    """The logins that work for the agency."""
+
+    model = AgencyMember
+    extra = 1
+    raw_id_fields = ["user"]
+
+
+@admin.register(Agency)
+class AgencyAdmin(SimpleHistoryAdmin):
+    """Outside collection agencies: status, contract and commission, with every change kept."""
+
+    list_display = ["name", "status", "contract_start", "contract_end", "commission_rate", "placed_now"]
+    list_filter = ["status", "contract_end"]
+    search_fields = ["name", "contact_email"]
+    inlines = [AgencyMemberInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        """Count each agency's cases in the same query."""
+        from django.db.models import Count, Q
+
+        return super().get_queryset(request).annotate(placed=Count("cases", filter=Q(cases__stage__in=OPEN_STAGES)))
+
+    @admin.display(description=_("open cases placed"), ordering="placed")
+    def placed_now(self, obj: Agency) -> int:
+        """Show how many open cases the agency holds."""
+        return obj.placed
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Agencies that held cases stay on record; terminate them instead."""
+        return False
+
+
+@admin.register(Placement)
+class PlacementAdmin(ReadOnlyAdmin):
+    """Every placement with an agency and its recall."""
+
+    list_display = ["placed_at", "case_link", "agency", "placed_by", "recalled_at", "recalled_by", "recall_reason"]
+    list_filter = ["agency", "placed_at", ("recalled_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["agency", "placed_by", "recalled_by"]
+
+    @admin.display(description=_("case"), ordering="case_id")
+    def case_link(self, obj: Placement) -> str:
+        """Link to the case page."""
+        return _case_link(obj.case_id)
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
+        """Find placements by case number."""
+        case_id = case_id_from_number(search_term)
+        if case_id is not None:
+            return queryset.filter(case_id=case_id), False
+        return queryset, False
+
+
+@admin.register(Team)
+class TeamAdmin(SimpleHistoryAdmin):
+    """The team for each stage, and the workload cap automatic assignment keeps to."""
+
+    list_display = ["name", "stage", "workload_cap", "member_count"]
+    list_filter = ["stage"]
+    search_fields = ["name"]
+    filter_horizontal = ["members"]
+
+    @admin.display(description=_("agents"))
+    def member_count(self, obj: Team) -> int:
+        """Show how many agents the team has."""
+        return obj.members.count()

@@ -9,7 +9,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.roles import AGENT, SUPERVISOR
-from cases.choices import ContactChannel, ContactDirection, ContactOutcome, ContactParty, HoldReason
+from cases.choices import (
+    AgencyStatus,
+    ContactChannel,
+    ContactDirection,
+    ContactOutcome,
+    ContactParty,
+    HoldReason,
+    ProposalKind,
+)
+from cases.models import Agency
 
 
 class TransitionForm(forms.Form):
@@ -43,6 +52,9 @@ class ContactForm(forms.Form):
         label=_("Notes / message"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
     )
     recording_reference = forms.CharField(label=_("Recording reference"), required=False, max_length=100)
+    follow_up_on = forms.DateField(
+        label=_("Follow up on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
 
 class RevealForm(forms.Form):
@@ -71,3 +83,33 @@ class PromiseForm(forms.Form):
 
     amount = forms.DecimalField(label=_("Amount (yuan)"), max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
     due_date = forms.DateField(label=_("Promised date"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class PlaceForm(forms.Form):
+    """Which agency to place the selected cases with; only approved agencies are offered."""
+
+    agency = forms.ModelChoiceField(
+        label=_("Agency"), queryset=Agency.objects.filter(status=AgencyStatus.APPROVED).order_by("name")
+    )
+
+
+class ProposalForm(forms.Form):
+    """A settlement (with the agreed amount) or a write-off, and why."""
+
+    kind = forms.ChoiceField(label=_("Proposal"), choices=ProposalKind.choices)
+    amount = forms.DecimalField(
+        label=_("Agreed amount (yuan, settlements only)"),
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+    )
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+class DecisionForm(forms.Form):
+    """A supervisor's note on a decision; required to reject."""
+
+    note = forms.CharField(
+        label=_("Note (required to reject)"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000, required=False
+    )

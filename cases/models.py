@@ -305,6 +305,17 @@ class CaseQuerySet(models.QuerySet):
 
         return self.annotate(priority=priority_expression())
 
+    def in_queue_order(self) -> "CaseQuerySet":
+        """Order as the queue does: follow-ups due today (or overdue) first, then by priority."""
+        from django.db.models import Case as When_
+        from django.db.models import IntegerField, Value, When
+        from django.utils import timezone
+
+        due = When_(
+            When(follow_up_on__lte=timezone.localdate(), then=Value(1)), default=Value(0), output_field=IntegerField()
+        )
+        return self.with_priority().annotate(follow_up_due=due).order_by("-follow_up_due", "-priority", "id")
+
     def for_agent(self, user: object) -> "CaseQuerySet":
         """The open cases ``user`` works: an agency user's are all the agency's, an agent's those assigned to them."""
         agency_id = agency_id_of(user)

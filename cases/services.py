@@ -379,8 +379,7 @@ def case_claim_next(*, agent: AbstractBaseUser) -> Case | None:
             Case.objects.workable_by(agent)
             .exclude(stage=Stage.ON_HOLD)
             .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now) | Q(claimed_by=agent))
-            .with_priority()
-            .order_by("-priority", "id")
+            .in_queue_order()
         )
         case = candidates.select_for_update(skip_locked=True).first()
         if case is None:

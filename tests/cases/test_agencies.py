@@ -1,0 +1,153 @@
+"""Agencies: placement only with an approved agency under contract, recall, and who sees what."""
+
+import datetime
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from backoffice.roles import AGENCY, AGENT
+from cases.choices import AgencyStatus
+from cases.models import Agency, AgencyMember, Case, CaseAssignment, Placement
+from cases.services import case_assign, case_claim_next, case_place, case_recall, placements_recall_ended
+from tests.factories import overdue_line, user_in
+
+pytestmark = pytest.mark.django_db
+
+DUE = datetime.date(2026, 1, 10)
+TODAY = datetime.date(2026, 3, 1)
+
+
+@pytest.fixture
+def cases(run_dunning):
+    lines = [overdue_line(due=DUE - datetime.timedelta(days=i)) for i in range(3)]
+    run_dunning(TODAY)
+    return [Case.objects.with_customer().get(credit_line=line) for line in lines]
+
+
+def make_agency(name="华信催收", status=AgencyStatus.APPROVED, start=None, end=None):
+    today = timezone.localdate()
+    return Agency.objects.create(
+        name=name,
+        status=status,
+        contract_start=start or today - datetime.timedelta(days=30),
+        contract_end=end or today + datetime.timedelta(days=30),
+        commission_rate="12.50",
+    )
+
+
+def agency_user(agency, username):
+    user = user_in(AGENCY, username)
+    AgencyMember.objects.create(user=user, agency=agency)
+    return user
+
+
+def test_placement_is_refused_for_an_agency_not_approved_or_out_of_contract(cases, supervisor):
+    pending = make_agency("待审核", status=AgencyStatus.PENDING)
+    expired = make_agency("过期", end=timezone.localdate() - datetime.timedelta(days=1))
+    for agency in (pending, expired):
+        with pytest.raises(ValidationError) as refused:
+            case_place(case=cases[0], agency=agency, actor=supervisor)
+        assert "AGENCY_NOT_APPROVED" in str(refused.value)
+        assert agency.name in str(refused.value)
+    assert not Placement.objects.exists()
+    cases[0].refresh_from_db()
+    assert cases[0].agency is None
+
+
+def test_on_the_contracts_last_day_placement_is_allowed_and_the_day_after_refused(cases, supervisor):
+    today = timezone.localdate()
+    agency = make_agency(end=today)
+    case_place(case=cases[0], agency=agency, actor=supervisor, today=today)
+    with pytest.raises(ValidationError, match="AGENCY_NOT_APPROVED"):
+        case_place(case=cases[1], agency=agency, actor=supervisor, today=today + datetime.timedelta(days=1))
+
+
+def test_agency_users_see_only_their_agencys_cases_and_agents_let_go(cases, supervisor, agent):
+    case_assign(case=cases[0], actor=supervisor, assignee=agent)
+    ours, theirs = make_agency("一号"), make_agency("二号")
+    case_place(case=cases[0], agency=ours, actor=supervisor)
+    case_place(case=cases[1], agency=theirs, actor=supervisor)
+    collector = agency_user(ours, "agency-1")
+
+    assert list(Case.objects.visible_to(collector)) == [cases[0]]
+    assert list(Case.objects.for_agent(collector)) == [cases[0]]
+    assert set(Case.objects.visible_to(supervisor)) == set(cases)
+    # The in-house agent let go of the placed case, with an audit row.
+    assert not Case.objects.visible_to(agent).exists()
+    assert CaseAssignment.objects.filter(case=cases[0], assigned_from=agent, assigned_to=None).exists()
+    # Work next hands in-house agents only unplaced cases, and agency users only their agency's.
+    assert case_claim_next(agent=agent) == cases[2]
+    assert case_claim_next(agent=collector) == cases[0]
+
+
+def test_agency_users_cannot_open_another_agencys_case_page(cases, supervisor, client):
+    ours, theirs = make_agency("一号"), make_agency("二号")
+    case_place(case=cases[0], agency=ours, actor=supervisor)
+    case_place(case=cases[1], agency=theirs, actor=supervisor)
+    client.force_login(agency_user(ours, "agency-1"))
+    assert client.get(reverse("admin:cases_case_change", args=[cases[0].pk])).status_code == 200
+    assert client.get(reverse("admin:cases_case_change", args=[cases[1].pk])).status_code in (302, 404)
+    queue = client.get(reverse("admin:cases_mycase_changelist")).content.decode()
+    assert cases[0].number in queue
+    assert cases[1].number not in queue
+
+
+def test_recall_returns_the_case_and_contracts_that_end_recall_their_cases(cases, supervisor):
+    agency = make_agency(end=timezone.localdate() + datetime.timedelta(days=2))
+    case_place(case=cases[0], agency=agency, actor=supervisor)
+    case_place(case=cases[1], agency=agency, actor=supervisor)
+    case_recall(case=cases[0], actor=supervisor, reason="Complaint about the agency")
+    with pytest.raises(ValidationError, match="not placed"):
+        case_recall(case=cases[0], actor=supervisor, reason="again")
+
+    assert placements_recall_ended(as_of=timezone.localdate()) == 0
+    assert placements_recall_ended(as_of=timezone.localdate() + datetime.timedelta(days=3)) == 1
+    recalled = Placement.objects.get(case=cases[1])
+    assert recalled.recalled_by is None
+    assert "no valid contract" in recalled.recall_reason
+    assert not Case.objects.filter(agency__isnull=False).exists()
+    # A case can be placed again after it came back.
+    case_place(case=cases[0], agency=agency, actor=supervisor)
+
+
+def test_suspending_an_agency_recalls_its_cases_on_the_next_run(cases, supervisor):
+    agency = make_agency()
+    case_place(case=cases[0], agency=agency, actor=supervisor)
+    Agency.objects.filter(pk=agency.pk).update(status=AgencyStatus.SUSPENDED)
+    assert placements_recall_ended(as_of=timezone.localdate()) == 1
+    assert "Suspended" in Placement.objects.get().recall_reason
+
+
+def test_agents_cannot_place_cases(cases, agent):
+    with pytest.raises(Exception, match="not allowed"):
+        case_place(case=cases[0], agency=make_agency(), actor=agent)
+
+
+def test_bulk_placement_lists_every_case_and_places_all_or_none(cases, supervisor, client):
+    agency = make_agency()
+    case_place(case=cases[2], agency=agency, actor=supervisor)
+    client.force_login(supervisor)
+    url = reverse("admin:cases_case_changelist")
+    selected = {"action": "place_selected", ACTION_CHECKBOX_NAME: [c.pk for c in cases]}
+    page = client.post(url, selected).content.decode()
+    assert all(c.number in page for c in cases)
+    assert "Place these cases" in page
+
+    refused = client.post(url, {**selected, "confirm": "yes", "agency": agency.pk}).content.decode()
+    assert "already placed" in refused
+    assert cases[2].number in refused
+    assert Placement.objects.count() == 1
+
+    two = {"action": "place_selected", ACTION_CHECKBOX_NAME: [cases[0].pk, cases[1].pk]}
+    response = client.post(url, {**two, "confirm": "yes", "agency": agency.pk})
+    assert response.status_code == 302
+    assert Case.objects.filter(agency=agency).count() == 3
+
+
+def test_an_agent_cannot_see_the_agency_or_placement_screens(agent, client):
+    client.force_login(user_in(AGENT, "agent-x"))
+    assert client.get(reverse("admin:cases_agency_changelist")).status_code == 403
+    assert client.get(reverse("admin:cases_placement_changelist")).status_code == 403
