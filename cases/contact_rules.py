@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from cases.choices import REACHED_OUTCOMES, ContactChannel, ContactOutcome, ContactParty
+from cases.choices import REACHED_OUTCOMES, ContactChannel, ContactDirection, ContactOutcome, ContactParty
 
 VOICE = (ContactChannel.CALL, ContactChannel.VISIT)
 # Channels that reach the customer directly, and so must respect the contact window.
@@ -47,6 +47,7 @@ class ProposedContact:
     notes: str
     identity_disclosed: bool
     occurred_at: datetime.datetime
+    direction: str = ContactDirection.OUTBOUND
 
 
 def customer_zone(time_zone: str) -> zoneinfo.ZoneInfo:
@@ -74,6 +75,20 @@ def _window_breach(pack: object, local: datetime.datetime) -> Breach | None:
     )
 
 
+def reach_breaches(*, pack: object, customer: object, channel: str, at: datetime.datetime) -> list[Breach]:
+    """Return the rules any contact with the customer must keep: do-not-contact, and the window for direct channels.
+
+    Also what an e-mailed letter is checked against before it is sent.
+    """
+    found = []
+    if customer.do_not_contact:
+        found.append(Breach("DO_NOT_CONTACT", _("The customer asked not to be contacted.")))
+    local = at.astimezone(customer_zone(customer.time_zone))
+    if channel in WINDOWED and (window := _window_breach(pack, local)):
+        found.append(window)
+    return found
+
+
 def _next_day_opens(pack: object, local: datetime.datetime) -> datetime.datetime:
     return datetime.datetime.combine(local.date() + datetime.timedelta(days=1), pack.window_start, tzinfo=local.tzinfo)
 
@@ -96,18 +111,18 @@ def breaches(
     earlier_today: list[object],
     recent_customer_attempts: list[str],
     prohibited: list[str],
+    recent_calls: list[object] = (),
 ) -> list[Breach]:
     """Return every rule ``contact`` breaks.
 
     ``earlier_today``: the customer's contacts of the same local day, all agents and agencies;
-    ``recent_customer_attempts``: outcomes of the latest attempts on the customer, newest first.
+    ``recent_customer_attempts``: outcomes of the latest attempts on the customer, newest first;
+    ``recent_calls``: outbound calls about this debt in the pack's rolling period before the contact.
     """
     local = contact.occurred_at.astimezone(customer_zone(customer.time_zone))
     found: list[Breach] = []
-    if customer.do_not_contact and contact.party != ContactParty.THIRD_PARTY:
-        found.append(Breach("DO_NOT_CONTACT", _("The customer asked not to be contacted.")))
-    if contact.channel in WINDOWED and (window := _window_breach(pack, local)):
-        found.append(window)
+    if contact.party != ContactParty.THIRD_PARTY:
+        found.extend(reach_breaches(pack=pack, customer=customer, channel=contact.channel, at=contact.occurred_at))
     reached = contact.outcome in REACHED_OUTCOMES
     if contact.channel in VOICE and reached and contact.party == ContactParty.CUSTOMER:
         connected = [
@@ -143,6 +158,8 @@ def breaches(
             )
     if contact.party == ContactParty.THIRD_PARTY:
         found.extend(_third_party_breaches(contact, pack, case, recent_customer_attempts))
+    if contact.channel == ContactChannel.CALL and contact.direction == ContactDirection.OUTBOUND:
+        found.extend(_rolling_breaches(contact, pack, recent_calls, local.tzinfo))
     if contact.channel in VOICE and reached and not contact.identity_disclosed:
         found.append(
             Breach(
@@ -158,6 +175,42 @@ def breaches(
                     _("The message contains the prohibited phrase %(phrase)r.") % {"phrase": phrase},
                 )
             )
+    return found
+
+
+def _rolling_breaches(
+    contact: ProposedContact, pack: object, recent_calls: list[object], zone: datetime.tzinfo
+) -> list[Breach]:
+    """Regulation F's presumption of harassment: too many calls in the rolling period, or a call soon after a talk."""
+    found = []
+    calls = sorted(c.occurred_at for c in recent_calls if c.occurred_at < contact.occurred_at)
+    period = datetime.timedelta(days=pack.rolling_days)
+    in_period = [at for at in calls if at > contact.occurred_at - period]
+    if pack.rolling_call_cap is not None and len(in_period) >= pack.rolling_call_cap:
+        # Allowed again once enough of the earlier calls have left the period.
+        frees_at = in_period[len(in_period) - pack.rolling_call_cap] + period
+        found.append(
+            Breach(
+                "ROLLING_CALL_CAP",
+                _("This debt was already called about %(count)s times in %(days)s days (the limit is %(cap)s).")
+                % {"count": len(in_period), "days": pack.rolling_days, "cap": pack.rolling_call_cap},
+                frees_at.astimezone(zone),
+            )
+        )
+    quiet = pack.quiet_days_after_conversation
+    talks = [
+        c.occurred_at
+        for c in recent_calls
+        if c.outcome in REACHED_OUTCOMES and c.party == ContactParty.CUSTOMER and c.occurred_at < contact.occurred_at
+    ]
+    if quiet is not None and talks and max(talks) > contact.occurred_at - datetime.timedelta(days=quiet):
+        found.append(
+            Breach(
+                "CALL_AFTER_CONVERSATION",
+                _("The customer was spoken to about this debt less than %(days)s days ago.") % {"days": quiet},
+                (max(talks) + datetime.timedelta(days=quiet)).astimezone(zone),
+            )
+        )
     return found
 
 

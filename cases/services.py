@@ -284,8 +284,25 @@ def _contact_input_errors(values: dict) -> dict:
     }
 
 
-def _rule_pack(case: Case) -> RulePack:
+def rule_pack_for(case: Case) -> RulePack:
+    """Return the collection rules the case's product follows (the China pack when its policy names none)."""
     return case.credit_line.product.policy.rule_pack or RulePack.objects.get(code="cn-default")
+
+
+def _recent_calls(case: Case, pack: RulePack, occurred_at: datetime.datetime) -> list[Contact]:
+    """Outbound calls about this debt in the pack's rolling window; none when the pack has no rolling rule."""
+    if pack.rolling_call_cap is None and pack.quiet_days_after_conversation is None:
+        return []
+    days = max(pack.rolling_days, pack.quiet_days_after_conversation or 0)
+    return list(
+        Contact.objects.filter(
+            case=case,
+            channel=ContactChannel.CALL,
+            direction=ContactDirection.OUTBOUND,
+            occurred_at__gt=occurred_at - datetime.timedelta(days=days),
+            occurred_at__lt=occurred_at,
+        )
+    )
 
 
 def contact_log(
@@ -319,16 +336,17 @@ def contact_log(
     if errors := _contact_input_errors(values):
         raise ValidationError(errors)
     occurred_at = occurred_at or timezone.now()
-    proposed = ProposedContact(channel, party, outcome, phone_number, notes, identity_disclosed, occurred_at)
+    proposed = ProposedContact(channel, party, outcome, phone_number, notes, identity_disclosed, occurred_at, direction)
     with transaction.atomic():
         # One customer's contacts are checked and written one at a time, so two agents cannot
         # both take the last call of the day.
         customer = Customer.objects.select_for_update().get(pk=case.credit_line.customer_id)
+        pack = rule_pack_for(case)
         local_date = occurred_at.astimezone(customer_zone(customer.time_zone)).date()
         same_customer = Contact.objects.filter(case__credit_line__customer=customer)
         found = breaches(
             contact=proposed,
-            pack=_rule_pack(case),
+            pack=pack,
             customer=customer,
             case=case,
             earlier_today=list(same_customer.filter(customer_local_date=local_date)),
@@ -338,6 +356,7 @@ def contact_log(
                 .values_list("outcome", flat=True)[:10]
             ),
             prohibited=prohibited_phrases(customer.preferred_language),
+            recent_calls=_recent_calls(case, pack, occurred_at),
         )
         if found and source == ContactSource.ENTERED:
             raise ValidationError([ValidationError(f"{b.code}: {b.text}", code=b.code) for b in found])

@@ -6,9 +6,9 @@ import zoneinfo
 import pytest
 from django.core.exceptions import ValidationError
 
-from backoffice.roles import AGENT
+from backoffice.roles import AGENCY, AGENT
 from cases.choices import ContactSource
-from cases.models import Case, ComplianceIncident, Contact
+from cases.models import Agency, AgencyMember, Case, ComplianceIncident, Contact, RulePack
 from cases.services import contact_log
 from letters.models import ProhibitedPhraseList
 from tests.factories import overdue_line, user_in
@@ -55,15 +55,15 @@ def test_the_fourth_connected_call_of_a_day_is_refused_across_agents_and_an_agen
     other_agent = user_in(AGENT, "agent-b")
     call(case, agent, at(9))
     call(case, other_agent, at(10))
-    contact_log(
-        case=case,
-        actor=None,
-        channel="call",
-        outcome="connected",
-        identity_disclosed=True,
-        occurred_at=at(11),
-        source=ContactSource.IMPORTED,
+    agency = Agency.objects.create(
+        name="外包一号",
+        status="approved",
+        contract_start=datetime.date(2026, 1, 1),
+        contract_end=datetime.date(2026, 12, 31),
     )
+    collector = user_in(AGENCY, "agency-c")
+    AgencyMember.objects.create(user=collector, agency=agency)
+    call(case, collector, at(11))
     with pytest.raises(ValidationError) as caught:
         call(case, other_agent, at(12))
     assert codes(caught) == ["DAILY_CONTACT_CAP"]
@@ -166,3 +166,47 @@ def test_an_agent_logs_a_call_from_the_case_page_and_sees_the_refusal_outside_th
     assert refused.status_code == 200
     assert "CONTACT_OUTSIDE_WINDOW" in refused.content.decode()
     assert Contact.objects.filter(case=case).count() == 1
+
+
+@pytest.fixture
+def us_case(case):
+    policy = case.credit_line.product.policy
+    policy.rule_pack = RulePack.objects.get(code="us-regf")
+    policy.save()
+    return Case.objects.with_customer().get(pk=case.pk)
+
+
+def test_usa_an_eighth_call_in_seven_days_is_refused_until_the_first_leaves_the_period(us_case, agent):
+    first = at(9, day=2)
+    for day in range(2, 9):  # seven unanswered calls, one a day, 2 to 8 March
+        call(us_case, agent, at(9, day=day), outcome="no_answer")
+    with pytest.raises(ValidationError) as caught:
+        call(us_case, agent, at(8, 30, day=9), outcome="no_answer")
+    assert codes(caught) == ["ROLLING_CALL_CAP"]
+    assert "2026-03-09 09:00" in caught.value.messages[0]
+    assert first + datetime.timedelta(days=7) == at(9, day=9)
+    call(us_case, agent, at(9, 1, day=9), outcome="no_answer")
+
+
+def test_usa_no_call_within_seven_days_of_a_conversation(us_case, agent):
+    call(us_case, agent, at(10, day=2))
+    with pytest.raises(ValidationError) as caught:
+        call(us_case, agent, at(10, day=8), outcome="no_answer")
+    assert codes(caught) == ["CALL_AFTER_CONVERSATION"]
+    call(us_case, agent, at(10, day=9), outcome="no_answer")
+    # The customer may still call in.
+    contact_log(
+        case=us_case,
+        actor=agent,
+        channel="call",
+        direction="inbound",
+        outcome="connected",
+        identity_disclosed=True,
+        occurred_at=at(11, day=3),
+    )
+
+
+def test_the_china_pack_has_no_rolling_rule(case, agent):
+    for day in range(2, 10):
+        call(case, agent, at(9, day=day), outcome="no_answer")
+    assert Contact.objects.filter(case=case).count() == 8
