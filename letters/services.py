@@ -330,6 +330,8 @@ def letter_dispatch(
             raise ValidationError(
                 _("The PDF of letter %(number)s is not the one approved.") % {"number": locked.number}
             )
+        if channel == DispatchChannel.EMAIL:
+            _refuse_outside_the_rules(locked)
         reason = _reason_not_to_send(locked)
         if reason:
             locked.status, locked.cancellation_reason = LetterStatus.CANCELLED, reason
@@ -342,6 +344,17 @@ def letter_dispatch(
         if channel == DispatchChannel.EMAIL:
             transaction.on_commit(lambda: _email(locked))
     return locked
+
+
+def _refuse_outside_the_rules(letter: Letter) -> None:
+    """Refuse an e-mail the collection rules forbid now (do-not-contact, the customer's contact window)."""
+    from cases.contact_rules import reach_breaches
+    from cases.services import rule_pack_for
+
+    customer = letter.case.credit_line.customer
+    found = reach_breaches(pack=rule_pack_for(letter.case), customer=customer, channel="email", at=timezone.now())
+    if found:
+        raise ValidationError([ValidationError(f"{b.code}: {b.text}", code=b.code) for b in found])
 
 
 def _email(letter: Letter) -> None:

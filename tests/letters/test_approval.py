@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
@@ -16,6 +17,9 @@ from letters.services import letter_approve, letter_dispatch, letter_draft, lett
 from tests.factories import user_in
 
 pytestmark = pytest.mark.django_db
+
+# E-mail is sent only inside the customer's contact window (08:00-22:00 in Shanghai).
+SHANGHAI_AFTERNOON = datetime.datetime(2026, 11, 30, 15, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
 
 
 def test_the_requester_can_never_approve_their_own_letter(legal_case, lawyer_template, legal):
@@ -117,10 +121,10 @@ def test_sending_by_email_attaches_the_pdf_and_records_the_limitation_interrupti
     letter, legal, django_capture_on_commit_callbacks
 ):
     letter_approve(letter=letter, reviewer=legal, seen_sha256=letter.pdf_sha256)
-    with django_capture_on_commit_callbacks(execute=True):
+    with time_machine.travel(SHANGHAI_AFTERNOON, tick=False), django_capture_on_commit_callbacks(execute=True):
         sent = letter_dispatch(letter=letter, actor=legal, channel="email", address="nana@example.com")
     assert sent.status == LetterStatus.SENT
-    assert sent.limitation_interrupted_on == timezone.localdate()
+    assert sent.limitation_interrupted_on == SHANGHAI_AFTERNOON.date()
     assert len(mail.outbox) == 1
     (name, content, kind) = mail.outbox[0].attachments[0]
     assert (name, kind) == (f"{letter.number}.pdf", "application/pdf")
@@ -152,3 +156,26 @@ def test_a_sent_letter_cannot_be_approved_or_sent_again(letter, legal):
         letter_dispatch(letter=letter, actor=legal, channel="post", carrier="EMS", tracking_number="EMS2")
     with pytest.raises(ValidationError):
         letter_approve(letter=letter, reviewer=legal, seen_sha256=letter.pdf_sha256)
+
+
+def test_an_email_outside_the_customers_window_is_refused_and_the_letter_stays_approved(letter, legal):
+    letter_approve(letter=letter, reviewer=legal, seen_sha256=letter.pdf_sha256)
+    late = SHANGHAI_AFTERNOON.replace(hour=22, minute=30)
+    with time_machine.travel(late, tick=False), pytest.raises(ValidationError) as caught:
+        letter_dispatch(letter=letter, actor=legal, channel="email", address="nana@example.com")
+    assert caught.value.error_list[0].code == "CONTACT_OUTSIDE_WINDOW"
+    assert "08:00" in caught.value.messages[0]
+    assert Letter.objects.get(pk=letter.pk).status == LetterStatus.APPROVED
+    assert not mail.outbox
+
+
+def test_an_email_to_a_do_not_contact_customer_is_refused_but_registered_post_goes(letter, legal):
+    letter_approve(letter=letter, reviewer=legal, seen_sha256=letter.pdf_sha256)
+    customer = letter.case.credit_line.customer
+    customer.do_not_contact = True
+    customer.save()
+    with time_machine.travel(SHANGHAI_AFTERNOON, tick=False), pytest.raises(ValidationError) as caught:
+        letter_dispatch(letter=letter, actor=legal, channel="email", address="nana@example.com")
+    assert caught.value.error_list[0].code == "DO_NOT_CONTACT"
+    sent = letter_dispatch(letter=letter, actor=legal, channel="post", carrier="EMS", tracking_number="EMS9")
+    assert sent.status == LetterStatus.SENT
