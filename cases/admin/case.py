@@ -1,4 +1,4 @@
-"""Collections screens: cases with their history and stage buttons, policies, runs."""
+"""The case list and the case page: everything about a case on one screen, and its actions."""
 
 from collections.abc import Callable
 
@@ -11,20 +11,17 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.admin import ReadOnlyAdmin, may_see_personal_data, money_column
+from accounts.admin import may_see_personal_data, money_column
 from accounts.services import REVEALABLE, customer_reveal
 from backoffice.pagination import LargeTablePaginator
-from cases.choices import MOVE_LABELS, OPEN_STAGES, DpdBucket, PromiseStatus
+from cases.choices import MOVE_LABELS, DpdBucket, PromiseStatus
 from cases.contact_rules import customer_zone
 from cases.forms import (
     AssignForm,
     ContactForm,
-    DecisionForm,
     HoldForm,
     PlaceForm,
     PromiseForm,
@@ -33,37 +30,20 @@ from cases.forms import (
     TransitionForm,
 )
 from cases.models import (
-    Agency,
-    AgencyMember,
     Case,
-    CaseAssignment,
-    CaseTransition,
-    ComplianceIncident,
-    DunningPolicy,
-    DunningRun,
-    MyCase,
-    Placement,
     Promise,
-    Proposal,
-    RulePack,
-    Team,
     case_id_from_number,
-    case_number,
 )
-from cases.priority import priority_parts
 from cases.selectors import case_bills, case_timeline
 from cases.services import (
     ACTIONS,
     CaseConflict,
     case_assign,
-    case_claim_next,
     case_hold,
     case_place,
     case_recall,
     contact_log,
     promise_record,
-    proposal_approve,
-    proposal_reject,
     proposal_submit,
 )
 from letters.forms import RequestLetterForm
@@ -644,400 +624,3 @@ class CaseAdmin(admin.ModelAdmin):
             "move_label": title,
         }
         return TemplateResponse(request, "admin/cases/case/move.html", context)
-
-
-@admin.register(CaseTransition)
-class CaseTransitionAdmin(ReadOnlyAdmin):
-    """Every stage change, for audit."""
-
-    list_display = ["created_at", "case", "from_stage", "to_stage", "actor", "run"]
-    list_filter = ["to_stage", "from_stage", "created_at"]
-    search_fields = ["reason"]
-    list_select_related = ["actor", "run"]
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER  # facet counts are one COUNT per filter choice
-
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
-        """Find transitions by case number too."""
-        case_id = case_id_from_number(search_term)
-        if case_id is not None:
-            return queryset.filter(case_id=case_id), False
-        return super().get_search_results(request, queryset, search_term)
-
-
-@admin.register(DunningPolicy)
-class DunningPolicyAdmin(SimpleHistoryAdmin):
-    """Dunning policies, editable by supervisors; every change kept with who and when."""
-
-    list_display = [
-        "code",
-        "name",
-        "reminder_from_dpd",
-        "collection_from_dpd",
-        "legal_from_dpd",
-        "legal_min_balance",
-        "freeze_line_on_collection",
-        "updated_at",
-    ]
-    search_fields = ["code", "name"]
-    legal_min_balance = money_column("legal_min_balance_fen", _("minimum balance for legal action"))
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """Policies in use by products are kept; retire one by moving its products."""
-        return False
-
-
-@admin.register(DunningRun)
-class DunningRunAdmin(ReadOnlyAdmin):
-    """Dunning runs with their counts."""
-
-    list_display = [
-        "id",
-        "as_of",
-        "status",
-        "dry_run",
-        "opened",
-        "escalated_collection",
-        "escalated_legal",
-        "holds_ended",
-        "resolved",
-        "unchanged",
-        "lines_frozen",
-        "seconds",
-        "started_at",
-    ]
-    list_filter = ["status", "dry_run", "as_of"]
-    date_hierarchy = "as_of"
-
-
-@admin.register(RulePack)
-class RulePackAdmin(SimpleHistoryAdmin):
-    """Collection rule packs, editable by supervisors, every change kept."""
-
-    list_display = ["code", "name", "window_start", "window_end", "daily_connected_cap", "daily_attempt_cap"]
-    search_fields = ["code", "name"]
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """Packs in use are kept: point the policies elsewhere instead."""
-        return False
-
-
-@admin.register(ComplianceIncident)
-class ComplianceIncidentAdmin(admin.ModelAdmin):
-    """Rules broken by imported contacts, for supervisors to follow up."""
-
-    list_display = ["opened_at", "rule", "case_number", "agent", "message", "closed_at"]
-    list_filter = ["rule", "opened_at", ("closed_at", admin.EmptyFieldListFilter)]
-    search_fields = ["rule", "message"]
-    list_select_related = ["contact__agent", "contact__case"]
-    readonly_fields = ["contact", "rule", "message", "opened_at"]
-    fields = [*readonly_fields, "closed_at"]
-    paginator = LargeTablePaginator
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
-
-    @admin.display(description=_("case"))
-    def case_number(self, obj: ComplianceIncident) -> str:
-        """Show the contact's case."""
-        return obj.contact.case.number
-
-    @admin.display(description=_("agent"))
-    def agent(self, obj: ComplianceIncident) -> str:
-        """Show who made the contact, if known."""
-        return str(obj.contact.agent or "—")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        """Incidents are opened by the rules."""
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """Incidents are records."""
-        return False
-
-
-@admin.register(CaseAssignment)
-class CaseAssignmentAdmin(ReadOnlyAdmin):
-    """Every (re)assignment of a case: from whom, to whom, by whom."""
-
-    list_display = ["assigned_at", "case", "assigned_from", "assigned_to", "actor"]
-    list_filter = ["assigned_at", "assigned_to"]
-    list_select_related = ["case", "assigned_from", "assigned_to", "actor"]
-
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
-        """Find assignments by case number."""
-        case_id = case_id_from_number(search_term)
-        if case_id is not None:
-            return queryset.filter(case_id=case_id), False
-        return queryset, False
-
-
-@admin.register(MyCase)
-class MyCaseAdmin(admin.ModelAdmin):
-    """An agent's landing page: their open cases by priority, and the Work next case button."""
-
-    list_display = [
-        "number",
-        "customer_name",
-        "stage",
-        "days_past_due",
-        "balance",
-        "priority_score",
-        "follow_up",
-        "last_contact_at",
-        "hold_until",
-    ]
-    list_filter = ["stage", DpdBucketFilter, PromiseStatusFilter, ("hold_until", admin.EmptyFieldListFilter)]
-    search_fields = ["credit_line__customer__name", "=credit_line__number"]
-    list_select_related = ["credit_line__customer"]
-    paginator = LargeTablePaginator
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
-    change_list_template = "admin/cases/mycase/change_list.html"
-    balance = money_column("balance_fen", _("overdue balance"))
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        """The user's open cases, with their priority and whether a follow-up is due."""
-        return Case.objects.for_agent(request.user).in_queue_order()
-
-    def get_ordering(self, request: HttpRequest) -> list[str]:
-        """Follow-ups due first, then highest priority (the model's own order is by days past due)."""
-        return ["-follow_up_due", "-priority", "id"]
-
-    @admin.display(description=_("follow up"), ordering="follow_up_on")
-    def follow_up(self, obj: Case) -> str:
-        """Show the follow-up date, marked when it is due."""
-        if obj.follow_up_on is None:
-            return "—"
-        if obj.follow_up_due:
-            return format_html('<strong class="follow-up-due">{} ⏰</strong>', obj.follow_up_on)
-        return str(obj.follow_up_on)
-
-    @admin.display(description=_("case"), ordering="id")
-    def number(self, obj: Case) -> str:
-        """Link to the case page."""
-        return format_html('<a href="{}">{}</a>', reverse("admin:cases_case_change", args=[obj.pk]), obj.number)
-
-    @admin.display(description=_("customer"))
-    def customer_name(self, obj: Case) -> str:
-        """Show the customer's name."""
-        return obj.credit_line.customer.name
-
-    @admin.display(description=_("priority"), ordering="-priority")
-    def priority_score(self, obj: Case) -> str:
-        """Show the score and how it is made up."""
-        parts = priority_parts(obj)
-        explained = " + ".join(f"{value} {PRIORITY_LABELS[name]}" for name, value in parts.items())
-        return format_html('<span title="{}">{}</span>', explained, obj.priority)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        """Cases are opened by the dunning run."""
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """Cases are worked on their own page."""
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """Cases are never deleted."""
-        return False
-
-    def get_urls(self) -> list:
-        """Add Work next case."""
-        view = self.admin_site.admin_view(self.work_next_view)
-        return [path("next/", view, name="cases_mycase_next"), *super().get_urls()]
-
-    def work_next_view(self, request: HttpRequest) -> HttpResponse:
-        """Claim the highest-priority case nobody else is working and open it."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        case = case_claim_next(agent=request.user)
-        if case is None:
-            messages.info(request, _("Nothing to work right now: every open case is on hold or being worked."))
-            return HttpResponseRedirect(reverse("admin:cases_mycase_changelist"))
-        return HttpResponseRedirect(reverse("admin:cases_case_change", args=[case.pk]))
-
-
-PRIORITY_LABELS = {
-    "balance": _("for the balance"),
-    "days_past_due": _("for days past due"),
-    "stage": _("for the stage"),
-    "since_last_contact": _("for days since the last contact"),
-    "broken_promises": _("for broken promises"),
-}
-
-
-@admin.register(Promise)
-class PromiseAdmin(ReadOnlyAdmin):
-    """Promises to pay, with each agent's kept rate for supervisors."""
-
-    list_display = ["created_at", "case", "amount", "due_date", "status", "created_by", "settled_on"]
-    list_filter = ["status", "created_by", "due_date"]
-    list_select_related = ["case", "created_by"]
-    amount = money_column("amount_fen", _("amount"))
-    change_list_template = "admin/cases/promise/change_list.html"
-
-    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
-        """Add the kept rate per agent over judged promises."""
-        from django.db.models import Count, Q
-
-        rates = (
-            Promise.objects.exclude(status="pending")
-            .values("created_by__username")
-            .annotate(judged=Count("id"), kept=Count("id", filter=Q(status="kept")))
-            .order_by("created_by__username")
-        )
-        rows = [
-            {
-                "agent": r["created_by__username"],
-                "judged": r["judged"],
-                "kept": r["kept"],
-                "rate": round(100 * r["kept"] / r["judged"]),
-            }
-            for r in rates
-        ]
-        return super().changelist_view(request, {**(extra_context or {}), "kept_rates": rows})
-
-
-from cases import contact_admin  # noqa: E402, F401  (the contacts list and import page)
-
-
-def _case_link(case_id: int) -> str:
-    return format_html('<a href="{}">{}</a>', reverse("admin:cases_case_change", args=[case_id]), case_number(case_id))
-
-
-@admin.register(Proposal)
-class ProposalAdmin(ReadOnlyAdmin):
-    """The supervisors' queue of settlement and write-off proposals, each decided on its own page."""
-
-    list_display = ["proposed_at", "decide_link", "kind", "amount", "balance", "case_link", "proposed_by", "status"]
-    list_filter = ["status", "kind", "proposed_by", "proposed_at"]
-    list_select_related = ["proposed_by"]
-    search_fields = ["reason"]
-    amount = money_column("amount_fen", _("amount"))
-    balance = money_column("balance_fen", _("balance when proposed"))
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        """Only proposals on cases the user may see."""
-        return super().get_queryset(request).filter(case__in=Case.objects.visible_to(request.user))
-
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
-        """Find proposals by case number too."""
-        case_id = case_id_from_number(search_term)
-        if case_id is not None:
-            return queryset.filter(case_id=case_id), False
-        return super().get_search_results(request, queryset, search_term)
-
-    @admin.display(description=_("proposal"), ordering="id")
-    def decide_link(self, obj: Proposal) -> str:
-        """Link to the decision page."""
-        return format_html('<a href="{}">#{}</a>', reverse("admin:cases_proposal_decide", args=[obj.pk]), obj.pk)
-
-    @admin.display(description=_("case"), ordering="case_id")
-    def case_link(self, obj: Proposal) -> str:
-        """Link to the case page."""
-        return _case_link(obj.case_id)
-
-    def get_urls(self) -> list:
-        """Add the decision page."""
-        view = self.admin_site.admin_view(self.decide_view)
-        return [path("<int:object_id>/decide/", view, name="cases_proposal_decide"), *super().get_urls()]
-
-    def decide_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        """Show the proposal with its case; approve or reject it (another supervisor than the proposer)."""
-        proposal = get_object_or_404(
-            self.get_queryset(request).select_related("case__credit_line__customer"), pk=object_id
-        )
-        form = DecisionForm(request.POST or None)
-        may_decide = request.user.has_perm("cases.decide_proposal") and proposal.proposed_by_id != request.user.pk
-        if request.method == "POST" and form.is_valid():
-            decide = proposal_approve if "approve" in request.POST else proposal_reject
-            try:
-                decided = decide(proposal=proposal, actor=request.user, note=form.cleaned_data["note"])
-            except (ValidationError, PermissionDenied) as exc:
-                form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
-            else:
-                messages.success(
-                    request,
-                    _("Proposal #%(id)s is now: %(status)s.")
-                    % {"id": decided.pk, "status": decided.get_status_display()},
-                )
-                return HttpResponseRedirect(reverse("admin:cases_proposal_changelist"))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "proposal": proposal,
-            "case": proposal.case,
-            "form": form,
-            "may_decide": may_decide and proposal.status == "pending",
-            "title": _("Decide proposal #%(id)s") % {"id": proposal.pk},
-        }
-        return TemplateResponse(request, "admin/cases/proposal/decide.html", context)
-
-
-class AgencyMemberInline(admin.TabularInline):
-    """The logins that work for the agency."""
-
-    model = AgencyMember
-    extra = 1
-    raw_id_fields = ["user"]
-
-
-@admin.register(Agency)
-class AgencyAdmin(SimpleHistoryAdmin):
-    """Outside collection agencies: status, contract and commission, with every change kept."""
-
-    list_display = ["name", "status", "contract_start", "contract_end", "commission_rate", "placed_now"]
-    list_filter = ["status", "contract_end"]
-    search_fields = ["name", "contact_email"]
-    inlines = [AgencyMemberInline]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        """Count each agency's cases in the same query."""
-        from django.db.models import Count, Q
-
-        return super().get_queryset(request).annotate(placed=Count("cases", filter=Q(cases__stage__in=OPEN_STAGES)))
-
-    @admin.display(description=_("open cases placed"), ordering="placed")
-    def placed_now(self, obj: Agency) -> int:
-        """Show how many open cases the agency holds."""
-        return obj.placed
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """Agencies that held cases stay on record; terminate them instead."""
-        return False
-
-
-@admin.register(Placement)
-class PlacementAdmin(ReadOnlyAdmin):
-    """Every placement with an agency and its recall."""
-
-    list_display = ["placed_at", "case_link", "agency", "placed_by", "recalled_at", "recalled_by", "recall_reason"]
-    list_filter = ["agency", "placed_at", ("recalled_at", admin.EmptyFieldListFilter)]
-    list_select_related = ["agency", "placed_by", "recalled_by"]
-
-    @admin.display(description=_("case"), ordering="case_id")
-    def case_link(self, obj: Placement) -> str:
-        """Link to the case page."""
-        return _case_link(obj.case_id)
-
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
-        """Find placements by case number."""
-        case_id = case_id_from_number(search_term)
-        if case_id is not None:
-            return queryset.filter(case_id=case_id), False
-        return queryset, False
-
-
-@admin.register(Team)
-class TeamAdmin(SimpleHistoryAdmin):
-    """The team for each stage, and the workload cap automatic assignment keeps to."""
-
-    list_display = ["name", "stage", "workload_cap", "member_count"]
-    list_filter = ["stage"]
-    search_fields = ["name"]
-    filter_horizontal = ["members"]
-
-    @admin.display(description=_("agents"))
-    def member_count(self, obj: Team) -> int:
-        """Show how many agents the team has."""
-        return obj.members.count()
