@@ -9,6 +9,7 @@ import datetime
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
@@ -20,7 +21,7 @@ from accounts.allocation import Owed, allocate
 from accounts.models import Bill, CreditLine, Customer, Payment, PaymentAllocation, Product
 from accounts.services import allocation_rows, product_upsert
 from accounts.validators import validate_mobile, validate_national_id
-from backoffice.roles import AGENT, LEGAL, SUPERVISOR
+from backoffice.roles import AGENCY, AGENT, LEGAL, SUPERVISOR
 
 DEMO_PASSWORD = "collect-demo"  # noqa: S105 - printed on purpose: demo logins only
 DEMO_USERS = [
@@ -28,7 +29,9 @@ DEMO_USERS = [
     ("agent2", AGENT, "李", "强"),
     ("legal1", LEGAL, "陈", "律"),
     ("supervisor1", SUPERVISOR, "张", "督"),
+    ("agency1", AGENCY, "赵", "华"),
 ]
+DEMO_AGENCY = "华信商务咨询有限公司"
 PRODUCTS = [
     ("baitiao", "白条 Standard", "standard"),
     ("baitiao-fast", "白条 Fast track", "fast-track"),
@@ -254,14 +257,27 @@ def _write_bills_and_payments(lines: list[CreditLine], plans: list, rng: random.
 
 def reset_demo_data() -> None:
     """Delete every letter, case, run, payment, bill, credit line, customer and product (policies, users, templates stay)."""
-    from cases.models import Case, CaseTransition, DunningRun
+    from accounts.models import PersonalDataReveal
+    from cases import models as cases
     from letters.models import Letter, LetterCounter
 
     for letter in Letter.objects.exclude(pdf=""):
         letter.pdf.delete(save=False)
+    casework = (
+        cases.ComplianceIncident,
+        cases.Contact,
+        cases.Promise,
+        cases.Proposal,
+        cases.Placement,
+        cases.CaseAssignment,
+        cases.CaseTransition,
+        cases.Case,
+        cases.DunningRun,
+        PersonalDataReveal,
+    )
     with transaction.atomic():
         Letter.objects.filter(redraft_of__isnull=False).delete()
-        for model in (Letter, LetterCounter, CaseTransition, Case, DunningRun):
+        for model in (Letter, LetterCounter, *casework):
             model.objects.all().delete()
         for model in (PaymentAllocation, Payment, Bill, CreditLine, Customer):
             model.objects.all().delete()
@@ -326,3 +342,58 @@ def demo_letters(*, count: int = 6) -> None:
     for index, case in enumerate(Case.objects.filter(stage="legal").with_customer().order_by("id")[:count]):
         language = "en" if index % 3 == 2 else "zh-hans"
         letter_draft(case=case, template=templates[language], requested_by=agent)
+
+
+def demo_workbench(*, today: datetime.date) -> None:
+    """Give the demo stage teams, an agency with a login and a few placed cases, proposals and follow-ups."""
+    from cases.choices import AgencyStatus, ProposalKind, Stage
+    from cases.models import Agency, AgencyMember, Case, Team
+    from cases.services import case_place, proposal_submit
+
+    agent1, agent2 = User.objects.get(username="agent1"), User.objects.get(username="agent2")
+    for name, stage, members in [
+        ("提醒组 Reminders", Stage.REMINDER, [agent2]),
+        ("催收组 Collection", Stage.COLLECTION, [agent1, agent2]),
+        ("法务跟进 Legal follow-up", Stage.LEGAL, [agent1]),
+    ]:
+        team, _new = Team.objects.update_or_create(name=name, defaults={"stage": stage, "workload_cap": 400})
+        team.members.set(members)
+    agency, _new = Agency.objects.update_or_create(
+        name=DEMO_AGENCY,
+        defaults={
+            "status": AgencyStatus.APPROVED,
+            "contract_start": today - datetime.timedelta(days=90),
+            "contract_end": today + datetime.timedelta(days=275),
+            "commission_rate": "15.00",
+            "contact_email": "ops@huaxin.example",
+        },
+    )
+    Agency.objects.update_or_create(
+        name="旧约催收服务中心",
+        defaults={
+            "status": AgencyStatus.TERMINATED,
+            "contract_start": today - datetime.timedelta(days=400),
+            "contract_end": today - datetime.timedelta(days=35),
+            "commission_rate": "18.00",
+        },
+    )
+    AgencyMember.objects.update_or_create(user=User.objects.get(username="agency1"), defaults={"agency": agency})
+    supervisor = User.objects.get(username="supervisor1")
+    unplaced = Case.objects.open().filter(stage=Stage.COLLECTION, agency__isnull=True, assignee=agent2)
+    for case in unplaced.order_by("-days_past_due")[:5]:
+        case_place(case=case, agency=agency, actor=supervisor, today=today)
+    mine = Case.objects.open().filter(assignee=agent1, stage=Stage.COLLECTION).with_customer().order_by("id")
+    picked = list(mine[:4])
+    if len(picked) >= 2:
+        write_off, settlement = picked[0], picked[1]
+        proposal_submit(
+            case=write_off, actor=agent1, kind=ProposalKind.WRITE_OFF, reason="客户已身故，家属提供了死亡证明。"
+        )
+        proposal_submit(
+            case=settlement,
+            actor=agent1,
+            kind=ProposalKind.SETTLEMENT,
+            amount=Decimal(settlement.balance_fen * 7 // 10) / 100,
+            reason="客户失业，愿一次性偿还七成。",
+        )
+    Case.objects.filter(pk__in=[case.pk for case in picked[2:]]).update(follow_up_on=today)

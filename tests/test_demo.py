@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 def test_the_demo_has_a_login_per_role_and_cases_in_every_stage_after_the_run():
     call_command("seed_demo", "--customers", "120", "--seed", "7")
     call_command("run_dunning")
-    for username in ("agent1", "agent2", "legal1", "supervisor1", "admin"):
+    for username in ("agent1", "agent2", "legal1", "supervisor1", "agency1", "admin"):
         assert authenticate(username=username, password="collect-demo") is not None, username
     stages = set(Case.objects.values_list("stage", flat=True))
     assert set(LADDER) <= stages
@@ -33,3 +33,22 @@ def test_seeding_again_keeps_the_data_and_reset_rebuilds_it(capsys):
     assert Customer.objects.count() == 20
     call_command("seed_demo", "--customers", "15", "--reset", "--no-input")
     assert Customer.objects.count() == 15
+
+
+def test_the_demo_has_an_agency_with_placed_cases_and_proposals_for_supervisor1():
+    from django.contrib.auth.models import User
+
+    from cases.choices import ProposalKind
+    from cases.models import Proposal
+    from cases.services import proposal_approve
+
+    call_command("seed_demo", "--customers", "300", "--seed", "7")
+    agency_user = User.objects.get(username="agency1")
+    placed = Case.objects.visible_to(agency_user)
+    assert placed.count() == 5
+    assert all(case.agency.name == "华信商务咨询有限公司" for case in placed)
+    write_off = Proposal.objects.get(kind=ProposalKind.WRITE_OFF)
+    proposal_approve(proposal=write_off, actor=User.objects.get(username="supervisor1"))
+    write_off.case.refresh_from_db()
+    assert write_off.case.stage == "written_off"
+    assert Case.objects.for_agent(User.objects.get(username="agent1")).filter(follow_up_on__isnull=False).exists()

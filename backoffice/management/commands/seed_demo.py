@@ -47,6 +47,7 @@ class Command(BaseCommand):
         past = today - datetime.timedelta(days=_PAST_RUN_DAYS)
         dunning_run(as_of=past, batch_size=settings.DUNNING_BATCH_SIZE)
         demo.demo_casework(today=today)
+        demo.demo_workbench(today=today)
         demo.demo_law_firm()
         demo.demo_letters()
         self.stdout.write(
