@@ -232,7 +232,7 @@ class Agency(models.Model):
     contract_start = models.DateField(_("contract starts"))
     contract_end = models.DateField(_("contract ends"))
     commission_rate = models.DecimalField(
-        _("commission (% of what is collected)"), max_digits=5, decimal_places=2, default=0
+        _("commission, percent of what is collected"), max_digits=5, decimal_places=2, default=0
     )
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
