@@ -37,7 +37,7 @@ run: install
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py render_letters
 	@echo ""
 	@echo "Collections back office: http://127.0.0.1:$(PORT)/admin/"
-	@echo "Demo logins (demo only), password collect-demo: agent1, agent2 (agents), legal1 (legal reviewer), supervisor1 (supervisor), admin (superuser)"
+	@echo "Demo logins (demo only), password collect-demo: agent1, agent2 (agents), legal1 (legal reviewer), supervisor1 (supervisor), agency1 (agency agent), admin (superuser)"
 	@echo ""
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
@@ -52,7 +52,7 @@ test: lint
 
 # Regenerate the Simplified Chinese catalogue after changing user-facing text.
 messages: install-dev
-	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=tests
+	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=tests --ignore=staticfiles --ignore=test-artifacts --ignore=var
 	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
 
 # Benchmarks run against a scratch PostgreSQL database (created when missing), never the demo one.
