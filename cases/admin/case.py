@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.admin import may_see_personal_data, money_column
+from accounts.models import Product
 from accounts.services import REVEALABLE, customer_reveal
 from backoffice.pagination import LargeTablePaginator
 from cases.choices import MOVE_LABELS, DpdBucket, PromiseStatus
@@ -76,6 +77,30 @@ class DpdBucketFilter(admin.SimpleListFilter):
         return queryset if high is None else queryset.filter(days_past_due__lte=high)
 
 
+class ProductPolicyFilter(admin.SimpleListFilter):
+    """Filter cases by product or by dunning policy, both listed from one query of the (small) product table."""
+
+    title = _("product or policy")
+    parameter_name = "product"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        """Offer each product, then each policy the products use."""
+        products = list(Product.objects.select_related("policy").order_by("code"))
+        policies = {product.policy_id: product.policy for product in products}
+        return [(f"p{product.pk}", str(product)) for product in products] + [
+            (f"d{policy.pk}", _("Policy: %(name)s") % {"name": policy}) for policy in policies.values()
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        """Keep cases on the chosen product, or on any product of the chosen policy."""
+        value = self.value() or ""
+        if value[:1] == "p" and value[1:].isdigit():
+            return queryset.filter(credit_line__product_id=int(value[1:]))
+        if value[:1] == "d" and value[1:].isdigit():
+            return queryset.filter(credit_line__product__policy_id=int(value[1:]))
+        return queryset
+
+
 class PromiseStatusFilter(admin.SimpleListFilter):
     """Filter cases by the state of their promises to pay."""
 
@@ -117,9 +142,8 @@ class CaseAdmin(admin.ModelAdmin):
         "stage",
         DpdBucketFilter,
         PromiseStatusFilter,
+        ProductPolicyFilter,
         # Plain related filters: the "related only" kind scans every case for the choices.
-        "credit_line__product",
-        "credit_line__product__policy",
         "assignee",
         "agency",
     ]

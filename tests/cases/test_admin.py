@@ -267,3 +267,18 @@ def test_an_agent_sees_only_their_own_cases_and_a_supervisor_sees_all(client, ag
     assert listed == Case.objects.filter(assignee=agent).count()
     client.force_login(supervisor)
     assert client.get(reverse("admin:cases_case_change", args=[theirs.pk])).status_code == 200
+
+
+def test_the_product_or_policy_filter_narrows_by_either(client, supervisor, cases, monkeypatch, run_dunning):
+    fast_line = overdue_line(due=DUE - datetime.timedelta(days=5), policy="fast-track")
+    run_dunning(datetime.date(2026, 1, 20))
+    fast_case = Case.objects.get(credit_line=fast_line)
+    fast_policy = DunningPolicy.objects.get(code="fast-track")
+
+    def shown(query):
+        response, _queries = changelist_queries(client, supervisor, 100, monkeypatch, query)
+        return list(response.context["cl"].result_list)
+
+    assert shown(f"?product=p{fast_line.product_id}") == [fast_case]
+    assert shown(f"?product=d{fast_policy.pk}") == [fast_case]
+    assert len(shown(f"?product=d{DunningPolicy.objects.get(code='standard').pk}")) == len(cases)
