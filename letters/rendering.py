@@ -1,6 +1,7 @@
 """Turn a letter's HTML into a PDF/A-3b with WeasyPrint, fetching nothing but our own letter assets.
 
-One ``FontConfiguration`` per process (building it is the slow part of a first render).
+One ``FontConfiguration`` per process (building it is the slow part of a first render), and
+WeasyPrint's font subsetting and stream compression each done once per letter (``pdf_tuning``).
 """
 
 import hashlib
@@ -13,6 +14,8 @@ from pathlib import Path
 from weasyprint import HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from letters import pdf_tuning
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +51,7 @@ class LetterAssetFetcher(URLFetcher):
 
 @cache
 def _fonts() -> FontConfiguration:
+    pdf_tuning.install()
     return FontConfiguration()
 
 
@@ -66,7 +70,12 @@ def render_pdf(html: str, *, snapshot: dict) -> bytes:
         url_fetcher=_fetcher(),
     )
     document = HTML(string=html, url_fetcher=_fetcher(), base_url=None)
-    return document.write_pdf(pdf_variant="pdf/a-3b", attachments=[attachment], font_config=_fonts())
+    return document.write_pdf(
+        pdf_variant="pdf/a-3b",
+        attachments=[attachment],
+        font_config=_fonts(),
+        finisher=pdf_tuning.compress_streams_once,
+    )
 
 
 def sha256_of(data: bytes) -> str:
