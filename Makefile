@@ -7,7 +7,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Playwright drives Debian's Chromium; it must never try to download a browser of its own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: run test lint system-deps install install-dev messages bench bench-letters bench-queue
+.PHONY: run test lint system-deps install install-dev messages bench bench-db bench-letters bench-queue
 
 system-deps:
 	@scripts/system-deps.sh
@@ -58,14 +58,16 @@ messages: install-dev
 # Benchmarks run against a scratch PostgreSQL database (created when missing), never the demo one.
 BENCH_DATABASE_URL ?= postgres://root@127.0.0.1:5432/backoffice_bench
 LINES ?= 1000000
-bench: install
+bench-db:
 	@psql "$(dir $(BENCH_DATABASE_URL))postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$(notdir $(BENCH_DATABASE_URL))'" | grep -q 1 \
 		|| psql "$(dir $(BENCH_DATABASE_URL))postgres" -c "CREATE DATABASE \"$(notdir $(BENCH_DATABASE_URL))\""
+
+bench: install bench-db
 	DATABASE_URL=$(BENCH_DATABASE_URL) SECRET_KEY=bench-only $(BIN)/python manage.py migrate --no-input -v 0
 	DATABASE_URL=$(BENCH_DATABASE_URL) SECRET_KEY=bench-only $(BIN)/python manage.py bench_dunning --lines $(LINES)
 
 CASES ?= 1000000
-bench-queue: install
+bench-queue: install bench-db
 	DATABASE_URL=$(BENCH_DATABASE_URL) SECRET_KEY=bench-only $(BIN)/python manage.py migrate --no-input -v 0
 	DATABASE_URL=$(BENCH_DATABASE_URL) SECRET_KEY=bench-only $(BIN)/python manage.py bench_queue --cases $(CASES)
 

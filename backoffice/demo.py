@@ -348,6 +348,7 @@ def demo_workbench(*, today: datetime.date) -> None:
     """Give the demo stage teams, an agency with a login and a few placed cases, proposals and follow-ups."""
     from cases.choices import AgencyStatus, ProposalKind, Stage
     from cases.models import Agency, AgencyMember, Case, Team
+    from cases.priority import refresh_queue_ranks
     from cases.services import case_place, proposal_submit
 
     agent1, agent2 = User.objects.get(username="agent1"), User.objects.get(username="agent2")
@@ -397,3 +398,4 @@ def demo_workbench(*, today: datetime.date) -> None:
             reason="客户失业，愿一次性偿还七成。",
         )
     Case.objects.filter(pk__in=[case.pk for case in picked[2:]]).update(follow_up_on=today)
+    refresh_queue_ranks(today=today)

@@ -299,22 +299,9 @@ def agency_id_of(user: object) -> int | None:
 class CaseQuerySet(models.QuerySet):
     """Named reads over cases."""
 
-    def with_priority(self) -> "CaseQuerySet":
-        """Annotate ``priority`` (see ``cases.priority``) for ordering the queue."""
-        from cases.priority import priority_expression
-
-        return self.annotate(priority=priority_expression())
-
     def in_queue_order(self) -> "CaseQuerySet":
-        """Order as the queue does: follow-ups due today (or overdue) first, then by priority."""
-        from django.db.models import Case as When_
-        from django.db.models import IntegerField, Value, When
-        from django.utils import timezone
-
-        due = When_(
-            When(follow_up_on__lte=timezone.localdate(), then=Value(1)), default=Value(0), output_field=IntegerField()
-        )
-        return self.with_priority().annotate(follow_up_due=due).order_by("-follow_up_due", "-priority", "id")
+        """Order as the queue does: follow-ups due first, then by priority (``Case.queue_rank``)."""
+        return self.order_by("-queue_rank", "id")
 
     def for_agent(self, user: object) -> "CaseQuerySet":
         """The open cases ``user`` works: an agency user's are all the agency's, an agent's those assigned to them."""
@@ -393,6 +380,13 @@ class Case(ConcurrentTransitionMixin, models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
     broken_promises = models.PositiveSmallIntegerField(_("broken promises"), default=0, db_default=0)
+    queue_rank = models.IntegerField(
+        _("queue rank"),
+        default=0,
+        db_default=0,
+        editable=False,
+        help_text=_("The priority score, plus 1,000 while a follow-up is due; see cases.priority."),
+    )
     claimed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("being worked by"),
@@ -437,6 +431,13 @@ class Case(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["assignee", "stage"], name="case_assignee_stage"),
             # The case list's default order; without it a million-row list sorts on every page.
             models.Index(fields=["-days_past_due", "id"], name="case_dpd_id"),
+            # An agent's (or an agency's) queue, read in order: no scoring or sorting per page.
+            models.Index(
+                fields=["assignee", "-queue_rank", "id"], condition=Q(stage__in=OPEN_STAGES), name="case_queue"
+            ),
+            models.Index(
+                fields=["agency", "-queue_rank", "id"], condition=Q(stage__in=OPEN_STAGES), name="case_agency_queue"
+            ),
         ]
         permissions = [
             ("escalate_case", _("Can escalate a case to the next stage")),

@@ -48,6 +48,7 @@ from cases.models import (
     Proposal,
     RulePack,
 )
+from cases.priority import refresh_queue_ranks
 
 
 class CaseConflict(Exception):
@@ -97,6 +98,7 @@ def _move(
                 created_at=timezone.now(),
             )
             _freeze_if_policy_says(case, from_stage)
+            refresh_queue_ranks(case_ids=[case.pk])
     except (ConcurrentTransition, TransitionNotAllowed):
         raise CaseConflict(
             _("Case %(number)s was changed by someone else while you worked on it. Reload it and try again.")
@@ -266,6 +268,7 @@ def case_apply_dunning(*, credit_line: CreditLine, as_of: datetime.date, run: Du
             _move(case=case, name=_method_for(source, target), actor=None, reason=reason, run=run)
         if not plan.edges:
             Case.objects.filter(pk=case.pk).update(days_past_due=dpd, balance_fen=overdue)
+        refresh_queue_ranks(today=as_of, case_ids=[case.pk])
     return case
 
 
@@ -377,8 +380,12 @@ def contact_log(
         Case.objects.filter(pk=case.pk).filter(
             Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=occurred_at)
         ).update(last_contact_at=occurred_at)
+        # A new follow-up date replaces the old; a contact made on a follow-up that was due completes it.
         if follow_up_on is not None:
             Case.objects.filter(pk=case.pk).update(follow_up_on=follow_up_on)
+        else:
+            Case.objects.filter(pk=case.pk, follow_up_on__lte=timezone.localdate()).update(follow_up_on=None)
+        refresh_queue_ranks(case_ids=[case.pk])
     return contact
 
 
@@ -445,6 +452,7 @@ def promise_record(
             created_at=timezone.now(),
         )
         Case.objects.filter(pk=case.pk).update(follow_up_on=due_date)
+        refresh_queue_ranks(case_ids=[case.pk])
         if case.stage in LADDER:
             note = _("Promise to pay %(amount)s by %(date)s.") % {"amount": format_yuan(amount_fen), "date": due_date}
             _move(

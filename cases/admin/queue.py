@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -48,18 +49,18 @@ class MyCaseAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         """The user's open cases, with their priority and whether a follow-up is due."""
-        return Case.objects.for_agent(request.user).in_queue_order()
+        return Case.objects.for_agent(request.user)
 
     def get_ordering(self, request: HttpRequest) -> list[str]:
         """Follow-ups due first, then highest priority (the model's own order is by days past due)."""
-        return ["-follow_up_due", "-priority", "id"]
+        return ["-queue_rank", "id"]
 
     @admin.display(description=_("follow up"), ordering="follow_up_on")
     def follow_up(self, obj: Case) -> str:
         """Show the follow-up date, marked when it is due."""
         if obj.follow_up_on is None:
             return "—"
-        if obj.follow_up_due:
+        if obj.follow_up_on <= timezone.localdate():
             return format_html('<strong class="follow-up-due">{} ⏰</strong>', obj.follow_up_on)
         return str(obj.follow_up_on)
 
@@ -73,12 +74,12 @@ class MyCaseAdmin(admin.ModelAdmin):
         """Show the customer's name."""
         return obj.credit_line.customer.name
 
-    @admin.display(description=_("priority"), ordering="-priority")
+    @admin.display(description=_("priority"), ordering="-queue_rank")
     def priority_score(self, obj: Case) -> str:
         """Show the score and how it is made up."""
         parts = priority_parts(obj)
         explained = " + ".join(f"{value} {PRIORITY_LABELS[name]}" for name, value in parts.items())
-        return format_html('<span title="{}">{}</span>', explained, obj.priority)
+        return format_html('<span title="{}">{}</span>', explained, sum(parts.values()))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         """Cases are opened by the dunning run."""

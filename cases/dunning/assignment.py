@@ -28,7 +28,7 @@ def _candidates(team: Team, member_ids: list[int], run: DunningRun | None, room:
     if run is not None:
         unowned |= ~Q(assignee_id__in=member_ids) & Q(moved_here)
     cases = Case.objects.filter(stage=team.stage, agency__isnull=True).filter(unowned)
-    ranked = cases.with_priority().order_by("-priority", "id").values_list("id", "assignee_id")
+    ranked = cases.in_queue_order().values_list("id", "assignee_id")
     return list(ranked[:room])
 
 

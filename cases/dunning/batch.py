@@ -28,6 +28,7 @@ from cases.dunning.plan import LinePlan, Thresholds, plan_line
 from cases.dunning.promises import settle_promises
 from cases.dunning.worklist import WorkItem, open_case_count, worklist
 from cases.models import Case, CaseTransition, DunningPolicy, DunningRun
+from cases.priority import refresh_queue_ranks
 
 logger = logging.getLogger(__name__)
 
@@ -257,6 +258,7 @@ def run_batch(
         batch = _plan_batch(items, thresholds, as_of)
         if not dry_run:
             _apply(batch, run, as_of)
+            refresh_queue_ranks(today=as_of, credit_lines=(first_id, last_id))
     # Open cases the worklist left out are unchanged by definition.
     skipped = open_cases - sum(1 for item in items if item.case is not None)
     batch.tally.unchanged += skipped

@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts.services import payment_post
 from cases.choices import ProposalKind
 from cases.models import Case
+from cases.priority import refresh_queue_ranks
 from cases.services import case_assign, contact_log, promise_record, proposal_submit
 from tests.factories import overdue_line
 
@@ -96,8 +97,17 @@ def test_follow_ups_due_today_come_first_in_the_queue(client, run_dunning, agent
     for case in cases:
         case_assign(case=case, actor=supervisor, assignee=agent)
     lowest = cases[0]  # smallest balance and DPD: last by priority
-    Case.objects.filter(pk=lowest.pk).update(follow_up_on=timezone.localdate())
+    contact_log(
+        case=lowest,
+        actor=None,
+        channel="call",
+        outcome="connected",
+        identity_disclosed=True,
+        source="imported",
+        follow_up_on=timezone.localdate(),
+    )
     Case.objects.filter(pk=cases[2].pk).update(follow_up_on=timezone.localdate() + datetime.timedelta(days=2))
+    refresh_queue_ranks(case_ids=[cases[2].pk])
 
     client.force_login(agent)
     page = client.get(reverse("admin:cases_mycase_changelist")).content.decode()

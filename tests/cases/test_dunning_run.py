@@ -119,7 +119,11 @@ def test_a_part_payment_lowering_the_dpd_never_steps_a_case_down(run_dunning):
 
 def snapshot():
     return (
-        sorted(Case.objects.values_list("credit_line_id", "stage", "days_past_due", "balance_fen", "hold_until")),
+        sorted(
+            Case.objects.values_list(
+                "credit_line_id", "stage", "days_past_due", "balance_fen", "hold_until", "queue_rank"
+            )
+        ),
         sorted(CaseTransition.objects.values_list("case__credit_line_id", "from_stage", "to_stage")),
         sorted(Case.objects.values_list("credit_line__id", "credit_line__status")),
     )
@@ -141,6 +145,17 @@ def test_the_same_date_twice_changes_nothing(run_dunning):
     assert first.summary()["escalated"][Stage.COLLECTION] > 0
     assert (again.opened, again.escalated_collection, again.escalated_legal, again.resolved) == (0, 0, 0, 0)
     assert again.unchanged == Case.objects.open().count()
+
+
+def test_the_run_stores_each_open_cases_documented_priority_as_its_queue_rank(run_dunning):
+    from cases.priority import priority_parts
+
+    mixed_portfolio()
+    run_dunning(day(40))
+    ranked = [(case.queue_rank, sum(priority_parts(case, today=day(40)).values())) for case in Case.objects.open()]
+    assert len(ranked) == 10
+    assert all(stored == documented for stored, documented in ranked)
+    assert len({stored for stored, _documented in ranked}) > 3
 
 
 def test_a_dry_run_reports_the_changes_and_writes_none(run_dunning):

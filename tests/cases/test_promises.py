@@ -54,15 +54,15 @@ def test_a_pending_promise_holds_escalation_and_a_kept_one_is_marked_kept(case, 
 
 def test_a_broken_promise_releases_the_hold_and_raises_priority(case, agent, run_dunning):
     promise_record(case=case, actor=agent, amount="500.00", due_date=TODAY + datetime.timedelta(days=2), today=TODAY)
-    before = Case.objects.with_priority().get(pk=case.pk).priority
+    before = Case.objects.get(pk=case.pk).queue_rank
     run_dunning(TODAY + datetime.timedelta(days=5))  # grace ends on day 5: not broken yet
     assert Promise.objects.get().status == PromiseStatus.PENDING
     run = run_dunning(TODAY + datetime.timedelta(days=6))
-    after = Case.objects.with_priority().get(pk=case.pk)
+    after = Case.objects.get(pk=case.pk)
     assert Promise.objects.get().status == PromiseStatus.BROKEN
     assert (run.promises_broken, after.broken_promises) == (1, 1)
     assert after.stage == Stage.COLLECTION  # the hold ended and the case climbed (DPD 32)
-    assert after.priority > before
+    assert after.queue_rank > before
     again = run_dunning(TODAY + datetime.timedelta(days=6))
     assert again.promises_broken == 0
     assert Case.objects.get(pk=case.pk).broken_promises == 1
