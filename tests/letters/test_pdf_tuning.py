@@ -1,4 +1,4 @@
-"""The shortcuts in letters.pdf_tuning give the letter WeasyPrint would give."""
+"""The shortcuts in letters.pdf_tuning and letters.rendering give the letter WeasyPrint would give."""
 
 import io
 import re
@@ -59,3 +59,42 @@ def test_streams_are_compressed_once_and_read_back(letter_html):
     for _font_name, font in reader.pages[0]["/Resources"]["/Font"].items():
         program = font.get_object()["/DescendantFonts"][0].get_object()["/FontDescriptor"]["/FontFile3"]
         assert program.get_object().get_data()[:4] == b"OTTO"
+
+
+def test_the_style_sheet_is_parsed_once_for_every_letter_of_a_template(lawyer_template):
+    rendering._stylesheet.cache_clear()
+    for number in ("LF-2099-000001", "LF-2099-000002"):
+        snapshot = sample_snapshot(lawyer_template)
+        snapshot["letter"]["number"] = number
+        html, sheets = rendering._split_style(render_html(lawyer_template, snapshot))
+        assert "<style" not in html
+        assert len(sheets) == 1
+    assert rendering._stylesheet.cache_info().hits == 1
+
+
+@pytest.mark.parametrize(
+    "extra_css",
+    ['@font-face { font-family: x; src: url("letter-asset:x.otf"); }', "p { color: red !important; }", "@import 'x';"],
+)
+def test_a_style_sheet_that_reaches_beyond_itself_stays_in_the_html(extra_css):
+    html = f"<html><head><style>p {{ margin: 0 }} {extra_css}</style></head><body><p>正文</p></body></html>"
+    assert rendering._split_style(html) == (html, [])
+
+
+def test_a_second_style_element_keeps_every_sheet_in_the_html():
+    html = "<html><head><style>p { margin: 0 }</style></head><body><style>p { margin: 1mm }</style></body></html>"
+    assert rendering._split_style(html) == (html, [])
+
+
+def test_the_letter_with_the_parsed_sheet_reads_as_with_the_inline_one(letter_html):
+    html, snapshot = letter_html
+    number = snapshot["letter"]["number"]
+
+    def page_text(pdf: bytes) -> str:
+        return re.sub(r"\s+", "", PdfReader(io.BytesIO(pdf)).pages[0].extract_text())
+
+    inline = page_text(HTML(string=html).write_pdf(font_config=rendering._fonts()))
+    parsed = page_text(rendering.render_pdf(html, snapshot=snapshot))
+    assert parsed == inline
+    # The page footer, "page 1 of 1" and the letter number (set from the body's data-letter-number), comes last.
+    assert parsed.endswith(f"第1页/共1页{number}")
