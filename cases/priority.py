@@ -9,8 +9,9 @@
 A case's place in the queue (``Case.queue_rank``) is its priority plus 1,000 when a follow-up is
 due, so follow-ups due today come first. The rank is stored, so that a queue of 20,000 cases
 is read in order from an index instead of scored and sorted on every page: the dunning run
-refreshes it for every open case (days past due, balances and the days since the last contact
-move overnight), and each service that changes a case's figures refreshes that case at once.
+writes it with every case it opens or updates (on a new day that is every open case with
+anything overdue, since days past due move), and each service that changes a case's figures
+refreshes that case at once.
 Days since the last contact count calendar days in the business time zone, so the same date
 always gives the same rank. ``priority_parts`` explains a case's score with the same numbers.
 """
@@ -87,16 +88,44 @@ def refresh_queue_ranks(
     return cases.filter(~Q(queue_rank=rank)).update(queue_rank=rank)
 
 
+def _stale_days(last_contact_at: datetime.datetime | None, today: datetime.date) -> int:
+    if last_contact_at is None:
+        return STALE_CAP_DAYS
+    return max(min((today - timezone.localtime(last_contact_at).date()).days, STALE_CAP_DAYS), 0)
+
+
+def score_parts(
+    *,
+    balance_fen: int,
+    days_past_due: int,
+    stage: str,
+    last_contact_at: datetime.datetime | None,
+    broken_promises: int,
+    today: datetime.date,
+) -> dict[str, int]:
+    """Return each part of the score from a case's figures: the same numbers as ``priority_expression``."""
+    return {
+        "balance": min(balance_fen // BALANCE_FEN_PER_POINT, BALANCE_CAP),
+        "days_past_due": min(days_past_due, DPD_CAP) // DPD_PER_POINT,
+        "stage": STAGE_POINTS.get(stage, 0),
+        "since_last_contact": _stale_days(last_contact_at, today),
+        "broken_promises": min(broken_promises * BROKEN_PROMISE_POINTS, BROKEN_PROMISE_CAP),
+    }
+
+
+def queue_rank_of(*, follow_up_on: datetime.date | None, today: datetime.date, **figures: object) -> int:
+    """Return the queue rank from a case's figures (what the dunning run writes with each case it touches)."""
+    bonus = FOLLOW_UP_BONUS if follow_up_on is not None and follow_up_on <= today else 0
+    return sum(score_parts(today=today, **figures).values()) + bonus
+
+
 def priority_parts(case: object, today: datetime.date | None = None) -> dict[str, int]:
     """Return each part of a case's score, for showing it to the agent."""
-    today = today or timezone.localdate()
-    days = STALE_CAP_DAYS
-    if case.last_contact_at is not None:
-        days = min((today - timezone.localtime(case.last_contact_at).date()).days, STALE_CAP_DAYS)
-    return {
-        "balance": min(case.balance_fen // BALANCE_FEN_PER_POINT, BALANCE_CAP),
-        "days_past_due": min(case.days_past_due, DPD_CAP) // DPD_PER_POINT,
-        "stage": STAGE_POINTS.get(case.stage, 0),
-        "since_last_contact": max(days, 0),
-        "broken_promises": min(case.broken_promises * BROKEN_PROMISE_POINTS, BROKEN_PROMISE_CAP),
-    }
+    return score_parts(
+        balance_fen=case.balance_fen,
+        days_past_due=case.days_past_due,
+        stage=case.stage,
+        last_contact_at=case.last_contact_at,
+        broken_promises=case.broken_promises,
+        today=today or timezone.localdate(),
+    )

@@ -28,7 +28,7 @@ from cases.dunning.plan import LinePlan, Thresholds, plan_line
 from cases.dunning.promises import settle_promises
 from cases.dunning.worklist import WorkItem, open_case_count, worklist
 from cases.models import Case, CaseTransition, DunningPolicy, DunningRun
-from cases.priority import refresh_queue_ranks
+from cases.priority import queue_rank_of
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +100,20 @@ class _Batch:
     tally: Tally = field(default_factory=Tally)
 
 
+def _rank(item: WorkItem, stage: str, as_of: datetime.date) -> int:
+    """Return the queue rank the line's case will have, written with its other figures."""
+    last_contact, broken, follow_up = item.rank_inputs
+    return queue_rank_of(
+        balance_fen=item.overdue_fen,
+        days_past_due=item.days_past_due,
+        stage=stage,
+        last_contact_at=last_contact,
+        broken_promises=broken,
+        follow_up_on=follow_up,
+        today=as_of,
+    )
+
+
 def _plan_batch(items: list[WorkItem], thresholds: dict[int, Thresholds], as_of: datetime.date) -> _Batch:
     batch = _Batch()
     reasons: dict[tuple, str] = {}
@@ -118,21 +132,27 @@ def _plan_batch(items: list[WorkItem], thresholds: dict[int, Thresholds], as_of:
             batch.freeze_line_ids.append(item.credit_line_id)
         if plan.open_case:
             batch.tally.opened += 1
-            batch.new_cases.append((item.credit_line_id, plan.final_stage or LADDER[0], dpd, overdue))
+            stage = plan.final_stage or LADDER[0]
+            batch.new_cases.append((item.credit_line_id, stage, dpd, overdue, _rank(item, stage, as_of)))
             if edges:
                 batch.new_case_edges[item.credit_line_id] = edges
         elif edges:
-            batch.moves.append((case.case_id, case.stage, plan.final_stage, dpd, overdue))
+            batch.moves.append(
+                (case.case_id, case.stage, plan.final_stage, dpd, overdue, _rank(item, plan.final_stage, as_of))
+            )
             batch.move_edges[case.case_id] = edges
         elif case is not None:
             batch.tally.unchanged += 1
             if (case.days_past_due, case.balance_fen) != (dpd, overdue):
-                batch.figures.append((case.case_id, case.stage, dpd, overdue))
+                batch.figures.append((case.case_id, case.stage, dpd, overdue, _rank(item, case.stage, as_of)))
     return batch
 
 
 def _insert_new_cases(batch: _Batch, run: DunningRun, as_of: datetime.date, now: datetime.datetime) -> list[tuple]:
-    rows = [(line_id, stage, dpd, bal, as_of, now, run.pk, run.pk) for line_id, stage, dpd, bal in batch.new_cases]
+    rows = [
+        (line_id, stage, dpd, bal, rank, as_of, now, run.pk, run.pk)
+        for line_id, stage, dpd, bal, rank in batch.new_cases
+    ]
     insert_rows(
         _CASE,
         [
@@ -140,6 +160,7 @@ def _insert_new_cases(batch: _Batch, run: DunningRun, as_of: datetime.date, now:
             ("stage", "text"),
             ("days_past_due", "integer"),
             ("balance_fen", "bigint"),
+            ("queue_rank", "integer"),
             ("opened_on", "date"),
             ("opened_at", "timestamptz"),
             ("opened_by_run_id", "bigint"),
@@ -164,8 +185,8 @@ def _insert_new_cases(batch: _Batch, run: DunningRun, as_of: datetime.date, now:
 
 def _apply_moves(batch: _Batch, run: DunningRun, now: datetime.datetime) -> list[tuple]:
     rows = [
-        (case_id, old, new, dpd, bal, run.pk, now if new == Stage.RESOLVED else None, "", "", None, "")
-        for case_id, old, new, dpd, bal in batch.moves
+        (case_id, old, new, dpd, bal, rank, run.pk, now if new == Stage.RESOLVED else None, "", "", None, "")
+        for case_id, old, new, dpd, bal, rank in batch.moves
     ]
     moved = update_rows(
         _CASE,
@@ -175,6 +196,7 @@ def _apply_moves(batch: _Batch, run: DunningRun, now: datetime.datetime) -> list
             ("stage", "text"),
             ("days_past_due", "integer"),
             ("balance_fen", "bigint"),
+            ("queue_rank", "integer"),
             ("last_run_id", "bigint"),
             ("closed_at", "timestamptz"),
             ("hold_reason", "text"),
@@ -216,7 +238,7 @@ def _apply(batch: _Batch, run: DunningRun, as_of: datetime.date) -> None:
         _CASE,
         key=("id", "bigint"),
         guard=("stage", "text"),
-        columns=[("days_past_due", "integer"), ("balance_fen", "bigint")],
+        columns=[("days_past_due", "integer"), ("balance_fen", "bigint"), ("queue_rank", "integer")],
         rows=batch.figures,
     )
     batch.tally.lines_frozen = _freeze(batch.freeze_line_ids)
@@ -258,7 +280,6 @@ def run_batch(
         batch = _plan_batch(items, thresholds, as_of)
         if not dry_run:
             _apply(batch, run, as_of)
-            refresh_queue_ranks(today=as_of, credit_lines=(first_id, last_id))
     # Open cases the worklist left out are unchanged by definition.
     skipped = open_cases - sum(1 for item in items if item.case is not None)
     batch.tally.unchanged += skipped

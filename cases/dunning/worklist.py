@@ -39,6 +39,8 @@ class WorkItem:
     days_past_due: int
     overdue_fen: int
     case: OpenCase | None
+    # What the queue rank needs beyond the plan: (last contact, broken promises, follow-up date).
+    rank_inputs: tuple = (None, 0, None)
 
 
 def _quoted(values: tuple[str, ...]) -> str:
@@ -75,11 +77,15 @@ def _nothing_to_do_sql() -> str:
 def _worklist_sql() -> str:
     case, line = Case._meta.db_table, CreditLine._meta.db_table
     product, policy = Product._meta.db_table, DunningPolicy._meta.db_table
-    case_columns = "c.id, c.stage, c.days_past_due, c.balance_fen, c.hold_until, c.held_from_stage"
+    case_columns = (
+        "c.id, c.stage, c.days_past_due, c.balance_fen, c.hold_until, c.held_from_stage,"
+        " c.last_contact_at, c.broken_promises, c.follow_up_on"
+    )
     return f"""
         WITH pos AS ({overdue_by_line_sql()}),
         open_case AS (
-            SELECT id, credit_line_id, stage, days_past_due, balance_fen, hold_until, held_from_stage FROM {case}
+            SELECT id, credit_line_id, stage, days_past_due, balance_fen, hold_until, held_from_stage,
+                   last_contact_at, broken_promises, follow_up_on FROM {case}
              WHERE credit_line_id >= %(first)s AND credit_line_id <= %(last)s AND stage IN ({_quoted(OPEN_STAGES)})
         )
         SELECT pos.credit_line_id, p.policy_id, pos.oldest_due, pos.overdue_fen, {case_columns}
@@ -104,13 +110,23 @@ def worklist(*, as_of: datetime.date, first_id: int, last_id: int) -> list[WorkI
         cursor.execute(_worklist_sql(), position_params(as_of, first_id, last_id))
         rows = cursor.fetchall()
     items = []
-    for line_id, policy_id, oldest, overdue, case_id, stage, dpd, balance, hold_until, held_from in rows:
-        case = None
+    for line_id, policy_id, oldest, overdue, case_id, stage, dpd, balance, hold_until, held_from, *rank in rows:
+        case, rank_inputs = None, (None, 0, None)
         if case_id is not None:
             case = OpenCase(case_id, stage, dpd, balance, as_date(hold_until) if hold_until else None, held_from)
+            last_contact, broken, follow_up = rank
+            rank_inputs = (as_datetime(last_contact), broken, as_date(follow_up) if follow_up else None)
         days = (as_of - as_date(oldest)).days if oldest is not None else 0
-        items.append(WorkItem(line_id, policy_id, days, int(overdue), case))
+        items.append(WorkItem(line_id, policy_id, days, int(overdue), case, rank_inputs))
     return items
+
+
+def as_datetime(value: datetime.datetime | str | None) -> datetime.datetime | None:
+    """Return an aware datetime from what a raw cursor gives back (SQLite: naive UTC, as text or datetime)."""
+    if value is None:
+        return None
+    parsed = value if isinstance(value, datetime.datetime) else datetime.datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
 
 
 def open_case_count(*, first_id: int, last_id: int) -> int:

@@ -148,14 +148,26 @@ def test_the_same_date_twice_changes_nothing(run_dunning):
 
 
 def test_the_run_stores_each_open_cases_documented_priority_as_its_queue_rank(run_dunning):
-    from cases.priority import priority_parts
+    from cases.priority import FOLLOW_UP_BONUS, priority_parts, refresh_queue_ranks
 
     mixed_portfolio()
+    run_dunning(day(30))
+    contacted, promised = Case.objects.open().order_by("id")[:2]
+    Case.objects.filter(pk=contacted.pk).update(
+        last_contact_at=timezone.make_aware(datetime.datetime.combine(day(36), datetime.time(21, 30)))
+    )
+    Case.objects.filter(pk=promised.pk).update(broken_promises=2, follow_up_on=day(40))
     run_dunning(day(40))
-    ranked = [(case.queue_rank, sum(priority_parts(case, today=day(40)).values())) for case in Case.objects.open()]
-    assert len(ranked) == 10
-    assert all(stored == documented for stored, documented in ranked)
-    assert len({stored for stored, _documented in ranked}) > 3
+    cases = list(Case.objects.open())
+    expected = {
+        case.pk: sum(priority_parts(case, today=day(40)).values()) + FOLLOW_UP_BONUS * (case.pk == promised.pk)
+        for case in cases
+    }
+    assert {case.pk: case.queue_rank for case in cases} == expected
+    assert priority_parts(Case.objects.get(pk=contacted.pk), today=day(40))["since_last_contact"] == 4
+    assert len(set(expected.values())) > 3
+    # The SQL expression the services use gives the very same ranks.
+    assert refresh_queue_ranks(today=day(40)) == 0
 
 
 def test_a_dry_run_reports_the_changes_and_writes_none(run_dunning):
