@@ -98,3 +98,11 @@ def test_the_letter_with_the_parsed_sheet_reads_as_with_the_inline_one(letter_ht
     assert parsed == inline
     # The page footer, "page 1 of 1" and the letter number (set from the body's data-letter-number), comes last.
     assert parsed.endswith(f"第1页/共1页{number}")
+
+
+def test_the_whole_font_is_copied_once_per_process_and_is_the_same_bytes(letter_html, monkeypatch):
+    fonts = _subset_fonts(letter_html[0], monkeypatch) + _subset_fonts(letter_html[0], monkeypatch)
+    first, second = fonts[0][0], fonts[-1][0]
+    assert first.file_content is second.file_content
+    assert first.file_content == pdf_tuning._weasyprint_object_data(first.hb_face)
+    assert len(first.file_content) > 10_000_000
