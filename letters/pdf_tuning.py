@@ -1,4 +1,4 @@
-"""Two costs WeasyPrint 70 pays twice on every letter, paid once.
+"""Work WeasyPrint 70 repeats on every letter, done once.
 
 Measured on a one-page Chinese letter (Noto Serif CJK SC: 65,000 glyphs, CFF):
 
@@ -11,14 +11,20 @@ Measured on a one-page Chinese letter (Noto Serif CJK SC: 65,000 glyphs, CFF):
 - **Stream compression.** pydyf deflates a stream (at level 9) each time its bytes are asked for,
   and a PDF with an identifier (every PDF/A) asks twice, once to write it and once to hash it for
   the ID. The embedded font is ~800 kB before compression (the kept glyph ids reach ~63,000), so
-  that is ~45 ms. ``compress_streams_once``, a WeasyPrint ``finisher``, deflates each stream once.
-
+  that is ~45 ms. ``compress_streams_once``, a WeasyPrint ``finisher``, deflates each stream once,
+  at level 1: ~6 ms for the font, and the PDF 2 % larger than at level 9.
 - **The whole font, copied.** WeasyPrint copies the whole font file out of HarfBuzz for every PDF
   (26 MB for Noto Serif CJK, ~6.5 ms) before subsetting it. ``install`` keeps that copy per face
   and process: the bytes are the same each time.
 
 ``hb_subset_preprocess`` (HarfBuzz >= 6) was tried too: it saves ~8 ms per letter but costs ~1.9 s
 and ~390 MB per process, more than it gives back before a worker is recycled.
+
+The largest cost left is the size of the ``RETAIN_GIDS`` font: the CFF offsets of ~63,000 mostly
+empty glyphs deflate to ~140 kB of the PDF's ~200 kB. Without ``RETAIN_GIDS`` the font is ~43 kB
+and subsetting plus deflating takes ~9 ms instead of ~23 ms, but HarfBuzz keeps the original CIDs in
+the CFF charset while WeasyPrint writes glyph ids as CIDs: that needs the CIDs renumbered and an
+encoding CMap, and checking against PDF readers that treat CIDs differently.
 """
 
 import logging
@@ -35,8 +41,9 @@ logger = logging.getLogger(__name__)
 # The only WeasyPrint whose private subsetting method (Font._harfbuzz_subset) this replaces.
 CHECKED_WEASYPRINT_VERSION = "70.0"
 
-# Level 6 (zlib's default) deflates the font in ~11 ms instead of ~20 ms for 0.2 % more bytes.
-COMPRESSION_LEVEL = 6
+# Level 1 deflates the font in ~6 ms instead of ~11 ms (level 6) or ~20 ms (level 9, pydyf's),
+# for 2 % more bytes.
+COMPRESSION_LEVEL = 1
 
 # The tables WeasyPrint 70 drops from every embedded font (weasyprint/pdf/fonts.py).
 _DROPPED_TABLES = (b"BASE", b"DSIG", b"EBDT", b"EBLC", b"EBSC", b"GPOS", b"GSUB", b"JSTF", b"LTSH", b"PCLT", b"SVG ")
