@@ -45,16 +45,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "cases.add_proposal",
     ],
     # An outside agency's collector: works the cases placed with their agency (``visible_to``).
+    # No ledger, transition or promise lists: those span every case; the case page shows theirs.
     AGENCY: [
-        *_CASES_VIEW,
-        "accounts.view_customer",
-        "accounts.view_creditline",
-        "accounts.view_bill",
-        "accounts.view_payment",
+        "cases.view_case",
         "cases.view_contact",
         "cases.add_contact",
         "cases.view_mycase",
-        "cases.view_promise",
         "cases.add_promise",
         "cases.hold_case",
         "accounts.reveal_personal_data",

@@ -117,12 +117,15 @@ def breaches(
 
     ``earlier_today``: the customer's contacts of the same local day, all agents and agencies;
     ``recent_customer_attempts``: outcomes of the latest attempts on the customer, newest first;
-    ``recent_calls``: outbound calls about this debt in the pack's rolling period before the contact.
+    ``recent_calls``: calls about this debt, either way, in the pack's rolling period before the contact.
     """
     local = contact.occurred_at.astimezone(customer_zone(customer.time_zone))
     found: list[Breach] = []
     if contact.party != ContactParty.THIRD_PARTY:
         found.extend(reach_breaches(pack=pack, customer=customer, channel=contact.channel, at=contact.occurred_at))
+    elif contact.channel in WINDOWED and (window := _window_breach(pack, local)):
+        # Do-not-contact is the customer's; the window protects whoever is called, at the customer's hours.
+        found.append(window)
     reached = contact.outcome in REACHED_OUTCOMES
     if contact.channel in VOICE and reached and contact.party == ContactParty.CUSTOMER:
         connected = [
@@ -183,7 +186,11 @@ def _rolling_breaches(
 ) -> list[Breach]:
     """Regulation F's presumption of harassment: too many calls in the rolling period, or a call soon after a talk."""
     found = []
-    calls = sorted(c.occurred_at for c in recent_calls if c.occurred_at < contact.occurred_at)
+    calls = sorted(
+        c.occurred_at
+        for c in recent_calls
+        if c.direction == ContactDirection.OUTBOUND and c.occurred_at < contact.occurred_at
+    )
     period = datetime.timedelta(days=pack.rolling_days)
     in_period = [at for at in calls if at > contact.occurred_at - period]
     if pack.rolling_call_cap is not None and len(in_period) >= pack.rolling_call_cap:

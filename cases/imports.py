@@ -50,7 +50,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import Customer
 from cases.choices import ContactChannel, ContactDirection, ContactOutcome, ContactParty, ContactSource
-from cases.models import Case, ComplianceIncident, Contact, case_id_from_number
+from cases.models import Case, ComplianceIncident, Contact, agency_id_of, case_id_from_number
 from cases.services import contact_log
 
 IMPORT_PERMISSION = "cases.add_contact"
@@ -341,7 +341,7 @@ def _parse_text(max_length: int | None) -> Callable[[str], str]:
 def _resolve(rows: list[_Row], actor: AbstractBaseUser | None) -> list[str]:
     """Find each row's case and agent in a few queries; return the rows that name unknown ones."""
     cases, ambiguous = _cases_by_reference({row.case_reference for row in rows}, actor)
-    agents = _agents_by_username({row.agent_username for row in rows if row.agent_username})
+    agents = _agents_by_username({row.agent_username for row in rows if row.agent_username}, actor)
     errors = []
     for row in rows:
         row.case, row.agent = cases.get(row.case_reference), agents.get(row.agent_username)
@@ -357,7 +357,7 @@ def _resolve(rows: list[_Row], actor: AbstractBaseUser | None) -> list[str]:
             )
         if row.agent_username and row.agent is None:
             errors.append(
-                _("Row %(row)d, agent %(value)r: no user with this username.")
+                _("Row %(row)d, agent %(value)r: no user with this username that you may report for.")
                 % {"row": row.number, "value": row.agent_username}
             )
     return errors
@@ -383,10 +383,14 @@ def _cases_by_reference(references: set[str], actor: AbstractBaseUser | None) ->
     return found, ambiguous
 
 
-def _agents_by_username(usernames: set[str]) -> dict[str, AbstractBaseUser]:
+def _agents_by_username(usernames: set[str], actor: AbstractBaseUser | None) -> dict[str, AbstractBaseUser]:
     user_model = get_user_model()
     field_name = user_model.USERNAME_FIELD
     users = user_model.objects.filter(**{f"{field_name}__in": usernames})
+    agency_id = agency_id_of(actor) if actor is not None else None
+    if agency_id is not None:
+        # An agency reports its own people's contacts only: it cannot put its calls on the lender's staff.
+        users = users.filter(agency_membership__agency_id=agency_id)
     return {getattr(user, field_name): user for user in users}
 
 

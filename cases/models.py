@@ -173,6 +173,9 @@ class DunningRun(models.Model):
     lines_frozen = models.PositiveIntegerField(_("lines frozen"), default=0)
     promises_kept = models.PositiveIntegerField(_("promises kept"), default=0)
     promises_broken = models.PositiveIntegerField(_("promises broken"), default=0)
+    settlements_completed = models.PositiveIntegerField(_("settlements completed"), default=0)
+    recalled = models.PositiveIntegerField(_("recalled from agencies"), default=0)
+    assigned = models.PositiveIntegerField(_("assigned to agents"), default=0)
     seconds = models.FloatField(_("seconds"), default=0)
     error = models.TextField(_("error"), blank=True)
 
@@ -196,6 +199,9 @@ class DunningRun(models.Model):
             "unchanged": self.unchanged,
             "lines_frozen": self.lines_frozen,
             "promises": {"kept": self.promises_kept, "broken": self.promises_broken},
+            "settlements_completed": self.settlements_completed,
+            "recalled": self.recalled,
+            "assigned": self.assigned,
             "lines_examined": self.lines_examined,
             "seconds": round(self.seconds, 3),
         }
@@ -296,6 +302,20 @@ def agency_id_of(user: object) -> int | None:
     return user._agency_id
 
 
+def _placed_with(agency_id: int) -> Q:
+    """Cases placed with the agency, while it is approved and under contract today: a suspended, terminated or
+    expired agency's users lose sight of its cases at once, before the nightly run recalls them."""
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    return Q(
+        agency_id=agency_id,
+        agency__status=AgencyStatus.APPROVED,
+        agency__contract_start__lte=today,
+        agency__contract_end__gte=today,
+    )
+
+
 class CaseQuerySet(models.QuerySet):
     """Named reads over cases."""
 
@@ -307,29 +327,44 @@ class CaseQuerySet(models.QuerySet):
         """The open cases ``user`` works: an agency user's are all the agency's, an agent's those assigned to them."""
         agency_id = agency_id_of(user)
         if agency_id is not None:
-            return self.open().filter(agency_id=agency_id)
-        return self.open().filter(assignee=user)
+            return self.open().filter(_placed_with(agency_id))
+        return self.open().filter(assignee=user, agency__isnull=True)
 
     def workable_by(self, user: object) -> "CaseQuerySet":
         """The open cases *Work next case* may hand ``user``: their queue, plus unassigned in-house cases."""
         agency_id = agency_id_of(user)
         if agency_id is not None:
-            return self.open().filter(agency_id=agency_id)
-        return self.open().filter(Q(assignee=user) | Q(assignee__isnull=True, agency__isnull=True))
+            return self.open().filter(_placed_with(agency_id))
+        return self.open().filter(Q(assignee=user) | Q(assignee__isnull=True), agency__isnull=True)
 
     def visible_to(self, user: object) -> "CaseQuerySet":
         """The cases ``user`` may see: the one place that decides it, used by every screen.
 
         Supervisors, legal reviewers and superusers see every case; an agency's users see only
-        the cases placed with their agency; a collection agent sees the cases assigned to them
-        and the one they are working through *Work next case*.
+        the cases placed with their agency while it may hold them; a collection agent sees the
+        in-house cases assigned to them and the one they are working through *Work next case*
+        (until the claim ends).
         """
+        from django.utils import timezone
+
         if user.has_perm("cases.view_all_cases"):
             return self
         agency_id = agency_id_of(user)
         if agency_id is not None:
-            return self.filter(agency_id=agency_id)
-        return self.filter(Q(assignee=user) | Q(claimed_by=user))
+            return self.filter(_placed_with(agency_id))
+        working_on = Q(claimed_by=user, claimed_until__gt=timezone.now())
+        return self.filter(Q(assignee=user) | working_on, agency__isnull=True)
+
+    def scope(self, queryset: models.QuerySet, user: object, *, via: str = "case") -> models.QuerySet:
+        """Narrow ``queryset`` (contacts, promises, transitions, ...) to rows of cases ``user`` may see.
+
+        ``via`` is the path from those rows to their case. Viewers who see every case get the
+        queryset as it is, so that a list of them need not be counted through a subquery.
+        """
+        visible = self.visible_to(user)
+        if not visible.query.where:
+            return queryset
+        return queryset.filter(**{f"{via}__in": visible.values("pk")})
 
     def open(self) -> "CaseQuerySet":
         """Cases not yet resolved, settled, written off or closed."""
@@ -592,6 +627,15 @@ class Contact(models.Model):
         related_name="+",
     )
     source = models.CharField(_("source"), max_length=8, choices=ContactSource.choices, default=ContactSource.ENTERED)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("imported by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Who uploaded an imported contact; empty for contacts entered here or imported by the system."),
+    )
     recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 
     class Meta:

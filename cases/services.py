@@ -30,6 +30,7 @@ from cases.choices import (
     ProposalStatus,
     Stage,
 )
+from cases.closing import end_casework
 from cases.contact_rules import ProposedContact, breaches, customer_zone
 from cases.dunning.batch import edge_reason
 from cases.dunning.plan import OpenCase, Thresholds, plan_line
@@ -98,6 +99,8 @@ def _move(
                 created_at=timezone.now(),
             )
             _freeze_if_policy_says(case, from_stage)
+            if case.stage in FINAL_STAGES:
+                end_casework(case_ids=[case.pk], stage=case.stage)
             refresh_queue_ranks(case_ids=[case.pk])
     except (ConcurrentTransition, TransitionNotAllowed):
         raise CaseConflict(
@@ -111,6 +114,11 @@ def _freeze_if_policy_says(case: Case, from_stage: str) -> None:
     policy = case.credit_line.product.policy
     if (from_stage, case.stage) == (LADDER[0], LADDER[1]) and policy.freeze_line_on_collection:
         credit_line_freeze(credit_line=case.credit_line)
+
+
+def _refuse_unless_open(case: Case) -> None:
+    if not Case.objects.open().filter(pk=case.pk).exists():
+        raise ValidationError(_("Case %(number)s is closed: nothing more is recorded on it.") % {"number": case.number})
 
 
 def _require_reason(reason: str) -> str:
@@ -199,21 +207,26 @@ def case_assign(*, case: Case, actor: AbstractBaseUser | None, assignee: Abstrac
     if actor is not None and not actor.has_perm("cases.change_case"):
         raise PermissionDenied(_("You are not allowed to assign cases."))
     with transaction.atomic():
-        previous = Case.objects.select_for_update().values_list("assignee_id", flat=True).get(pk=case.pk)
+        previous, agency_id = Case.objects.select_for_update().values_list("assignee_id", "agency_id").get(pk=case.pk)
+        if agency_id is not None and assignee is not None:
+            raise ValidationError(
+                _("Case %(number)s is placed with an agency; recall it before giving it to an agent.")
+                % {"number": case.number}
+            )
         if previous != (assignee.pk if assignee else None):
-            Case.objects.filter(pk=case.pk).update(assignee=assignee)
+            # A claim by someone else ends with the reassignment: the case is no longer theirs to see.
+            Case.objects.filter(pk=case.pk).update(assignee=assignee, claimed_by=None, claimed_until=None)
             CaseAssignment.objects.create(case=case, assigned_from_id=previous, assigned_to=assignee, actor=actor)
     case.assignee = assignee
     return case
 
 
 # Which service a stage button in the admin calls, by django-fsm transition name.
+# Settling and writing off are not buttons: they go through a proposal that another person approves.
 ACTIONS = {
     "escalate_to_collection": case_escalate,
     "escalate_to_legal": case_escalate,
     "resume": case_resume,
-    "settle": case_settle,
-    "write_off": case_write_off,
     "close": case_close,
 }
 
@@ -293,7 +306,7 @@ def rule_pack_for(case: Case) -> RulePack:
 
 
 def _recent_calls(case: Case, pack: RulePack, occurred_at: datetime.datetime) -> list[Contact]:
-    """Outbound calls about this debt in the pack's rolling window; none when the pack has no rolling rule."""
+    """Calls about this debt, either way, in the pack's rolling window; none when the pack has no rolling rule."""
     if pack.rolling_call_cap is None and pack.quiet_days_after_conversation is None:
         return []
     days = max(pack.rolling_days, pack.quiet_days_after_conversation or 0)
@@ -301,7 +314,6 @@ def _recent_calls(case: Case, pack: RulePack, occurred_at: datetime.datetime) ->
         Contact.objects.filter(
             case=case,
             channel=ContactChannel.CALL,
-            direction=ContactDirection.OUTBOUND,
             occurred_at__gt=occurred_at - datetime.timedelta(days=days),
             occurred_at__lt=occurred_at,
         )
@@ -339,6 +351,12 @@ def contact_log(
     if errors := _contact_input_errors(values):
         raise ValidationError(errors)
     occurred_at = occurred_at or timezone.now()
+    if source == ContactSource.ENTERED:
+        _refuse_unless_open(case)
+        if follow_up_on is not None and follow_up_on < timezone.localdate():
+            raise ValidationError(
+                {"follow_up_on": _("Follow-up date %(value)s is in the past.") % {"value": follow_up_on}}
+            )
     proposed = ProposedContact(channel, party, outcome, phone_number, notes, identity_disclosed, occurred_at, direction)
     with transaction.atomic():
         # One customer's contacts are checked and written one at a time, so two agents cannot
@@ -366,6 +384,7 @@ def contact_log(
         contact = Contact.objects.create(
             case=case,
             agent=actor,
+            imported_by=imported_by if source == ContactSource.IMPORTED else None,
             customer_local_date=local_date,
             occurred_at=occurred_at,
             phone_number=phone_number,
@@ -380,11 +399,12 @@ def contact_log(
         Case.objects.filter(pk=case.pk).filter(
             Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=occurred_at)
         ).update(last_contact_at=occurred_at)
-        # A new follow-up date replaces the old; a contact made on a follow-up that was due completes it.
+        # A new follow-up date replaces the old; a contact made on or after a due follow-up's day completes it.
         if follow_up_on is not None:
             Case.objects.filter(pk=case.pk).update(follow_up_on=follow_up_on)
         else:
-            Case.objects.filter(pk=case.pk, follow_up_on__lte=timezone.localdate()).update(follow_up_on=None)
+            done_on = min(timezone.localtime(occurred_at).date(), timezone.localdate())
+            Case.objects.filter(pk=case.pk, follow_up_on__lte=done_on).update(follow_up_on=None)
         refresh_queue_ranks(case_ids=[case.pk])
     return contact
 
@@ -426,6 +446,7 @@ def promise_record(
     """Record a promise to pay, and hold escalation until the promised date plus the policy's grace."""
     if not actor.has_perm("cases.add_promise"):
         raise PermissionDenied(_("You are not allowed to record promises."))
+    _refuse_unless_open(case)
     today = today or timezone.localdate()
     policy = case.credit_line.product.policy
     amount_fen = yuan_to_fen(amount)
@@ -539,7 +560,9 @@ def proposal_submit(
     if not (reason or "").strip():
         errors["reason"] = _("Say why.")
     amount_fen = case.balance_fen
-    if kind == ProposalKind.SETTLEMENT:
+    if case.balance_fen <= 0:
+        errors["kind"] = _("Case %(number)s has no overdue balance to settle or write off.") % {"number": case.number}
+    elif kind == ProposalKind.SETTLEMENT:
         amount_fen = yuan_to_fen(amount) if amount not in (None, "") else 0
         if not 0 < amount_fen <= case.balance_fen:
             errors["amount"] = _(
@@ -621,7 +644,8 @@ def settlements_complete() -> int:
                 proposal.status, proposal.completed_at = ProposalStatus.CANCELLED, timezone.now()
                 proposal.save(update_fields=["status", "completed_at"])
                 continue
-            paid = Payment.objects.filter(credit_line_id=case.credit_line_id, recorded_at__gte=proposal.decided_at)
+            # Money paid once the settlement was agreed with the customer counts, even before a supervisor approved.
+            paid = Payment.objects.filter(credit_line_id=case.credit_line_id, recorded_at__gte=proposal.proposed_at)
             if sum(paid.values_list("amount_fen", flat=True)) < proposal.amount_fen:
                 continue
             reason = _("Settlement of %(amount)s paid.") % {"amount": format_yuan(proposal.amount_fen)}

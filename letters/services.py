@@ -330,13 +330,13 @@ def letter_dispatch(
             raise ValidationError(
                 _("The PDF of letter %(number)s is not the one approved.") % {"number": locked.number}
             )
-        if channel == DispatchChannel.EMAIL:
-            _refuse_outside_the_rules(locked)
         reason = _reason_not_to_send(locked)
         if reason:
             locked.status, locked.cancellation_reason = LetterStatus.CANCELLED, reason
             locked.save()
             return locked
+        if channel == DispatchChannel.EMAIL:
+            _refuse_outside_the_rules(locked)
         locked.status, locked.sent_at, locked.dispatch_channel = LetterStatus.SENT, timezone.now(), channel
         locked.dispatch_address, locked.carrier, locked.tracking_number = address, carrier, tracking_number
         locked.limitation_interrupted_on = timezone.localdate()

@@ -33,6 +33,7 @@ from cases.forms import (
 from cases.models import (
     Case,
     Promise,
+    agency_id_of,
     case_id_from_number,
 )
 from cases.selectors import case_bills, case_timeline
@@ -121,6 +122,10 @@ class PromiseStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
+# Bulk actions list every case they change on their confirmation page; past this, in rounds.
+BULK_LIMIT = 500
+
+
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
     """The case list and page. Stage buttons show only the moves the user may make, and call the services."""
@@ -206,9 +211,17 @@ class CaseAdmin(admin.ModelAdmin):
         submit_label: str,
     ) -> HttpResponse | None:
         """List every selected case with a form; on confirmation call ``act`` for all of them, all or none."""
-        cases = list(queryset.with_customer().select_related("agency").order_by("id")[:500])
+        cases = list(queryset.with_customer().select_related("agency").order_by("id")[: BULK_LIMIT + 1])
         form = form_class(request.POST if request.POST.get("confirm") == "yes" else None)
         problems = []
+        if len(cases) > BULK_LIMIT:
+            cases = cases[:BULK_LIMIT]
+            problems = [
+                _(
+                    "Only the first %(n)d selected cases are listed and will be changed; run the action again for the rest."
+                )
+                % {"n": BULK_LIMIT}
+            ]
         if form.is_bound and form.is_valid():
             try:
                 with transaction.atomic():
@@ -373,7 +386,15 @@ class CaseAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Case | None = None) -> list[str]:
         """Keep everything but the assignee read-only; the stage moves only by the buttons."""
         names = [name for _title, options in self.fieldsets for name in options["fields"] if name != "assignee"]
+        if obj is not None and obj.agency_id is not None:
+            names.append("assignee")  # the agency works it; recall it first
         return self._unmask(request, names)
+
+    def get_list_filter(self, request: HttpRequest) -> list:
+        """Agency users filter their own cases; the lender's staff and other agencies are not listed to them."""
+        if not request.user.has_perm("cases.view_all_cases") and agency_id_of(request.user) is not None:
+            return [f for f in self.list_filter if f not in ("assignee", "agency")]
+        return list(self.list_filter)
 
     @admin.display(description=_("product"), ordering="credit_line__product__code")
     def product(self, obj: Case) -> str:
@@ -512,7 +533,8 @@ class CaseAdmin(admin.ModelAdmin):
     def available_moves(self, request: HttpRequest, case: Case) -> list[tuple[str, str]]:
         """Return (transition name, label) for the moves this user may make on this case now."""
         names = {t.name for t in case.get_available_user_stage_transitions(request.user)}
-        return [(name, label) for name, label in MOVE_LABELS.items() if name in names]
+        offered = {*ACTIONS, "hold"}
+        return [(name, label) for name, label in MOVE_LABELS.items() if name in names and name in offered]
 
     def save_model(self, request: HttpRequest, obj: Case, form: object, change: bool) -> None:
         """Save what the page can change (the assignee) through the service."""

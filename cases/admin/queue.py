@@ -128,10 +128,16 @@ class PromiseAdmin(ReadOnlyAdmin):
     amount = money_column("amount_fen", _("amount"))
     change_list_template = "admin/cases/promise/change_list.html"
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        """Only promises on cases the user may see."""
+        return Case.objects.scope(super().get_queryset(request), request.user)
+
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
-        """Add the kept rate per agent over judged promises."""
+        """Add the kept rate per agent over judged promises, for supervisors (who see every case)."""
         from django.db.models import Count, Q
 
+        if not request.user.has_perm("cases.view_all_cases"):
+            return super().changelist_view(request, extra_context)
         rates = (
             Promise.objects.exclude(status="pending")
             .values("created_by__username")

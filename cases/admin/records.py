@@ -9,6 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from accounts.admin import ReadOnlyAdmin, money_column
 from backoffice.pagination import LargeTablePaginator
 from cases.models import (
+    Case,
     CaseAssignment,
     CaseTransition,
     ComplianceIncident,
@@ -26,9 +27,13 @@ class CaseTransitionAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "case", "from_stage", "to_stage", "actor", "run"]
     list_filter = ["to_stage", "from_stage", "created_at"]
     search_fields = ["reason"]
-    list_select_related = ["actor", "run"]
+    list_select_related = ["case", "actor", "run"]
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # facet counts are one COUNT per filter choice
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        """Only transitions of cases the user may see."""
+        return Case.objects.scope(super().get_queryset(request), request.user)
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
         """Find transitions by case number too."""

@@ -49,7 +49,7 @@ class ProposalAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         """Only proposals on cases the user may see."""
-        return super().get_queryset(request).filter(case__in=Case.objects.visible_to(request.user))
+        return Case.objects.scope(super().get_queryset(request), request.user)
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
         """Find proposals by case number too."""
@@ -164,11 +164,18 @@ class TeamAdmin(SimpleHistoryAdmin):
     """The team for each stage, and the workload cap automatic assignment keeps to."""
 
     list_display = ["name", "stage", "workload_cap", "member_count"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        """Count each team's agents in the same query."""
+        from django.db.models import Count
+
+        return super().get_queryset(request).annotate(agents=Count("members"))
+
     list_filter = ["stage"]
     search_fields = ["name"]
     filter_horizontal = ["members"]
 
-    @admin.display(description=_("agents"))
+    @admin.display(description=_("agents"), ordering="agents")
     def member_count(self, obj: Team) -> int:
         """Show how many agents the team has."""
-        return obj.members.count()
+        return obj.agents

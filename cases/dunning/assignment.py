@@ -52,14 +52,14 @@ def _write(given: dict[int, list], member_ids: list[int]) -> int:
         iterator = iter(pairs)
         while chunk := list(islice(iterator, _CHUNK)):
             ids = [case_id for case_id, _previous in chunk]
-            # Leave alone a case someone assigned to a team member meanwhile.
-            still = Case.objects.filter(pk__in=ids).filter(Q(assignee__isnull=True) | ~Q(assignee_id__in=member_ids))
-            changed = set(still.values_list("id", flat=True))
-            Case.objects.filter(pk__in=changed).update(assignee_id=member)
+            # Leave alone a case someone assigned to a team member or placed with an agency meanwhile.
+            still = Case.objects.select_for_update().filter(pk__in=ids, agency__isnull=True)
+            still = still.filter(Q(assignee__isnull=True) | ~Q(assignee_id__in=member_ids))
+            changed = dict(still.values_list("id", "assignee_id"))
+            Case.objects.filter(pk__in=list(changed)).update(assignee_id=member, claimed_by=None, claimed_until=None)
             CaseAssignment.objects.bulk_create(
                 CaseAssignment(case_id=case_id, assigned_from_id=previous, assigned_to_id=member, actor=None)
-                for case_id, previous in chunk
-                if case_id in changed
+                for case_id, previous in changed.items()
             )
             done += len(changed)
     return done

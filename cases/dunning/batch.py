@@ -23,6 +23,8 @@ from accounts.choices import CreditLineStatus
 from accounts.models import CreditLine
 from backoffice.bulksql import insert_rows, update_rows
 from cases.choices import LADDER, OPEN_STAGES, RunStatus, Stage
+from cases.closing import end_casework
+from cases.dunning.assignment import assign_by_teams
 from cases.dunning.lock import dunning_lock
 from cases.dunning.plan import LinePlan, Thresholds, plan_line
 from cases.dunning.promises import settle_promises
@@ -50,6 +52,9 @@ class Tally:
     lines_frozen: int = 0
     promises_kept: int = 0
     promises_broken: int = 0
+    settlements_completed: int = 0
+    recalled: int = 0
+    assigned: int = 0
 
     def __iadd__(self, other: "Tally") -> "Tally":
         for item in fields(self):
@@ -206,6 +211,9 @@ def _apply_moves(batch: _Batch, run: DunningRun, now: datetime.datetime) -> list
         ],
         rows=rows,
     )
+    resolved = [case_id for case_id, _old, new, *_rest in batch.moves if new == Stage.RESOLVED and case_id in moved]
+    if resolved:
+        end_casework(case_ids=resolved, stage=Stage.RESOLVED)
     if len(moved) != len(rows):
         # Someone moved these cases between our read and our write; the next run takes them up.
         logger.warning(
@@ -335,6 +343,14 @@ def _finish(run: DunningRun, tally: Tally, started: float, status: str, error: s
     run.save()
 
 
+def _before_batches(tally: Tally, as_of: datetime.date) -> None:
+    """Close paid settlements and recall placements that may no longer stand, under the run's lock."""
+    from cases.services import placements_recall_ended, settlements_complete
+
+    tally.settlements_completed = settlements_complete()
+    tally.recalled = placements_recall_ended(as_of=as_of)
+
+
 def dunning_run(
     *,
     as_of: datetime.date,
@@ -353,6 +369,8 @@ def dunning_run(
         try:
             promises = settle_promises(as_of=as_of, dry_run=dry_run)
             tally.promises_kept, tally.promises_broken = promises["kept"], promises["broken"]
+            if not dry_run:
+                _before_batches(tally, as_of)
             thresholds = load_thresholds()
             for first, last in id_ranges(batch_size):
                 tally += run_batch(
@@ -361,6 +379,8 @@ def dunning_run(
                 if on_batch:
                     on_batch(last - first + 1)
             if not dry_run:
+                # New and escalated cases go to their stage's team once every batch has committed.
+                tally.assigned = assign_by_teams(run=run)
                 _refresh_statistics(tally)
         except BaseException as exc:
             _finish(run, tally, started, RunStatus.FAILED, error=repr(exc))

@@ -85,7 +85,20 @@ def test_the_case_page_shows_only_the_moves_the_user_may_make(client, agent, sup
     assert 'data-transition="hold"' in page
     assert 'data-transition="write_off"' not in page
     client.force_login(supervisor)
-    assert 'data-transition="write_off"' in client.get(url).content.decode()
+    supervisor_page = client.get(url).content.decode()
+    assert 'data-transition="close"' in supervisor_page
+    # Four eyes: even a supervisor settles or writes off only through a proposal someone else approves.
+    assert 'data-transition="write_off"' not in supervisor_page
+    assert 'data-transition="settle"' not in supervisor_page
+    assert 'id="propose"' in supervisor_page
+
+
+def test_a_crafted_post_to_write_off_directly_is_refused_even_for_a_supervisor(client, supervisor, cases):
+    case = Case.objects.filter(stage=Stage.REMINDER).first()
+    client.force_login(supervisor)
+    response = client.post(reverse("admin:cases_case_move", args=[case.pk, "write_off"]), {"reason": "x"})
+    assert response.status_code == 403
+    assert Case.objects.get(pk=case.pk).stage == Stage.REMINDER
 
 
 def test_a_crafted_post_for_a_move_the_agent_lacks_is_refused(client, agent, cases):

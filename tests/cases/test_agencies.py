@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -122,7 +122,7 @@ def test_suspending_an_agency_recalls_its_cases_on_the_next_run(cases, superviso
 
 
 def test_agents_cannot_place_cases(cases, agent):
-    with pytest.raises(Exception, match="not allowed"):
+    with pytest.raises(PermissionDenied, match="not allowed"):
         case_place(case=cases[0], agency=make_agency(), actor=agent)
 
 

@@ -27,22 +27,23 @@ def test_new_cases_go_to_the_agent_with_fewest_open_cases_until_everyone_is_at_t
     busy, free = user_in(AGENT, "busy"), user_in(AGENT, "free")
     team("Reminders", Stage.REMINDER, 3, busy, free)
     early = overdue_line(due=DUE)
-    run = run_dunning(datetime.date(2026, 1, 15))
-    case_assign(case=Case.objects.get(credit_line=early), actor=supervisor, assignee=busy)
+    assert run_dunning(datetime.date(2026, 1, 15)).assigned == 1
+    assert Case.objects.get(credit_line=early).assignee == busy  # both had none: the first in the team
     for offset in range(5):
         overdue_line(due=DUE + datetime.timedelta(days=offset))
     run = run_dunning(datetime.date(2026, 1, 20))
 
-    assert assign_by_teams(run=run) == 5  # busy 1 + 2, free 3: both at the cap of 3
+    assert run.assigned == 5  # busy 1 + 2, free 3: both at the cap of 3
     open_cases = Case.objects.open()
     assert open_cases.filter(assignee=busy).count() == 3
     assert open_cases.filter(assignee=free).count() == 3
     assert open_cases.filter(assignee__isnull=True).count() == 0
-    assert CaseAssignment.objects.filter(actor=None).count() == 5
+    assert CaseAssignment.objects.filter(actor=None).count() == 6
 
     overdue_line(due=DUE)
     run = run_dunning(datetime.date(2026, 1, 21))
-    assert assign_by_teams(run=run) == 0  # everyone is at the cap: the new case waits unassigned
+    assert run.assigned == 0  # everyone is at the cap: the new case waits unassigned
+    assert assign_by_teams(run=run) == 0
     assert Case.objects.open().filter(assignee__isnull=True).count() == 1
 
 
@@ -51,13 +52,13 @@ def test_an_escalated_case_moves_from_the_reminder_team_to_the_collection_team(r
     team("Reminders", Stage.REMINDER, 100, reminder_agent)
     team("Collection", Stage.COLLECTION, 100, collector)
     line = overdue_line(due=DUE)
-    assign_by_teams(run=run_dunning(datetime.date(2026, 1, 20)))
+    run_dunning(datetime.date(2026, 1, 20))
     assert Case.objects.get(credit_line=line).assignee == reminder_agent
 
     # Nothing moves while the case stays in its stage.
-    assert assign_by_teams(run=run_dunning(datetime.date(2026, 1, 25))) == 0
+    assert run_dunning(datetime.date(2026, 1, 25)).assigned == 0
 
-    assign_by_teams(run=run_dunning(datetime.date(2026, 2, 10)))  # DPD 31
+    assert run_dunning(datetime.date(2026, 2, 10)).assigned == 1  # DPD 31
     case = Case.objects.get(credit_line=line)
     assert case.stage == Stage.COLLECTION
     assert case.assignee == collector
@@ -70,7 +71,7 @@ def test_a_case_a_supervisor_gave_outside_the_team_stays_where_it_was_put(run_du
     line = overdue_line(due=DUE)
     run_dunning(datetime.date(2026, 1, 20))
     case_assign(case=Case.objects.get(credit_line=line), actor=supervisor, assignee=outsider)
-    assert assign_by_teams(run=run_dunning(datetime.date(2026, 1, 21))) == 0
+    assert run_dunning(datetime.date(2026, 1, 21)).assigned == 0
     assert Case.objects.get(credit_line=line).assignee == outsider
 
 

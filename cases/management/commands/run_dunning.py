@@ -10,10 +10,8 @@ from django.utils import timezone
 
 from accounts.models import CreditLine
 from backoffice.progress import progress_bar
-from cases.dunning.assignment import assign_by_teams
 from cases.dunning.batch import dunning_run
 from cases.dunning.lock import DunningRunLocked
-from cases.services import placements_recall_ended, settlements_complete
 from letters.batch import draft_for_run
 
 
@@ -44,10 +42,6 @@ class Command(BaseCommand):
         batch_size = options["batch_size"] or settings.DUNNING_BATCH_SIZE
         if batch_size < 1:
             raise CommandError(f"--batch-size {batch_size} must be at least 1.")
-        before = {}
-        if not options["dry_run"]:
-            # Settled cases close before the run looks at their lines; recalled cases rejoin the pool.
-            before = {"settlements_completed": settlements_complete(), "recalled": placements_recall_ended(as_of=as_of)}
         bounds = CreditLine.objects.aggregate(first=Min("id"), last=Max("id"))
         total = (bounds["last"] - bounds["first"] + 1) if bounds["first"] is not None else 0
         with progress_bar(total=total, description=f"Dunning {as_of}", unit="lines") as bar:
@@ -55,9 +49,8 @@ class Command(BaseCommand):
                 run = dunning_run(as_of=as_of, batch_size=batch_size, dry_run=options["dry_run"], on_batch=bar.update)
             except DunningRunLocked as exc:
                 raise CommandError(str(exc)) from None
-        summary = {**run.summary(), **before}
+        summary = run.summary()
         if not options["dry_run"]:
-            summary["assigned"] = assign_by_teams(run=run)
             # The letters the policies call for, drafted now and rendered by `render_letters`.
             summary["letters_drafted"] = draft_for_run(run=run)
         self._report(summary, as_json=options["json"])

@@ -1,0 +1,9 @@
+from django.db import migrations
+
+from backoffice.roles import apply_roles
+
+
+class Migration(migrations.Migration):
+    dependencies = [("backoffice", "0009_workbench_roles"), ("cases", "0016_run_counts_contact_importer")]
+
+    operations = [migrations.RunPython(apply_roles, migrations.RunPython.noop)]
