@@ -30,11 +30,13 @@ encoding CMap, and checking against PDF readers that treat CIDs differently.
 import logging
 import threading
 import zlib
+from collections import OrderedDict
 
 import pydyf
 import weasyprint
 from weasyprint.pdf import fonts as weasyprint_fonts
-from weasyprint.text.ffi import ffi, harfbuzz, harfbuzz_subset
+from weasyprint.text.ffi import ffi, harfbuzz, harfbuzz_subset, pango
+from weasyprint.text.fonts import FontConfiguration
 
 logger = logging.getLogger(__name__)
 
@@ -53,9 +55,13 @@ _weasyprint_font_init = weasyprint_fonts.Font.__init__
 _weasyprint_object_data = weasyprint_fonts.get_hb_object_data
 
 # Whole font files by the address of their HarfBuzz face; the face is referenced here too, so that
-# address cannot be freed and given to another face while the entry lives.
-_whole_fonts: dict[int, tuple[object, bytes]] = {}
+# address cannot be freed and given to another face while the entry lives. Only the last few faces
+# are kept, and only of the letters' own FontConfiguration (a plain WeasyPrint render brings new
+# faces each time).
+_whole_fonts: OrderedDict[int, tuple[object, bytes]] = OrderedDict()
+_WHOLE_FONTS_KEPT = 4
 _font_init = threading.local()
+_letters_font_configs: list[object] = []
 
 
 def _sorted_array(values: list[int]) -> object:
@@ -105,9 +111,13 @@ def subset_in_one_pass(font: weasyprint_fonts.Font, to_unicode: dict[int, str], 
 
 def _whole_font(hb_face: object) -> bytes:
     address = int(ffi.cast("uintptr_t", hb_face))
-    if address not in _whole_fonts:
+    if address in _whole_fonts:
+        _whole_fonts.move_to_end(address)
+    else:
         kept_face = ffi.gc(harfbuzz.hb_face_reference(hb_face), harfbuzz.hb_face_destroy)
         _whole_fonts[address] = (kept_face, _weasyprint_object_data(hb_face))
+        while len(_whole_fonts) > _WHOLE_FONTS_KEPT:
+            _whole_fonts.popitem(last=False)
     return _whole_fonts[address][1]
 
 
@@ -118,21 +128,27 @@ def _object_data(hb_object: object, ot_color: str | None = None, glyph: int | No
     return _weasyprint_object_data(hb_object, ot_color, glyph)
 
 
-def _init_font(font: weasyprint_fonts.Font, *args: object) -> None:
+def _address(pointer: object) -> int:
+    return int(ffi.cast("uintptr_t", pointer))
+
+
+def _init_font(font: weasyprint_fonts.Font, pango_font: object, *args: object) -> None:
     # Only the face Font.__init__ asks for is a long-lived one (Pango's, for the process); the
     # faces the subsetting makes are freed at once, so their data must never be kept.
-    _font_init.active = True
+    font_map = _address(pango.pango_font_get_font_map(pango_font))
+    _font_init.active = any(font_map == _address(kept.font_map) for kept in _letters_font_configs)
     try:
-        _weasyprint_font_init(font, *args)
+        _weasyprint_font_init(font, pango_font, *args)
     finally:
         _font_init.active = False
 
 
-def install() -> bool:
-    """Subset fonts with ``subset_in_one_pass`` if this is the WeasyPrint it was checked against."""
+def install(font_config: FontConfiguration) -> bool:
+    """Subset fonts in one pass, and keep the whole fonts of ``font_config``, if this WeasyPrint allows it."""
     if weasyprint.__version__ != CHECKED_WEASYPRINT_VERSION or harfbuzz_subset is None:
         logger.warning("WeasyPrint %s: letters keep its own, slower font subsetting", weasyprint.__version__)
         return False
+    _letters_font_configs.append(font_config)
     weasyprint_fonts.Font._harfbuzz_subset = subset_in_one_pass
     weasyprint_fonts.Font.__init__ = _init_font
     weasyprint_fonts.get_hb_object_data = _object_data

@@ -53,8 +53,9 @@ class LetterAssetFetcher(URLFetcher):
 
 @cache
 def _fonts() -> FontConfiguration:
-    pdf_tuning.install()
-    return FontConfiguration()
+    font_config = FontConfiguration()
+    pdf_tuning.install(font_config)
+    return font_config
 
 
 @cache

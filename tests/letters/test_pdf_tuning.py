@@ -106,3 +106,10 @@ def test_the_whole_font_is_copied_once_per_process_and_is_the_same_bytes(letter_
     assert first.file_content is second.file_content
     assert first.file_content == pdf_tuning._weasyprint_object_data(first.hb_face)
     assert len(first.file_content) > 10_000_000
+
+
+def test_fonts_of_other_font_configurations_do_not_pile_up(letter_html):
+    rendering._fonts()
+    for _ in range(3):
+        HTML(string=letter_html[0]).write_pdf()  # a FontConfiguration, and so new faces, each time
+    assert len(pdf_tuning._whole_fonts) <= 1
