@@ -15,7 +15,8 @@ from letters import workers
 from letters.documents import render_html, sample_snapshot
 from letters.models import LetterTemplate
 
-_CHUNK = 10
+# Small chunks, so neither worker idles long while the other finishes the last one.
+_CHUNK = 5
 
 
 def _peak_rss_mb() -> float:
