@@ -328,7 +328,9 @@ class CaseQuerySet(models.QuerySet):
         agency_id = agency_id_of(user)
         if agency_id is not None:
             return self.open().filter(_placed_with(agency_id))
-        return self.open().filter(assignee=user, agency__isnull=True)
+        # Placing a case lets go of its assignee and a placed case is never assigned (the services),
+        # so the agent's queue is read from the (assignee, rank) index alone.
+        return self.open().filter(assignee=user)
 
     def workable_by(self, user: object) -> "CaseQuerySet":
         """The open cases *Work next case* may hand ``user``: their queue, plus unassigned in-house cases."""
