@@ -44,9 +44,12 @@ class Command(BaseCommand):
         if template is None:
             raise CommandError("The shipped template lawyer-letter-zh is missing: run `manage.py migrate`.")
         items = self._letters(template, options["count"])
+        rate, cpu_ms, pdf_kb = self._batch_rate(items, options["processes"])
         figures = {
             "letters": len(items),
-            "letters_per_second": round(self._batch_rate(items, options["processes"]), 1),
+            "letters_per_second": round(rate, 1),
+            "worker_cpu_ms_per_letter": round(cpu_ms, 1),
+            "pdf_kb_per_letter": round(pdf_kb, 1),
             "single_render_ms": round(self._single_ms(items), 1),
             "plain_letters_per_second": round(self._plain_rate(items), 1),
             "processes": options["processes"],
@@ -58,7 +61,8 @@ class Command(BaseCommand):
         else:
             self.stdout.write(
                 f"{figures['letters']} one-page Chinese lawyer letters on {figures['processes']} processes: "
-                f"{figures['letters_per_second']} letters/s; a single render {figures['single_render_ms']} ms; "
+                f"{figures['letters_per_second']} letters/s ({figures['worker_cpu_ms_per_letter']} ms of worker CPU "
+                f"and {figures['pdf_kb_per_letter']} kB of PDF a letter); a single render {figures['single_render_ms']} ms; "
                 f"plain one-at-a-time WeasyPrint {figures['plain_letters_per_second']} letters/s "
                 f"(ratio {figures['ratio_vs_plain_render']}); peak memory {figures['peak_rss_mb']} MB."
             )
@@ -86,13 +90,17 @@ class Command(BaseCommand):
             times.append((time.perf_counter() - started) * 1000)
         return statistics.median(times)
 
-    def _batch_rate(self, items: list[tuple[str, dict]], processes: int) -> float:
+    def _batch_rate(self, items: list[tuple[str, dict]], processes: int) -> tuple[float, float, float]:
+        """Return letters per second, worker CPU ms per letter (which other load on the machine
+        does not inflate as much as the rate) and PDF kB per letter."""
         chunks = [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
         with ProcessPoolExecutor(processes, mp_context=get_context("spawn"), initializer=workers.setup_worker) as pool:
             list(pool.map(workers.render_documents, [items[:1]] * processes))  # warm every worker first
             started = time.perf_counter()
-            list(pool.map(workers.render_documents, chunks))
-            return len(items) / (time.perf_counter() - started)
+            done = list(pool.map(workers.render_documents, chunks))
+            elapsed = time.perf_counter() - started
+        produced, cpu_seconds = sum(size for size, _cpu in done), sum(cpu for _size, cpu in done)
+        return len(items) / elapsed, cpu_seconds * 1000 / len(items), produced / 1024 / len(items)
 
     def _plain_rate(self, items: list[tuple[str, dict]]) -> float:
         from weasyprint import HTML
