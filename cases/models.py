@@ -472,8 +472,11 @@ class Case(ConcurrentTransitionMixin, models.Model):
             models.Index(
                 fields=["assignee", "-queue_rank", "id"], condition=Q(stage__in=OPEN_STAGES), name="case_queue"
             ),
+            # Only placed cases: the few an agency holds, not a million empty entries.
             models.Index(
-                fields=["agency", "-queue_rank", "id"], condition=Q(stage__in=OPEN_STAGES), name="case_agency_queue"
+                fields=["agency", "-queue_rank", "id"],
+                condition=Q(stage__in=OPEN_STAGES, agency__isnull=False),
+                name="case_placed_queue",
             ),
         ]
         permissions = [
