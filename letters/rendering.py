@@ -110,13 +110,14 @@ def render_pdf(html: str, *, snapshot: dict) -> bytes:
     )
     html, stylesheets = _split_style(html)
     document = HTML(string=html, url_fetcher=_fetcher(), base_url=None)
-    return document.write_pdf(
-        stylesheets=stylesheets,
-        pdf_variant="pdf/a-3b",
-        attachments=[attachment],
-        font_config=_fonts(),
-        finisher=pdf_tuning.compress_streams_once,
-    )
+    with pdf_tuning.packing_fonts():
+        return document.write_pdf(
+            stylesheets=stylesheets,
+            pdf_variant="pdf/a-3b",
+            attachments=[attachment],
+            font_config=_fonts(),
+            finisher=pdf_tuning.compress_streams_once,
+        )
 
 
 def sha256_of(data: bytes) -> str:

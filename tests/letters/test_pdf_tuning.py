@@ -4,6 +4,9 @@ import io
 import re
 
 import pytest
+from fontTools.cffLib import CFFFontSet
+from fontTools.pens.recordingPen import RecordingPen
+from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 from weasyprint import HTML
 from weasyprint.pdf import fonts as weasyprint_fonts
@@ -58,7 +61,94 @@ def test_streams_are_compressed_once_and_read_back(letter_html):
     assert len(re.findall(rb"/Filter\s*/FlateDecode", pdf)) >= 3
     for _font_name, font in reader.pages[0]["/Resources"]["/Font"].items():
         program = font.get_object()["/DescendantFonts"][0].get_object()["/FontDescriptor"]["/FontFile3"]
-        assert program.get_object().get_data()[:4] == b"OTTO"
+        assert program.get_object()["/Subtype"] == "/CIDFontType0C"
+        assert program.get_object().get_data()[:2] == b"\x01\x00"  # a bare CFF table, version 1.0
+
+
+def _fonts_of(pdf: bytes) -> dict:
+    """Return, by font, what a reader uses to draw and read its text: ToUnicode, widths, encoding, glyphs by CID."""
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    fonts = {}
+    for name, ref in page["/Resources"]["/Font"].items():
+        font = ref.get_object()
+        cid_font = font["/DescendantFonts"][0].get_object()
+        descriptor = cid_font["/FontDescriptor"]
+        program = descriptor["/FontFile3"].get_object()
+        data = program.get_data()
+        if program["/Subtype"] == "/OpenType":
+            cff = TTFont(io.BytesIO(data))["CFF "].cff
+        else:
+            cff = CFFFontSet()
+            cff.decompile(io.BytesIO(data), None)
+        charstrings = cff[cff.fontNames[0]].CharStrings
+        outlines = {}
+        for glyph_name in list(charstrings.charStrings):
+            pen = RecordingPen()
+            charstrings[glyph_name].draw(pen)
+            outlines[0 if glyph_name == ".notdef" else int(glyph_name.removeprefix("cid"))] = pen.value
+        fonts[name] = {
+            "to_unicode": font["/ToUnicode"].get_object().get_data(),
+            "encoding": font["/Encoding"],
+            "widths": list(cid_font["/W"]),
+            "ros": dict(cid_font["/CIDSystemInfo"]),
+            "outlines": outlines,
+            "content": page.get_contents().get_data(),
+        }
+    return fonts
+
+
+def test_packed_font_draws_and_reads_as_weasyprints_own(letter_html, monkeypatch):
+    html, snapshot = letter_html
+    packed = rendering.render_pdf(html, snapshot=snapshot)
+    monkeypatch.setattr(weasyprint_fonts.Font, "_harfbuzz_subset", pdf_tuning._weasyprint_subset)
+    own = rendering.render_pdf(html, snapshot=snapshot)
+    assert len(packed) < len(own) / 2
+    packed_fonts, own_fonts = _fonts_of(packed), _fonts_of(own)
+    assert packed_fonts.keys() == own_fonts.keys()
+    for name, own_font in own_fonts.items():
+        packed_font = packed_fonts[name]
+        for key in ("to_unicode", "encoding", "widths", "ros", "content"):
+            assert packed_font[key] == own_font[key], key
+        # Every CID the page uses (each has a width) draws the same outline; WeasyPrint's keeps empty slots.
+        used = {cid for cid, outline in own_font["outlines"].items() if outline}
+        assert used <= packed_font["outlines"].keys()
+        for cid in used:
+            assert packed_font["outlines"][cid] == own_font["outlines"][cid], cid
+    text = PdfReader(io.BytesIO(packed)).pages[0].extract_text()
+    assert text == PdfReader(io.BytesIO(own)).pages[0].extract_text()
+    assert "欧阳娜娜" in text
+
+
+def test_the_packed_charset_is_read_as_fonttools_reads_it(letter_html, monkeypatch):
+    fonts = _subset_fonts(letter_html[0], monkeypatch)
+    font, glyphs = fonts[0]
+    assert pdf_tuning._packable(font)
+    file_content = pdf_tuning._subset_packed(font, sorted(glyphs), False)
+    charset = TTFont(io.BytesIO(file_content))["CFF "].cff.topDictIndex[0].charset
+    cids = pdf_tuning._cff_cids(file_content)
+    assert cids == [0] + [int(name.removeprefix("cid")) for name in charset[1:]]
+    assert set(glyphs) <= set(cids)
+    assert len(cids) < len(glyphs) + 10
+
+
+def test_a_font_without_an_identity_charset_keeps_its_glyph_ids(letter_html, monkeypatch):
+    html, snapshot = letter_html
+    monkeypatch.setattr(pdf_tuning, "_has_identity_charset", lambda face: False)
+    pdf = rendering.render_pdf(html, snapshot=snapshot)
+    for font in _fonts_of(pdf).values():
+        assert max(font["outlines"]) > 60_000  # glyphs at their own ids
+    for _name, ref in PdfReader(io.BytesIO(pdf)).pages[0]["/Resources"]["/Font"].items():
+        program = ref.get_object()["/DescendantFonts"][0].get_object()["/FontDescriptor"]["/FontFile3"]
+        assert program.get_object()["/Subtype"] == "/OpenType"
+
+
+def test_fonts_are_packed_only_for_a_pdf_the_letters_finisher_completes(letter_html):
+    html = letter_html[0]
+    plain = HTML(string=html).write_pdf(font_config=rendering._fonts())
+    assert b"/CIDFontType0C" not in plain
+    assert b"/OpenType" in plain
+    with pytest.raises(RuntimeError, match="CIDFontType0C"), pdf_tuning.packing_fonts():
+        HTML(string=html).write_pdf(font_config=rendering._fonts())
 
 
 def test_the_style_sheet_is_parsed_once_for_every_letter_of_a_template(lawyer_template):
