@@ -402,6 +402,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_cases",
+        db_index=False,  # the queue index (assignee, rank) serves; every index slows the nightly writes
     )
     hold_reason = models.CharField(
         _("hold reason"), max_length=16, choices=HoldReason.choices, blank=True, db_default=""
@@ -440,6 +441,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="cases",
+        db_index=False,  # mostly empty: the placed-cases index serves the lookups
     )
     follow_up_on = models.DateField(
         _("follow up on"), null=True, blank=True, help_text=_("The day an agent said to come back to the case.")
@@ -465,7 +467,6 @@ class Case(ConcurrentTransitionMixin, models.Model):
         ]
         indexes = [
             models.Index(fields=["stage", "-days_past_due"], name="case_stage_dpd"),
-            models.Index(fields=["assignee", "stage"], name="case_assignee_stage"),
             # The case list's default order; without it a million-row list sorts on every page.
             models.Index(fields=["-days_past_due", "id"], name="case_dpd_id"),
             # An agent's (or an agency's) queue, read in order: no scoring or sorting per page.
