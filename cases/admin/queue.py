@@ -45,6 +45,8 @@ class MyCaseAdmin(admin.ModelAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     change_list_template = "admin/cases/mycase/change_list.html"
+    # Also the order the column headers show (they read this attribute, not get_ordering).
+    ordering = ["-queue_rank", "id"]
     balance = money_column("balance_fen", _("overdue balance"))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
@@ -74,7 +76,7 @@ class MyCaseAdmin(admin.ModelAdmin):
         """Show the customer's name."""
         return obj.credit_line.customer.name
 
-    @admin.display(description=_("priority"), ordering="-queue_rank")
+    @admin.display(description=_("priority"), ordering="queue_rank")
     def priority_score(self, obj: Case) -> str:
         """Show the score and how it is made up."""
         parts = priority_parts(obj)
