@@ -94,6 +94,9 @@ def _stale_days(last_contact_at: datetime.datetime | None, today: datetime.date)
     return max(min((today - timezone.localtime(last_contact_at).date()).days, STALE_CAP_DAYS), 0)
 
 
+PART_NAMES = ("balance", "days_past_due", "stage", "since_last_contact", "broken_promises")
+
+
 def score_parts(
     *,
     balance_fen: int,
@@ -102,44 +105,26 @@ def score_parts(
     last_contact_at: datetime.datetime | None,
     broken_promises: int,
     today: datetime.date,
-) -> dict[str, int]:
-    """Return each part of the score from a case's figures: the same numbers as ``priority_expression``."""
-    return {
-        "balance": min(balance_fen // BALANCE_FEN_PER_POINT, BALANCE_CAP),
-        "days_past_due": min(days_past_due, DPD_CAP) // DPD_PER_POINT,
-        "stage": STAGE_POINTS.get(stage, 0),
-        "since_last_contact": _stale_days(last_contact_at, today),
-        "broken_promises": min(broken_promises * BROKEN_PROMISE_POINTS, BROKEN_PROMISE_CAP),
-    }
-
-
-def queue_rank_of(
-    *,
-    balance_fen: int,
-    days_past_due: int,
-    stage: str,
-    last_contact_at: datetime.datetime | None,
-    broken_promises: int,
-    follow_up_on: datetime.date | None,
-    today: datetime.date,
-) -> int:
-    """Return the queue rank from a case's figures (what the dunning run writes with each case it touches).
-
-    The sum of ``score_parts`` written out, since the run calls it for every case it touches.
-    """
-    rank = (
-        min(balance_fen // BALANCE_FEN_PER_POINT, BALANCE_CAP)
-        + min(days_past_due, DPD_CAP) // DPD_PER_POINT
-        + STAGE_POINTS.get(stage, 0)
-        + _stale_days(last_contact_at, today)
-        + min(broken_promises * BROKEN_PROMISE_POINTS, BROKEN_PROMISE_CAP)
+) -> tuple[int, ...]:
+    """Return the parts of the score from a case's figures, in ``PART_NAMES`` order: the numbers of ``priority_expression``."""
+    return (
+        min(balance_fen // BALANCE_FEN_PER_POINT, BALANCE_CAP),
+        min(days_past_due, DPD_CAP) // DPD_PER_POINT,
+        STAGE_POINTS.get(stage, 0),
+        _stale_days(last_contact_at, today),
+        min(broken_promises * BROKEN_PROMISE_POINTS, BROKEN_PROMISE_CAP),
     )
-    return rank + (FOLLOW_UP_BONUS if follow_up_on is not None and follow_up_on <= today else 0)
+
+
+def queue_rank_of(*, follow_up_on: datetime.date | None, today: datetime.date, **figures: object) -> int:
+    """Return the queue rank from a case's figures (what the dunning run writes with each case it touches)."""
+    bonus = FOLLOW_UP_BONUS if follow_up_on is not None and follow_up_on <= today else 0
+    return sum(score_parts(today=today, **figures)) + bonus
 
 
 def priority_parts(case: object, today: datetime.date | None = None) -> dict[str, int]:
-    """Return each part of a case's score, for showing it to the agent."""
-    return score_parts(
+    """Return each part of a case's score by name, for showing it to the agent."""
+    parts = score_parts(
         balance_fen=case.balance_fen,
         days_past_due=case.days_past_due,
         stage=case.stage,
@@ -147,3 +132,4 @@ def priority_parts(case: object, today: datetime.date | None = None) -> dict[str
         broken_promises=case.broken_promises,
         today=today or timezone.localdate(),
     )
+    return dict(zip(PART_NAMES, parts, strict=True))
