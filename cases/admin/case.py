@@ -126,6 +126,18 @@ class PromiseStatusFilter(admin.SimpleListFilter):
 BULK_LIMIT = 500
 
 
+def _act_on_each(cases: list[Case], data: dict, act: Callable[[Case, dict], object]) -> None:
+    """Call ``act`` on every case; raise one ``ValidationError`` naming each case refused, and why."""
+    errors = []
+    for case in cases:
+        try:
+            act(case, data)
+        except ValidationError as exc:
+            errors.extend(f"{case.number}: {message}" for message in exc.messages)
+    if errors:
+        raise ValidationError(errors)
+
+
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
     """The case list and page. Stage buttons show only the moves the user may make, and call the services."""
@@ -204,13 +216,17 @@ class CaseAdmin(admin.ModelAdmin):
         queryset: QuerySet,
         *,
         form_class: type,
-        act: Callable[[list[Case], dict], str],
+        act: Callable[[Case, dict], object],
+        done: Callable[[int, dict], str],
         action: str,
         title: str,
         explanation: str,
         submit_label: str,
     ) -> HttpResponse | None:
-        """List every selected case with a form; on confirmation call ``act`` for all of them, all or none."""
+        """List every selected case with a form; on confirmation call ``act`` (a service) on each, all or none.
+
+        Every case a service refuses is named on the page with why, and then none is changed.
+        """
         cases = list(queryset.with_customer().select_related("agency").order_by("id")[: BULK_LIMIT + 1])
         form = form_class(request.POST if request.POST.get("confirm") == "yes" else None)
         problems = []
@@ -225,7 +241,8 @@ class CaseAdmin(admin.ModelAdmin):
         if form.is_bound and form.is_valid():
             try:
                 with transaction.atomic():
-                    messages.success(request, act(cases, form.cleaned_data))
+                    _act_on_each(cases, form.cleaned_data, act)
+                messages.success(request, done(len(cases), form.cleaned_data))
                 return None
             except (ValidationError, PermissionDenied) as exc:
                 problems = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
@@ -247,19 +264,15 @@ class CaseAdmin(admin.ModelAdmin):
     def assign_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         """Ask whom to give the cases to, listing every case, then assign each through the service."""
 
-        def assign(cases: list[Case], data: dict) -> str:
-            for case in cases:
-                case_assign(case=case, actor=request.user, assignee=data["assignee"])
-            return ngettext("%(n)d case assigned to %(who)s.", "%(n)d cases assigned to %(who)s.", len(cases)) % {
-                "n": len(cases),
-                "who": data["assignee"] or _("nobody"),
-            }
-
         return self._bulk(
             request,
             queryset,
             form_class=AssignForm,
-            act=assign,
+            act=lambda case, data: case_assign(case=case, actor=request.user, assignee=data["assignee"]),
+            done=lambda n, data: (
+                ngettext("%(n)d case assigned to %(who)s.", "%(n)d cases assigned to %(who)s.", n)
+                % {"n": n, "who": data["assignee"] or _("nobody")}
+            ),
             action="assign_selected",
             title=_("Assign these cases?"),
             explanation=_("The cases below will be given to the person you choose; each change is recorded."),
@@ -270,25 +283,15 @@ class CaseAdmin(admin.ModelAdmin):
     def place_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         """Ask which agency, listing every case; place all of them or, if one cannot be, none."""
 
-        def place(cases: list[Case], data: dict) -> str:
-            errors = []
-            for case in cases:
-                try:
-                    case_place(case=case, agency=data["agency"], actor=request.user)
-                except ValidationError as exc:
-                    errors.extend(f"{case.number}: {message}" for message in exc.messages)
-            if errors:
-                raise ValidationError(errors)
-            return ngettext("%(n)d case placed with %(agency)s.", "%(n)d cases placed with %(agency)s.", len(cases)) % {
-                "n": len(cases),
-                "agency": data["agency"],
-            }
-
         return self._bulk(
             request,
             queryset,
             form_class=PlaceForm,
-            act=place,
+            act=lambda case, data: case_place(case=case, agency=data["agency"], actor=request.user),
+            done=lambda n, data: (
+                ngettext("%(n)d case placed with %(agency)s.", "%(n)d cases placed with %(agency)s.", n)
+                % {"n": n, "agency": data["agency"]}
+            ),
             action="place_selected",
             title=_("Place these cases with an agency?"),
             explanation=_(
@@ -302,22 +305,12 @@ class CaseAdmin(admin.ModelAdmin):
     def recall_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         """Ask why, listing every case, then recall each from its agency."""
 
-        def recall(cases: list[Case], data: dict) -> str:
-            errors = []
-            for case in cases:
-                try:
-                    case_recall(case=case, actor=request.user, reason=data["reason"])
-                except ValidationError as exc:
-                    errors.extend(f"{case.number}: {message}" for message in exc.messages)
-            if errors:
-                raise ValidationError(errors)
-            return ngettext("%(n)d case recalled.", "%(n)d cases recalled.", len(cases)) % {"n": len(cases)}
-
         return self._bulk(
             request,
             queryset,
             form_class=TransitionForm,
-            act=recall,
+            act=lambda case, data: case_recall(case=case, actor=request.user, reason=data["reason"]),
+            done=lambda n, data: ngettext("%(n)d case recalled.", "%(n)d cases recalled.", n) % {"n": n},
             action="recall_selected",
             title=_("Recall these cases from their agency?"),
             explanation=_("The cases come back unassigned, for the stage teams; the reason is kept."),
