@@ -75,13 +75,16 @@ def _window_breach(pack: object, local: datetime.datetime) -> Breach | None:
     )
 
 
-def reach_breaches(*, pack: object, customer: object, channel: str, at: datetime.datetime) -> list[Breach]:
-    """Return the rules any contact with the customer must keep: do-not-contact, and the window for direct channels.
+def reach_breaches(
+    *, pack: object, customer: object, channel: str, at: datetime.datetime, party: str = ContactParty.CUSTOMER
+) -> list[Breach]:
+    """Return the rules any contact about the customer must keep: do-not-contact, and the window for direct channels.
 
-    Also what an e-mailed letter is checked against before it is sent.
+    Do-not-contact is the customer's own; the window, at the customer's hours, protects whoever is
+    reached. Also what an e-mailed letter is checked against before it is sent.
     """
     found = []
-    if customer.do_not_contact:
+    if customer.do_not_contact and party != ContactParty.THIRD_PARTY:
         found.append(Breach("DO_NOT_CONTACT", _("The customer asked not to be contacted.")))
     local = at.astimezone(customer_zone(customer.time_zone))
     if channel in WINDOWED and (window := _window_breach(pack, local)):
@@ -120,12 +123,9 @@ def breaches(
     ``recent_calls``: calls about this debt, either way, in the pack's rolling period before the contact.
     """
     local = contact.occurred_at.astimezone(customer_zone(customer.time_zone))
-    found: list[Breach] = []
-    if contact.party != ContactParty.THIRD_PARTY:
-        found.extend(reach_breaches(pack=pack, customer=customer, channel=contact.channel, at=contact.occurred_at))
-    elif contact.channel in WINDOWED and (window := _window_breach(pack, local)):
-        # Do-not-contact is the customer's; the window protects whoever is called, at the customer's hours.
-        found.append(window)
+    found = reach_breaches(
+        pack=pack, customer=customer, channel=contact.channel, at=contact.occurred_at, party=contact.party
+    )
     reached = contact.outcome in REACHED_OUTCOMES
     if contact.channel in VOICE and reached and contact.party == ContactParty.CUSTOMER:
         connected = [
