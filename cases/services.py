@@ -51,6 +51,22 @@ from cases.models import (
 )
 from cases.priority import refresh_queue_ranks
 
+# What a stage change writes. Other columns (follow-up, last contact, broken promises, assignee,
+# claims, agency, queue rank) belong to other writers, who update them in place: a full save of
+# the case as read would put their old values back.
+MOVE_FIELDS = [
+    "stage",
+    "held_from_stage",
+    "hold_reason",
+    "hold_note",
+    "hold_until",
+    "close_reason",
+    "closed_at",
+    "last_run",
+    "days_past_due",
+    "balance_fen",
+]
+
 
 class CaseConflict(Exception):
     """The case changed between the moment it was read and the moment it was saved."""
@@ -88,7 +104,7 @@ def _move(
             if case.stage in FINAL_STAGES:
                 case.closed_at = timezone.now()
             case.last_run = run or case.last_run
-            case.save()
+            case.save(update_fields=MOVE_FIELDS)
             CaseTransition.objects.create(
                 case=case,
                 from_stage=from_stage,
@@ -473,8 +489,9 @@ def promise_record(
             created_at=timezone.now(),
         )
         Case.objects.filter(pk=case.pk).update(follow_up_on=due_date)
-        refresh_queue_ranks(case_ids=[case.pk])
-        if case.stage in LADDER:
+        if case.stage not in LADDER:
+            refresh_queue_ranks(case_ids=[case.pk])
+        else:  # the hold's stage change refreshes the rank
             note = _("Promise to pay %(amount)s by %(date)s.") % {"amount": format_yuan(amount_fen), "date": due_date}
             _move(
                 case=case,

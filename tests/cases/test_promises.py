@@ -94,3 +94,11 @@ def test_supervisors_see_each_agents_kept_rate(client, case, agent, supervisor, 
     page = client.get(reverse("admin:cases_promise_changelist")).content.decode()
     assert 'id="kept-rates"' in page
     assert "0%" in page
+
+
+def test_a_promise_that_holds_the_case_keeps_its_follow_up_date(case, agent):
+    # The hold's stage change once saved the whole case as read, putting the old follow-up back.
+    promise_record(case=case, actor=agent, amount="500.00", due_date=TODAY + datetime.timedelta(days=2), today=TODAY)
+    held = Case.objects.get(pk=case.pk)
+    assert held.stage == Stage.ON_HOLD
+    assert held.follow_up_on == TODAY + datetime.timedelta(days=2)
