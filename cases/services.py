@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
@@ -663,7 +663,7 @@ def settlements_complete() -> int:
                 continue
             # Money paid once the settlement was agreed with the customer counts, even before a supervisor approved.
             paid = Payment.objects.filter(credit_line_id=case.credit_line_id, recorded_at__gte=proposal.proposed_at)
-            if sum(paid.values_list("amount_fen", flat=True)) < proposal.amount_fen:
+            if (paid.aggregate(total=Sum("amount_fen"))["total"] or 0) < proposal.amount_fen:
                 continue
             reason = _("Settlement of %(amount)s paid.") % {"amount": format_yuan(proposal.amount_fen)}
             case_settle(case=case, actor=None, reason=reason)
