@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
@@ -305,8 +306,6 @@ def agency_id_of(user: object) -> int | None:
 def _placed_with(agency_id: int) -> Q:
     """Cases placed with the agency, while it is approved and under contract today: a suspended, terminated or
     expired agency's users lose sight of its cases at once, before the nightly run recalls them."""
-    from django.utils import timezone
-
     today = timezone.localdate()
     return Q(
         agency_id=agency_id,
@@ -347,8 +346,6 @@ class CaseQuerySet(models.QuerySet):
         in-house cases assigned to them and the one they are working through *Work next case*
         (until the claim ends).
         """
-        from django.utils import timezone
-
         if user.has_perm("cases.view_all_cases"):
             return self
         agency_id = agency_id_of(user)
