@@ -7,6 +7,7 @@ import logging
 import re
 
 import pytest
+import zxingcpp
 from pypdf import PdfReader
 
 from letters.choices import LetterStatus
@@ -63,6 +64,13 @@ def test_every_character_of_the_customer_data_has_a_glyph_in_the_embedded_fonts(
     reader = read(letter)
     needed = set(letter.snapshot["addressee"]["name"] + letter.snapshot["addressee"]["address"]) - {" "}
     assert needed <= mapped_characters(reader)
+
+
+def test_the_printed_qr_code_reads_back_as_the_letters_verification_address(letter):
+    page = read(letter).pages[0]
+    decoded = [code.text for image in page.images for code in zxingcpp.read_barcodes(image.image)]
+    assert decoded == [letter.snapshot["letter"]["verify_url"]]
+    assert f"/verify/{letter.number}/{letter.verification_code}/" in decoded[0]
 
 
 def test_the_pdf_is_identified_as_pdf_a_3b_and_carries_its_snapshot(letter):
