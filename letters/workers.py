@@ -35,15 +35,17 @@ def render_letters(letter_ids: list[int]) -> int:
     return done
 
 
-def render_documents(items: list[tuple[str, dict]]) -> tuple[int, float]:
-    """Render (HTML, snapshot) pairs to PDF and discard them (benchmarks).
+def render_documents(template: object, snapshots: list[dict]) -> tuple[int, float]:
+    """Render letters of ``template`` from their snapshots, HTML then PDF, and discard them (benchmarks).
 
-    Return the bytes produced and the CPU seconds this process spent on them.
+    Return the bytes produced and the CPU seconds this process spent on them. ``template`` is a
+    ``LetterTemplate`` whose firm was read before it was pickled, so rendering queries nothing.
     """
     import time
 
+    from letters.documents import render_html
     from letters.rendering import render_pdf
 
     started = time.process_time()
-    produced = sum(len(render_pdf(html, snapshot=snapshot)) for html, snapshot in items)
+    produced = sum(len(render_pdf(render_html(template, snapshot), snapshot=snapshot)) for snapshot in snapshots)
     return produced, time.process_time() - started

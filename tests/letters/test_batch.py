@@ -2,7 +2,7 @@ import datetime
 import json
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from cases.models import DunningPolicy
 from letters.choices import LetterStatus
@@ -39,3 +39,25 @@ def test_a_policy_without_a_letter_template_drafts_nothing(capsys):
     overdue_line(due=datetime.date(2026, 1, 10))
     call_command("run_dunning", "--as-of", "2026-03-20", "--json")
     assert json.loads(capsys.readouterr().out)["letters_drafted"] == 0
+
+
+def test_bench_letters_renders_distinct_letters_in_worker_processes_and_prints_its_figures(capsys):
+    call_command("bench_letters", "--count", "3", "--processes", "1", "--json")
+    figures = json.loads(capsys.readouterr().out)
+    assert {
+        "letters",
+        "letters_per_second",
+        "single_render_ms",
+        "peak_rss_mb",
+        "ratio_vs_plain_render",
+    } <= figures.keys()
+    assert figures["letters"] == 3
+    # Every letter went through the worker: its CPU time and its PDF were counted.
+    assert figures["worker_cpu_ms_per_letter"] > 0
+    assert figures["pdf_kb_per_letter"] > 10
+
+
+@pytest.mark.parametrize("option", ["--count", "--processes"])
+def test_bench_letters_refuses_fewer_than_one_naming_the_option_and_value(option):
+    with pytest.raises(CommandError, match=f"^{option} 0: must be at least 1"):
+        call_command("bench_letters", option, "0")

@@ -6,13 +6,14 @@ import resource
 import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from multiprocessing import get_context
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from faker import Faker
 
 from letters import workers
-from letters.documents import render_html, sample_snapshot
+from letters.documents import render_html, sample_snapshot, verify_url
 from letters.models import LetterTemplate
 
 # Small chunks, so neither worker idles long while the other finishes the last one.
@@ -38,20 +39,27 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         """Measure and print."""
-        if options["count"] < 1 or options["processes"] < 1:
-            raise CommandError("--count and --processes must be at least 1.")
-        template = LetterTemplate.objects.filter(code="lawyer-letter-zh").order_by("-is_active", "-version").first()
+        for name in ("count", "processes"):
+            if options[name] < 1:
+                raise CommandError(f"--{name} {options[name]}: must be at least 1.")
+        # With its firm, so that the template goes to the workers whole and rendering queries nothing.
+        template = (
+            LetterTemplate.objects.select_related("firm")
+            .filter(code="lawyer-letter-zh")
+            .order_by("-is_active", "-version")
+            .first()
+        )
         if template is None:
             raise CommandError("The shipped template lawyer-letter-zh is missing: run `manage.py migrate`.")
-        items = self._letters(template, options["count"])
-        rate, cpu_ms, pdf_kb = self._batch_rate(items, options["processes"])
+        snapshots = self._letters(template, options["count"])
+        rate, cpu_ms, pdf_kb = self._batch_rate(template, snapshots, options["processes"])
         figures = {
-            "letters": len(items),
+            "letters": len(snapshots),
             "letters_per_second": round(rate, 1),
             "worker_cpu_ms_per_letter": round(cpu_ms, 1),
             "pdf_kb_per_letter": round(pdf_kb, 1),
-            "single_render_ms": round(self._single_ms(items), 1),
-            "plain_letters_per_second": round(self._plain_rate(items), 1),
+            "single_render_ms": round(self._single_ms(template, snapshots), 1),
+            "plain_letters_per_second": round(self._plain_rate(template, snapshots), 1),
             "processes": options["processes"],
         }
         figures["ratio_vs_plain_render"] = round(figures["letters_per_second"] / figures["plain_letters_per_second"], 2)
@@ -67,46 +75,53 @@ class Command(BaseCommand):
                 f"(ratio {figures['ratio_vs_plain_render']}); peak memory {figures['peak_rss_mb']} MB."
             )
 
-    def _letters(self, template: LetterTemplate, count: int) -> list[tuple[str, dict]]:
+    def _letters(self, template: LetterTemplate, count: int) -> list[dict]:
+        """Return ``count`` snapshots of distinct letters: addressee, amount and number differ."""
         fake = Faker("zh_CN")
         fake.seed_instance(7)
-        items = []
+        snapshots = []
         for index in range(count):
             snapshot = sample_snapshot(template)
-            snapshot["letter"]["number"] = f"LF-2099-{index + 1:06d}"
+            number = f"LF-2099-{index + 1:06d}"
+            snapshot["letter"].update(
+                number=number, verify_url=verify_url(number, snapshot["letter"]["verification_code"])
+            )
             snapshot["addressee"] = {"name": fake.name(), "address": fake.address().replace("\n", " ")}
             snapshot["amounts"]["principal"] = f"{fake.random_int(1000, 90000):,}.{fake.random_int(0, 99):02d}"
-            items.append((render_html(template, snapshot), snapshot))
-        return items
+            snapshots.append(snapshot)
+        return snapshots
 
-    def _single_ms(self, items: list[tuple[str, dict]]) -> float:
-        from letters.rendering import render_pdf
-
-        render_pdf(*items[0][:1], snapshot=items[0][1])
+    def _single_ms(self, template: LetterTemplate, snapshots: list[dict]) -> float:
+        """Median time of one letter, HTML and PDF, in this process."""
+        workers.render_documents(template, snapshots[:1])
         times = []
-        for html, snapshot in items[:7]:
+        for snapshot in snapshots[:7]:
             started = time.perf_counter()
-            render_pdf(html, snapshot=snapshot)
+            workers.render_documents(template, [snapshot])
             times.append((time.perf_counter() - started) * 1000)
         return statistics.median(times)
 
-    def _batch_rate(self, items: list[tuple[str, dict]], processes: int) -> tuple[float, float, float]:
+    def _batch_rate(
+        self, template: LetterTemplate, snapshots: list[dict], processes: int
+    ) -> tuple[float, float, float]:
         """Return letters per second, worker CPU ms per letter (which other load on the machine
         does not inflate as much as the rate) and PDF kB per letter."""
-        chunks = [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+        chunks = [snapshots[i : i + _CHUNK] for i in range(0, len(snapshots), _CHUNK)]
+        render = partial(workers.render_documents, template)
         with ProcessPoolExecutor(processes, mp_context=get_context("spawn"), initializer=workers.setup_worker) as pool:
-            list(pool.map(workers.render_documents, [items[:1]] * processes))  # warm every worker first
+            list(pool.map(render, [snapshots[:1]] * processes))  # warm every worker first
             started = time.perf_counter()
-            done = list(pool.map(workers.render_documents, chunks))
+            done = list(pool.map(render, chunks))
             elapsed = time.perf_counter() - started
         produced, cpu_seconds = sum(size for size, _cpu in done), sum(cpu for _size, cpu in done)
-        return len(items) / elapsed, cpu_seconds * 1000 / len(items), produced / 1024 / len(items)
+        return len(snapshots) / elapsed, cpu_seconds * 1000 / len(snapshots), produced / 1024 / len(snapshots)
 
-    def _plain_rate(self, items: list[tuple[str, dict]]) -> float:
+    def _plain_rate(self, template: LetterTemplate, snapshots: list[dict]) -> float:
+        """Letters per second of plain WeasyPrint, one at a time, from the same HTML (rendered beforehand)."""
         from weasyprint import HTML
 
-        sample = items[: min(len(items), 20)]
+        sample = [render_html(template, snapshot) for snapshot in snapshots[:20]]
         started = time.perf_counter()
-        for html, _snapshot in sample:
+        for html in sample:
             HTML(string=html).write_pdf()
         return len(sample) / (time.perf_counter() - started)
