@@ -1,6 +1,8 @@
 """Functions run in worker processes. Nothing here touches Django at import time: a spawned
 worker imports this module before ``django.setup()`` has run."""
 
+import gc
+
 
 def setup_worker() -> None:
     """Set Django up in a fresh worker and load the letters' font with one small render."""
@@ -12,6 +14,10 @@ def setup_worker() -> None:
     # The letters' own face, so the first letter does not pay for loading and copying it.
     style = '<style>html { font-family: "Noto Serif CJK SC", serif; }</style>'
     render_pdf(f"<html lang='zh-CN'><head>{style}</head><body><p>预热</p></body></html>", snapshot={})
+    # What lives for the whole process (Django, the fonts, parsed sheets) leaves the garbage
+    # collector's sight: its full collections then walk only the letters' own objects (~2 % a letter).
+    gc.collect()
+    gc.freeze()
 
 
 def render_letters(letter_ids: list[int]) -> int:
