@@ -3,9 +3,10 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -51,13 +52,22 @@ def _who(user: object) -> str:
     return str(user) if user is not None else _("system")
 
 
-def case_bills(case: Case) -> tuple[list[Bill], dict[str, int]]:
-    """Return the line's latest bills, newest due first, and what is still owed per component over all its bills."""
+def case_bills(case: Case, *, today: datetime.date | None = None) -> tuple[list[Bill], dict[str, dict[str, int]]]:
+    """Return the line's latest bills, newest due first, and what is still owed per component over all its
+    bills: ``overdue`` (due before ``today``, as the letters count it) and ``upcoming`` (not yet overdue)."""
+    today = today or timezone.localdate()
     bills = Bill.objects.filter(credit_line_id=case.credit_line_id)
-    owed = bills.aggregate(
-        **{name: Coalesce(Sum(F(f"{name}_due_fen") - F(f"{name}_paid_fen")), 0) for name in _COMPONENTS}
+    periods = {"overdue": Q(due_date__lt=today), "upcoming": Q(due_date__gte=today)}
+    sums = bills.aggregate(
+        **{
+            f"{period}_{name}": Coalesce(Sum(F(f"{name}_due_fen") - F(f"{name}_paid_fen"), filter=where), 0)
+            for period, where in periods.items()
+            for name in _COMPONENTS
+        }
     )
-    owed["total"] = sum(owed[name] for name in _COMPONENTS)
+    owed = {period: {name: sums[f"{period}_{name}"] for name in _COMPONENTS} for period in periods}
+    for figures in owed.values():
+        figures["total"] = sum(figures.values())
     return list(bills.order_by("-due_date")[:BILL_DEPTH]), owed
 
 

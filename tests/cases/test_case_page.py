@@ -10,8 +10,9 @@ from accounts.services import payment_post
 from cases.choices import ProposalKind
 from cases.models import Case
 from cases.priority import refresh_queue_ranks
+from cases.selectors import case_bills
 from cases.services import case_assign, contact_log, promise_record, proposal_submit
-from tests.factories import overdue_line
+from tests.factories import BillFactory, overdue_line
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +67,30 @@ def test_the_case_page_shows_bills_with_the_itemised_balance_and_one_timeline_ne
     assert "Assigned to agent-t" in timeline
     assert "138****" in page  # the mobile, masked for an agent
     assert 'id="propose"' in page
+
+
+def test_the_balance_separates_what_is_overdue_from_bills_not_yet_due(client, worked_case, agent):
+    today = timezone.localdate()
+    BillFactory(credit_line=worked_case.credit_line, due_date=today, principal_due_fen=80_000, fees_due_fen=0)
+    bills, owed = case_bills(worked_case, today=today)
+    # The ¥2,500 bill due on 10 January, less the ¥500 paid; today's bill is not overdue yet.
+    assert owed["overdue"] == {"principal": 200_000, "interest": 0, "fees": 0, "total": 200_000}
+    assert owed["upcoming"] == {"principal": 80_000, "interest": 2_000, "fees": 0, "total": 82_000}
+    assert [bill.due_date for bill in bills] == [today, DUE]
+    client.force_login(agent)
+    page = client.get(reverse("admin:cases_case_change", args=[worked_case.pk])).content.decode()
+    overdue_row = page[page.index('id="owed-overdue"') : page.index('id="owed-upcoming"')]
+    assert "Overdue now" in overdue_row
+    assert "¥2,000.00" in overdue_row
+    assert "¥820.00" not in overdue_row
+    assert "¥820.00" in page[page.index('id="owed-upcoming"') :]
+
+
+def test_with_nothing_still_to_fall_due_the_balance_shows_only_the_overdue_row(client, worked_case, agent):
+    client.force_login(agent)
+    page = client.get(reverse("admin:cases_case_change", args=[worked_case.pk])).content.decode()
+    assert 'id="owed-overdue"' in page
+    assert 'id="owed-upcoming"' not in page
 
 
 def test_the_case_page_query_count_does_not_grow_with_the_history(client, worked_case, agent, supervisor):
