@@ -261,8 +261,24 @@ class Agency(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @staticmethod
+    def holds_cases_on(day: datetime.date, *, via: str = "") -> Q:
+        """The rule, as a query: an agency holds cases only while approved and under contract on ``day``.
+
+        ``via`` is the path from the rows filtered to their agency. ``refusal_on`` says the same in
+        words, for one agency; a test holds the two to the same answer.
+        """
+        prefix = f"{via}__" if via else ""
+        return Q(
+            **{
+                f"{prefix}status": AgencyStatus.APPROVED,
+                f"{prefix}contract_start__lte": day,
+                f"{prefix}contract_end__gte": day,
+            }
+        )
+
     def refusal_on(self, day: datetime.date) -> str:
-        """Return why no case may be placed with the agency on ``day``, or an empty string."""
+        """Return why no case may be placed with the agency on ``day`` (see ``holds_cases_on``), or an empty string."""
         if self.status != AgencyStatus.APPROVED:
             return _("Agency %(name)s is %(status)s, not approved.") % {
                 "name": self.name,
@@ -306,13 +322,7 @@ def agency_id_of(user: object) -> int | None:
 def _placed_with(agency_id: int) -> Q:
     """Cases placed with the agency, while it is approved and under contract today: a suspended, terminated or
     expired agency's users lose sight of its cases at once, before the nightly run recalls them."""
-    today = timezone.localdate()
-    return Q(
-        agency_id=agency_id,
-        agency__status=AgencyStatus.APPROVED,
-        agency__contract_start__lte=today,
-        agency__contract_end__gte=today,
-    )
+    return Q(agency_id=agency_id) & Agency.holds_cases_on(timezone.localdate(), via="agency")
 
 
 class CaseQuerySet(models.QuerySet):

@@ -20,6 +20,7 @@ from cases.choices import (
     FINAL_STAGES,
     LADDER,
     MOVE_LABELS,
+    OPEN_STAGES,
     ContactChannel,
     ContactDirection,
     ContactOutcome,
@@ -554,7 +555,10 @@ def placements_recall_ended(*, as_of: datetime.date) -> int:
     """Recall, as the system, every case whose agency's contract has ended or which is no longer approved,
     and end the placements of cases closed meanwhile. Return how many placements ended."""
     ended = 0
-    for placement in Placement.objects.filter(recalled_at__isnull=True).select_related("agency", "case"):
+    over = Placement.objects.filter(recalled_at__isnull=True).filter(
+        ~Q(case__stage__in=OPEN_STAGES) | ~Agency.holds_cases_on(as_of, via="agency")
+    )
+    for placement in over.select_related("agency", "case"):
         if not placement.case.is_open:
             reason = _("Case closed as %(stage)s.") % {"stage": placement.case.get_stage_display()}
         else:

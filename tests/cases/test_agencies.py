@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models.signals import post_init
 from django.urls import reverse
 from django.utils import timezone
 
@@ -151,3 +152,39 @@ def test_an_agent_cannot_see_the_agency_or_placement_screens(agent, client):
     client.force_login(user_in(AGENT, "agent-x"))
     assert client.get(reverse("admin:cases_agency_changelist")).status_code == 403
     assert client.get(reverse("admin:cases_placement_changelist")).status_code == 403
+
+
+def test_the_rule_in_words_and_the_rule_as_a_query_agree_on_every_status_and_contract_edge():
+    today = timezone.localdate()
+    agencies = [
+        make_agency(f"{status}-{index}", status=status, start=today, end=today + datetime.timedelta(days=index))
+        for status in AgencyStatus.values
+        for index in (0, 2)
+    ]
+    for offset in (-1, 0, 1, 2, 3):
+        day = today + datetime.timedelta(days=offset)
+        holding = set(Agency.objects.filter(Agency.holds_cases_on(day)).values_list("pk", flat=True))
+        assert holding == {agency.pk for agency in agencies if not agency.refusal_on(day)}, day
+    # Not vacuous: on the first contract day every approved agency holds cases, and no other does.
+    first_day = Agency.objects.filter(Agency.holds_cases_on(today))
+    assert set(first_day.values_list("status", flat=True)) == {AgencyStatus.APPROVED}
+    assert first_day.count() == 2
+
+
+def test_the_nightly_recall_reads_only_the_placements_that_must_end(cases, supervisor, django_assert_num_queries):
+    agency = make_agency(end=timezone.localdate() + datetime.timedelta(days=1))
+    for case in cases:
+        case_place(case=case, agency=agency, actor=supervisor)
+    loaded = []
+
+    def count(sender, instance, **kwargs):
+        loaded.append(instance)
+
+    post_init.connect(count, sender=Placement)
+    try:
+        with django_assert_num_queries(1):
+            assert placements_recall_ended(as_of=timezone.localdate()) == 0
+        assert loaded == []  # the placements that go on are not even read
+        assert placements_recall_ended(as_of=timezone.localdate() + datetime.timedelta(days=2)) == 3
+    finally:
+        post_init.disconnect(count, sender=Placement)
