@@ -1,5 +1,6 @@
 """What a case's closing ends, whichever path closed it (a person, an approved proposal, the dunning run)."""
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -7,14 +8,26 @@ from cases.choices import LIVE_PROPOSAL_STATUSES, ProposalStatus, Stage
 from cases.models import Case, Placement, Proposal
 
 
+def closed_reason(stage: str) -> str:
+    """Why casework on a case closed as ``stage`` ended."""
+    return _("Case closed as %(stage)s.") % {"stage": Stage(stage).label}
+
+
+def end_placements(*, case_ids: list[int], reason: str, actor: AbstractBaseUser | None = None) -> int:
+    """Take the cases back from their agencies (``actor`` None: the system), with the reason; return how many.
+
+    The cases return to the in-house pool, unclaimed.
+    """
+    ended = Placement.objects.filter(case_id__in=case_ids, recalled_at__isnull=True).update(
+        recalled_at=timezone.now(), recalled_by=actor, recall_reason=reason
+    )
+    Case.objects.filter(pk__in=case_ids, agency__isnull=False).update(agency=None, claimed_by=None, claimed_until=None)
+    return ended
+
+
 def end_casework(*, case_ids: list[int], stage: str) -> None:
     """End what still hangs on cases that just closed: their agency placement and any proposal in play."""
-    now = timezone.now()
-    label = Stage(stage).label
-    for placement in Placement.objects.filter(case_id__in=case_ids, recalled_at__isnull=True):
-        placement.recalled_at, placement.recall_reason = now, _("Case closed as %(stage)s.") % {"stage": label}
-        placement.save(update_fields=["recalled_at", "recall_reason"])
-    Case.objects.filter(pk__in=case_ids, agency__isnull=False).update(agency=None)
+    end_placements(case_ids=case_ids, reason=closed_reason(stage))
     Proposal.objects.filter(case_id__in=case_ids, status__in=LIVE_PROPOSAL_STATUSES).update(
-        status=ProposalStatus.CANCELLED, completed_at=now
+        status=ProposalStatus.CANCELLED, completed_at=timezone.now()
     )

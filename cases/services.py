@@ -31,7 +31,7 @@ from cases.choices import (
     ProposalStatus,
     Stage,
 )
-from cases.closing import end_casework
+from cases.closing import closed_reason, end_casework, end_placements
 from cases.contact_rules import ProposedContact, breaches, customer_zone
 from cases.dunning.batch import edge_reason
 from cases.dunning.plan import OpenCase, Thresholds, plan_line
@@ -544,9 +544,8 @@ def case_recall(*, case: Case, actor: AbstractBaseUser | None, reason: str) -> P
         placement = Placement.objects.select_for_update().filter(case=case, recalled_at__isnull=True).first()
         if placement is None:
             raise ValidationError(_("Case %(number)s is not placed with an agency.") % {"number": case.number})
-        placement.recalled_at, placement.recalled_by, placement.recall_reason = timezone.now(), actor, reason
-        placement.save(update_fields=["recalled_at", "recalled_by", "recall_reason"])
-        Case.objects.filter(pk=case.pk).update(agency=None, claimed_by=None, claimed_until=None)
+        end_placements(case_ids=[case.pk], reason=reason, actor=actor)
+    placement.refresh_from_db()
     case.agency = None
     return placement
 
@@ -560,7 +559,7 @@ def placements_recall_ended(*, as_of: datetime.date) -> int:
     )
     for placement in over.select_related("agency", "case"):
         if not placement.case.is_open:
-            reason = _("Case closed as %(stage)s.") % {"stage": placement.case.get_stage_display()}
+            reason = closed_reason(placement.case.stage)
         else:
             reason = placement.agency.refusal_on(as_of)
         if reason:
