@@ -51,6 +51,7 @@ from django.utils.translation import ngettext
 from accounts.models import Customer
 from cases.choices import ContactChannel, ContactDirection, ContactOutcome, ContactParty, ContactSource
 from cases.models import Case, ComplianceIncident, Contact, agency_id_of, case_id_from_number
+from cases.priority import refresh_queue_ranks
 from cases.services import contact_log
 
 IMPORT_PERMISSION = "cases.add_contact"
@@ -168,6 +169,7 @@ def _store(rows: list[_Row], actor: AbstractBaseUser | None) -> ImportResult:
         customer_ids = sorted({row.case.credit_line.customer_id for row in rows})
         list(Customer.objects.select_for_update().filter(pk__in=customer_ids).order_by("pk").values_list("pk"))
         stored = [_store_row(row, actor) for row in rows]
+        refresh_queue_ranks(case_ids={row.case.pk for row in rows})
         incidents = (
             ComplianceIncident.objects.filter(contact__in=stored)
             .values("rule")
@@ -180,7 +182,12 @@ def _store(rows: list[_Row], actor: AbstractBaseUser | None) -> ImportResult:
 def _store_row(row: _Row, actor: AbstractBaseUser | None) -> int:
     try:
         contact = contact_log(
-            case=row.case, actor=row.agent, imported_by=actor, source=ContactSource.IMPORTED, **row.values
+            case=row.case,
+            actor=row.agent,
+            imported_by=actor,
+            source=ContactSource.IMPORTED,
+            refresh_rank=False,
+            **row.values,
         )
     except ValidationError as exc:
         # Checked beforehand; should the service still refuse, the row is named and all rolls back.

@@ -353,9 +353,13 @@ def contact_log(
     imported_by: AbstractBaseUser | None = None,
     source: str = ContactSource.ENTERED,
     follow_up_on: datetime.date | None = None,
+    refresh_rank: bool = True,
 ) -> Contact:
     """Record a contact. One an agent enters is checked first and refused if it breaks a rule;
     one imported after the fact is always stored, and each rule it broke opens a compliance incident.
+
+    ``refresh_rank`` False leaves the case's queue rank to the caller, who stores many contacts and
+    refreshes their cases' ranks once (building the rank's SQL is most of one contact's cost).
     """
     from letters.services import prohibited_phrases
 
@@ -422,7 +426,8 @@ def contact_log(
         else:
             done_on = min(timezone.localtime(occurred_at).date(), timezone.localdate())
             Case.objects.filter(pk=case.pk, follow_up_on__lte=done_on).update(follow_up_on=None)
-        refresh_queue_ranks(case_ids=[case.pk])
+        if refresh_rank:
+            refresh_queue_ranks(case_ids=[case.pk])
     return contact
 
 

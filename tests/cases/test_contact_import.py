@@ -8,10 +8,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from backoffice.roles import AGENT
 from cases.imports import contacts_import
 from cases.models import Case, ComplianceIncident, Contact
+from cases.priority import refresh_queue_ranks
 from tests.factories import overdue_line, user_in
 
 pytestmark = pytest.mark.django_db
@@ -232,3 +234,17 @@ def test_the_command_prints_the_summary_and_fails_on_a_bad_file(case, agent, sup
     assert "nothing was imported" in str(caught.value)
     assert "Row 2, case 'C99999999'" in str(caught.value)
     assert Contact.objects.count() == 5
+
+
+def test_an_import_leaves_each_case_it_touched_ranked_as_its_new_contacts_make_it(case, agent, supervisor):
+    refresh_queue_ranks(case_ids=[case.pk])  # ranked as of today before the import
+    case.refresh_from_db()
+    before = case.queue_rank
+    an_hour_ago = (timezone.now() - datetime.timedelta(hours=1)).isoformat()
+    import_rows(
+        f"{case.number},{an_hour_ago},call,outbound,customer,no_answer,,{agent.username},yes,,", actor=supervisor
+    )
+    case.refresh_from_db()
+    # Contacted an hour ago: the days-since-last-contact part of the rank fell to nothing.
+    assert case.queue_rank < before
+    assert refresh_queue_ranks(case_ids=[case.pk]) == 0  # the stored rank is the rank
