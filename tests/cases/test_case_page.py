@@ -83,7 +83,9 @@ def test_the_balance_separates_what_is_overdue_from_bills_not_yet_due(client, wo
     assert "Overdue now" in overdue_row
     assert "¥2,000.00" in overdue_row
     assert "¥820.00" not in overdue_row
-    assert "¥820.00" in page[page.index('id="owed-upcoming"') :]
+    upcoming_row = page[page.index('id="owed-upcoming"') :]
+    assert "Due today or later" in upcoming_row
+    assert "¥820.00" in upcoming_row
 
 
 def test_with_nothing_still_to_fall_due_the_balance_shows_only_the_overdue_row(client, worked_case, agent):
