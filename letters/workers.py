@@ -31,7 +31,7 @@ def render_letters(letter_ids: list[int]) -> int:
     from letters.services import letter_render
 
     done = 0
-    for letter in Letter.objects.filter(pk__in=letter_ids, status=LetterStatus.DRAFT).select_related("template"):
+    for letter in Letter.objects.filter(pk__in=letter_ids, status=LetterStatus.DRAFT).select_related("template__firm"):
         try:
             letter_render(letter=letter)
         except ValidationError as exc:
@@ -42,7 +42,8 @@ def render_letters(letter_ids: list[int]) -> int:
 
 
 def render_documents(template: object, snapshots: list[dict]) -> tuple[int, float]:
-    """Render letters of ``template`` from their snapshots, HTML then PDF, and discard them (benchmarks).
+    """Render letters of ``template`` from their snapshots, HTML then PDF, and discard them (benchmarks:
+    the rendering of ``render_letters`` without its phrase check and storage).
 
     Return the bytes produced and the CPU seconds this process spent on them. ``template`` is a
     ``LetterTemplate`` whose firm was read before it was pickled, so rendering queries nothing.

@@ -41,7 +41,9 @@ def test_a_policy_without_a_letter_template_drafts_nothing(capsys):
     assert json.loads(capsys.readouterr().out)["letters_drafted"] == 0
 
 
-def test_bench_letters_renders_distinct_letters_in_worker_processes_and_prints_its_figures(capsys):
+def test_bench_letters_renders_in_worker_processes_without_a_database_and_prints_its_figures(firm, capsys, monkeypatch):
+    # The workers set Django up afresh: any query of theirs would fail on this database.
+    monkeypatch.setenv("DATABASE_URL", "sqlite:////nonexistent/no-database-here.sqlite3")
     call_command("bench_letters", "--count", "3", "--processes", "1", "--json")
     figures = json.loads(capsys.readouterr().out)
     assert {
