@@ -364,16 +364,20 @@ class CaseQuerySet(models.QuerySet):
         working_on = Q(claimed_by=user, claimed_until__gt=timezone.now())
         return self.filter(Q(assignee=user) | working_on, agency__isnull=True)
 
-    def scope(self, queryset: models.QuerySet, user: object, *, via: str = "case") -> models.QuerySet:
-        """Narrow ``queryset`` (contacts, promises, transitions, ...) to rows of cases ``user`` may see.
+    def scope(
+        self, queryset: models.QuerySet, user: object, *, via: str = "case", through: str = "pk"
+    ) -> models.QuerySet:
+        """Narrow ``queryset`` (contacts, promises, letters, ledger rows...) to rows of cases ``user`` may see.
 
-        ``via`` is the path from those rows to their case. Viewers who see every case get the
-        queryset as it is, so that a list of them need not be counted through a subquery.
+        ``via`` is the path from those rows to what they share with a case, ``through`` the path
+        from the case to it: the case itself by default, or e.g. ``credit_line__customer`` for
+        customers. Viewers who see every case get the queryset as it is, so that a list of them
+        need not be counted through a subquery.
         """
         visible = self.visible_to(user)
         if not visible.query.where:
             return queryset
-        return queryset.filter(**{f"{via}__in": visible.values("pk")})
+        return queryset.filter(**{f"{via}__in": visible.values(through)})
 
     def open(self) -> "CaseQuerySet":
         """Cases not yet resolved, settled, written off or closed."""

@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from backoffice.pagination import LargeTablePaginator
-from cases.models import CaseTransition
+from cases.models import Case, CaseTransition
 from letters.choices import LetterStatus
 from letters.documents import build_snapshot, render_html, sample_snapshot
 from letters.forms import ApproveForm, DispatchForm, RejectForm
@@ -232,9 +232,13 @@ class LetterReview(admin.ModelAdmin):
         ]
         return urls + super().get_urls()
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        """The letters of the cases this user may see (``Case.objects.visible_to``)."""
+        return Case.objects.scope(super().get_queryset(request), request.user)
+
     def _letter(self, request: HttpRequest, pk: int) -> Letter:
         letter = get_object_or_404(
-            Letter.objects.select_related("case__credit_line__customer", "firm", "lawyer"), pk=pk
+            self.get_queryset(request).select_related("case__credit_line__customer", "firm", "lawyer"), pk=pk
         )
         if not self.has_view_permission(request, letter):
             raise PermissionDenied

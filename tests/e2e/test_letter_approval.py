@@ -4,8 +4,9 @@ import datetime
 
 import pytest
 
-from backoffice.roles import AGENT, LEGAL
+from backoffice.roles import AGENT, LEGAL, SUPERVISOR
 from cases.models import Case
+from cases.services import case_assign
 from letters.choices import LetterStatus
 from letters.models import Letter, LetterTemplate
 from letters.services import letter_draft
@@ -24,6 +25,8 @@ def waiting_letter(shipped_data, run_dunning):
     line = overdue_line(due=datetime.date(2026, 1, 10))
     run_dunning(datetime.date(2026, 3, 20))
     case = Case.objects.with_customer().get(credit_line=line)
+    # The agent works the case, and requests its letter from the case page.
+    case_assign(case=case, actor=user_in(SUPERVISOR, "supervisor-e2e"), assignee=agent)
     return letter_draft(case=case, template=template, requested_by=agent)
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.services import payment_post
 from backoffice.roles import LEGAL
+from cases.services import case_assign
 from letters.choices import LetterStatus
 from letters.models import Letter
 from letters.services import letter_approve, letter_dispatch, letter_draft, letter_redraft, letter_reject
@@ -49,11 +50,25 @@ def test_agents_cannot_approve(letter, agent):
         letter_approve(letter=letter, reviewer=agent, seen_sha256=letter.pdf_sha256)
 
 
-def test_an_agent_posting_an_approval_in_the_admin_is_refused(client, letter, agent):
+def test_an_agent_posting_an_approval_in_the_admin_is_refused(client, letter, agent, supervisor):
+    case_assign(case=letter.case, actor=supervisor, assignee=agent)  # the agent sees the letter
     client.force_login(agent)
     url = reverse("admin:letters_letter_act", args=[letter.pk, "approve"])
-    client.post(url, {"seen_sha256": letter.pdf_sha256})
+    response = client.post(url, {"seen_sha256": letter.pdf_sha256}, follow=True)
+    assert "not allowed to approve" in response.content.decode()
     assert Letter.objects.get(pk=letter.pk).status == LetterStatus.PENDING_APPROVAL
+
+
+def test_an_agent_sees_only_the_letters_of_their_own_cases(client, letter, agent, supervisor, legal):
+    client.force_login(agent)
+    assert letter.number not in client.get(reverse("admin:letters_letter_changelist")).content.decode()
+    for screen in ("admin:letters_letter_change", "admin:letters_letter_pdf"):
+        assert client.get(reverse(screen, args=[letter.pk])).status_code == 404
+    case_assign(case=letter.case, actor=supervisor, assignee=agent)
+    assert letter.number in client.get(reverse("admin:letters_letter_changelist")).content.decode()
+    assert client.get(reverse("admin:letters_letter_pdf", args=[letter.pk])).status_code == 200
+    client.force_login(legal)
+    assert letter.number in client.get(reverse("admin:letters_letter_changelist")).content.decode()
 
 
 def test_a_legal_reviewer_approves_from_the_review_page(client, letter, legal):
