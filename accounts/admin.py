@@ -1,7 +1,10 @@
 """Ledger screens. The ledger is fed by the lending system, so these are mostly for reading;
-ID and mobile numbers are masked for anyone without ``accounts.view_personal_data``."""
+ID and mobile numbers are masked for anyone without ``accounts.view_personal_data``, and each
+viewer sees only the rows behind the cases they may see (personal data is shown only for
+collecting that debt)."""
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -9,6 +12,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from accounts.models import Bill, CreditLine, Customer, Payment, PaymentAllocation, PersonalDataReveal, Product
 from accounts.money import format_yuan
 from backoffice.pagination import LargeTablePaginator
+from cases.models import Case
 
 PERSONAL_DATA_PERMISSION = "accounts.view_personal_data"
 
@@ -26,6 +30,26 @@ def money_column(field: str, description: str) -> object:
         return format_yuan(getattr(obj, field))
 
     return column
+
+
+class CaseScoped:
+    """For a ledger admin: only the rows behind cases the viewer may see (``Case.objects.scope``).
+
+    A collection agent sees the customers, lines, bills and payments of their own cases;
+    supervisors and legal reviewers see them all.
+
+    ``scope_via`` is the path from the row to what it shares with a case, ``scope_through`` the
+    path from the case to it.
+    """
+
+    scope_via = "credit_line"
+    scope_through = "credit_line"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        """Only rows behind cases this user may see."""
+        return Case.objects.scope(
+            super().get_queryset(request), request.user, via=self.scope_via, through=self.scope_through
+        )
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -68,8 +92,10 @@ class RecordInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(SimpleHistoryAdmin):
+class CustomerAdmin(CaseScoped, SimpleHistoryAdmin):
     """Customers, with ID and mobile masked for viewers who may not see them."""
+
+    scope_via, scope_through = "pk", "credit_line__customer"
 
     list_display = ["name", "mobile", "national_id", "preferred_language", "do_not_contact", "vulnerable"]
     list_filter = ["preferred_language", "do_not_contact", "vulnerable"]
@@ -145,8 +171,10 @@ class BillInline(RecordInline):
 
 
 @admin.register(CreditLine)
-class CreditLineAdmin(ReadOnlyAdmin):
+class CreditLineAdmin(CaseScoped, ReadOnlyAdmin):
     """Credit lines with their bills."""
+
+    scope_via = "pk"
 
     list_display = ["number", "customer", "product", "limit", "status", "opened_on"]
     list_filter = ["status", "product", "product__policy"]
@@ -157,7 +185,7 @@ class CreditLineAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Bill)
-class BillAdmin(ReadOnlyAdmin):
+class BillAdmin(CaseScoped, ReadOnlyAdmin):
     """All bills."""
 
     list_display = ["credit_line", "due_date", "principal", "interest", "fees", "paid", "last_paid_on"]
@@ -183,8 +211,10 @@ class AllocationInline(RecordInline):
 
 
 @admin.register(PaymentAllocation)
-class PaymentAllocationAdmin(ReadOnlyAdmin):
+class PaymentAllocationAdmin(CaseScoped, ReadOnlyAdmin):
     """How every payment was split over bills, for reconciliation."""
+
+    scope_via = "bill__credit_line"
 
     list_display = ["payment", "bill", "fees", "interest", "principal", "received_on"]
     list_filter = ["received_on"]
@@ -196,7 +226,7 @@ class PaymentAllocationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(CaseScoped, ReadOnlyAdmin):
     """Payments received, with their allocation."""
 
     list_display = ["external_reference", "credit_line", "amount", "credit", "channel", "received_at"]
@@ -210,8 +240,11 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PersonalDataReveal)
-class PersonalDataRevealAdmin(ReadOnlyAdmin):
+class PersonalDataRevealAdmin(CaseScoped, ReadOnlyAdmin):
     """Every reveal of a full ID or mobile number: who, when, why."""
+
+    scope_via = "customer"
+    scope_through = "credit_line__customer"
 
     list_display = ["revealed_at", "revealed_by", "customer", "field", "reason"]
     list_filter = ["field", "revealed_at", "revealed_by"]

@@ -332,14 +332,17 @@ def demo_law_firm() -> None:
 
 
 def demo_letters(*, count: int = 6) -> None:
-    """Draft a few lawyer letters for legal cases, requested by agent1, so legal1 has a queue."""
+    """Draft a few lawyer letters for legal cases, requested by agent1 on cases they work, so legal1 has a queue."""
     from cases.models import Case
+    from cases.services import case_assign
     from letters.models import LetterTemplate
     from letters.services import letter_draft
 
-    agent = User.objects.get(username="agent1")
+    agent, supervisor = User.objects.get(username="agent1"), User.objects.get(username="supervisor1")
     templates = {t.language: t for t in LetterTemplate.objects.filter(kind="lawyer_letter", is_active=True)}
     for index, case in enumerate(Case.objects.filter(stage="legal").with_customer().order_by("id")[:count]):
+        if case.assignee_id != agent.pk:
+            case_assign(case=case, actor=supervisor, assignee=agent)
         language = "en" if index % 3 == 2 else "zh-hans"
         letter_draft(case=case, template=templates[language], requested_by=agent)
 
