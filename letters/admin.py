@@ -133,11 +133,11 @@ class LetterTemplateAdmin(admin.ModelAdmin):
         return [preview, *super().get_urls()]
 
     def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """Render the template with a sample case (a real open case when there is one) as an inline PDF."""
+        """Render the template as an inline PDF with one of the viewer's open legal cases, or sample data."""
         template = get_object_or_404(LetterTemplate, pk=pk)
         if not self.has_view_permission(request, template):
             raise PermissionDenied
-        snapshot = self._preview_snapshot(template)
+        snapshot = self._preview_snapshot(request, template)
         try:
             pdf = render_pdf(render_html(template, snapshot), snapshot=snapshot)
         except Exception as exc:
@@ -152,10 +152,9 @@ class LetterTemplateAdmin(admin.ModelAdmin):
             headers={"Content-Disposition": f'inline; filename="preview-{template.code}.pdf"'},
         )
 
-    def _preview_snapshot(self, template: LetterTemplate) -> dict:
-        from cases.models import Case
-
-        case = Case.objects.open().with_customer().filter(stage="legal").first()
+    def _preview_snapshot(self, request: HttpRequest, template: LetterTemplate) -> dict:
+        # A real case only among those the viewer may see: the preview prints its customer.
+        case = Case.objects.visible_to(request.user).open().with_customer().filter(stage="legal").first()
         if case is None:
             return sample_snapshot(template)
         lawyer = template.firm.lawyers.first() if template.firm else None

@@ -1,8 +1,12 @@
+import io
+
 import pytest
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from pypdf import PdfReader
 
+from cases.services import case_assign
 from letters.models import LetterTemplate, ProhibitedPhraseList
 from letters.services import letter_approve, letter_dispatch, template_activate, template_problems, template_save
 
@@ -135,3 +139,23 @@ def test_editing_an_unused_active_version_to_add_a_prohibited_phrase_is_refused_
     assert response.status_code == 200
     assert "传票" in response.content.decode()
     assert "传票" not in LetterTemplate.objects.get(pk=lawyer_template.pk).body_html
+
+
+def _preview_text(client, template) -> str:
+    response = client.get(reverse("admin:letters_lettertemplate_preview", args=[template.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+
+
+def test_the_template_preview_prints_a_real_case_only_to_those_who_may_see_it(
+    client, legal_case, lawyer_template, agent, legal, supervisor
+):
+    client.force_login(legal)
+    assert "欧阳娜娜" in _preview_text(client, lawyer_template)
+    client.force_login(agent)  # the case is not the agent's: sample data instead
+    shown = _preview_text(client, lawyer_template)
+    assert "欧阳娜娜" not in shown
+    assert "样例收件人" in shown
+    case_assign(case=legal_case, actor=supervisor, assignee=agent)
+    assert "欧阳娜娜" in _preview_text(client, lawyer_template)
