@@ -283,6 +283,7 @@ def case_apply_dunning(*, credit_line: CreditLine, as_of: datetime.date, run: Du
         if plan.open_case:
             case = Case.objects.create(
                 credit_line=credit_line,
+                customer_id=credit_line.customer_id,
                 days_past_due=dpd,
                 balance_fen=overdue,
                 opened_on=as_of,

@@ -138,7 +138,9 @@ def _plan_batch(items: list[WorkItem], thresholds: dict[int, Thresholds], as_of:
         if plan.open_case:
             batch.tally.opened += 1
             stage = plan.final_stage or LADDER[0]
-            batch.new_cases.append((item.credit_line_id, stage, dpd, overdue, _rank(item, stage, as_of)))
+            batch.new_cases.append(
+                (item.credit_line_id, item.customer_id, stage, dpd, overdue, _rank(item, stage, as_of))
+            )
             if edges:
                 batch.new_case_edges[item.credit_line_id] = edges
         elif edges:
@@ -155,13 +157,14 @@ def _plan_batch(items: list[WorkItem], thresholds: dict[int, Thresholds], as_of:
 
 def _insert_new_cases(batch: _Batch, run: DunningRun, as_of: datetime.date, now: datetime.datetime) -> list[tuple]:
     rows = [
-        (line_id, stage, dpd, bal, rank, as_of, now, run.pk, run.pk)
-        for line_id, stage, dpd, bal, rank in batch.new_cases
+        (line_id, customer_id, stage, dpd, bal, rank, as_of, now, run.pk, run.pk)
+        for line_id, customer_id, stage, dpd, bal, rank in batch.new_cases
     ]
     insert_rows(
         _CASE,
         [
             ("credit_line_id", "bigint"),
+            ("customer_id", "bigint"),
             ("stage", "text"),
             ("days_past_due", "integer"),
             ("balance_fen", "bigint"),

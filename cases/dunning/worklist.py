@@ -31,10 +31,12 @@ _THRESHOLD_COLUMNS = {
 class WorkItem:
     """One credit line to plan: its policy, what is overdue (if anything) and its open case (if any).
 
-    ``policy_id`` is None for an open case with nothing overdue: it is resolved whatever its policy.
+    ``policy_id`` (and ``customer_id``, needed only for a new case) is None for an open case with
+    nothing overdue: it is resolved whatever its policy.
     """
 
     credit_line_id: int
+    customer_id: int | None
     policy_id: int | None
     days_past_due: int
     overdue_fen: int
@@ -88,7 +90,7 @@ def _worklist_sql() -> str:
                    last_contact_at, broken_promises, follow_up_on FROM {case}
              WHERE credit_line_id >= %(first)s AND credit_line_id <= %(last)s AND stage IN ({_quoted(OPEN_STAGES)})
         )
-        SELECT pos.credit_line_id, p.policy_id, pos.oldest_due, pos.overdue_fen, {case_columns}
+        SELECT pos.credit_line_id, l.customer_id, p.policy_id, pos.oldest_due, pos.overdue_fen, {case_columns}
           FROM pos
           JOIN {line} l ON l.id = pos.credit_line_id AND l.id >= %(first)s AND l.id <= %(last)s
           JOIN {product} p ON p.id = l.product_id
@@ -98,7 +100,7 @@ def _worklist_sql() -> str:
            -- A charged-off line (settled or written off) never gets a new case.
            AND (c.id IS NOT NULL OR l.status <> '{CreditLineStatus.CHARGED_OFF}')
         UNION ALL
-        SELECT c.credit_line_id, NULL, NULL, 0, {case_columns}
+        SELECT c.credit_line_id, NULL, NULL, NULL, 0, {case_columns}
           FROM open_case c
          WHERE NOT EXISTS (SELECT 1 FROM pos WHERE pos.credit_line_id = c.credit_line_id)
     """
@@ -110,14 +112,27 @@ def worklist(*, as_of: datetime.date, first_id: int, last_id: int) -> list[WorkI
         cursor.execute(_worklist_sql(), position_params(as_of, first_id, last_id))
         rows = cursor.fetchall()
     items = []
-    for line_id, policy_id, oldest, overdue, case_id, stage, dpd, balance, hold_until, held_from, *rank in rows:
+    for (
+        line_id,
+        customer_id,
+        policy_id,
+        oldest,
+        overdue,
+        case_id,
+        stage,
+        dpd,
+        balance,
+        hold_until,
+        held_from,
+        *rank,
+    ) in rows:
         case, rank_inputs = None, (None, 0, None)
         if case_id is not None:
             case = OpenCase(case_id, stage, dpd, balance, as_date(hold_until) if hold_until else None, held_from)
             last_contact, broken, follow_up = rank
             rank_inputs = (as_datetime(last_contact), broken, as_date(follow_up) if follow_up else None)
         days = (as_of - as_date(oldest)).days if oldest is not None else 0
-        items.append(WorkItem(line_id, policy_id, days, int(overdue), case, rank_inputs))
+        items.append(WorkItem(line_id, customer_id, policy_id, days, int(overdue), case, rank_inputs))
     return items
 
 

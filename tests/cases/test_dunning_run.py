@@ -299,4 +299,4 @@ def test_at_most_one_open_case_per_credit_line_is_enforced_by_the_database(run_d
     line = overdue_line(due=DUE)
     run_dunning(day(5))
     with pytest.raises(IntegrityError), transaction.atomic():
-        Case.objects.create(credit_line=line, opened_on=day(5), opened_at=timezone.now())
+        Case.objects.create(credit_line=line, customer=line.customer, opened_on=day(5), opened_at=timezone.now())

@@ -34,7 +34,11 @@ def portfolio(agent):
 
 def outcome():
     transitions = sorted(CaseTransition.objects.values_list("case__credit_line_id", "from_stage", "to_stage", "reason"))
-    cases = sorted(Case.objects.values_list("credit_line_id", "stage", "days_past_due", "balance_fen"))
+    cases = sorted(
+        Case.objects.values_list(
+            "credit_line_id", "stage", "days_past_due", "balance_fen", "customer_id", "credit_line__customer_id"
+        )
+    )
     lines = sorted(CreditLine.objects.values_list("id", "status"))
     return transitions, cases, lines
 
@@ -72,6 +76,9 @@ def test_batch_and_one_case_paths_make_the_same_transitions_for_the_same_input(r
 
     by_batch, by_case = run_and_undo(batch), run_and_undo(one_by_one)
     assert by_batch == by_case
+    # Each case, however it was opened, stores its line's customer.
+    assert by_batch[1]
+    assert all(customer == line_customer for *_figures, customer, line_customer in by_batch[1])
     assert {(src, dst) for _line, src, dst, _reason in by_batch[0]} == {
         (Stage.REMINDER, Stage.COLLECTION),
         (Stage.COLLECTION, Stage.LEGAL),

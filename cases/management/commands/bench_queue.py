@@ -25,6 +25,14 @@ from cases.priority import refresh_queue_ranks
 
 AGENTS = 50
 _REQUESTS = 15
+_AGENT_SCREENS = (
+    "cases_case",
+    "cases_contact",
+    "accounts_customer",
+    "accounts_creditline",
+    "accounts_payment",
+    "letters_letter",
+)
 
 
 def _unbounded_counts(queries: list[str]) -> int:
@@ -65,7 +73,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{figures['cases']} cases: queue page {figures['queries_per_page']} queries whatever its size "
                 f"(50 and 200 rows: {figures['queries_by_page_size']}), median {figures['median_ms']} ms; "
-                f"case list median {figures['case_list_median_ms']} ms; unbounded COUNT queries: "
+                f"case list median {figures['case_list_median_ms']} ms; an agent's other screens, median ms: "
+                f"{figures['agent_screens_median_ms']}; unbounded COUNT queries: "
                 f"{figures['unfiltered_count_queries']}; ranking every open case took {figures['rank_all_seconds']} s."
             )
 
@@ -85,9 +94,9 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""INSERT INTO {Case._meta.db_table}
-                    (credit_line_id, stage, days_past_due, balance_fen, assignee_id, opened_on, opened_at, hold_reason,
-                     hold_note, held_from_stage, close_reason, broken_promises)
-                    SELECT id, CASE id %% 3 {stage} END, id %% 120 + 1, (id * 7919) %% 2000000, CASE id %% {AGENTS} {assignee} END,
+                    (credit_line_id, customer_id, stage, days_past_due, balance_fen, assignee_id, opened_on, opened_at,
+                     hold_reason, hold_note, held_from_stage, close_reason, broken_promises)
+                    SELECT id, customer_id, CASE id %% 3 {stage} END, id %% 120 + 1, (id * 7919) %% 2000000, CASE id %% {AGENTS} {assignee} END,
                            %s, %s, '', '', '', '', 0
                       FROM {CreditLine._meta.db_table} WHERE id >= %s AND id <= %s""",
                 [
@@ -128,15 +137,22 @@ class Command(BaseCommand):
             times, queries = self._timed_pages(client, queue_url)
             by_size[size] = (len(queries), statistics.median(times), _unbounded_counts(queries))
         MyCaseAdmin.list_per_page = 100
+        # What else an agent opens every day, each narrowed to the agent's own cases.
+        agent_screens = {}
+        for screen in _AGENT_SCREENS:
+            times, queries = self._timed_pages(client, reverse(f"admin:{screen}_changelist"))
+            agent_screens[screen] = round(statistics.median(times), 1)
+            by_size[screen] = (len(queries), 0, _unbounded_counts(queries))
         client.force_login(agents[-1])
         list_times, list_queries = self._timed_pages(client, reverse("admin:cases_case_changelist"))
         return {
             "cases": count,
             "queries_per_page": by_size[50][0],
-            "queries_by_page_size": {str(size): value[0] for size, value in by_size.items()},
+            "queries_by_page_size": {str(size): by_size[size][0] for size in (50, 200)},
             "median_ms": round(by_size[50][1], 1),
             "unfiltered_count_queries": sum(value[2] for value in by_size.values()) + _unbounded_counts(list_queries),
             "case_list_median_ms": round(statistics.median(list_times), 1),
+            "agent_screens_median_ms": agent_screens,
             "case_list_queries": len(list_queries),
             "case_list_page_size": CaseAdmin.list_per_page,
             "rank_all_seconds": round(self.rank_seconds, 2),
