@@ -2,7 +2,9 @@
 
 from django.core.paginator import Paginator
 from django.db import connection
+from django.utils.formats import number_format
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
 
 
 def _estimated_rows(table: str) -> int:
@@ -17,7 +19,8 @@ class LargeTablePaginator(Paginator):
 
     A count past the cap only decides how many page links are offered; filters and search
     are how people reach the rest. The list says "more than 1,000" or "about 1,000,000"
-    (``templates/admin/pagination.html``) rather than pass either off as exact.
+    (``count_label``, shown by the admin templates in ``templates/admin``) rather than pass
+    either off as exact.
     """
 
     # Counting costs in proportion to the rows counted: an agent's list of their customers at
@@ -38,3 +41,19 @@ class LargeTablePaginator(Paginator):
         counted = queryset.order_by()[: self.cap + 1].count()
         self.is_capped = counted > self.cap
         return counted
+
+    @property
+    def inexact(self) -> bool:
+        """Whether ``count`` is not the exact number of rows: capped, or an estimate."""
+        _counted = self.count  # counting sets the flags
+        return self.is_capped or self.is_estimate
+
+    @property
+    def count_label(self) -> str:
+        """The count as people should read it: "more than 1,000", "about 1,000,000", or the number."""
+        count = self.count
+        if self.is_capped:
+            return _("more than %(count)s") % {"count": number_format(self.cap, force_grouping=True)}
+        if self.is_estimate:
+            return _("about %(count)s") % {"count": number_format(count, force_grouping=True)}
+        return number_format(count, force_grouping=True)
