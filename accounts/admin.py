@@ -5,7 +5,7 @@ collecting that debt)."""
 
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -137,6 +137,22 @@ class CustomerAdmin(CaseScoped, SimpleHistoryAdmin):
     def has_view_history_or_change_history_permission(self, request: HttpRequest, obj: Customer | None = None) -> bool:
         """Past versions hold full numbers: show them only to those who may see them."""
         return may_see_personal_data(request) and super().has_view_history_or_change_history_permission(request, obj)
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None) -> HttpResponse:
+        """A customer's history, only of a customer in the viewer's scope (the history pages do not ask)."""
+        self._in_scope_or_404(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: dict | None = None
+    ) -> HttpResponse:
+        """One past version, only of a customer in the viewer's scope."""
+        self._in_scope_or_404(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def _in_scope_or_404(self, request: HttpRequest, object_id: str) -> None:
+        if self.get_object(request, object_id) is None:  # through get_queryset; a malformed id is None too
+            raise Http404(_("No customer %(id)s that you may see.") % {"id": object_id})
 
 
 @admin.register(Product)

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
@@ -68,3 +69,21 @@ def test_an_agent_cannot_open_another_customers_page_or_line(client, two_lines, 
         response = client.get(reverse(f"admin:{screen}_change", args=[pk]), follow=True)
         assert other.customer.name not in response.content.decode()
         assert "doesn’t exist" in response.content.decode()
+
+
+def test_a_customers_history_opens_only_in_the_viewers_scope(client, two_lines, agent):
+    # Agents may not see history at all today (it holds full numbers); give this one the permission
+    # to show that scope, not only the permission, keeps other customers' history out of reach.
+    agent.user_permissions.add(Permission.objects.get(codename="view_personal_data"))
+    mine, other = two_lines
+    client.force_login(agent)
+    assert client.get(reverse("admin:accounts_customer_history", args=[mine.customer_id])).status_code == 200
+    version = other.customer.history.first()
+    for url in (
+        reverse("admin:accounts_customer_history", args=[other.customer_id]),
+        reverse("admin:accounts_customer_simple_history", args=[other.customer_id, version.pk]),
+        reverse("admin:accounts_customer_history", args=["not-a-number"]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert other.customer.name not in response.content.decode()
