@@ -17,6 +17,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from backoffice.pagination import LargeTablePaginator
 from cases.models import Case, CaseTransition
+from cases.scoping import CaseScoped
 from letters.choices import LetterStatus
 from letters.documents import build_snapshot, render_html, sample_snapshot
 from letters.forms import ApproveForm, DispatchForm, RejectForm
@@ -192,7 +193,7 @@ class ProhibitedPhraseListAdmin(admin.ModelAdmin):
         return False
 
 
-class LetterReview(admin.ModelAdmin):
+class LetterReview(CaseScoped, admin.ModelAdmin):
     """The letter list and the review page: PDF inline, snapshot, case summary, and the actions."""
 
     list_display = ["number", "case", "kind", "language", "firm", "status", "requested_by", "requested_at"]
@@ -230,10 +231,6 @@ class LetterReview(admin.ModelAdmin):
             path("<int:pk>/act/<str:action>/", self.admin_site.admin_view(self.act_view), name=f"letters_{name}_act"),
         ]
         return urls + super().get_urls()
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        """The letters of the cases this user may see (``Case.objects.visible_to``)."""
-        return Case.objects.scope(super().get_queryset(request), request.user)
 
     def _letter(self, request: HttpRequest, pk: int) -> Letter:
         letter = get_object_or_404(

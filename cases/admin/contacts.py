@@ -3,7 +3,6 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -13,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.admin import ReadOnlyAdmin, RecordInline, may_see_personal_data
 from accounts.validators import mask_mobile
 from cases.imports import MAX_ROWS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, contacts_import, may_import_contacts
-from cases.models import Case, ComplianceIncident, Contact, case_id_from_number, case_number
+from cases.models import ComplianceIncident, Contact, case_number
+from cases.scoping import CaseScoped, FoundByCaseNumber
 
 
 class ContactImportForm(forms.Form):
@@ -37,7 +37,7 @@ class IncidentInline(RecordInline):
 
 
 @admin.register(Contact)
-class ContactAdmin(ReadOnlyAdmin):
+class ContactAdmin(CaseScoped, FoundByCaseNumber, ReadOnlyAdmin):
     """Every contact, entered or imported: a record, so nothing is added, changed or deleted here."""
 
     list_display = ["occurred_at", "case_link", "channel", "direction", "party", "outcome", "agent", "source"]
@@ -86,17 +86,6 @@ class ContactAdmin(ReadOnlyAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Contact | None = None) -> list[str]:
         """Every field shown is read-only: a contact is a record."""
         return self.get_fields(request, obj)
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        """The contacts of the cases this user may see."""
-        return Case.objects.scope(super().get_queryset(request), request.user)
-
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
-        """Find contacts by case number (``C00000042``) or contract number."""
-        case_id = case_id_from_number(search_term)
-        if case_id is not None:
-            return queryset.filter(case_id=case_id), False
-        return super().get_search_results(request, queryset, search_term)
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         """Offer the import button to those who may import."""

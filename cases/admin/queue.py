@@ -18,6 +18,7 @@ from cases.models import (
     Promise,
 )
 from cases.priority import priority_parts
+from cases.scoping import CaseScoped
 from cases.services import (
     case_claim_next,
 )
@@ -121,7 +122,7 @@ PRIORITY_LABELS = {
 
 
 @admin.register(Promise)
-class PromiseAdmin(ReadOnlyAdmin):
+class PromiseAdmin(CaseScoped, ReadOnlyAdmin):
     """Promises to pay, with each agent's kept rate for supervisors."""
 
     list_display = ["created_at", "case", "amount", "due_date", "status", "created_by", "settled_on"]
@@ -129,10 +130,6 @@ class PromiseAdmin(ReadOnlyAdmin):
     list_select_related = ["case", "created_by"]
     amount = money_column("amount_fen", _("amount"))
     change_list_template = "admin/cases/promise/change_list.html"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        """Only promises on cases the user may see."""
-        return Case.objects.scope(super().get_queryset(request), request.user)
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         """Add the kept rate per agent over judged promises, for supervisors (who see every case)."""

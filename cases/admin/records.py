@@ -1,7 +1,6 @@
 """Records and settings of the collection process: transitions, policies, runs, rule packs, incidents, assignments."""
 
 from django.contrib import admin
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -9,19 +8,18 @@ from simple_history.admin import SimpleHistoryAdmin
 from accounts.admin import ReadOnlyAdmin, money_column
 from backoffice.pagination import LargeTablePaginator
 from cases.models import (
-    Case,
     CaseAssignment,
     CaseTransition,
     ComplianceIncident,
     DunningPolicy,
     DunningRun,
     RulePack,
-    case_id_from_number,
 )
+from cases.scoping import CaseScoped, FoundByCaseNumber
 
 
 @admin.register(CaseTransition)
-class CaseTransitionAdmin(ReadOnlyAdmin):
+class CaseTransitionAdmin(CaseScoped, FoundByCaseNumber, ReadOnlyAdmin):
     """Every stage change, for audit."""
 
     list_display = ["created_at", "case", "from_stage", "to_stage", "actor", "run"]
@@ -30,17 +28,6 @@ class CaseTransitionAdmin(ReadOnlyAdmin):
     list_select_related = ["case", "actor", "run"]
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # facet counts are one COUNT per filter choice
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        """Only transitions of cases the user may see."""
-        return Case.objects.scope(super().get_queryset(request), request.user)
-
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
-        """Find transitions by case number too."""
-        case_id = case_id_from_number(search_term)
-        if case_id is not None:
-            return queryset.filter(case_id=case_id), False
-        return super().get_search_results(request, queryset, search_term)
 
 
 @admin.register(DunningPolicy)
@@ -134,16 +121,9 @@ class ComplianceIncidentAdmin(admin.ModelAdmin):
 
 
 @admin.register(CaseAssignment)
-class CaseAssignmentAdmin(ReadOnlyAdmin):
+class CaseAssignmentAdmin(FoundByCaseNumber, ReadOnlyAdmin):
     """Every (re)assignment of a case: from whom, to whom, by whom."""
 
     list_display = ["assigned_at", "case", "assigned_from", "assigned_to", "actor"]
     list_filter = ["assigned_at", "assigned_to"]
     list_select_related = ["case", "assigned_from", "assigned_to", "actor"]
-
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
-        """Find assignments by case number."""
-        case_id = case_id_from_number(search_term)
-        if case_id is not None:
-            return queryset.filter(case_id=case_id), False
-        return queryset, False

@@ -19,13 +19,12 @@ from cases.forms import (
 from cases.models import (
     Agency,
     AgencyMember,
-    Case,
     Placement,
     Proposal,
     Team,
-    case_id_from_number,
     case_number,
 )
+from cases.scoping import CaseScoped, FoundByCaseNumber
 from cases.services import (
     proposal_approve,
     proposal_reject,
@@ -37,7 +36,7 @@ def _case_link(case_id: int) -> str:
 
 
 @admin.register(Proposal)
-class ProposalAdmin(ReadOnlyAdmin):
+class ProposalAdmin(CaseScoped, FoundByCaseNumber, ReadOnlyAdmin):
     """The supervisors' queue of settlement and write-off proposals, each decided on its own page."""
 
     list_display = ["proposed_at", "decide_link", "kind", "amount", "balance", "case_link", "proposed_by", "status"]
@@ -46,17 +45,6 @@ class ProposalAdmin(ReadOnlyAdmin):
     search_fields = ["reason"]
     amount = money_column("amount_fen", _("amount"))
     balance = money_column("balance_fen", _("balance when proposed"))
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        """Only proposals on cases the user may see."""
-        return Case.objects.scope(super().get_queryset(request), request.user)
-
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
-        """Find proposals by case number too."""
-        case_id = case_id_from_number(search_term)
-        if case_id is not None:
-            return queryset.filter(case_id=case_id), False
-        return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description=_("proposal"), ordering="id")
     def decide_link(self, obj: Proposal) -> str:
@@ -139,7 +127,7 @@ class AgencyAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Placement)
-class PlacementAdmin(ReadOnlyAdmin):
+class PlacementAdmin(FoundByCaseNumber, ReadOnlyAdmin):
     """Every placement with an agency and its recall."""
 
     list_display = ["placed_at", "case_link", "agency", "placed_by", "recalled_at", "recalled_by", "recall_reason"]
@@ -150,13 +138,6 @@ class PlacementAdmin(ReadOnlyAdmin):
     def case_link(self, obj: Placement) -> str:
         """Link to the case page."""
         return _case_link(obj.case_id)
-
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
-        """Find placements by case number."""
-        case_id = case_id_from_number(search_term)
-        if case_id is not None:
-            return queryset.filter(case_id=case_id), False
-        return queryset, False
 
 
 @admin.register(Team)

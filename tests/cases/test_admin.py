@@ -295,3 +295,18 @@ def test_the_product_or_policy_filter_narrows_by_either(client, supervisor, case
     assert shown(f"?product=p{fast_line.product_id}") == [fast_case]
     assert shown(f"?product=d{fast_policy.pk}") == [fast_case]
     assert len(shown(f"?product=d{DunningPolicy.objects.get(code='standard').pk}")) == len(cases)
+
+
+@pytest.mark.parametrize("screen", ["cases_casetransition", "cases_caseassignment"])
+def test_a_case_number_search_finds_only_that_cases_rows(client, supervisor, agent, run_dunning, screen):
+    from cases.services import case_assign
+
+    lines = [overdue_line(due=datetime.date(2026, 1, 10)) for _ in range(2)]
+    run_dunning(datetime.date(2026, 3, 1))
+    wanted, other = (Case.objects.get(credit_line=line) for line in lines)
+    for case in (wanted, other):
+        case_assign(case=case, actor=supervisor, assignee=agent)
+    client.force_login(supervisor)
+    page = client.get(reverse(f"admin:{screen}_changelist"), {"q": wanted.number}).content.decode()
+    assert wanted.number in page
+    assert other.number not in page
