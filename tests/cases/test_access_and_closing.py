@@ -33,13 +33,6 @@ TODAY = datetime.date(2026, 3, 1)
 
 
 @pytest.fixture
-def cases(run_dunning):
-    lines = [overdue_line(due=DUE - datetime.timedelta(days=i)) for i in range(3)]
-    run_dunning(TODAY)
-    return [Case.objects.with_customer().get(credit_line=line) for line in lines]
-
-
-@pytest.fixture
 def agency():
     today = timezone.localdate()
     return Agency.objects.create(

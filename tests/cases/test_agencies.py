@@ -13,19 +13,9 @@ from backoffice.roles import AGENCY, AGENT
 from cases.choices import AgencyStatus
 from cases.models import Agency, AgencyMember, Case, CaseAssignment, Placement
 from cases.services import case_assign, case_claim_next, case_place, case_recall, placements_recall_ended
-from tests.factories import overdue_line, user_in
+from tests.factories import user_in
 
 pytestmark = pytest.mark.django_db
-
-DUE = datetime.date(2026, 1, 10)
-TODAY = datetime.date(2026, 3, 1)
-
-
-@pytest.fixture
-def cases(run_dunning):
-    lines = [overdue_line(due=DUE - datetime.timedelta(days=i)) for i in range(3)]
-    run_dunning(TODAY)
-    return [Case.objects.with_customer().get(credit_line=line) for line in lines]
 
 
 def make_agency(name="华信催收", status=AgencyStatus.APPROVED, start=None, end=None):
