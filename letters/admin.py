@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
-from backoffice.pagination import LargeTablePaginator
+from accounts.admin import ReadOnlyAdmin
 from cases.models import Case, CaseTransition
 from cases.scoping import CaseScoped
 from letters.choices import LetterStatus
@@ -193,31 +193,20 @@ class ProhibitedPhraseListAdmin(admin.ModelAdmin):
         return False
 
 
-class LetterReview(CaseScoped, admin.ModelAdmin):
-    """The letter list and the review page: PDF inline, snapshot, case summary, and the actions."""
+class LetterReview(CaseScoped, ReadOnlyAdmin):
+    """The letter list and the review page: PDF inline, snapshot, case summary, and the actions.
+
+    Letters are drafted from a case, change only through the review actions, and are never
+    deleted (they are evidence).
+    """
 
     list_display = ["number", "case", "kind", "language", "firm", "status", "requested_by", "requested_at"]
     list_filter = ["status", "firm", "kind", "language", "requested_at"]
     search_fields = ["=number", "case__credit_line__number"]
     list_select_related = ["case", "firm", "requested_by"]
-    paginator = LargeTablePaginator
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
     date_hierarchy = "requested_at"
     actions = ["approve_selected"]
     change_form_template = "admin/letters/letter/review.html"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        """Letters are drafted from a case."""
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """Letters change only through the review actions."""
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """Letters are evidence: never deleted."""
-        return False
 
     def get_urls(self) -> list:
         """Add the PDF download and the review actions."""

@@ -10,7 +10,6 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import ReadOnlyAdmin, money_column
-from backoffice.pagination import LargeTablePaginator
 from cases.admin.case import DpdBucketFilter, PromiseStatusFilter
 from cases.models import (
     Case,
@@ -25,8 +24,11 @@ from cases.services import (
 
 
 @admin.register(MyCase)
-class MyCaseAdmin(admin.ModelAdmin):
-    """An agent's landing page: their open cases by priority, and the Work next case button."""
+class MyCaseAdmin(ReadOnlyAdmin):
+    """An agent's landing page: their open cases by priority, and the Work next case button.
+
+    Read-only: cases are opened by the dunning run and worked on their own page.
+    """
 
     list_display = [
         "number",
@@ -42,9 +44,6 @@ class MyCaseAdmin(admin.ModelAdmin):
     list_filter = ["stage", DpdBucketFilter, PromiseStatusFilter, ("hold_until", admin.EmptyFieldListFilter)]
     search_fields = ["credit_line__customer__name", "=credit_line__number"]
     list_select_related = ["credit_line__customer"]
-    paginator = LargeTablePaginator
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
     change_list_template = "admin/cases/mycase/change_list.html"
     # Also the order the column headers show (they read this attribute, not get_ordering).
     ordering = ["-queue_rank", "id"]
@@ -83,18 +82,6 @@ class MyCaseAdmin(admin.ModelAdmin):
         parts = priority_parts(obj)
         explained = " + ".join(f"{value} {PRIORITY_LABELS[name]}" for name, value in parts.items())
         return format_html('<span title="{}">{}</span>', explained, sum(parts.values()))
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        """Cases are opened by the dunning run."""
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """Cases are worked on their own page."""
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """Cases are never deleted."""
-        return False
 
     def get_urls(self) -> list:
         """Add Work next case."""
