@@ -9,26 +9,14 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import Bill, CreditLine, Customer, Payment, PaymentAllocation, PersonalDataReveal, Product
-from accounts.money import format_yuan
-from backoffice.pagination import LargeTablePaginator
-from cases.scoping import CaseScoped
+from accounts.validators import mask_mobile, mask_national_id
+from backoffice.kernel.admin import MaskedPersonalData, ReadOnlyAdmin, RecordInline, may_see_personal_data, money_column
+from backoffice.kernel.money import format_yuan
+from backoffice.kernel.pagination import LargeTablePaginator
 
-PERSONAL_DATA_PERMISSION = "accounts.view_personal_data"
-
-
-def may_see_personal_data(request: HttpRequest) -> bool:
-    """Return whether the user may see full ID and mobile numbers (the one place that decides)."""
-    return request.user.has_perm(PERSONAL_DATA_PERMISSION)
-
-
-def money_column(field: str, description: str) -> object:
-    """Return an admin column showing an integer fen field as yuan."""
-
-    @admin.display(description=description, ordering=field)
-    def column(self: admin.ModelAdmin, obj: object) -> str:
-        return format_yuan(getattr(obj, field))
-
-    return column
+# The one import of collections the ledger makes (named in the layering contract): the ledger's
+# screens show each viewer only the rows behind the cases they may see.
+from cases.casework.scoping import CaseScoped
 
 
 class LedgerScoped(CaseScoped):
@@ -43,47 +31,8 @@ class LedgerScoped(CaseScoped):
     list_per_page = 50  # as the case list: a page of a million-row ledger renders in a few tens of ms
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Ledger rows change only through services: nobody adds, edits or deletes them here."""
-
-    paginator = LargeTablePaginator
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER  # facet counts are one COUNT per filter choice
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """Refuse adding."""
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """Refuse editing; viewing stays governed by the view permission."""
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """Refuse deleting."""
-        return False
-
-
-class RecordInline(admin.TabularInline):
-    """Rows shown under their parent as a record: every field read-only, nothing added, changed or deleted here."""
-
-    extra = 0
-    can_delete = False
-
-    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
-        """Every field shown is read-only."""
-        return list(self.fields)
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """Rows arrive through the services, never from this form."""
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """A record is not edited."""
-        return False
-
-
 @admin.register(Customer)
-class CustomerAdmin(LedgerScoped, SimpleHistoryAdmin):
+class CustomerAdmin(MaskedPersonalData, LedgerScoped, SimpleHistoryAdmin):
     """Customers, with ID and mobile masked for viewers who may not see them."""
 
     scope_via, scope_through = "pk", "customer"
@@ -94,35 +43,10 @@ class CustomerAdmin(LedgerScoped, SimpleHistoryAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # facet counts are one COUNT per filter choice
     paginator = LargeTablePaginator
-    _masked = {"national_id": "masked_national_id", "mobile": "masked_mobile"}
-
-    @admin.display(description=_("mobile"))
-    def masked_mobile(self, obj: Customer) -> str:
-        """Show the mobile number masked."""
-        return obj.masked_mobile
-
-    @admin.display(description=_("national ID number"))
-    def masked_national_id(self, obj: Customer) -> str:
-        """Show the ID number masked."""
-        return obj.masked_national_id
-
-    def _mask(self, request: HttpRequest, names: list[str]) -> list[str]:
-        if may_see_personal_data(request):
-            return [name for name in names if name not in self._masked.values()]
-        return [self._masked.get(name, name) for name in names]
-
-    def get_list_display(self, request: HttpRequest) -> list[str]:
-        """Show masked columns to viewers who may not see full numbers."""
-        return self._mask(request, list(super().get_list_display(request)))
-
-    def get_fields(self, request: HttpRequest, obj: Customer | None = None) -> list[str]:
-        """Swap the raw numbers for their masked form for viewers who may not see them."""
-        return list(dict.fromkeys(self._mask(request, list(super().get_fields(request, obj)))))
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Customer | None = None) -> list[str]:
-        """Make the masked forms read-only."""
-        readonly = list(super().get_readonly_fields(request, obj))
-        return readonly if may_see_personal_data(request) else [*readonly, *self._masked.values()]
+    masked_fields = {
+        "national_id": ("national_id", _("national ID number"), mask_national_id),
+        "mobile": ("mobile", _("mobile"), mask_mobile),
+    }
 
     def has_view_history_or_change_history_permission(self, request: HttpRequest, obj: Customer | None = None) -> bool:
         """Past versions hold full numbers: show them only to those who may see them."""

@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from accounts.choices import CreditLineStatus, Currency, Language, PaymentChannel
-from accounts.money import format_yuan
 from accounts.validators import mask_mobile, mask_national_id, validate_mobile, validate_national_id
+from backoffice.kernel.money import format_yuan
 
 
 def _time_zone_default() -> str:

@@ -6,14 +6,23 @@ after D; ``last_paid_on`` lets the query look at allocations only for the rare b
 so the usual run (D = today) reads the bills table alone.
 
 The dunning run reads whole ranges of credit lines with it; the ledger reads single lines.
+
+Below it, the two reads everything else asks of the ledger, each written once: what a line owes
+today per component (``line_balance``: the case page, the letters' snapshot, dispatch) and the
+payments on a line since a moment (``payments_since``: promise judging, settlement completion,
+dispatch).
 """
 
 import datetime
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models import Expression, Min, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
-from accounts.models import UNPAID_SQL, Bill, CreditLine, PaymentAllocation, Product
+from accounts.models import UNPAID_SQL, Bill, CreditLine, Payment, PaymentAllocation, Product
+
+COMPONENTS = ("principal", "interest", "fees")
 
 
 @dataclass(frozen=True)
@@ -106,3 +115,92 @@ def credit_line_position(*, credit_line: CreditLine, as_of: datetime.date) -> Po
     if credit_line.pk in found:
         return found[credit_line.pk]
     return Position(credit_line.pk, credit_line.product.policy_id, None, 0, as_of)
+
+
+@dataclass(frozen=True)
+class Amounts:
+    """What a set of bills asked and was paid, per component (fen), and the oldest due date among them."""
+
+    due: dict[str, int]
+    paid: dict[str, int]
+    oldest_due_date: datetime.date | None
+
+    @property
+    def owed(self) -> dict[str, int]:
+        """Return what is still owed per component."""
+        return {name: self.due[name] - self.paid[name] for name in COMPONENTS}
+
+    @property
+    def paid_fen(self) -> int:
+        """Return what was paid on these bills, all components together."""
+        return sum(self.paid.values())
+
+    @property
+    def total_fen(self) -> int:
+        """Return what is still owed, all components together."""
+        return sum(self.owed.values())
+
+
+@dataclass(frozen=True)
+class Balance:
+    """A line's unpaid bills on a day: those overdue (due before it) and those not yet overdue."""
+
+    overdue: Amounts
+    upcoming: Amounts
+
+
+_PERIODS = {"overdue": "due_date__lt", "upcoming": "due_date__gte"}
+
+
+def line_balance(*, credit_line_id: int, as_of: datetime.date) -> Balance:
+    """Return what the line's unpaid bills ask and were paid, per component, overdue on ``as_of`` or not yet.
+
+    A bill is overdue on ``as_of`` when it fell due before that day and is not fully paid (as the
+    letters and the dunning run count it); one query whatever the number of bills.
+    """
+    sums = {}
+    for period, lookup in _PERIODS.items():
+        where = Q(**{lookup: as_of})
+        sums[f"{period}_oldest"] = Min("due_date", filter=where)
+        for name in COMPONENTS:
+            for part in ("due", "paid"):
+                sums[f"{period}_{name}_{part}"] = Coalesce(Sum(f"{name}_{part}_fen", filter=where), 0)
+    row = Bill.objects.filter(credit_line_id=credit_line_id).unpaid().aggregate(**sums)
+    return Balance(
+        **{
+            period: Amounts(
+                due={name: row[f"{period}_{name}_due"] for name in COMPONENTS},
+                paid={name: row[f"{period}_{name}_paid"] for name in COMPONENTS},
+                oldest_due_date=row[f"{period}_oldest"],
+            )
+            for period in _PERIODS
+        }
+    )
+
+
+def payments_since(
+    *,
+    credit_line_id: int | Expression,
+    since: datetime.datetime | Expression,
+    received_by: datetime.date | Expression | None = None,
+) -> QuerySet:
+    """Return the payments on a line recorded at or after ``since`` (and received by ``received_by``).
+
+    The arguments may be values or ``OuterRef`` expressions, so that the same read serves one
+    line (``.exists()``, ``paid_fen``) and a set-wise query over many (``paid_fen_subquery``).
+    """
+    payments = Payment.objects.filter(credit_line_id=credit_line_id, recorded_at__gte=since)
+    if received_by is not None:
+        payments = payments.filter(received_on__lte=received_by)
+    return payments
+
+
+def paid_fen(payments: QuerySet) -> int:
+    """Return the sum of ``payments`` in fen."""
+    return payments.aggregate(total=Coalesce(Sum("amount_fen"), 0))["total"]
+
+
+def paid_fen_subquery(payments: QuerySet) -> Coalesce:
+    """Return the sum of ``payments`` (built with ``OuterRef``) as an expression for each outer row."""
+    total = payments.order_by().values("credit_line_id").annotate(total=Sum("amount_fen")).values("total")
+    return Coalesce(Subquery(total[:1]), 0)

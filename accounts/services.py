@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from accounts.allocation import Owed, Share, allocate
 from accounts.choices import CreditLineStatus, PaymentChannel
 from accounts.models import Bill, CreditLine, Customer, Payment, PaymentAllocation, PersonalDataReveal, Product
-from accounts.money import yuan_to_fen
+from backoffice.kernel.money import yuan_to_fen
 
 
 def customer_create(*, name: str, national_id: str, mobile: str, **details: object) -> Customer:
@@ -40,11 +40,23 @@ def credit_line_open(
     return line
 
 
-def credit_line_freeze(*, credit_line: CreditLine) -> CreditLine:
-    """Freeze an active line so that it cannot be drawn on; other statuses stay as they are."""
-    CreditLine.objects.filter(pk=credit_line.pk, status=CreditLineStatus.ACTIVE).update(status=CreditLineStatus.FROZEN)
+def credit_line_freeze(*, credit_line: CreditLine) -> bool:
+    """Freeze an active line so that it cannot be drawn on; return whether this call froze it.
+
+    Other statuses stay as they are: a line already frozen (by the lender, or before) was not frozen here.
+    """
+    frozen = CreditLine.objects.filter(pk=credit_line.pk, status=CreditLineStatus.ACTIVE).update(
+        status=CreditLineStatus.FROZEN
+    )
     credit_line.refresh_from_db(fields=["status"])
-    return credit_line
+    return bool(frozen)
+
+
+def credit_lines_unfreeze(*, line_ids: list[int]) -> int:
+    """Lift the freeze of the given lines: frozen ones become active again, any other status stays; return how many."""
+    return CreditLine.objects.filter(pk__in=line_ids, status=CreditLineStatus.FROZEN).update(
+        status=CreditLineStatus.ACTIVE
+    )
 
 
 def credit_line_charge_off(*, credit_line: CreditLine) -> CreditLine:
@@ -193,13 +205,8 @@ def allocation_rows(payment: Payment, shares: list[Share]) -> list[PaymentAlloca
     ]
 
 
-def product_upsert(*, code: str, name: str, policy_code: str) -> Product:
-    """Create or update a product on the dunning policy named by its code."""
-    from cases.models import DunningPolicy
-
-    policy = DunningPolicy.objects.filter(code=policy_code).first()
-    if policy is None:
-        raise ValidationError({"policy": _("Unknown dunning policy %(code)r.") % {"code": policy_code}})
+def product_upsert(*, code: str, name: str, policy: object) -> Product:
+    """Create or update a product on the given dunning policy."""
     return Product.objects.update_or_create(code=code, defaults={"name": name, "policy": policy})[0]
 
 

@@ -18,10 +18,20 @@ from django.utils import timezone
 from faker import Faker
 
 from accounts.allocation import Owed, allocate
-from accounts.models import Bill, CreditLine, Customer, Payment, PaymentAllocation, Product
+from accounts.models import Bill, CreditLine, Customer, Payment, PaymentAllocation, PersonalDataReveal, Product
 from accounts.services import allocation_rows, product_upsert
 from accounts.validators import validate_mobile, validate_national_id
-from backoffice.roles import AGENCY, AGENT, LEGAL, SUPERVISOR
+from backoffice.kernel.roles import AGENCY, AGENT, LEGAL, SUPERVISOR
+from cases import models as cases
+from cases.agencies.services import case_place
+from cases.casework.services import case_hold
+from cases.choices import AgencyStatus, ProposalKind, Stage
+from cases.models import Agency, AgencyMember, Case, DunningPolicy, Team
+from cases.settlements.services import proposal_submit
+from cases.workload.priority import refresh_queue_ranks
+from cases.workload.services import case_assign
+from letters.models import LawFirm, Lawyer, Letter, LetterCounter, LetterTemplate
+from letters.services import template_activate
 
 DEMO_PASSWORD = "collect-demo"  # noqa: S105 - printed on purpose: demo logins only
 DEMO_USERS = [
@@ -158,7 +168,8 @@ def _person(fake: Faker) -> dict:
 
 def products() -> list[Product]:
     """Create the demo products on the shipped policies."""
-    return [product_upsert(code=code, name=name, policy_code=policy) for code, name, policy in PRODUCTS]
+    policies = {policy.code: policy for policy in DunningPolicy.objects.all()}
+    return [product_upsert(code=code, name=name, policy=policies[policy]) for code, name, policy in PRODUCTS]
 
 
 def seed_ledger(
@@ -257,9 +268,6 @@ def _write_bills_and_payments(lines: list[CreditLine], plans: list, rng: random.
 
 def reset_demo_data() -> None:
     """Delete every letter, case, run, payment, bill, credit line, customer and product (policies, users, templates stay)."""
-    from accounts.models import PersonalDataReveal
-    from cases import models as cases
-    from letters.models import Letter, LetterCounter
 
     for letter in Letter.objects.exclude(pdf=""):
         letter.pdf.delete(save=False)
@@ -288,8 +296,6 @@ def reset_demo_data() -> None:
 
 def demo_casework(*, today: datetime.date) -> None:
     """Give the demo cases owners and a few holds, as agents would have left them."""
-    from cases.models import Case
-    from cases.services import case_hold
 
     agents = list(User.objects.filter(groups__name=AGENT).order_by("username"))
     open_ids = list(Case.objects.open().order_by("id").values_list("id", flat=True))
@@ -308,8 +314,6 @@ def demo_casework(*, today: datetime.date) -> None:
 
 def demo_law_firm() -> None:
     """Create the demo law firm with its lawyer (legal1 approves as that lawyer) and activate its templates."""
-    from letters.models import LawFirm, Lawyer, LetterTemplate
-    from letters.services import template_activate
 
     firm, _new = LawFirm.objects.update_or_create(
         licence_number="31110000DEMO0001X",
@@ -332,27 +336,14 @@ def demo_law_firm() -> None:
 
 
 def demo_letters(*, count: int = 6) -> None:
-    """Draft a few lawyer letters for legal cases, requested by agent1 on cases they work, so legal1 has a queue."""
-    from cases.models import Case
-    from cases.services import case_assign
-    from letters.models import LetterTemplate
-    from letters.services import letter_draft
-
+    """Give agent1 the first legal cases, so that the letters the night drafted for them are agent1's to follow."""
     agent, supervisor = User.objects.get(username="agent1"), User.objects.get(username="supervisor1")
-    templates = {t.language: t for t in LetterTemplate.objects.filter(kind="lawyer_letter", is_active=True)}
-    for index, case in enumerate(Case.objects.filter(stage="legal").with_customer().order_by("id")[:count]):
-        if case.assignee_id != agent.pk:
-            case_assign(case=case, actor=supervisor, assignee=agent)
-        language = "en" if index % 3 == 2 else "zh-hans"
-        letter_draft(case=case, template=templates[language], requested_by=agent)
+    for case in Case.objects.filter(stage="legal").exclude(assignee=agent).with_customer().order_by("id")[:count]:
+        case_assign(case=case, actor=supervisor, assignee=agent)
 
 
 def demo_workbench(*, today: datetime.date) -> None:
     """Give the demo stage teams, an agency with a login and a few placed cases, proposals and follow-ups."""
-    from cases.choices import AgencyStatus, ProposalKind, Stage
-    from cases.models import Agency, AgencyMember, Case, Team
-    from cases.priority import refresh_queue_ranks
-    from cases.services import case_place, proposal_submit
 
     agent1, agent2 = User.objects.get(username="agent1"), User.objects.get(username="agent2")
     for name, stage, members in [

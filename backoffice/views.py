@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from backoffice.roles import AGENT
+from backoffice.kernel.roles import AGENT
 
 
 def landing(request: HttpRequest) -> HttpResponse:

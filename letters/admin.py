@@ -15,9 +15,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
-from accounts.admin import ReadOnlyAdmin
+from accounts.positions import line_balance
+from backoffice.kernel.admin import ReadOnlyAdmin
+from cases.casework.scoping import CaseScoped
 from cases.models import Case, CaseTransition
-from cases.scoping import CaseScoped
 from letters.choices import LetterStatus
 from letters.documents import build_snapshot, render_html, sample_snapshot
 from letters.forms import ApproveForm, DispatchForm, RejectForm
@@ -27,7 +28,6 @@ from letters.models import (
     Letter,
     LetterAwaitingApproval,
     LetterTemplate,
-    ProhibitedPhraseList,
 )
 from letters.rendering import render_pdf
 from letters.services import (
@@ -159,38 +159,11 @@ class LetterTemplateAdmin(admin.ModelAdmin):
         if case is None:
             return sample_snapshot(template)
         lawyer = template.firm.lawyers.first() if template.firm else None
+        today = timezone.localdate()
+        overdue = line_balance(credit_line_id=case.credit_line_id, as_of=today).overdue
         return build_snapshot(
-            case=case, template=template, lawyer=lawyer, number="PREVIEW", code="PREVIEW", as_of=timezone.localdate()
+            case=case, template=template, lawyer=lawyer, number="PREVIEW", code="PREVIEW", as_of=today, overdue=overdue
         )
-
-
-@admin.register(ProhibitedPhraseList)
-class ProhibitedPhraseListAdmin(admin.ModelAdmin):
-    """Phrase lists are versioned: a change is a new version, the newest is in force."""
-
-    list_display = ["language", "version", "created_at", "created_by"]
-    list_filter = ["language"]
-    readonly_fields = ["version", "created_at", "created_by"]
-
-    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
-        """Start a new version from the newest list of the language (Chinese by default)."""
-        language = request.GET.get("language", "zh-hans")
-        latest = ProhibitedPhraseList.objects.filter(language=language).order_by("-version").first()
-        return {"language": language, "phrases": latest.phrases if latest else ""}
-
-    def save_model(self, request: HttpRequest, obj: ProhibitedPhraseList, form: object, change: bool) -> None:
-        """Number the new version."""
-        latest = ProhibitedPhraseList.objects.filter(language=obj.language).order_by("-version").first()
-        obj.version, obj.created_by = (latest.version + 1 if latest else 1), request.user
-        obj.save()
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """A version in force is never edited: add a new one."""
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """Versions are kept as the record of what was in force."""
-        return False
 
 
 class LetterReview(CaseScoped, ReadOnlyAdmin):
@@ -290,14 +263,14 @@ class LetterReview(CaseScoped, ReadOnlyAdmin):
         form = ApproveForm(request.POST)
         if not form.is_valid():
             raise ValidationError(_("The approval did not say which PDF was reviewed."))
-        letter = letter_approve(letter=letter, reviewer=request.user, seen_sha256=form.cleaned_data["seen_sha256"])
+        letter = letter_approve(letter=letter, actor=request.user, seen_sha256=form.cleaned_data["seen_sha256"])
         messages.success(request, _("Letter %(number)s approved.") % {"number": letter.number})
         return letter
 
     def _reject(self, request: HttpRequest, letter: Letter) -> Letter:
         form = RejectForm(request.POST)
         reason = form.data.get("reason", "")
-        letter = letter_reject(letter=letter, reviewer=request.user, reason=reason)
+        letter = letter_reject(letter=letter, actor=request.user, reason=reason)
         messages.success(request, _("Letter %(number)s rejected.") % {"number": letter.number})
         return letter
 
@@ -317,7 +290,7 @@ class LetterReview(CaseScoped, ReadOnlyAdmin):
         return letter
 
     def _redraft(self, request: HttpRequest, letter: Letter) -> Letter:
-        new = letter_redraft(letter=letter, requested_by=request.user)
+        new = letter_redraft(letter=letter, actor=request.user)
         messages.success(
             request, _("Letter %(new)s drafted to replace %(old)s.") % {"new": new.number, "old": letter.number}
         )
@@ -332,7 +305,7 @@ class LetterReview(CaseScoped, ReadOnlyAdmin):
             for letter in letters:
                 try:
                     letter_approve(
-                        letter=letter, reviewer=request.user, seen_sha256=request.POST.get(f"sha_{letter.pk}", "")
+                        letter=letter, actor=request.user, seen_sha256=request.POST.get(f"sha_{letter.pk}", "")
                     )
                     approved += 1
                 except (ValidationError, PermissionDenied) as exc:

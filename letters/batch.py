@@ -1,17 +1,15 @@
-"""Render letters on every core, and draft the letters the dunning run calls for."""
+"""Render the drafted letters on every core."""
 
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
-from django.db import connections, transaction
+from django.db import connections
 
-from cases.choices import Stage
-from cases.models import Case, CaseTransition, DunningPolicy, DunningRun
 from letters import workers
 from letters.choices import LetterStatus
-from letters.models import Letter, LetterTemplate
+from letters.models import Letter
 
 # Worker processes are replaced after this many letters, in case WeasyPrint's memory creeps up.
 # Measured: 166 MB after 100 letters, 168 MB after 1,000; a new worker costs ~2 s to start.
@@ -45,36 +43,3 @@ def _report(done: int, on_progress: Callable[[int], None] | None) -> int:
     if on_progress:
         on_progress(done)
     return done
-
-
-def draft_for_run(*, run: DunningRun, batch: int = 500) -> int:
-    """Draft (unrendered) the legal-stage letter each policy names, for cases the run moved into legal.
-
-    Called after the run has committed, in batches of ``batch`` cases per transaction; cases that
-    left the legal stage meanwhile, or already have a letter waiting, are skipped.
-    """
-    from letters.services import letter_draft
-
-    templates = {
-        policy.pk: LetterTemplate.objects.filter(code=policy.legal_letter_template, is_active=True).first()
-        for policy in DunningPolicy.objects.exclude(legal_letter_template="")
-    }
-    case_ids = list(
-        CaseTransition.objects.filter(run=run, to_stage=Stage.LEGAL)
-        .values_list("case_id", flat=True)
-        .order_by("case_id")
-    )
-    drafted = 0
-    for start in range(0, len(case_ids), batch):
-        cases = (
-            Case.objects.filter(pk__in=case_ids[start : start + batch], stage=Stage.LEGAL)
-            .exclude(letters__status__in=[LetterStatus.DRAFT, LetterStatus.PENDING_APPROVAL, LetterStatus.APPROVED])
-            .with_customer()
-        )
-        with transaction.atomic():
-            for case in cases:
-                template = templates.get(case.credit_line.product.policy_id)
-                if template is not None:
-                    letter_draft(case=case, template=template, requested_by=None, render=False, as_of=run.as_of)
-                    drafted += 1
-    return drafted

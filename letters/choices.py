@@ -34,3 +34,7 @@ class DispatchChannel(models.TextChoices):
 
     EMAIL = "email", _("E-mail")
     POST = "post", _("Registered post")
+
+
+# A letter in one of these is still on its way out: a case has at most one at a time.
+IN_FLIGHT_STATUSES: tuple[str, ...] = (LetterStatus.DRAFT, LetterStatus.PENDING_APPROVAL, LetterStatus.APPROVED)

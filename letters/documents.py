@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.html import format_html, strip_tags
 from django.utils.safestring import mark_safe
 
-from accounts.models import Bill
-from accounts.money import fen_to_yuan
+from accounts.positions import Amounts
+from backoffice.kernel.money import fen_to_yuan
 from letters.choices import LetterKind
 from letters.models import Lawyer, LetterTemplate
 from letters.seal import drawn_seal_svg
@@ -24,20 +24,16 @@ def _yuan(fen: int) -> str:
     return f"{fen_to_yuan(fen):,.2f}"
 
 
-def _amounts(case: object, as_of: datetime.date) -> dict:
+def _amounts(overdue: Amounts, as_of: datetime.date) -> dict:
     """Itemise what is overdue on ``as_of``, from the ledger: due per component, paid, total."""
-    bills = list(Bill.objects.filter(credit_line_id=case.credit_line_id, due_date__lt=as_of).unpaid())
-    due = {c: sum(getattr(b, f"{c}_due_fen") for b in bills) for c in ("principal", "interest", "fees")}
-    paid = sum(b.total_paid_fen for b in bills)
-    total = sum(due.values()) - paid
-    oldest = min((b.due_date for b in bills), default=None)
+    oldest = overdue.oldest_due_date
     return {
-        "principal": _yuan(due["principal"]),
-        "interest": _yuan(due["interest"]),
-        "fees": _yuan(due["fees"]),
-        "paid": _yuan(paid),
-        "total": _yuan(total),
-        "total_fen": total,
+        "principal": _yuan(overdue.due["principal"]),
+        "interest": _yuan(overdue.due["interest"]),
+        "fees": _yuan(overdue.due["fees"]),
+        "paid": _yuan(overdue.paid_fen),
+        "total": _yuan(overdue.total_fen),
+        "total_fen": overdue.total_fen,
         "as_of": as_of.isoformat(),
         "overdue_since": (oldest + datetime.timedelta(days=1)).isoformat() if oldest else None,
     }
@@ -49,12 +45,19 @@ def verify_url(number: str, code: str) -> str:
 
 
 def build_snapshot(
-    *, case: object, template: LetterTemplate, lawyer: Lawyer | None, number: str, code: str, as_of: datetime.date
+    *,
+    case: object,
+    template: LetterTemplate,
+    lawyer: Lawyer | None,
+    number: str,
+    code: str,
+    as_of: datetime.date,
+    overdue: Amounts,
 ) -> dict:
-    """Freeze everything the letter states, as plain JSON data."""
+    """Freeze everything the letter states, as plain JSON data; ``overdue`` is the ledger's (``line_balance``)."""
     line, customer = case.credit_line, case.credit_line.customer
     firm = template.firm
-    amounts = _amounts(case, as_of)
+    amounts = _amounts(overdue, as_of)
     return {
         "letter": {
             "number": number,

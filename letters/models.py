@@ -1,11 +1,11 @@
-"""Law firms, letter templates, prohibited phrases and the letters themselves."""
+"""Law firms, letter templates and the letters themselves."""
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from letters.choices import DispatchChannel, LetterKind, LetterLanguage, LetterStatus
+from letters.choices import IN_FLIGHT_STATUSES, DispatchChannel, LetterKind, LetterLanguage, LetterStatus
 
 
 class LawFirm(models.Model):
@@ -88,31 +88,6 @@ class LetterTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
-
-
-class ProhibitedPhraseList(models.Model):
-    """A version of the phrases no letter may contain, per language; the newest version is in force."""
-
-    language = models.CharField(_("language"), max_length=8, choices=LetterLanguage.choices)
-    version = models.PositiveIntegerField(_("version"))
-    phrases = models.TextField(_("phrases, one per line"))
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL
-    )
-
-    class Meta:
-        verbose_name = _("prohibited phrase list")
-        verbose_name_plural = _("prohibited phrase lists")
-        ordering = ["language", "-version"]
-        constraints = [models.UniqueConstraint(fields=["language", "version"], name="phrase_list_version_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.get_language_display()} v{self.version}"
-
-    def phrase_set(self) -> list[str]:
-        """Return the phrases, blanks dropped."""
-        return [line.strip() for line in self.phrases.splitlines() if line.strip()]
 
 
 class LetterCounter(models.Model):
@@ -201,6 +176,11 @@ class Letter(models.Model):
         verbose_name = _("letter")
         verbose_name_plural = _("letters")
         ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(status__in=IN_FLIGHT_STATUSES), name="letter_one_in_flight_per_case"
+            )
+        ]
         permissions = [
             ("approve_letter", _("Can approve or reject letters")),
             ("dispatch_letter", _("Can send approved letters")),

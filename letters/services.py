@@ -1,6 +1,7 @@
 """Every write to letters: templates, drafting, rendering, approval, rejection, dispatch."""
 
 import datetime
+import logging
 import secrets
 
 from django.conf import settings
@@ -9,16 +10,22 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Payment
+from accounts.positions import line_balance, payments_since
+from backoffice.kernel.money import format_yuan
 from cases.choices import FINAL_STAGES, OPEN_STAGES, Stage
-from cases.models import Case
-from letters.choices import DispatchChannel, LetterKind, LetterStatus
+from cases.contacts.rules import reach_breaches
+from cases.contacts.selectors import rule_pack_for
+from cases.models import Case, CaseTransition, DunningPolicy, ProhibitedPhraseList
+from letters.choices import IN_FLIGHT_STATUSES, DispatchChannel, LetterKind, LetterStatus
 from letters.documents import build_snapshot, render_html, sample_snapshot, visible_text
-from letters.models import Lawyer, Letter, LetterCounter, LetterTemplate, ProhibitedPhraseList
+from letters.models import Lawyer, Letter, LetterCounter, LetterTemplate
 from letters.rendering import render_pdf, sha256_of
+
+logger = logging.getLogger(__name__)
 
 # What a template must show, by kind, as paths into the sample snapshot (compliance.md, "What a
 # lawyer letter must contain").
@@ -55,12 +62,6 @@ REQUIRED_ELEMENTS = {
 }
 
 
-def prohibited_phrases(language: str) -> list[str]:
-    """Return the phrases in force for ``language`` (the newest list)."""
-    latest = ProhibitedPhraseList.objects.filter(language=language).order_by("-version").first()
-    return latest.phrase_set() if latest else []
-
-
 def template_problems(template: LetterTemplate) -> list[str]:
     """Return what stops the template from being used: missing elements, prohibited phrases, a missing firm."""
     problems = []
@@ -74,7 +75,7 @@ def template_problems(template: LetterTemplate) -> list[str]:
     for section, field in REQUIRED_ELEMENTS[template.kind]:
         if str(sample[section][field]) not in text:
             problems.append(_("Required element missing: %(element)s.") % {"element": f"{section}.{field}"})
-    for phrase in prohibited_phrases(template.language):
+    for phrase in ProhibitedPhraseList.objects.in_force(template.language):
         if phrase in text or phrase in template.body_html:
             problems.append(_("Prohibited phrase: %(phrase)r.") % {"phrase": phrase})
     return problems
@@ -144,31 +145,61 @@ def _signing_lawyer(template: LetterTemplate) -> Lawyer | None:
     return lawyer
 
 
+def _refuse_if_a_letter_waits(case: Case) -> None:
+    waiting = Letter.objects.filter(case=case, status__in=IN_FLIGHT_STATUSES).order_by("requested_at").first()
+    if waiting is not None:
+        raise ValidationError(
+            _(
+                "Case %(number)s already has letter %(letter)s (%(status)s): it must be sent, rejected or "
+                "cancelled before another letter is requested."
+            )
+            % {"number": case.number, "letter": waiting.number, "status": waiting.get_status_display().lower()}
+        )
+
+
+def _refuse_if_nothing_overdue(case: Case, overdue_fen: int, as_of: datetime.date) -> None:
+    if overdue_fen <= 0:
+        raise ValidationError(
+            _("Case %(number)s has nothing overdue on %(date)s (%(amount)s): no letter demands payment of it.")
+            % {"number": case.number, "date": as_of, "amount": format_yuan(max(overdue_fen, 0))}
+        )
+
+
 def letter_draft(
     *,
     case: Case,
     template: LetterTemplate,
-    requested_by: AbstractBaseUser | None,
+    actor: AbstractBaseUser | None,
     render: bool = True,
     as_of: datetime.date | None = None,
     redraft_of: Letter | None = None,
 ) -> Letter:
-    """Freeze the snapshot, take the next letter number and (unless ``render`` is off) render the PDF.
+    """Take the next letter number and freeze the snapshot; the PDF is rendered once that has committed.
 
-    A rendered letter awaits approval; an unrendered one stays a draft for ``render_letters``.
+    Refused when the case is closed or on hold, when nothing is overdue, and while another letter
+    of the case is on its way (drafted, awaiting approval or approved). ``render`` off leaves the
+    draft to ``render_letters``; on, it is rendered right after the commit, so rendering never
+    holds the year's number counter (every other drafter would wait) and a rollback leaves no file.
     """
-    if requested_by is not None and not requested_by.has_perm("letters.request_letter"):
+    if actor is not None and not actor.has_perm("letters.request_letter"):
         raise PermissionDenied(_("You are not allowed to request letters."))
     _refuse_if_not_lettered(case)
     if not template.is_active:
         raise ValidationError({"template": _("Template %(template)s is not active.") % {"template": template}})
     as_of = as_of or timezone.localdate()
     lawyer = _signing_lawyer(template)
+    overdue = line_balance(credit_line_id=case.credit_line_id, as_of=as_of).overdue
+    _refuse_if_nothing_overdue(case, overdue.total_fen, as_of)
     with transaction.atomic():
+        # One drafter per case at a time, so two requests cannot both pass the check below.
+        Case.objects.select_for_update().filter(pk=case.pk).exists()
+        _refuse_if_a_letter_waits(case)
         number = _next_number(as_of.year)
         code = secrets.token_hex(4).upper()
-        snapshot = build_snapshot(case=case, template=template, lawyer=lawyer, number=number, code=code, as_of=as_of)
-        letter = Letter.objects.create(
+        snapshot = build_snapshot(
+            case=case, template=template, lawyer=lawyer, number=number, code=code, as_of=as_of, overdue=overdue
+        )
+        letter = Letter(
             number=number,
             verification_code=code,
             case=case,
@@ -178,19 +209,74 @@ def letter_draft(
             firm=template.firm,
             lawyer=lawyer,
             snapshot=snapshot,
-            requested_by=requested_by,
+            requested_by=actor,
             requested_at=timezone.now(),
             redraft_of=redraft_of,
         )
+        # Refused here, before the letter exists, rather than left as a draft that never renders.
+        _refuse_prohibited(letter, render_html(template, snapshot))
+        letter.save()
         if render:
-            letter_render(letter=letter)
+            transaction.on_commit(lambda: _render_drafted(letter.pk))
     return letter
+
+
+def _render_drafted(letter_id: int) -> None:
+    """Render a letter just drafted; if it fails it stays a draft, for ``render_letters`` and a person to see."""
+    letter = Letter.objects.select_related("template__firm").get(pk=letter_id)
+    try:
+        letter_render(letter=letter)
+    except ValidationError as exc:
+        logger.error("Letter %s not rendered: %s", letter.number, " ".join(exc.messages))
+
+
+def letters_draft_due(*, as_of: datetime.date, batch: int = 500) -> int:
+    """Draft (unrendered) the legal-stage letter each policy names, for every legal case without a letter since it
+    entered legal; return how many were drafted.
+
+    Idempotent: run again, it finds those letters and drafts nothing, and a night killed before
+    drafting is made whole by the next. Cases with another letter on its way are left alone; a case
+    refused for another reason (nothing overdue any more) is logged and skipped.
+    """
+    templates = {
+        policy.pk: LetterTemplate.objects.filter(code=policy.legal_letter_template, is_active=True).first()
+        for policy in DunningPolicy.objects.exclude(legal_letter_template="")
+    }
+    templates = {policy_id: template for policy_id, template in templates.items() if template is not None}
+    entered_legal = (
+        CaseTransition.objects.filter(case=OuterRef("pk"), to_stage=Stage.LEGAL)
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+    lettered = Letter.objects.filter(case=OuterRef("pk")).filter(
+        Q(requested_at__gte=OuterRef("entered_legal")) | Q(status__in=IN_FLIGHT_STATUSES)
+    )
+    due = (
+        Case.objects.filter(stage=Stage.LEGAL, credit_line__product__policy_id__in=list(templates))
+        .annotate(entered_legal=Subquery(entered_legal))
+        .filter(~Exists(lettered))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    case_ids, drafted = list(due), 0
+    for start in range(0, len(case_ids), batch):
+        with transaction.atomic():
+            for case in Case.objects.filter(pk__in=case_ids[start : start + batch]).with_customer():
+                template = templates[case.credit_line.product.policy_id]
+                try:
+                    with transaction.atomic():
+                        letter_draft(case=case, template=template, actor=None, render=False, as_of=as_of)
+                except ValidationError as exc:
+                    logger.warning("No letter drafted for case %s: %s", case.number, " ".join(exc.messages))
+                    continue
+                drafted += 1
+    return drafted
 
 
 def _refuse_prohibited(letter: Letter, html: str) -> None:
     # PROHIBITED_CONTENT: the phrase list in force today, not the one the template was checked with.
     text = visible_text(html)
-    found = [phrase for phrase in prohibited_phrases(letter.language) if phrase in text]
+    found = [phrase for phrase in ProhibitedPhraseList.objects.in_force(letter.language) if phrase in text]
     if found:
         raise ValidationError(
             _("PROHIBITED_CONTENT: letter %(number)s contains %(phrases)s; fix the template or the phrase list.")
@@ -225,15 +311,15 @@ def stored_pdf_hash(letter: Letter) -> str:
         return sha256_of(handle.read())
 
 
-def _check_reviewer(letter: Letter, reviewer: AbstractBaseUser) -> None:
-    if not reviewer.has_perm("letters.approve_letter"):
+def _check_reviewer(letter: Letter, actor: AbstractBaseUser) -> None:
+    if not actor.has_perm("letters.approve_letter"):
         raise PermissionDenied(_("You are not allowed to approve letters."))
-    if letter.requested_by_id == reviewer.pk:
+    if letter.requested_by_id == actor.pk:
         raise PermissionDenied(
             _("You requested letter %(number)s: someone else must approve it.") % {"number": letter.number}
         )
     if letter.kind == LetterKind.LAWYER_LETTER:
-        lawyer = Lawyer.objects.filter(user=reviewer).first()
+        lawyer = Lawyer.objects.filter(user=actor).first()
         if lawyer is None or lawyer.firm_id != letter.firm_id:
             raise PermissionDenied(
                 _("Letter %(number)s is a lawyer letter of %(firm)s: only a lawyer of that firm approves it.")
@@ -251,9 +337,9 @@ def _locked_pending(letter: Letter) -> Letter:
     return locked
 
 
-def letter_approve(*, letter: Letter, reviewer: AbstractBaseUser, seen_sha256: str) -> Letter:
-    """Approve the exact PDF the reviewer saw (by its SHA-256); four eyes, and a lawyer of the firm for lawyer letters."""
-    _check_reviewer(letter, reviewer)
+def letter_approve(*, letter: Letter, actor: AbstractBaseUser, seen_sha256: str) -> Letter:
+    """Approve the exact PDF the actor saw (by its SHA-256); four eyes, and a lawyer of the firm for lawyer letters."""
+    _check_reviewer(letter, actor)
     with transaction.atomic():
         locked = _locked_pending(letter)
         if seen_sha256 != locked.pdf_sha256 or stored_pdf_hash(locked) != locked.pdf_sha256:
@@ -261,31 +347,31 @@ def letter_approve(*, letter: Letter, reviewer: AbstractBaseUser, seen_sha256: s
                 _("The PDF of letter %(number)s changed since you opened it: review it again.")
                 % {"number": locked.number}
             )
-        locked.status, locked.approved_by, locked.approved_at = LetterStatus.APPROVED, reviewer, timezone.now()
+        locked.status, locked.approved_by, locked.approved_at = LetterStatus.APPROVED, actor, timezone.now()
         locked.approved_sha256 = seen_sha256
         locked.save()
     return locked
 
 
-def letter_reject(*, letter: Letter, reviewer: AbstractBaseUser, reason: str) -> Letter:
+def letter_reject(*, letter: Letter, actor: AbstractBaseUser, reason: str) -> Letter:
     """Reject with a reason; the letter can then be redrafted as a new letter."""
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Say why the letter is rejected.")})
-    _check_reviewer(letter, reviewer)
+    _check_reviewer(letter, actor)
     with transaction.atomic():
         locked = _locked_pending(letter)
-        locked.status, locked.rejected_by, locked.rejection_reason = LetterStatus.REJECTED, reviewer, reason.strip()
+        locked.status, locked.rejected_by, locked.rejection_reason = LetterStatus.REJECTED, actor, reason.strip()
         locked.save()
     return locked
 
 
-def letter_redraft(*, letter: Letter, requested_by: AbstractBaseUser | None) -> Letter:
+def letter_redraft(*, letter: Letter, actor: AbstractBaseUser | None) -> Letter:
     """Draft a new letter for a rejected one, from fresh ledger data; the rejected letter stays as it was."""
     letter = Letter.objects.select_related("case__credit_line__customer", "template").get(pk=letter.pk)
     if letter.status != LetterStatus.REJECTED:
         raise ValidationError(_("Only a rejected letter is redrafted."))
     template = LetterTemplate.objects.filter(code=letter.template.code, is_active=True).first() or letter.template
-    return letter_draft(case=letter.case, template=template, requested_by=requested_by, redraft_of=letter)
+    return letter_draft(case=letter.case, template=template, actor=actor, redraft_of=letter)
 
 
 def _reason_not_to_send(letter: Letter) -> str | None:
@@ -293,8 +379,11 @@ def _reason_not_to_send(letter: Letter) -> str | None:
     if case.stage in FINAL_STAGES or case.stage == Stage.ON_HOLD:
         return _("Case %(number)s is %(stage)s.") % {"number": case.number, "stage": case.get_stage_display()}
     frozen_at = datetime.datetime.fromisoformat(letter.snapshot["frozen_at"])
-    if Payment.objects.filter(credit_line_id=case.credit_line_id, recorded_at__gt=frozen_at).exists():
+    if payments_since(credit_line_id=case.credit_line_id, since=frozen_at).exists():
         return _("A payment was received after the letter's data was frozen.")
+    # The live balance, not only the payments: a bill reversed or re-aged since also changes what is owed.
+    if line_balance(credit_line_id=case.credit_line_id, as_of=timezone.localdate()).overdue.total_fen <= 0:
+        return _("Nothing is overdue on case %(number)s any more.") % {"number": case.number}
     return None
 
 
@@ -348,9 +437,6 @@ def letter_dispatch(
 
 def _refuse_outside_the_rules(letter: Letter) -> None:
     """Refuse an e-mail the collection rules forbid now (do-not-contact, the customer's contact window)."""
-    from cases.contact_rules import reach_breaches
-    from cases.services import rule_pack_for
-
     customer = letter.case.credit_line.customer
     found = reach_breaches(pack=rule_pack_for(letter.case), customer=customer, channel="email", at=timezone.now())
     if found:

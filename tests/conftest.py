@@ -1,11 +1,15 @@
 import datetime
+import importlib
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 
-from backoffice.roles import AGENT, LEGAL, SUPERVISOR
-from cases.dunning.batch import dunning_run
+from backoffice.kernel.roles import AGENT, LEGAL, SUPERVISOR, apply_roles
+from backoffice.night import dunning_run
 from tests.factories import user_in
 
 
@@ -58,21 +62,17 @@ def _media_in_a_temporary_folder(settings, tmp_path):
 @pytest.fixture
 def shipped_data(transactional_db):
     """Put back what the data migrations ship, which a previous transactional test flushed."""
-    import importlib
-
-    from django.apps import apps
-    from django.contrib.auth.models import Group
-
-    from backoffice.roles import apply_roles
-
     if Group.objects.exists():
         return
-    for module, function in [
-        ("cases.migrations.0002_shipped_policies", "create_policies"),
-        ("letters.migrations.0002_shipped_templates_and_phrases", "load"),
-        ("cases.migrations.0004_shipped_policy_letters", "name_letters"),
-        ("cases.migrations.0006_shipped_rule_packs", "create"),
-        ("cases.migrations.0014_us_rolling_rule", "set_rolling_rule"),
+    # The letters' data migration names the phrase lists where they were then (letters, not cases):
+    # it runs against the models as they stood before they moved; the others against today's.
+    before_the_move = MigrationLoader(connection).project_state(("letters", "0003_letter_approval_queue"), at_end=True)
+    for module, function, models in [
+        ("cases.migrations.0002_shipped_policies", "create_policies", django_apps),
+        ("letters.migrations.0002_shipped_templates_and_phrases", "load", before_the_move.apps),
+        ("cases.migrations.0004_shipped_policy_letters", "name_letters", django_apps),
+        ("cases.migrations.0006_shipped_rule_packs", "create", django_apps),
+        ("cases.migrations.0014_us_rolling_rule", "set_rolling_rule", django_apps),
     ]:
-        getattr(importlib.import_module(module), function)(apps, None)
-    apply_roles(apps)
+        getattr(importlib.import_module(module), function)(models, None)
+    apply_roles(django_apps)

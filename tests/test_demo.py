@@ -40,7 +40,7 @@ def test_the_demo_has_an_agency_with_placed_cases_and_proposals_for_supervisor1(
 
     from cases.choices import ProposalKind
     from cases.models import Proposal
-    from cases.services import proposal_approve
+    from cases.settlements.services import proposal_approve
 
     call_command("seed_demo", "--customers", "300", "--seed", "7")
     agency_user = User.objects.get(username="agency1")

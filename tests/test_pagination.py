@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from backoffice.pagination import LargeTablePaginator
-from cases.admin.case import CaseAdmin
+from backoffice.kernel.pagination import LargeTablePaginator
+from cases.admin.casework import CaseAdmin
 from tests.factories import overdue_line
 
 pytestmark = pytest.mark.django_db

@@ -2,7 +2,7 @@
 
 import pytest
 
-from backoffice.roles import AGENT, LEGAL, SUPERVISOR
+from backoffice.kernel.roles import AGENT, LEGAL, SUPERVISOR
 from tests.factories import user_in
 
 pytestmark = pytest.mark.django_db

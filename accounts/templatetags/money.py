@@ -2,7 +2,7 @@
 
 from django import template
 
-from accounts.money import format_yuan
+from backoffice.kernel.money import format_yuan
 
 register = template.Library()
 

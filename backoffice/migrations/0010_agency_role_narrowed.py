@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from backoffice.roles import apply_roles
+from backoffice.kernel.roles import apply_roles
 
 
 class Migration(migrations.Migration):

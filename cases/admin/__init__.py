@@ -1,7 +1,7 @@
-"""Collections screens, one module per area; importing them registers them with the admin site."""
+"""Collections screens, one module per sub-domain; importing them registers them with the admin site."""
 
-from cases.admin import case, contacts, queue, records, workbench  # noqa: F401
-from cases.admin.case import CaseAdmin
-from cases.admin.queue import MyCaseAdmin
+from cases.admin import agencies, casework, contacts, dunning, letters, promises, settlements, workload  # noqa: F401
+from cases.admin.casework import CaseAdmin
+from cases.admin.workload import MyCaseAdmin
 
 __all__ = ["CaseAdmin", "MyCaseAdmin"]

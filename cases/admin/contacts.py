@@ -1,19 +1,67 @@
-"""The contacts list, read-only, and the page that imports contacts from a file."""
+"""Contacts and the collection rules: the contact list and import, logging a contact from the case page,
+compliance incidents, rule packs and the prohibited-phrase lists."""
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
-from django.utils.html import format_html
+from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.admin import ReadOnlyAdmin, RecordInline, may_see_personal_data
 from accounts.validators import mask_mobile
-from cases.imports import MAX_ROWS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, contacts_import, may_import_contacts
-from cases.models import ComplianceIncident, Contact, case_number
-from cases.scoping import CaseScoped, FoundByCaseNumber
+from backoffice.kernel.admin import MaskedPersonalData, ReadOnlyAdmin, RecordInline
+from backoffice.kernel.pagination import LargeTablePaginator
+from cases.admin.case_page import CasePage, case_link_html
+from cases.casework.models import Case
+from cases.casework.scoping import CaseScoped, FoundByCaseNumber
+from cases.choices import ContactChannel, ContactDirection, ContactOutcome, ContactParty
+from cases.contacts.imports import MAX_ROWS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, contacts_import, may_import_contacts
+from cases.contacts.models import ComplianceIncident, Contact, ProhibitedPhraseList, RulePack
+from cases.contacts.services import contact_log, phrase_list_add
+
+
+class ContactForm(forms.Form):
+    """Log a contact; the collection rules are checked before it is stored."""
+
+    channel = forms.ChoiceField(label=_("Channel"), choices=ContactChannel.choices)
+    direction = forms.ChoiceField(label=_("Direction"), choices=ContactDirection.choices)
+    party = forms.ChoiceField(label=_("Party"), choices=ContactParty.choices)
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=ContactOutcome.choices)
+    phone_number = forms.CharField(label=_("Number called"), required=False, max_length=20)
+    identity_disclosed = forms.BooleanField(label=_("I said which institution I act for"), required=False)
+    notes = forms.CharField(
+        label=_("Notes / message"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
+    )
+    recording_reference = forms.CharField(label=_("Recording reference"), required=False, max_length=100)
+    follow_up_on = forms.DateField(
+        label=_("Follow up on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class CaseContactActions(CasePage):
+    """*Log a contact* on the case page."""
+
+    def case_page_urls(self) -> list[URLPattern]:
+        """Add the contact page."""
+        return [self.case_url("contact/", self.log_contact_view, "log_contact"), *super().case_page_urls()]
+
+    def log_contact_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Log a contact; a contact that breaks a rule is refused with the rule and when it becomes allowed."""
+
+        def log(case: Case, data: dict) -> str:
+            contact_log(case=case, actor=request.user, **data)
+            return _("Contact logged.")
+
+        return self.case_form(
+            request,
+            object_id,
+            allowed=lambda case: request.user.has_perm("cases.add_contact"),
+            form_class=ContactForm,
+            title=_("Log a contact"),
+            act=log,
+        )
 
 
 class ContactImportForm(forms.Form):
@@ -37,9 +85,10 @@ class IncidentInline(RecordInline):
 
 
 @admin.register(Contact)
-class ContactAdmin(CaseScoped, FoundByCaseNumber, ReadOnlyAdmin):
+class ContactAdmin(MaskedPersonalData, CaseScoped, FoundByCaseNumber, ReadOnlyAdmin):
     """Every contact, entered or imported: a record, so nothing is added, changed or deleted here."""
 
+    masked_fields = {"phone_number": ("phone_number", _("number called"), mask_mobile)}
     list_display = ["occurred_at", "case_link", "channel", "direction", "party", "outcome", "agent", "source"]
     list_filter = ["channel", "outcome", "source", "party", "occurred_at"]
     search_fields = ["=case__credit_line__number"]
@@ -53,7 +102,7 @@ class ContactAdmin(CaseScoped, FoundByCaseNumber, ReadOnlyAdmin):
         "direction",
         "party",
         "outcome",
-        "number_called",
+        "phone_number",
         "identity_disclosed",
         "notes",
         "recording_reference",
@@ -67,21 +116,7 @@ class ContactAdmin(CaseScoped, FoundByCaseNumber, ReadOnlyAdmin):
     @admin.display(description=_("case"), ordering="case_id")
     def case_link(self, obj: Contact) -> str:
         """Link to the case page (the number comes from the id: no join)."""
-        return format_html(
-            '<a href="{}">{}</a>', reverse("admin:cases_case_change", args=[obj.case_id]), case_number(obj.case_id)
-        )
-
-    @admin.display(description=_("number called"))
-    def number_called(self, obj: Contact) -> str:
-        """Show the number called, masked."""
-        return mask_mobile(obj.phone_number)
-
-    def get_fields(self, request: HttpRequest, obj: Contact | None = None) -> list[str]:
-        """Show the full number only to viewers allowed to see personal data."""
-        names = list(super().get_fields(request, obj))
-        if not may_see_personal_data(request):
-            return names
-        return ["phone_number" if name == "number_called" else name for name in names]
+        return case_link_html(obj.case_id)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Contact | None = None) -> list[str]:
         """Every field shown is read-only: a contact is a record."""
@@ -119,3 +154,81 @@ class ContactAdmin(CaseScoped, FoundByCaseNumber, ReadOnlyAdmin):
             "optional_columns": OPTIONAL_COLUMNS,
         }
         return TemplateResponse(request, "admin/cases/contact/import.html", context)
+
+
+@admin.register(RulePack)
+class RulePackAdmin(SimpleHistoryAdmin):
+    """Collection rule packs, editable by supervisors, every change kept."""
+
+    list_display = ["code", "name", "window_start", "window_end", "daily_connected_cap", "daily_attempt_cap"]
+    search_fields = ["code", "name"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Packs in use are kept: point the policies elsewhere instead."""
+        return False
+
+
+@admin.register(ComplianceIncident)
+class ComplianceIncidentAdmin(admin.ModelAdmin):
+    """Rules broken by imported contacts, for supervisors to follow up."""
+
+    list_display = ["opened_at", "rule", "case_number", "agent", "message", "closed_at"]
+    list_filter = ["rule", "opened_at", ("closed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["rule", "message"]
+    list_select_related = ["contact__agent", "contact__case"]
+    readonly_fields = ["contact", "rule", "message", "opened_at"]
+    fields = [*readonly_fields, "closed_at"]
+    paginator = LargeTablePaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+
+    @admin.display(description=_("case"))
+    def case_number(self, obj: ComplianceIncident) -> str:
+        """Show the contact's case."""
+        return obj.contact.case.number
+
+    @admin.display(description=_("agent"))
+    def agent(self, obj: ComplianceIncident) -> str:
+        """Show who made the contact, if known."""
+        return str(obj.contact.agent or "—")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Incidents are opened by the rules."""
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Incidents are records."""
+        return False
+
+
+@admin.register(ProhibitedPhraseList)
+class ProhibitedPhraseListAdmin(admin.ModelAdmin):
+    """Phrase lists are versioned: a change is a new version, the newest is in force."""
+
+    list_display = ["language", "version", "created_at", "created_by"]
+    list_filter = ["language"]
+    readonly_fields = ["version", "created_at", "created_by"]
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+        """Start a new version from the newest list of the language (Chinese by default)."""
+        language = request.GET.get("language", "zh-hans")
+        latest = ProhibitedPhraseList.objects.filter(language=language).order_by("-version").first()
+        return {"language": language, "phrases": latest.phrases if latest else ""}
+
+    def save_model(self, request: HttpRequest, obj: ProhibitedPhraseList, form: object, change: bool) -> None:
+        """Store the list as the language's next version, through the service."""
+        saved = phrase_list_add(language=obj.language, phrases=obj.phrases, actor=request.user)
+        obj.pk, obj.version, obj.created_by, obj.created_at = (
+            saved.pk,
+            saved.version,
+            saved.created_by,
+            saved.created_at,
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """A version in force is never edited: add a new one."""
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Versions are kept as the record of what was in force."""
+        return False

@@ -9,7 +9,6 @@ leaves them alone, so it ends where an uninterrupted run would.
 
 import datetime
 import logging
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 
@@ -17,20 +16,17 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from accounts.choices import CreditLineStatus
 from accounts.models import CreditLine
-from backoffice.bulksql import insert_rows, update_rows
+from backoffice.kernel.bulksql import insert_rows, update_rows
+from cases.casework.closing import end_casework
+from cases.casework.models import Case, CaseTransition
 from cases.choices import LADDER, OPEN_STAGES, RunStatus, Stage
-from cases.closing import end_casework
-from cases.dunning.assignment import assign_by_teams
-from cases.dunning.lock import dunning_lock
-from cases.dunning.plan import LinePlan, Thresholds, plan_line
-from cases.dunning.promises import settle_promises
+from cases.dunning.models import DunningPolicy, DunningRun
+from cases.dunning.plan import LinePlan, Thresholds, edge_reason, plan_line
 from cases.dunning.worklist import WorkItem, open_case_count, worklist
-from cases.models import Case, CaseTransition, DunningPolicy, DunningRun
-from cases.priority import queue_rank_of
+from cases.workload.priority import queue_rank_of
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +51,7 @@ class Tally:
     settlements_completed: int = 0
     recalled: int = 0
     assigned: int = 0
+    letters_drafted: int = 0
 
     def __iadd__(self, other: "Tally") -> "Tally":
         for item in fields(self):
@@ -71,20 +68,6 @@ class Tally:
             self.resolved += 1
         elif source == Stage.ON_HOLD:
             self.holds_ended += 1
-
-
-def edge_reason(source: str, target: str, *, days_past_due: int, thresholds: Thresholds | None) -> str:
-    """Explain a transition the run makes, as the case history shows it."""
-    if target == Stage.RESOLVED:
-        return _("Overdue balance paid in full.")
-    if source == Stage.ON_HOLD:
-        return _("Hold expired.")
-    return _("DPD %(dpd)s reached the %(stage)s threshold %(threshold)s of policy %(policy)s.") % {
-        "dpd": days_past_due,
-        "stage": Stage(target).label,
-        "threshold": thresholds.legal_from_dpd if target == Stage.LEGAL else thresholds.collection_from_dpd,
-        "policy": thresholds.code,
-    }
 
 
 def enters_collection_frozen(plan: LinePlan, thresholds: Thresholds | None) -> bool:
@@ -263,6 +246,9 @@ def _freeze(line_ids: list[int]) -> int:
         columns=[("status", "text")],
         rows=[(line_id, CreditLineStatus.ACTIVE, CreditLineStatus.FROZEN) for line_id in line_ids],
     )
+    if frozen:
+        # Only lines this run froze: a line the lender froze was not ours, and its freeze is not ours to lift.
+        Case.objects.filter(credit_line_id__in=list(frozen), stage__in=OPEN_STAGES).update(froze_line=True)
     return len(frozen)
 
 
@@ -316,7 +302,7 @@ def load_thresholds() -> dict[int, Thresholds]:
 _ANALYZE_AFTER_ROWS = 10_000
 
 
-def _refresh_statistics(tally: Tally) -> None:
+def refresh_statistics(tally: Tally) -> None:
     """Vacuum and analyse what a large run wrote, so the day's reads do not pay for it.
 
     Autovacuum would get there eventually, but it starts right after the run, competes with
@@ -331,62 +317,38 @@ def _refresh_statistics(tally: Tally) -> None:
         cursor.execute(f"{command} {_CASE}, {_TRANSITION}")
 
 
-def _start(as_of: datetime.date, dry_run: bool, actor: AbstractBaseUser | None) -> DunningRun:
-    # We hold the lock, so a run still marked as running died without finishing.
+def run_batches(
+    *,
+    run: DunningRun,
+    as_of: datetime.date,
+    batch_size: int,
+    dry_run: bool = False,
+    on_batch: Callable[[int], None] | None = None,
+) -> Tally:
+    """Plan and apply the run to every credit line, batch by batch; return what the batches did.
+
+    ``on_batch`` is called with the number of credit-line ids each finished batch covered.
+    """
+    thresholds, tally = load_thresholds(), Tally()
+    for first, last in id_ranges(batch_size):
+        tally += run_batch(run=run, as_of=as_of, first_id=first, last_id=last, thresholds=thresholds, dry_run=dry_run)
+        if on_batch:
+            on_batch(last - first + 1)
+    return tally
+
+
+def run_start(*, as_of: datetime.date, dry_run: bool, actor: AbstractBaseUser | None) -> DunningRun:
+    """Record a new run; call it holding the dunning lock, so a run still marked as running died unfinished."""
     DunningRun.objects.filter(status=RunStatus.RUNNING).update(status=RunStatus.ABANDONED)
     return DunningRun.objects.create(as_of=as_of, dry_run=dry_run, started_at=timezone.now(), started_by=actor)
 
 
-def _finish(run: DunningRun, tally: Tally, started: float, status: str, error: str = "") -> None:
+def run_finish(*, run: DunningRun, tally: Tally, seconds: float, status: str, error: str = "") -> DunningRun:
+    """Record how the run ended and what it changed."""
     for item in fields(tally):
         setattr(run, item.name, getattr(tally, item.name))
     run.status, run.error = status, error
     run.finished_at = timezone.now()
-    run.seconds = time.perf_counter() - started
+    run.seconds = seconds
     run.save()
-
-
-def _before_batches(tally: Tally, as_of: datetime.date) -> None:
-    """Close paid settlements and recall placements that may no longer stand, under the run's lock."""
-    from cases.services import placements_recall_ended, settlements_complete
-
-    tally.settlements_completed = settlements_complete()
-    tally.recalled = placements_recall_ended(as_of=as_of)
-
-
-def dunning_run(
-    *,
-    as_of: datetime.date,
-    batch_size: int,
-    dry_run: bool = False,
-    actor: AbstractBaseUser | None = None,
-    on_batch: Callable[[int], None] | None = None,
-) -> DunningRun:
-    """Run the daily dunning for ``as_of`` over every credit line; raise ``DunningRunLocked`` if one is running.
-
-    ``on_batch`` is called with the number of credit-line ids each finished batch covered.
-    """
-    with dunning_lock():
-        run = _start(as_of, dry_run, actor)
-        started, tally = time.perf_counter(), Tally()
-        try:
-            promises = settle_promises(as_of=as_of, dry_run=dry_run)
-            tally.promises_kept, tally.promises_broken = promises["kept"], promises["broken"]
-            if not dry_run:
-                _before_batches(tally, as_of)
-            thresholds = load_thresholds()
-            for first, last in id_ranges(batch_size):
-                tally += run_batch(
-                    run=run, as_of=as_of, first_id=first, last_id=last, thresholds=thresholds, dry_run=dry_run
-                )
-                if on_batch:
-                    on_batch(last - first + 1)
-            if not dry_run:
-                # New and escalated cases go to their stage's team once every batch has committed.
-                tally.assigned = assign_by_teams(run=run)
-                _refresh_statistics(tally)
-        except BaseException as exc:
-            _finish(run, tally, started, RunStatus.FAILED, error=repr(exc))
-            raise
-        _finish(run, tally, started, RunStatus.FINISHED)
     return run

@@ -7,6 +7,8 @@ disagree about which transitions a line gets.
 import datetime
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from cases.choices import LADDER, Stage, ladder_edges
 
 
@@ -101,3 +103,17 @@ def plan_line(
     if target is not None and LADDER.index(target) > LADDER.index(stage):
         edges.extend(ladder_edges(stage, target))
     return LinePlan(edges=edges)
+
+
+def edge_reason(source: str, target: str, *, days_past_due: int, thresholds: Thresholds | None) -> str:
+    """Explain a transition the run makes, as the case history shows it."""
+    if target == Stage.RESOLVED:
+        return _("Overdue balance paid in full.")
+    if source == Stage.ON_HOLD:
+        return _("Hold expired.")
+    return _("DPD %(dpd)s reached the %(stage)s threshold %(threshold)s of policy %(policy)s.") % {
+        "dpd": days_past_due,
+        "stage": Stage(target).label,
+        "threshold": thresholds.legal_from_dpd if target == Stage.LEGAL else thresholds.collection_from_dpd,
+        "policy": thresholds.code,
+    }

@@ -16,9 +16,10 @@ from django.db import connection
 from accounts.choices import CreditLineStatus
 from accounts.models import CreditLine, Product
 from accounts.positions import as_date, days_since_sql, overdue_by_line_sql, position_params
+from cases.casework.models import Case
 from cases.choices import LADDER, OPEN_STAGES, Stage
+from cases.dunning.models import DunningPolicy
 from cases.dunning.plan import OpenCase
-from cases.models import Case, DunningPolicy
 
 _THRESHOLD_COLUMNS = {
     Stage.REMINDER: "reminder_from_dpd",

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 def rank_open_cases(apps, schema_editor):
     from cases.choices import OPEN_STAGES
-    from cases.priority import queue_rank_expression
+    from cases.workload.priority import queue_rank_expression
 
     case_model = apps.get_model("cases", "Case")
     case_model.objects.filter(stage__in=OPEN_STAGES).update(queue_rank=queue_rank_expression(timezone.localdate()))

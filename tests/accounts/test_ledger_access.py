@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.services import payment_post
 from cases.models import Case
-from cases.services import case_assign
+from cases.workload.services import case_assign
 from tests.factories import overdue_line
 
 pytestmark = pytest.mark.django_db

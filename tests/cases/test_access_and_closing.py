@@ -10,20 +10,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.services import payment_post
-from backoffice.roles import AGENCY, AGENT
+from backoffice.kernel.roles import AGENCY, AGENT
+from cases.agencies.services import case_place
+from cases.casework.services import case_close
 from cases.choices import AgencyStatus, ProposalKind, ProposalStatus, Stage
+from cases.contacts.services import contact_log
 from cases.models import Agency, AgencyMember, Case, Contact, Placement, Promise, Proposal, RulePack
-from cases.services import (
-    case_assign,
-    case_claim_next,
-    case_close,
-    case_place,
-    contact_log,
-    promise_record,
-    proposal_approve,
-    proposal_submit,
-    settlements_complete,
-)
+from cases.promises.services import promise_record
+from cases.settlements.services import proposal_approve, proposal_submit, settlements_complete
+from cases.workload.services import case_assign, case_claim_next
 from tests.factories import overdue_line, user_in
 
 pytestmark = pytest.mark.django_db
@@ -84,12 +79,12 @@ def test_agents_see_only_their_cases_promises_and_no_kept_rates(client, cases, a
 
 def test_a_claim_ends_with_reassignment_and_never_outlives_its_time(cases, agent, supervisor):
     other = user_in(AGENT, "agent-o")
-    claimed = case_claim_next(agent=agent)
+    claimed = case_claim_next(actor=agent)
     assert claimed in Case.objects.visible_to(agent)
     case_assign(case=claimed, actor=supervisor, assignee=other)
     assert claimed not in Case.objects.visible_to(agent)
 
-    second = case_claim_next(agent=agent)
+    second = case_claim_next(actor=agent)
     with time_machine.travel(timezone.now() + datetime.timedelta(minutes=16)):
         assert second not in Case.objects.visible_to(agent)
 
@@ -161,7 +156,7 @@ def test_a_settlement_paid_between_proposal_and_approval_completes(cases, agent,
 def test_an_agency_import_cannot_put_its_calls_on_the_lenders_agents(cases, agency, supervisor, agent):
     from io import BytesIO
 
-    from cases.imports import contacts_import
+    from cases.contacts.imports import contacts_import
 
     case_place(case=cases[0], agency=agency, actor=supervisor)
     collector = collector_of(agency)

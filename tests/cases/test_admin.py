@@ -241,7 +241,7 @@ def test_a_supervisor_assigns_a_case_from_its_page_without_touching_its_stage(cl
 
 
 def test_a_supervisor_reassigns_cases_in_bulk_after_a_confirmation_page(client, supervisor, cases):
-    from backoffice.roles import AGENT
+    from backoffice.kernel.roles import AGENT
     from cases.models import CaseAssignment
     from tests.factories import user_in
 
@@ -268,7 +268,7 @@ def test_agents_have_no_bulk_assignment(client, agent, cases):
 
 
 def test_an_agent_sees_only_their_own_cases_and_a_supervisor_sees_all(client, agent, supervisor, cases):
-    from backoffice.roles import AGENT
+    from backoffice.kernel.roles import AGENT
     from tests.factories import user_in
 
     other = user_in(AGENT, "agent-other")
@@ -299,7 +299,7 @@ def test_the_product_or_policy_filter_narrows_by_either(client, supervisor, case
 
 @pytest.mark.parametrize("screen", ["cases_casetransition", "cases_caseassignment"])
 def test_a_case_number_search_finds_only_that_cases_rows(client, supervisor, agent, run_dunning, screen):
-    from cases.services import case_assign
+    from cases.workload.services import case_assign
 
     lines = [overdue_line(due=datetime.date(2026, 1, 10)) for _ in range(2)]
     run_dunning(datetime.date(2026, 3, 1))

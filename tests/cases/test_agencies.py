@@ -9,10 +9,11 @@ from django.db.models.signals import post_init
 from django.urls import reverse
 from django.utils import timezone
 
-from backoffice.roles import AGENCY, AGENT
+from backoffice.kernel.roles import AGENCY, AGENT
+from cases.agencies.services import case_place, case_recall, placements_recall_ended
 from cases.choices import AgencyStatus
 from cases.models import Agency, AgencyMember, Case, CaseAssignment, Placement
-from cases.services import case_assign, case_claim_next, case_place, case_recall, placements_recall_ended
+from cases.workload.services import case_assign, case_claim_next
 from tests.factories import user_in
 
 pytestmark = pytest.mark.django_db
@@ -70,8 +71,8 @@ def test_agency_users_see_only_their_agencys_cases_and_agents_let_go(cases, supe
     assert not Case.objects.visible_to(agent).exists()
     assert CaseAssignment.objects.filter(case=cases[0], assigned_from=agent, assigned_to=None).exists()
     # Work next hands in-house agents only unplaced cases, and agency users only their agency's.
-    assert case_claim_next(agent=agent) == cases[2]
-    assert case_claim_next(agent=collector) == cases[0]
+    assert case_claim_next(actor=agent) == cases[2]
+    assert case_claim_next(actor=collector) == cases[0]
 
 
 def test_agency_users_cannot_open_another_agencys_case_page(cases, supervisor, client):

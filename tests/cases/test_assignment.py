@@ -5,11 +5,11 @@ import datetime
 import pytest
 from django.core.management import call_command
 
-from backoffice.roles import AGENT
+from backoffice.kernel.roles import AGENT
 from cases.choices import Stage
-from cases.dunning.assignment import assign_by_teams
 from cases.models import Case, CaseAssignment, Team
-from cases.services import case_assign
+from cases.workload.services import case_assign
+from cases.workload.share_out import assign_by_teams
 from tests.factories import overdue_line, user_in
 
 pytestmark = pytest.mark.django_db

@@ -7,11 +7,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.services import payment_post
+from cases.casework.selectors import case_bills
 from cases.choices import ProposalKind
+from cases.contacts.services import contact_log
 from cases.models import Case
-from cases.priority import refresh_queue_ranks
-from cases.selectors import case_bills
-from cases.services import case_assign, contact_log, promise_record, proposal_submit
+from cases.promises.services import promise_record
+from cases.settlements.services import proposal_submit
+from cases.workload.priority import refresh_queue_ranks
+from cases.workload.services import case_assign
 from tests.factories import BillFactory, overdue_line
 
 pytestmark = pytest.mark.django_db

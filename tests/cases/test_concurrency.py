@@ -9,10 +9,10 @@ from django.utils import timezone
 
 from accounts.models import Payment, PaymentAllocation
 from accounts.services import payment_post
+from backoffice.night import dunning_run
+from cases.casework.services import CaseConflict, case_escalate, case_write_off
 from cases.choices import Stage
-from cases.dunning.batch import dunning_run
 from cases.models import Case, CaseTransition
-from cases.services import CaseConflict, case_escalate, case_write_off
 from tests.factories import overdue_line
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]

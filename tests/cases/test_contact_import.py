@@ -10,10 +10,10 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from backoffice.roles import AGENT
-from cases.imports import contacts_import
+from backoffice.kernel.roles import AGENT
+from cases.contacts.imports import contacts_import
 from cases.models import Case, ComplianceIncident, Contact
-from cases.priority import refresh_queue_ranks
+from cases.workload.priority import refresh_queue_ranks
 from tests.factories import overdue_line, user_in
 
 pytestmark = pytest.mark.django_db

@@ -6,11 +6,10 @@ import zoneinfo
 import pytest
 from django.core.exceptions import ValidationError
 
-from backoffice.roles import AGENCY, AGENT
+from backoffice.kernel.roles import AGENCY, AGENT
 from cases.choices import ContactSource
-from cases.models import Agency, AgencyMember, Case, ComplianceIncident, Contact, RulePack
-from cases.services import contact_log
-from letters.models import ProhibitedPhraseList
+from cases.contacts.services import contact_log
+from cases.models import Agency, AgencyMember, Case, ComplianceIncident, Contact, ProhibitedPhraseList, RulePack
 from tests.factories import overdue_line, user_in
 
 pytestmark = pytest.mark.django_db

@@ -10,11 +10,11 @@ from django.utils import timezone
 
 from accounts.choices import CreditLineStatus
 from accounts.services import payment_post
+from cases.casework.services import case_hold
 from cases.choices import Stage
 from cases.dunning.batch import id_ranges, load_thresholds, run_batch
 from cases.dunning.lock import dunning_lock
 from cases.models import Case, CaseTransition, DunningPolicy, DunningRun
-from cases.services import case_hold
 from tests.factories import BillFactory, overdue_line
 
 pytestmark = pytest.mark.django_db
@@ -148,7 +148,7 @@ def test_the_same_date_twice_changes_nothing(run_dunning):
 
 
 def test_the_run_stores_each_open_cases_documented_priority_as_its_queue_rank(run_dunning):
-    from cases.priority import FOLLOW_UP_BONUS, priority_parts, refresh_queue_ranks
+    from cases.workload.priority import FOLLOW_UP_BONUS, priority_parts, refresh_queue_ranks
 
     mixed_portfolio()
     run_dunning(day(30))

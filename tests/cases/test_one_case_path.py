@@ -8,9 +8,10 @@ from django.utils import timezone
 
 from accounts.models import CreditLine
 from accounts.services import payment_post
+from cases.casework.services import case_hold
 from cases.choices import LADDER, Stage
+from cases.dunning.services import case_apply_dunning
 from cases.models import ESCALATION_METHODS, Case, CaseTransition
-from cases.services import case_apply_dunning, case_hold
 from tests.factories import overdue_line
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.services import payment_post
 from cases.choices import PromiseStatus, Stage
 from cases.models import Case, Promise
-from cases.services import promise_record
+from cases.promises.services import promise_record
 
 pytestmark = pytest.mark.django_db
 

@@ -9,10 +9,10 @@ from django.utils import timezone
 
 from accounts.choices import CreditLineStatus
 from accounts.services import payment_post
-from backoffice.roles import SUPERVISOR
+from backoffice.kernel.roles import SUPERVISOR
 from cases.choices import ProposalKind, ProposalStatus, Stage
 from cases.models import Case, CaseTransition, Proposal
-from cases.services import proposal_approve, proposal_reject, proposal_submit, settlements_complete
+from cases.settlements.services import proposal_approve, proposal_reject, proposal_submit, settlements_complete
 from tests.factories import overdue_line, user_in
 
 pytestmark = pytest.mark.django_db

@@ -9,11 +9,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from backoffice.roles import AGENT
+from backoffice.kernel.roles import AGENT
 from cases.admin import MyCaseAdmin
 from cases.models import Case
-from cases.priority import priority_parts
-from cases.services import case_claim_next
+from cases.workload.priority import priority_parts
+from cases.workload.services import case_claim_next
 from tests.factories import overdue_line, user_in
 
 DUE = datetime.date(2026, 1, 10)
@@ -69,13 +69,13 @@ def test_my_cases_runs_the_same_queries_whatever_the_page_size(client, run_dunni
 def test_work_next_claims_the_top_case_and_a_second_agent_gets_another(run_dunning, agent):
     portfolio(run_dunning)
     other = user_in(AGENT, "agent-b")
-    first = case_claim_next(agent=agent)
-    second = case_claim_next(agent=other)
+    first = case_claim_next(actor=agent)
+    second = case_claim_next(actor=other)
     assert first.pk != second.pk
     top = Case.objects.in_queue_order().first()
     assert first.pk == top.pk
     assert Case.objects.get(pk=first.pk).claimed_by == agent
-    assert case_claim_next(agent=agent).pk == first.pk  # the agent's own claim is theirs to reopen
+    assert case_claim_next(actor=agent).pk == first.pk  # the agent's own claim is theirs to reopen
 
 
 @pytest.mark.django_db
@@ -84,10 +84,10 @@ def test_an_expired_claim_frees_the_case(run_dunning, agent):
 
     portfolio(run_dunning, count=1)
     other = user_in(AGENT, "agent-b")
-    claimed = case_claim_next(agent=agent)
-    assert case_claim_next(agent=other) is None
+    claimed = case_claim_next(actor=agent)
+    assert case_claim_next(actor=other) is None
     with time_machine.travel(timezone.now() + datetime.timedelta(minutes=16)):
-        assert case_claim_next(agent=other).pk == claimed.pk
+        assert case_claim_next(actor=other).pk == claimed.pk
 
 
 @pytest.mark.django_db
@@ -108,7 +108,7 @@ def test_work_next_never_hands_one_case_to_two_agents_at_once(on_postgres, shipp
     def work(agent):
         try:
             barrier.wait()
-            case = case_claim_next(agent=agent)
+            case = case_claim_next(actor=agent)
             claimed.append(case.pk if case else None)
         except Exception as exc:
             errors.append(exc)

@@ -9,11 +9,11 @@ from django.utils import timezone
 from accounts.models import CreditLine
 from accounts.positions import credit_line_position
 from accounts.services import payment_post
+from cases.casework.services import case_escalate, case_hold, case_resume
 from cases.choices import Stage
 from cases.dunning.plan import OpenCase, Thresholds, plan_line
 from cases.dunning.worklist import worklist
 from cases.models import Case, DunningPolicy
-from cases.services import case_escalate, case_hold, case_resume
 from tests.factories import BillFactory, overdue_line
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from backoffice.roles import AGENT
+from backoffice.kernel.roles import AGENT
 from cases.models import Case, Contact, Promise
 from tests.factories import overdue_line, user_in
 

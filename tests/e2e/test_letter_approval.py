@@ -4,9 +4,9 @@ import datetime
 
 import pytest
 
-from backoffice.roles import AGENT, LEGAL, SUPERVISOR
+from backoffice.kernel.roles import AGENT, LEGAL, SUPERVISOR
 from cases.models import Case
-from cases.services import case_assign
+from cases.workload.services import case_assign
 from letters.choices import LetterStatus
 from letters.models import Letter, LetterTemplate
 from letters.services import letter_draft
@@ -20,14 +20,16 @@ PASSWORD = "pw-123456"
 @pytest.fixture
 def waiting_letter(shipped_data, run_dunning):
     reviewer, agent = user_in(LEGAL, "legal-e2e"), user_in(AGENT, "agent-e2e")
+    line = overdue_line(due=datetime.date(2026, 1, 10))
+    run_dunning(datetime.date(2026, 3, 20))  # before the firm's templates are active: the night drafts none
     law_firm_with_lawyer(reviewer)
     template = LetterTemplate.objects.get(code="lawyer-letter-zh", is_active=True)
-    line = overdue_line(due=datetime.date(2026, 1, 10))
-    run_dunning(datetime.date(2026, 3, 20))
     case = Case.objects.with_customer().get(credit_line=line)
     # The agent works the case, and requests its letter from the case page.
     case_assign(case=case, actor=user_in(SUPERVISOR, "supervisor-e2e"), assignee=agent)
-    return letter_draft(case=case, template=template, requested_by=agent)
+    letter = letter_draft(case=case, template=template, actor=agent)
+    letter.refresh_from_db()  # rendered once the drafting committed
+    return letter
 
 
 def log_in(page, live_server, username):

@@ -5,10 +5,10 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from backoffice.roles import AGENT, SUPERVISOR
+from backoffice.kernel.roles import AGENT, SUPERVISOR
 from cases.choices import AgencyStatus, ProposalKind, Stage
 from cases.models import Agency, Case
-from cases.services import proposal_submit
+from cases.settlements.services import proposal_submit
 from tests.factories import overdue_line, user_in
 
 pytestmark = pytest.mark.django_db(transaction=True)

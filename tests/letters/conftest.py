@@ -35,5 +35,18 @@ def legal_case(run_dunning):
 
 
 @pytest.fixture
-def letter(legal_case, lawyer_template, agent):
-    return letter_draft(case=legal_case, template=lawyer_template, requested_by=agent, as_of=datetime.date(2026, 3, 20))
+def draft_rendered(django_capture_on_commit_callbacks):
+    """Draft a letter as a person does: it is rendered once the drafting transaction has committed."""
+
+    def draft(**options):
+        with django_capture_on_commit_callbacks(execute=True):
+            letter = letter_draft(**options)
+        letter.refresh_from_db()
+        return letter
+
+    return draft
+
+
+@pytest.fixture
+def letter(legal_case, lawyer_template, agent, draft_rendered):
+    return draft_rendered(case=legal_case, template=lawyer_template, actor=agent, as_of=datetime.date(2026, 3, 20))

@@ -10,12 +10,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.services import payment_post
-from backoffice.roles import LEGAL
-from cases.services import case_assign
+from backoffice.kernel.roles import LEGAL
+from cases.models import Case, DunningPolicy
+from cases.workload.services import case_assign
 from letters.choices import LetterStatus
 from letters.models import Letter
-from letters.services import letter_approve, letter_dispatch, letter_draft, letter_redraft, letter_reject
-from tests.factories import user_in
+from letters.services import letter_approve, letter_dispatch, letter_redraft, letter_reject
+from tests.factories import overdue_line, user_in
+from tests.letters.conftest import DUE
 
 pytestmark = pytest.mark.django_db
 
@@ -23,21 +25,21 @@ pytestmark = pytest.mark.django_db
 SHANGHAI_AFTERNOON = datetime.datetime(2026, 11, 30, 15, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
 
 
-def test_the_requester_can_never_approve_their_own_letter(legal_case, lawyer_template, legal):
-    own = letter_draft(case=legal_case, template=lawyer_template, requested_by=legal)
+def test_the_requester_can_never_approve_their_own_letter(legal_case, lawyer_template, legal, draft_rendered):
+    own = draft_rendered(case=legal_case, template=lawyer_template, actor=legal)
     with pytest.raises(PermissionDenied, match="someone else"):
-        letter_approve(letter=own, reviewer=legal, seen_sha256=own.pdf_sha256)
+        letter_approve(letter=own, actor=legal, seen_sha256=own.pdf_sha256)
     assert Letter.objects.get(pk=own.pk).status == LetterStatus.PENDING_APPROVAL
 
 
 def test_a_lawyer_letter_is_approved_only_by_a_lawyer_of_the_issuing_firm(letter):
     reviewer_without_firm = user_in(LEGAL)
     with pytest.raises(PermissionDenied, match="only a lawyer of that firm"):
-        letter_approve(letter=letter, reviewer=reviewer_without_firm, seen_sha256=letter.pdf_sha256)
+        letter_approve(letter=letter, actor=reviewer_without_firm, seen_sha256=letter.pdf_sha256)
 
 
 def test_a_lawyer_of_the_firm_approves_the_pdf_they_saw(letter, legal):
-    approved = letter_approve(letter=letter, reviewer=legal, seen_sha256=letter.pdf_sha256)
+    approved = letter_approve(letter=letter, actor=legal, seen_sha256=letter.pdf_sha256)
     assert (approved.status, approved.approved_by, approved.approved_sha256) == (
         LetterStatus.APPROVED,
         legal,
@@ -47,7 +49,7 @@ def test_a_lawyer_of_the_firm_approves_the_pdf_they_saw(letter, legal):
 
 def test_agents_cannot_approve(letter, agent):
     with pytest.raises(PermissionDenied):
-        letter_approve(letter=letter, reviewer=agent, seen_sha256=letter.pdf_sha256)
+        letter_approve(letter=letter, actor=agent, seen_sha256=letter.pdf_sha256)
 
 
 def test_an_agent_posting_an_approval_in_the_admin_is_refused(client, letter, agent, supervisor):
@@ -83,9 +85,15 @@ def test_a_legal_reviewer_approves_from_the_review_page(client, letter, legal):
     assert pdf["Content-Type"] == "application/pdf"
 
 
-def test_bulk_approval_confirms_first_and_keeps_four_eyes(client, legal_case, lawyer_template, agent, legal):
-    theirs = [letter_draft(case=legal_case, template=lawyer_template, requested_by=agent) for _ in range(2)]
-    own = letter_draft(case=legal_case, template=lawyer_template, requested_by=legal)
+def test_bulk_approval_confirms_first_and_keeps_four_eyes(
+    client, legal_case, lawyer_template, agent, legal, run_dunning, draft_rendered
+):
+    lines = [overdue_line(due=DUE) for _ in range(2)]
+    DunningPolicy.objects.update(legal_letter_template="")  # the letters here are people's requests, not the night's
+    run_dunning(datetime.date(2026, 3, 20))
+    first, second = (Case.objects.with_customer().get(credit_line=line) for line in lines)
+    theirs = [draft_rendered(case=case, template=lawyer_template, actor=agent) for case in (legal_case, first)]
+    own = draft_rendered(case=second, template=lawyer_template, actor=legal)
     client.force_login(legal)
     url = reverse("admin:letters_letterawaitingapproval_changelist")
     ids = [str(letter.pk) for letter in [*theirs, own]]
@@ -102,7 +110,7 @@ def test_bulk_approval_confirms_first_and_keeps_four_eyes(client, legal_case, la
 
 
 def test_a_payment_in_full_between_approval_and_dispatch_cancels_the_letter(letter, legal):
-    letter_approve(letter=letter, reviewer=legal, seen_sha256=letter.pdf_sha256)
+    letter_approve(letter=letter, actor=legal, seen_sha256=letter.pdf_sha256)
     payment_post(
         credit_line=letter.case.credit_line,
         external_reference="FULL-1",
@@ -118,9 +126,9 @@ def test_a_payment_in_full_between_approval_and_dispatch_cancels_the_letter(lett
 
 
 def test_a_letter_for_a_case_put_on_hold_after_approval_is_cancelled(letter, legal, agent):
-    from cases.services import case_hold
+    from cases.casework.services import case_hold
 
-    letter_approve(letter=letter, reviewer=legal, seen_sha256=letter.pdf_sha256)
+    letter_approve(letter=letter, actor=legal, seen_sha256=letter.pdf_sha256)
     case_hold(
         case=letter.case,
         actor=agent,
@@ -135,7 +143,7 @@ def test_a_letter_for_a_case_put_on_hold_after_approval_is_cancelled(letter, leg
 def test_sending_by_email_attaches_the_pdf_and_records_the_limitation_interruption(
     letter, legal, django_capture_on_commit_callbacks
 ):
-    letter_approve(letter=letter, reviewer=legal, seen_sha256=letter.pdf_sha256)
+    letter_approve(letter=letter, actor=legal, seen_sha256=letter.pdf_sha256)
     with time_machine.travel(SHANGHAI_AFTERNOON, tick=False), django_capture_on_commit_callbacks(execute=True):
         sent = letter_dispatch(letter=letter, actor=legal, channel="email", address="nana@example.com")
     assert sent.status == LetterStatus.SENT
@@ -147,34 +155,38 @@ def test_sending_by_email_attaches_the_pdf_and_records_the_limitation_interrupti
 
 
 def test_post_needs_carrier_and_tracking_number(letter, legal):
-    letter_approve(letter=letter, reviewer=legal, seen_sha256=letter.pdf_sha256)
+    letter_approve(letter=letter, actor=legal, seen_sha256=letter.pdf_sha256)
     with pytest.raises(ValidationError) as caught:
         letter_dispatch(letter=letter, actor=legal, channel="post", carrier="EMS")
     assert "tracking_number" in caught.value.message_dict
 
 
-def test_a_rejected_letter_is_redrafted_as_a_new_letter_and_the_old_one_stays(letter, legal, agent):
+def test_a_rejected_letter_is_redrafted_as_a_new_letter_and_the_old_one_stays(
+    letter, legal, agent, django_capture_on_commit_callbacks
+):
     with pytest.raises(ValidationError):
-        letter_reject(letter=letter, reviewer=legal, reason=" ")
-    letter_reject(letter=letter, reviewer=legal, reason="金额需复核")
-    new = letter_redraft(letter=letter, requested_by=agent)
+        letter_reject(letter=letter, actor=legal, reason=" ")
+    letter_reject(letter=letter, actor=legal, reason="金额需复核")
+    with django_capture_on_commit_callbacks(execute=True):
+        new = letter_redraft(letter=letter, actor=agent)
     letter.refresh_from_db()
+    new.refresh_from_db()
     assert (letter.status, letter.rejection_reason) == (LetterStatus.REJECTED, "金额需复核")
     assert new.number != letter.number
     assert (new.redraft_of, new.status) == (letter, LetterStatus.PENDING_APPROVAL)
 
 
 def test_a_sent_letter_cannot_be_approved_or_sent_again(letter, legal):
-    letter_approve(letter=letter, reviewer=legal, seen_sha256=letter.pdf_sha256)
+    letter_approve(letter=letter, actor=legal, seen_sha256=letter.pdf_sha256)
     letter_dispatch(letter=letter, actor=legal, channel="post", carrier="EMS", tracking_number="EMS1")
     with pytest.raises(ValidationError):
         letter_dispatch(letter=letter, actor=legal, channel="post", carrier="EMS", tracking_number="EMS2")
     with pytest.raises(ValidationError):
-        letter_approve(letter=letter, reviewer=legal, seen_sha256=letter.pdf_sha256)
+        letter_approve(letter=letter, actor=legal, seen_sha256=letter.pdf_sha256)
 
 
 def test_an_email_outside_the_customers_window_is_refused_and_the_letter_stays_approved(letter, legal):
-    letter_approve(letter=letter, reviewer=legal, seen_sha256=letter.pdf_sha256)
+    letter_approve(letter=letter, actor=legal, seen_sha256=letter.pdf_sha256)
     late = SHANGHAI_AFTERNOON.replace(hour=22, minute=30)
     with time_machine.travel(late, tick=False), pytest.raises(ValidationError) as caught:
         letter_dispatch(letter=letter, actor=legal, channel="email", address="nana@example.com")
@@ -185,7 +197,7 @@ def test_an_email_outside_the_customers_window_is_refused_and_the_letter_stays_a
 
 
 def test_an_email_to_a_do_not_contact_customer_is_refused_but_registered_post_goes(letter, legal):
-    letter_approve(letter=letter, reviewer=legal, seen_sha256=letter.pdf_sha256)
+    letter_approve(letter=letter, actor=legal, seen_sha256=letter.pdf_sha256)
     customer = letter.case.credit_line.customer
     customer.do_not_contact = True
     customer.save()

@@ -19,7 +19,7 @@ def test_letters_drafted_concurrently_get_unique_gap_free_numbers(on_postgres, s
         try:
             barrier.wait()
             for _ in range(3):
-                letter_draft(case=legal_case, template=template, requested_by=agent, render=False)
+                letter_draft(case=legal_case, template=template, actor=agent, render=False)
         except Exception as exc:
             errors.append(exc)
         finally:

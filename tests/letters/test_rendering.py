@@ -86,12 +86,14 @@ def test_the_pdf_is_identified_as_pdf_a_3b_and_carries_its_snapshot(letter):
     assert not reader.is_encrypted
 
 
-def test_html_in_customer_data_is_printed_as_text_and_nothing_is_fetched(legal_case, lawyer_template, agent, caplog):
+def test_html_in_customer_data_is_printed_as_text_and_nothing_is_fetched(
+    legal_case, lawyer_template, agent, caplog, draft_rendered
+):
     customer = legal_case.credit_line.customer
     customer.address = '<img src="file:///etc/passwd"> <b>粗体</b> 街道 1 号'
     customer.save()
     with caplog.at_level(logging.WARNING, logger="letters.rendering"):
-        letter = letter_draft(case=legal_case, template=lawyer_template, requested_by=agent)
+        letter = draft_rendered(case=legal_case, template=lawyer_template, actor=agent)
     text = "".join(page.extract_text() for page in read(letter).pages)
     assert '<img src="file:///etc/passwd">' in text
     assert "<b>粗体</b>" in text
@@ -129,10 +131,10 @@ def test_a_second_rendering_needs_a_new_approval(letter, legal):
     letter_render(letter=letter)
     letter.refresh_from_db()
     with pytest.raises(Exception, match="changed since you opened it"):
-        letter_approve(letter=letter, reviewer=legal, seen_sha256="0" * 64)
+        letter_approve(letter=letter, actor=legal, seen_sha256="0" * 64)
     assert letter.status == LetterStatus.PENDING_APPROVAL
     assert (letter.approved_by, letter.approved_sha256) == (None, "")
-    letter_approve(letter=letter, reviewer=legal, seen_sha256=letter.pdf_sha256)
+    letter_approve(letter=letter, actor=legal, seen_sha256=letter.pdf_sha256)
     letter.refresh_from_db()
     assert letter.approved_sha256 == letter.pdf_sha256
     assert len(seen) == 64
@@ -141,8 +143,8 @@ def test_a_second_rendering_needs_a_new_approval(letter, legal):
 def test_letters_for_cases_on_hold_or_closed_are_refused(legal_case, lawyer_template, agent, supervisor):
     from django.core.exceptions import ValidationError
 
-    from cases.services import case_write_off
+    from cases.casework.services import case_write_off
 
     case_write_off(case=legal_case, actor=supervisor, reason="核销")
     with pytest.raises(ValidationError, match=legal_case.number):
-        letter_draft(case=legal_case, template=lawyer_template, requested_by=agent, as_of=datetime.date(2026, 3, 21))
+        letter_draft(case=legal_case, template=lawyer_template, actor=agent, as_of=datetime.date(2026, 3, 21))

@@ -6,8 +6,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from pypdf import PdfReader
 
-from cases.services import case_assign
-from letters.models import LetterTemplate, ProhibitedPhraseList
+from cases.models import ProhibitedPhraseList
+from cases.workload.services import case_assign
+from letters.models import LetterTemplate
 from letters.services import letter_approve, letter_dispatch, template_activate, template_problems, template_save
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +20,7 @@ def _fresh_rate_limit():
 
 
 def test_the_verification_page_shows_issuer_and_validity_but_no_personal_data(client, letter, legal, firm):
-    letter_approve(letter=letter, reviewer=legal, seen_sha256=letter.pdf_sha256)
+    letter_approve(letter=letter, actor=legal, seen_sha256=letter.pdf_sha256)
     letter_dispatch(letter=letter, actor=legal, channel="post", carrier="EMS", tracking_number="EMS9")
     page = client.get(reverse("letters:verify", args=[letter.number, letter.verification_code]))
     body = page.content.decode()
@@ -115,7 +116,7 @@ def test_a_phrase_prohibited_after_activation_stops_the_letter_at_rendering(lega
 
     ProhibitedPhraseList.objects.create(language="zh-hans", version=2, phrases="特此函告")
     with pytest.raises(ValidationError) as caught:
-        letter_draft(case=legal_case, template=lawyer_template, requested_by=agent)
+        letter_draft(case=legal_case, template=lawyer_template, actor=agent)
     assert caught.value.error_list[0].code == "PROHIBITED_CONTENT"
     assert "特此函告" in caught.value.messages[0]
     assert not legal_case.letters.exists()

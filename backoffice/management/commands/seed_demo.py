@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from accounts.models import Customer
 from backoffice import demo
-from backoffice.progress import progress_bar
-from cases.dunning.batch import dunning_run
+from backoffice.kernel.progress import progress_bar
+from backoffice.night import dunning_run
 
 # A run two weeks back, so that the demo shows cases since paid (resolved) and a history.
 _PAST_RUN_DAYS = 14
@@ -44,14 +44,18 @@ class Command(BaseCommand):
         today = timezone.localdate()
         with progress_bar(total=options["customers"], description="Customers", unit="customers") as bar:
             demo.seed_ledger(customers=options["customers"], seed=options["seed"], today=today, on_chunk=bar.update)
+        # The firm first: the night drafts the lawyer letter each policy names for the cases it takes to legal.
+        demo.demo_law_firm()
         past = today - datetime.timedelta(days=_PAST_RUN_DAYS)
-        dunning_run(as_of=past, batch_size=settings.DUNNING_BATCH_SIZE)
+        run = dunning_run(as_of=past, batch_size=settings.DUNNING_BATCH_SIZE)
         demo.demo_casework(today=today)
         demo.demo_workbench(today=today)
-        demo.demo_law_firm()
         demo.demo_letters()
         self.stdout.write(
-            self.style.SUCCESS(f"Seeded {options['customers']} customers; dunning run as of {past} done.")
+            self.style.SUCCESS(
+                f"Seeded {options['customers']} customers; dunning run as of {past} done, "
+                f"{run.letters_drafted} letters drafted (`render_letters` renders them)."
+            )
         )
 
     def _confirm_reset(self, existing: int, *, ask: bool) -> None:

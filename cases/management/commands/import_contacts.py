@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cases.imports import contacts_import
+from cases.contacts.imports import contacts_import
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from backoffice.progress import progress_bar
+from backoffice.kernel.progress import progress_bar
 from letters.batch import render_waiting
 from letters.choices import LetterStatus
 from letters.models import Letter

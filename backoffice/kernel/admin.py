@@ -1,0 +1,150 @@
+"""The shared admin kit: read-only lists, record inlines, money columns, and the one personal-data mask.
+
+Every app's admin builds on these; none of them knows any app's models.
+"""
+
+from collections.abc import Callable
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from backoffice.kernel.money import format_yuan
+from backoffice.kernel.pagination import LargeTablePaginator
+
+PERSONAL_DATA_PERMISSION = "accounts.view_personal_data"
+
+
+def may_see_personal_data(request: HttpRequest) -> bool:
+    """Return whether the user may see full ID and mobile numbers (the one place that decides)."""
+    return request.user.has_perm(PERSONAL_DATA_PERMISSION)
+
+
+def money_column(field: str, description: str) -> object:
+    """Return an admin column showing an integer fen field as yuan."""
+
+    @admin.display(description=description, ordering=field)
+    def column(self: admin.ModelAdmin, obj: object) -> str:
+        return format_yuan(getattr(obj, field))
+
+    return column
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that change only through services: nobody adds, edits or deletes them here."""
+
+    paginator = LargeTablePaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # facet counts are one COUNT per filter choice
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Refuse adding."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Refuse editing; viewing stays governed by the view permission."""
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Refuse deleting."""
+        return False
+
+
+class RecordInline(admin.TabularInline):
+    """Rows shown under their parent as a record: every field read-only, nothing added, changed or deleted here."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        """Every field shown is read-only."""
+        return list(self.fields)
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Rows arrive through the services, never from this form."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """A record is not edited."""
+        return False
+
+
+def _value_at(obj: object, path: str) -> str:
+    for name in path.split("__"):
+        obj = getattr(obj, name)
+    return obj or ""
+
+
+def _column(path: str, label: str, mask: Callable[[str], str] | None) -> Callable:
+    @admin.display(description=label)
+    def column(self: admin.ModelAdmin, obj: object) -> str:
+        value = _value_at(obj, path)
+        return mask(value) if mask else value
+
+    return column
+
+
+class MaskedPersonalData:
+    """Personal numbers masked for viewers without the personal-data permission, on lists and pages alike.
+
+    ``masked_fields`` names each column that shows a personal number, with the path from the row to
+    the number, its label and its mask function: ``{"mobile": ("mobile", _("mobile"), mask_mobile)}``.
+    Lists, fields and fieldsets name the column; each viewer gets its masked form or, with the
+    permission, its full form (see ``_forms``; a model field stays editable for those who may edit it).
+    """
+
+    masked_fields: dict[str, tuple[str, str, Callable[[str], str]]] = {}
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        """Give the admin a masked and a full form of each masked column."""
+        super().__init_subclass__(**kwargs)
+        for column, (path, label, mask) in cls.masked_fields.items():
+            masked, full = cls._forms(column)
+            setattr(cls, masked, _column(path, label, mask))
+            if full != path:
+                setattr(cls, full, _column(path, label, None))
+
+    @classmethod
+    def _forms(cls, column: str) -> tuple[str, str]:
+        """Return the names of the masked and the full form of a column.
+
+        A column that is the model field itself shows it in full and ``<field>_masked`` masked; any
+        other column is masked under its own name (the safe default) and ``<column>_full`` in full.
+        """
+        if cls.masked_fields[column][0] == column:
+            return f"{column}_masked", column
+        return column, f"{column}_full"
+
+    def _shown_as(self, request: HttpRequest, names: list[str]) -> list[str]:
+        side = 1 if may_see_personal_data(request) else 0
+        return [self._forms(name)[side] if name in self.masked_fields else name for name in names]
+
+    def get_list_display(self, request: HttpRequest) -> list[str]:
+        """Each masked column as this viewer may see it."""
+        return self._shown_as(request, list(super().get_list_display(request)))
+
+    def get_list_display_links(self, request: HttpRequest, list_display: list[str]) -> list[str] | None:
+        """Links stay on the columns they were declared on, whichever form of them is shown."""
+        links = super().get_list_display_links(request, list_display)
+        return self._shown_as(request, list(links)) if links else links
+
+    def get_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        """Each masked field as this viewer may see it."""
+        return list(dict.fromkeys(self._shown_as(request, list(super().get_fields(request, obj)))))
+
+    def get_fieldsets(self, request: HttpRequest, obj: object = None) -> list:
+        """Each masked field as this viewer may see it, in every fieldset."""
+        return [
+            (title, {**options, "fields": self._shown_as(request, list(options["fields"]))})
+            for title, options in super().get_fieldsets(request, obj)
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        """The generated columns are read-only."""
+        readonly = self._shown_as(request, list(super().get_readonly_fields(request, obj)))
+        generated = [
+            name
+            for column, (path, *_rest) in self.masked_fields.items()
+            for name in self._forms(column)
+            if name != path
+        ]
+        return list(dict.fromkeys([*readonly, *generated]))

@@ -1,0 +1,99 @@
+"""``manage.py bench_dunning``: time the set-based dunning run against the one-case django-fsm path."""
+
+import json
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from accounts.models import CreditLine
+from backoffice.bench import portfolio as bench
+from backoffice.kernel.progress import progress_bar
+from backoffice.night import dunning_run
+from cases.dunning.services import case_apply_dunning
+from cases.models import Case
+
+# How many fresh lines the one-case path works through to measure its cost per case.
+_SAMPLE = 300
+
+
+class Command(BaseCommand):
+    """Build N credit lines, run the dunning twice, then push a sample through the one-case path."""
+
+    help = "Benchmark the dunning run on N synthetic credit lines (needs an empty ledger; cleans up after)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        """Declare --lines, --json, --batch-size and --keep."""
+        parser.add_argument("--lines", type=int, default=100_000, help="Credit lines to build (default 100000).")
+        parser.add_argument("--json", action="store_true", help="Print the figures as one JSON object.")
+        parser.add_argument("--batch-size", type=int, default=None, help="Lines per run batch.")
+        parser.add_argument("--keep", action="store_true", help="Keep the synthetic portfolio afterwards.")
+
+    def handle(self, *args: object, **options: object) -> None:
+        """Run the benchmark and print its figures."""
+        if options["lines"] < 1:
+            raise CommandError(f"--lines {options['lines']} must be at least 1.")
+        if CreditLine.objects.exists():
+            raise CommandError(
+                "bench_dunning needs an empty ledger: point DATABASE_URL at a scratch database "
+                "(e.g. `make bench`), migrate it, and run again."
+            )
+        # The query log would grow with every statement of a million-line run.
+        settings.DEBUG = False
+        try:
+            figures = self._measure(options["lines"], options["batch_size"] or settings.DUNNING_BATCH_SIZE)
+        finally:
+            if not options["keep"]:
+                bench.clear_portfolio()
+        self._report(figures, as_json=options["json"])
+
+    def _measure(self, lines: int, batch_size: int) -> dict:
+        as_of = timezone.localdate()
+        with progress_bar(total=lines, description="Building", unit="lines") as bar:
+            _ids, build_seconds = bench.timed(
+                lambda: bench.build_portfolio(lines=lines, as_of=as_of, on_chunk=bar.update)
+            )
+        with progress_bar(total=lines, description="Dunning run", unit="lines") as bar:
+            run, run_seconds = bench.timed(lambda: dunning_run(as_of=as_of, batch_size=batch_size, on_batch=bar.update))
+        rerun, rerun_seconds = bench.timed(lambda: dunning_run(as_of=as_of, batch_size=batch_size))
+        peak = bench.peak_rss_mb()
+        per_case = self._one_case_seconds(as_of)
+        changed = run.opened + run.escalated_collection + run.escalated_legal + run.resolved
+        one_case_projection = per_case * run.opened
+        return {
+            "lines": lines,
+            "lines_per_second": round(lines / run_seconds),
+            "run_seconds": round(run_seconds, 2),
+            "rerun_seconds": round(rerun_seconds, 2),
+            "rerun_share_of_run": round(rerun_seconds / run_seconds, 3),
+            "peak_rss_mb": round(peak, 1),
+            "ratio_vs_one_case_path": round(one_case_projection / run_seconds, 1),
+            "one_case_ms_per_case": round(per_case * 1000, 2),
+            "opened": run.opened,
+            "escalated": run.summary()["escalated"],
+            "changes": changed,
+            "rerun_changes": rerun.opened + rerun.escalated_collection + rerun.escalated_legal + rerun.resolved,
+            "build_seconds": round(build_seconds, 1),
+            "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
+        }
+
+    def _one_case_seconds(self, as_of: object) -> float:
+        """Return the one-case path's seconds per opened case, on fresh lines built like the others."""
+        sample = bench.build_portfolio(lines=_SAMPLE * 3, as_of=as_of, seed=2)
+        lines = list(CreditLine.objects.filter(pk__in=sample).select_related("product__policy").order_by("id"))
+        _done, seconds = bench.timed(lambda: [case_apply_dunning(credit_line=line, as_of=as_of) for line in lines])
+        opened = Case.objects.filter(credit_line_id__in=sample).count()
+        return seconds / max(opened, 1)
+
+    def _report(self, figures: dict, *, as_json: bool) -> None:
+        if as_json:
+            self.stdout.write(json.dumps(figures))
+            return
+        self.stdout.write(
+            f"{figures['lines']} lines on {figures['database']}: run {figures['run_seconds']} s "
+            f"({figures['lines_per_second']} lines/s), same-day re-run {figures['rerun_seconds']} s "
+            f"({figures['rerun_share_of_run']:.0%} of the run), peak memory {figures['peak_rss_mb']} MB; "
+            f"{figures['opened']} cases opened, escalated {figures['escalated']}; one-case django-fsm path "
+            f"{figures['one_case_ms_per_case']} ms per case, so the set-based run is "
+            f"{figures['ratio_vs_one_case_path']}× faster. (Building the portfolio took {figures['build_seconds']} s.)"
+        )

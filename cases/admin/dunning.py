@@ -1,0 +1,54 @@
+"""Dunning policies (editable, with history) and the record of every run."""
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from backoffice.kernel.admin import ReadOnlyAdmin, money_column
+from cases.dunning.models import DunningPolicy, DunningRun
+
+
+@admin.register(DunningPolicy)
+class DunningPolicyAdmin(SimpleHistoryAdmin):
+    """Dunning policies, editable by supervisors; every change kept with who and when."""
+
+    list_display = [
+        "code",
+        "name",
+        "reminder_from_dpd",
+        "collection_from_dpd",
+        "legal_from_dpd",
+        "legal_min_balance",
+        "freeze_line_on_collection",
+        "updated_at",
+    ]
+    search_fields = ["code", "name"]
+    legal_min_balance = money_column("legal_min_balance_fen", _("minimum balance for legal action"))
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Policies in use by products are kept; retire one by moving its products."""
+        return False
+
+
+@admin.register(DunningRun)
+class DunningRunAdmin(ReadOnlyAdmin):
+    """Dunning runs with their counts."""
+
+    list_display = [
+        "id",
+        "as_of",
+        "status",
+        "dry_run",
+        "opened",
+        "escalated_collection",
+        "escalated_legal",
+        "holds_ended",
+        "resolved",
+        "unchanged",
+        "lines_frozen",
+        "seconds",
+        "started_at",
+    ]
+    list_filter = ["status", "dry_run", "as_of"]
+    date_hierarchy = "as_of"
