@@ -4,8 +4,6 @@ import io
 import re
 
 import pytest
-from fontTools.cffLib import CFFFontSet
-from fontTools.pens.recordingPen import RecordingPen
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 from weasyprint import HTML
@@ -13,6 +11,7 @@ from weasyprint.pdf import fonts as weasyprint_fonts
 
 from letters import pdf_tuning, rendering
 from letters.documents import render_html, sample_snapshot
+from tests.letters.pdf_fonts import outlines_by_cid
 
 pytestmark = pytest.mark.django_db
 
@@ -72,26 +71,12 @@ def _fonts_of(pdf: bytes) -> dict:
     for name, ref in page["/Resources"]["/Font"].items():
         font = ref.get_object()
         cid_font = font["/DescendantFonts"][0].get_object()
-        descriptor = cid_font["/FontDescriptor"]
-        program = descriptor["/FontFile3"].get_object()
-        data = program.get_data()
-        if program["/Subtype"] == "/OpenType":
-            cff = TTFont(io.BytesIO(data))["CFF "].cff
-        else:
-            cff = CFFFontSet()
-            cff.decompile(io.BytesIO(data), None)
-        charstrings = cff[cff.fontNames[0]].CharStrings
-        outlines = {}
-        for glyph_name in list(charstrings.charStrings):
-            pen = RecordingPen()
-            charstrings[glyph_name].draw(pen)
-            outlines[0 if glyph_name == ".notdef" else int(glyph_name.removeprefix("cid"))] = pen.value
         fonts[name] = {
             "to_unicode": font["/ToUnicode"].get_object().get_data(),
             "encoding": font["/Encoding"],
             "widths": list(cid_font["/W"]),
             "ros": dict(cid_font["/CIDSystemInfo"]),
-            "outlines": outlines,
+            "outlines": outlines_by_cid(cid_font),
             "content": page.get_contents().get_data(),
         }
     return fonts
