@@ -118,3 +118,8 @@ def glyphs_by_character(page: object) -> dict[str, list[tuple[str, int, list]]]:
             for character in text:
                 glyphs.setdefault(character, []).append((name, cid_of[code], outlines.get(cid_of[code], [])))
     return glyphs
+
+
+def embedded_fonts(page: object) -> set[str]:
+    """Return the PostScript names of the fonts a page embeds, without their subset tags."""
+    return {ref.get_object()["/BaseFont"].split("+", 1)[-1] for ref in page["/Resources"]["/Font"].values()}
