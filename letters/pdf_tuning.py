@@ -7,7 +7,9 @@ Measured on a one-page Chinese letter (Noto Serif CJK SC: 65,000 glyphs, CFF):
   the result to drop the empty tail and the hinting. HarfBuzz's first pass already ends at the last
   glyph used, so with the hinting dropped in the same pass one pass gives the same font: ~17 ms
   instead of ~45-60 ms. ``subset_in_one_pass`` checks the glyph count and falls back to
-  WeasyPrint's own two passes whenever the result differs.
+  WeasyPrint's own two passes whenever the result differs. The same holds for the TrueType (glyf)
+  fallback font that draws the rare ideographs the main font lacks (HanaMinB): a letter that needs
+  it takes ~6 ms more, and the first in a process ~25 ms more.
 - **Stream compression.** pydyf deflates a stream (at level 9) each time its bytes are asked for,
   and a PDF with an identifier (every PDF/A) asks twice, once to write it and once to hash it for
   the ID. The embedded font is ~800 kB before compression (the kept glyph ids reach ~63,000), so
@@ -95,7 +97,10 @@ def _subset_input(glyph_ids: list[int], flags: int) -> object:
 
 
 def _flags(font: weasyprint_fonts.Font, hinting: bool, *, retain_gids: bool = True) -> int:
-    flags = harfbuzz_subset.HB_SUBSET_FLAGS_PASSTHROUGH_UNRECOGNIZED | harfbuzz_subset.HB_SUBSET_FLAGS_DESUBROUTINIZE
+    # No PASSTHROUGH_UNRECOGNIZED: WeasyPrint asks for it, but its second pass starts from the first
+    # one's result, from which HarfBuzz 6 passes no unrecognised table through (FontForge's FFTM in
+    # the TrueType fallback font), so its fonts have none.
+    flags = harfbuzz_subset.HB_SUBSET_FLAGS_DESUBROUTINIZE
     if retain_gids:
         flags |= harfbuzz_subset.HB_SUBSET_FLAGS_RETAIN_GIDS
     if not hinting:

@@ -12,7 +12,7 @@ def setup_worker() -> None:
     from letters.rendering import render_pdf
 
     # The letters' own face, so the first letter does not pay for loading and copying it.
-    style = '<style>html { font-family: "Noto Serif CJK SC", serif; }</style>'
+    style = '<style>html { font-family: "Noto Serif CJK SC", "HanaMinB", serif; }</style>'
     render_pdf(f"<html lang='zh-CN'><head>{style}</head><body><p>预热</p></body></html>", snapshot={})
     # What lives for the whole process (Django, the fonts, parsed sheets) leaves the garbage
     # collector's sight: its full collections then walk only the letters' own objects (~2 % a letter).

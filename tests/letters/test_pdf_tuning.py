@@ -4,8 +4,6 @@ import io
 import re
 
 import pytest
-from fontTools.cffLib import CFFFontSet
-from fontTools.pens.recordingPen import RecordingPen
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 from weasyprint import HTML
@@ -13,6 +11,7 @@ from weasyprint.pdf import fonts as weasyprint_fonts
 
 from letters import pdf_tuning, rendering
 from letters.documents import render_html, sample_snapshot
+from tests.letters.pdf_fonts import glyphs_by_character, outlines_by_cid
 
 pytestmark = pytest.mark.django_db
 
@@ -21,6 +20,14 @@ pytestmark = pytest.mark.django_db
 def letter_html(lawyer_template):
     snapshot = sample_snapshot(lawyer_template)
     snapshot["addressee"] = {"name": "欧阳娜娜", "address": "广东省深圳市南山区科技园路 88 号 3 栋 1201 室"}
+    return render_html(lawyer_template, snapshot), snapshot
+
+
+@pytest.fixture
+def rare_letter_html(lawyer_template):
+    """A letter whose addressee has CJK Extension B characters, drawn by the TrueType fallback font."""
+    snapshot = sample_snapshot(lawyer_template)
+    snapshot["addressee"] = {"name": "欧阳𠀀𪚥", "address": "广东省深圳市南山区𤭢𠮷路 88 号 3 栋 1201 室"}
     return render_html(lawyer_template, snapshot), snapshot
 
 
@@ -35,17 +42,46 @@ def _subset_fonts(html, monkeypatch):
     return seen
 
 
+def _assert_one_pass_gives_weasyprints_font(font, glyphs, monkeypatch):
+    full = font.file_content
+    pdf_tuning._weasyprint_subset(font, glyphs, False)
+    expected = font.file_content
+    font.file_content = full
+    with monkeypatch.context() as patched:
+        patched.setattr(pdf_tuning, "_weasyprint_subset", lambda *args: pytest.fail("fell back to two passes"))
+        pdf_tuning.subset_in_one_pass(font, glyphs, False)
+    assert font.file_content == expected
+    assert len(expected) < len(full)
+
+
 def test_one_subsetting_pass_gives_the_same_font_as_weasyprints_two(letter_html, monkeypatch):
     fonts = _subset_fonts(letter_html[0], monkeypatch)
     assert fonts
     for font, glyphs in fonts:
-        full = font.file_content
-        pdf_tuning._weasyprint_subset(font, glyphs, False)
-        expected = font.file_content
-        font.file_content = full
-        pdf_tuning.subset_in_one_pass(font, glyphs, False)
-        assert font.file_content == expected
-        assert len(expected) < len(full)
+        _assert_one_pass_gives_weasyprints_font(font, glyphs, monkeypatch)
+
+
+def test_the_truetype_fallback_font_is_subset_in_one_pass_too(rare_letter_html, monkeypatch):
+    fonts = _subset_fonts(rare_letter_html[0], monkeypatch)
+    assert sorted("glyf" in font.tables for font, _glyphs in fonts) == [False, True]
+    for font, glyphs in fonts:
+        _assert_one_pass_gives_weasyprints_font(font, glyphs, monkeypatch)
+
+
+def test_a_letter_with_the_fallback_font_packs_the_main_one_and_draws_both(rare_letter_html):
+    html, snapshot = rare_letter_html
+    page = PdfReader(io.BytesIO(rendering.render_pdf(html, snapshot=snapshot))).pages[0]
+    programs = {}
+    for ref in page["/Resources"]["/Font"].values():
+        descriptor = ref.get_object()["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+        programs[descriptor["/FontName"].split("+")[-1]] = (
+            descriptor["/FontFile3"].get_object()["/Subtype"] if "/FontFile3" in descriptor else "/FontFile2"
+        )
+    assert programs == {"Noto-Serif-CJK-SC": "/CIDFontType0C", "HanaMinB-Medium": "/FontFile2"}
+    glyphs = glyphs_by_character(page)
+    for character in "欧阳𠀀𪚥𤭢𠮷":
+        assert glyphs[character], character
+        assert all(outline for _font, _cid, outline in glyphs[character]), character
 
 
 def test_rendering_uses_the_one_pass_subsetting_of_the_checked_weasyprint():
@@ -72,26 +108,12 @@ def _fonts_of(pdf: bytes) -> dict:
     for name, ref in page["/Resources"]["/Font"].items():
         font = ref.get_object()
         cid_font = font["/DescendantFonts"][0].get_object()
-        descriptor = cid_font["/FontDescriptor"]
-        program = descriptor["/FontFile3"].get_object()
-        data = program.get_data()
-        if program["/Subtype"] == "/OpenType":
-            cff = TTFont(io.BytesIO(data))["CFF "].cff
-        else:
-            cff = CFFFontSet()
-            cff.decompile(io.BytesIO(data), None)
-        charstrings = cff[cff.fontNames[0]].CharStrings
-        outlines = {}
-        for glyph_name in list(charstrings.charStrings):
-            pen = RecordingPen()
-            charstrings[glyph_name].draw(pen)
-            outlines[0 if glyph_name == ".notdef" else int(glyph_name.removeprefix("cid"))] = pen.value
         fonts[name] = {
             "to_unicode": font["/ToUnicode"].get_object().get_data(),
             "encoding": font["/Encoding"],
             "widths": list(cid_font["/W"]),
             "ros": dict(cid_font["/CIDSystemInfo"]),
-            "outlines": outlines,
+            "outlines": outlines_by_cid(cid_font),
             "content": page.get_contents().get_data(),
         }
     return fonts
@@ -199,7 +221,9 @@ def test_the_whole_font_is_copied_once_per_process_and_is_the_same_bytes(letter_
 
 
 def test_fonts_of_other_font_configurations_do_not_pile_up(letter_html):
-    rendering._fonts()
+    html, snapshot = letter_html
+    rendering.render_pdf(html, snapshot=snapshot)
+    kept = set(pdf_tuning._whole_fonts)
     for _ in range(3):
-        HTML(string=letter_html[0]).write_pdf()  # a FontConfiguration, and so new faces, each time
-    assert len(pdf_tuning._whole_fonts) <= 1
+        HTML(string=html).write_pdf()  # a FontConfiguration, and so new faces, each time
+    assert set(pdf_tuning._whole_fonts) == kept

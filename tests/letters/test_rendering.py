@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from letters.choices import LetterStatus
 from letters.rendering import LetterAssetFetcher, RefusedURL, render_pdf
 from letters.services import letter_draft
+from tests.letters.pdf_fonts import embedded_fonts, glyphs_by_character
 
 pytestmark = pytest.mark.django_db
 
@@ -24,27 +25,6 @@ def read(letter):
 
 def text_of(reader):
     return re.sub(r"\s+", "", "".join(page.extract_text() for page in reader.pages))
-
-
-def mapped_characters(reader) -> set[str]:
-    """Every character the embedded fonts' ToUnicode maps can produce."""
-    chars = set()
-    for page in reader.pages:
-        fonts = page["/Resources"]["/Font"]
-        for ref in fonts.values():
-            font = ref.get_object()
-            cmap = font.get("/ToUnicode")
-            if cmap is None:
-                continue
-            data = cmap.get_object().get_data().decode("latin-1")
-            for hex_value in re.findall(r"<([0-9A-Fa-f]{4,})>\s*(?:\n|$|<)", data) + re.findall(
-                r"<[0-9A-Fa-f]+>\s*<([0-9A-Fa-f]+)>", data
-            ):
-                try:
-                    chars.add(bytes.fromhex(hex_value).decode("utf-16-be"))
-                except (ValueError, UnicodeDecodeError):
-                    continue
-    return {c for value in chars for c in value}
 
 
 def test_the_letter_shows_the_customer_the_itemised_amounts_and_its_number(letter):
@@ -60,10 +40,42 @@ def test_the_letter_shows_the_customer_the_itemised_amounts_and_its_number(lette
     assert "律师函" in text
 
 
-def test_every_character_of_the_customer_data_has_a_glyph_in_the_embedded_fonts(letter):
-    reader = read(letter)
-    needed = set(letter.snapshot["addressee"]["name"] + letter.snapshot["addressee"]["address"]) - {" "}
-    assert needed <= mapped_characters(reader)
+# Chinese names and place names reach beyond the main font: 𠀀 (U+20000), 𪚥 and 𤭢 are CJK
+# Extension B characters Noto Serif CJK lacks; 𠮷 (U+20BB7) is an Extension B one it has.
+RARE_NAME = "欧阳𠀀𪚥"
+RARE_ADDRESS = "广东省深圳市南山区𤭢𠮷路 88 号 3 栋 1201"
+
+
+@pytest.fixture
+def rare_letter(legal_case, lawyer_template, agent):
+    customer = legal_case.credit_line.customer
+    customer.name, customer.address = RARE_NAME, RARE_ADDRESS
+    customer.save()
+    return letter_draft(case=legal_case, template=lawyer_template, requested_by=agent, as_of=datetime.date(2026, 3, 20))
+
+
+def test_every_character_of_the_customer_data_is_drawn_by_an_embedded_font(rare_letter):
+    addressee = rare_letter.snapshot["addressee"]
+    assert (addressee["name"], addressee["address"]) == (RARE_NAME, RARE_ADDRESS)
+    glyphs = glyphs_by_character(read(rare_letter).pages[0])
+    needed = sorted(set(addressee["name"] + addressee["address"]) - {" "})
+    # Blank: no glyph maps back to the character, or one that does draws no outline (.notdef included).
+    blank = [
+        f"{character} U+{ord(character):04X}"
+        for character in needed
+        if not glyphs.get(character) or not all(outline for _font, _cid, outline in glyphs[character])
+    ]
+    assert blank == []
+    assert RARE_NAME in text_of(read(rare_letter))
+
+
+def test_characters_beyond_the_main_font_come_from_the_one_fallback_the_style_sheet_names(rare_letter):
+    # Left to fontconfig, some come from HanaMinA instead: one more font to subset and embed.
+    assert embedded_fonts(read(rare_letter).pages[0]) == {"Noto-Serif-CJK-SC", "HanaMinB-Medium"}
+
+
+def test_a_letter_without_rare_characters_embeds_the_main_font_alone(letter):
+    assert embedded_fonts(read(letter).pages[0]) == {"Noto-Serif-CJK-SC"}
 
 
 def test_the_printed_qr_code_reads_back_as_the_letters_verification_address(letter):
