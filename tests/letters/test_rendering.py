@@ -47,11 +47,11 @@ RARE_ADDRESS = "广东省深圳市南山区𤭢𠮷路 88 号 3 栋 1201"
 
 
 @pytest.fixture
-def rare_letter(legal_case, lawyer_template, agent):
+def rare_letter(legal_case, lawyer_template, agent, draft_rendered):
     customer = legal_case.credit_line.customer
     customer.name, customer.address = RARE_NAME, RARE_ADDRESS
     customer.save()
-    return letter_draft(case=legal_case, template=lawyer_template, requested_by=agent, as_of=datetime.date(2026, 3, 20))
+    return draft_rendered(case=legal_case, template=lawyer_template, actor=agent, as_of=datetime.date(2026, 3, 20))
 
 
 def test_every_character_of_the_customer_data_is_drawn_by_an_embedded_font(rare_letter):
