@@ -44,6 +44,7 @@ run: install
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 # Tests run with DEBUG off, as production does; the key below is for the test run only.
 test: lint

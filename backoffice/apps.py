@@ -12,7 +12,7 @@ class BackofficeConfig(AppConfig):
 
     def ready(self) -> None:
         """Title the admin site as the collections back office."""
-        from django.contrib import admin
+        from django.contrib import admin  # noqa: PLC0415 - AppConfig.ready(): the admin site exists once apps are loaded
 
         admin.site.site_header = _("Collections back office")
         admin.site.site_title = _("Collections back office")

@@ -11,6 +11,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -93,8 +95,6 @@ class LetterTemplateAdmin(admin.ModelAdmin):
     @admin.display(description=_("preview"))
     def preview_link(self, obj: LetterTemplate) -> str:
         """Link to the PDF preview."""
-        from django.utils.html import format_html
-
         url = reverse("admin:letters_lettertemplate_preview", args=[obj.pk])
         return format_html('<a href="{}" target="_blank">{}</a>', url, _("Preview PDF"))
 
@@ -350,6 +350,4 @@ class LetterAwaitingApprovalAdmin(LetterReview):
     @admin.display(description=_("waiting"), ordering="requested_at")
     def waiting(self, obj: Letter) -> str:
         """How long the letter has been waiting."""
-        from django.utils.timesince import timesince
-
         return timesince(obj.requested_at)

@@ -2,14 +2,17 @@
 worker imports this module before ``django.setup()`` has run."""
 
 import gc
+import logging
+import time
+
+import django
+from django.core.exceptions import ValidationError
 
 
 def setup_worker() -> None:
     """Set Django up in a fresh worker and load the letters' font with one small render."""
-    import django
-
     django.setup()
-    from letters.rendering import render_pdf
+    from letters.rendering import render_pdf  # noqa: PLC0415 - needs django.setup() (process-pool entry point)
 
     # The letters' own face, so the first letter does not pay for loading and copying it.
     style = '<style>html { font-family: "Noto Serif CJK SC", "HanaMinB", serif; }</style>'
@@ -22,13 +25,9 @@ def setup_worker() -> None:
 
 def render_letters(letter_ids: list[int]) -> int:
     """Render the given draft letters; return how many were rendered. A refused letter stays a draft, logged."""
-    import logging
-
-    from django.core.exceptions import ValidationError
-
-    from letters.choices import LetterStatus
-    from letters.models import Letter
-    from letters.services import letter_render
+    from letters.choices import LetterStatus  # noqa: PLC0415 - needs django.setup() (process-pool entry point)
+    from letters.models import Letter  # noqa: PLC0415 - needs django.setup() (process-pool entry point)
+    from letters.services import letter_render  # noqa: PLC0415 - needs django.setup() (process-pool entry point)
 
     done = 0
     for letter in Letter.objects.filter(pk__in=letter_ids, status=LetterStatus.DRAFT).select_related("template__firm"):
@@ -48,10 +47,8 @@ def render_documents(template: object, snapshots: list[dict]) -> tuple[int, floa
     Return the bytes produced and the CPU seconds this process spent on them. ``template`` is a
     ``LetterTemplate`` whose firm was read before it was pickled, so rendering queries nothing.
     """
-    import time
-
-    from letters.documents import render_html
-    from letters.rendering import render_pdf
+    from letters.documents import render_html  # noqa: PLC0415 - needs django.setup() (process-pool entry point)
+    from letters.rendering import render_pdf  # noqa: PLC0415 - needs django.setup() (process-pool entry point)
 
     started = time.process_time()
     produced = sum(len(render_pdf(render_html(template, snapshot), snapshot=snapshot)) for snapshot in snapshots)

@@ -1,11 +1,13 @@
 import pytest
 from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from accounts.models import Bill, Customer, Payment
 from accounts.validators import validate_mobile, validate_national_id
-from cases.choices import LADDER
-from cases.models import Case
+from cases.choices import LADDER, ProposalKind
+from cases.models import Case, Proposal
+from cases.settlements.services import proposal_approve
 
 pytestmark = pytest.mark.django_db
 
@@ -36,11 +38,6 @@ def test_seeding_again_keeps_the_data_and_reset_rebuilds_it(capsys):
 
 
 def test_the_demo_has_an_agency_with_placed_cases_and_proposals_for_supervisor1():
-    from django.contrib.auth.models import User
-
-    from cases.choices import ProposalKind
-    from cases.models import Proposal
-    from cases.settlements.services import proposal_approve
 
     call_command("seed_demo", "--customers", "300", "--seed", "7")
     agency_user = User.objects.get(username="agency1")

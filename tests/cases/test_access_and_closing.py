@@ -2,6 +2,7 @@
 
 import datetime
 import zoneinfo
+from io import BytesIO
 
 import pytest
 import time_machine
@@ -14,6 +15,7 @@ from backoffice.kernel.roles import AGENCY, AGENT
 from cases.agencies.services import case_place
 from cases.casework.services import case_close
 from cases.choices import AgencyStatus, ProposalKind, ProposalStatus, Stage
+from cases.contacts.imports import contacts_import
 from cases.contacts.services import contact_log
 from cases.models import Agency, AgencyMember, Case, Contact, Placement, Promise, Proposal, RulePack
 from cases.promises.services import promise_record
@@ -154,9 +156,6 @@ def test_a_settlement_paid_between_proposal_and_approval_completes(cases, agent,
 
 
 def test_an_agency_import_cannot_put_its_calls_on_the_lenders_agents(cases, agency, supervisor, agent):
-    from io import BytesIO
-
-    from cases.contacts.imports import contacts_import
 
     case_place(case=cases[0], agency=agency, actor=supervisor)
     collector = collector_of(agency)

@@ -5,10 +5,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from backoffice.kernel.roles import AGENT
 from cases.admin import CaseAdmin
 from cases.choices import Stage
-from cases.models import Case, CaseTransition, DunningPolicy
-from tests.factories import overdue_line
+from cases.models import Case, CaseAssignment, CaseTransition, DunningPolicy
+from cases.workload.services import case_assign
+from tests.factories import overdue_line, user_in
 
 pytestmark = pytest.mark.django_db
 
@@ -241,9 +243,6 @@ def test_a_supervisor_assigns_a_case_from_its_page_without_touching_its_stage(cl
 
 
 def test_a_supervisor_reassigns_cases_in_bulk_after_a_confirmation_page(client, supervisor, cases):
-    from backoffice.kernel.roles import AGENT
-    from cases.models import CaseAssignment
-    from tests.factories import user_in
 
     agent = user_in(AGENT, "agent-new")
     chosen = list(Case.objects.order_by("id").values_list("pk", flat=True)[:4])
@@ -268,8 +267,6 @@ def test_agents_have_no_bulk_assignment(client, agent, cases):
 
 
 def test_an_agent_sees_only_their_own_cases_and_a_supervisor_sees_all(client, agent, supervisor, cases):
-    from backoffice.kernel.roles import AGENT
-    from tests.factories import user_in
 
     other = user_in(AGENT, "agent-other")
     theirs = Case.objects.order_by("id").first()
@@ -299,7 +296,6 @@ def test_the_product_or_policy_filter_narrows_by_either(client, supervisor, case
 
 @pytest.mark.parametrize("screen", ["cases_casetransition", "cases_caseassignment"])
 def test_a_case_number_search_finds_only_that_cases_rows(client, supervisor, agent, run_dunning, screen):
-    from cases.workload.services import case_assign
 
     lines = [overdue_line(due=datetime.date(2026, 1, 10)) for _ in range(2)]
     run_dunning(datetime.date(2026, 3, 1))

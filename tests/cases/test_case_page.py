@@ -3,6 +3,8 @@
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -99,8 +101,6 @@ def test_with_nothing_still_to_fall_due_the_balance_shows_only_the_overdue_row(c
 
 
 def test_the_case_page_query_count_does_not_grow_with_the_history(client, worked_case, agent, supervisor):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     client.force_login(agent)
     url = reverse("admin:cases_case_change", args=[worked_case.pk])

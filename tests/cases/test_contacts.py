@@ -4,7 +4,9 @@ import datetime
 import zoneinfo
 
 import pytest
-from django.core.exceptions import ValidationError
+import time_machine
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 
 from backoffice.kernel.roles import AGENCY, AGENT
 from cases.choices import ContactSource
@@ -137,15 +139,12 @@ def test_unknown_choices_are_refused_naming_the_field_and_value(case, agent):
 
 
 def test_legal_reviewers_cannot_log_contacts(case, legal):
-    from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
         call(case, legal, at(9))
 
 
 def test_an_agent_logs_a_call_from_the_case_page_and_sees_the_refusal_outside_the_window(client, case, agent):
-    import time_machine
-    from django.urls import reverse
 
     Case.objects.filter(pk=case.pk).update(assignee=agent)
     client.force_login(agent)

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connections
+from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
 from accounts.choices import CreditLineStatus
@@ -15,6 +15,7 @@ from cases.choices import Stage
 from cases.dunning.batch import id_ranges, load_thresholds, run_batch
 from cases.dunning.lock import dunning_lock
 from cases.models import Case, CaseTransition, DunningPolicy, DunningRun
+from cases.workload.priority import FOLLOW_UP_BONUS, priority_parts, refresh_queue_ranks
 from tests.factories import BillFactory, overdue_line
 
 pytestmark = pytest.mark.django_db
@@ -148,7 +149,6 @@ def test_the_same_date_twice_changes_nothing(run_dunning):
 
 
 def test_the_run_stores_each_open_cases_documented_priority_as_its_queue_rank(run_dunning):
-    from cases.workload.priority import FOLLOW_UP_BONUS, priority_parts, refresh_queue_ranks
 
     mixed_portfolio()
     run_dunning(day(30))
@@ -184,7 +184,6 @@ def test_a_dry_run_reports_the_changes_and_writes_none(run_dunning):
 
 
 def test_a_run_killed_half_way_and_started_again_ends_where_an_uninterrupted_run_would(run_dunning, django_db_blocker):
-    from django.db import transaction
 
     mixed_portfolio()
     run_dunning(day(3))
@@ -294,7 +293,6 @@ def test_the_command_refuses_a_malformed_date():
 
 
 def test_at_most_one_open_case_per_credit_line_is_enforced_by_the_database(run_dunning):
-    from django.db import IntegrityError, transaction
 
     line = overdue_line(due=DUE)
     run_dunning(day(5))

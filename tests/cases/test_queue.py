@@ -4,6 +4,7 @@ import datetime
 import threading
 
 import pytest
+import time_machine
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -80,7 +81,6 @@ def test_work_next_claims_the_top_case_and_a_second_agent_gets_another(run_dunni
 
 @pytest.mark.django_db
 def test_an_expired_claim_frees_the_case(run_dunning, agent):
-    import time_machine
 
     portfolio(run_dunning, count=1)
     other = user_in(AGENT, "agent-b")

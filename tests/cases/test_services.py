@@ -4,7 +4,15 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.choices import CreditLineStatus
-from cases.casework.services import case_close, case_escalate, case_hold, case_resume, case_settle, case_write_off
+from cases.casework.services import (
+    CaseConflict,
+    case_close,
+    case_escalate,
+    case_hold,
+    case_resume,
+    case_settle,
+    case_write_off,
+)
 from cases.choices import Stage
 from cases.models import Case, CaseTransition
 from tests.factories import overdue_line
@@ -102,7 +110,6 @@ def test_legal_reviewers_cannot_move_cases(case, legal):
 
 
 def test_a_stale_copy_of_a_case_gets_a_conflict_not_a_lost_update(case, agent, supervisor):
-    from cases.casework.services import CaseConflict
 
     stale = Case.objects.with_customer().get(pk=case.pk)
     case_escalate(case=case, actor=agent, reason="升级")

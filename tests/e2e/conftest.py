@@ -3,6 +3,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
 # between browser steps are plain synchronous calls on purpose.
@@ -21,7 +22,6 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
 
     executable = shutil.which("chromium")
     if executable is None:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.services import payment_post
 from backoffice.kernel.roles import LEGAL
+from cases.casework.services import case_hold
 from cases.models import Case, DunningPolicy
 from cases.workload.services import case_assign
 from letters.choices import LetterStatus
@@ -126,7 +127,6 @@ def test_a_payment_in_full_between_approval_and_dispatch_cancels_the_letter(lett
 
 
 def test_a_letter_for_a_case_put_on_hold_after_approval_is_cancelled(letter, legal, agent):
-    from cases.casework.services import case_hold
 
     letter_approve(letter=letter, actor=legal, seen_sha256=letter.pdf_sha256)
     case_hold(

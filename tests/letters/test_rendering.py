@@ -8,11 +8,13 @@ import re
 
 import pytest
 import zxingcpp
+from django.core.exceptions import ValidationError
 from pypdf import PdfReader
 
+from cases.casework.services import case_write_off
 from letters.choices import LetterStatus
 from letters.rendering import LetterAssetFetcher, RefusedURL, render_pdf
-from letters.services import letter_draft
+from letters.services import letter_approve, letter_draft, letter_render
 from tests.letters.pdf_fonts import embedded_fonts, glyphs_by_character
 
 pytestmark = pytest.mark.django_db
@@ -137,7 +139,6 @@ def test_a_template_that_points_at_a_local_file_renders_without_it_and_the_refus
 
 
 def test_a_second_rendering_needs_a_new_approval(letter, legal):
-    from letters.services import letter_approve, letter_render
 
     seen = letter.pdf_sha256
     letter_render(letter=letter)
@@ -153,9 +154,6 @@ def test_a_second_rendering_needs_a_new_approval(letter, legal):
 
 
 def test_letters_for_cases_on_hold_or_closed_are_refused(legal_case, lawyer_template, agent, supervisor):
-    from django.core.exceptions import ValidationError
-
-    from cases.casework.services import case_write_off
 
     case_write_off(case=legal_case, actor=supervisor, reason="核销")
     with pytest.raises(ValidationError, match=legal_case.number):

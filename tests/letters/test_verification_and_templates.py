@@ -6,10 +6,17 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from pypdf import PdfReader
 
-from cases.models import ProhibitedPhraseList
+from cases.models import Case, ProhibitedPhraseList
 from cases.workload.services import case_assign
 from letters.models import LetterTemplate
-from letters.services import letter_approve, letter_dispatch, template_activate, template_problems, template_save
+from letters.services import (
+    letter_approve,
+    letter_dispatch,
+    letter_draft,
+    template_activate,
+    template_problems,
+    template_save,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +107,6 @@ def test_editing_a_used_template_version_saves_a_new_version(letter, legal):
 
 
 def test_agents_request_letters_from_the_case_page(client, legal_case, lawyer_template, agent):
-    from cases.models import Case
 
     Case.objects.filter(pk=legal_case.pk).update(assignee=agent)
     client.force_login(agent)
@@ -112,7 +118,6 @@ def test_agents_request_letters_from_the_case_page(client, legal_case, lawyer_te
 
 
 def test_a_phrase_prohibited_after_activation_stops_the_letter_at_rendering(legal_case, lawyer_template, agent):
-    from letters.services import letter_draft
 
     ProhibitedPhraseList.objects.create(language="zh-hans", version=2, phrases="特此函告")
     with pytest.raises(ValidationError) as caught:

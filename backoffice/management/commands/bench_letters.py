@@ -11,6 +11,7 @@ from multiprocessing import get_context
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from faker import Faker
+from weasyprint import HTML
 
 from letters import workers
 from letters.documents import render_html, sample_snapshot, verify_url
@@ -118,8 +119,6 @@ class Command(BaseCommand):
 
     def _plain_rate(self, template: LetterTemplate, snapshots: list[dict]) -> float:
         """Letters per second of plain WeasyPrint, one at a time, from the same HTML (rendered beforehand)."""
-        from weasyprint import HTML
-
         sample = [render_html(template, snapshot) for snapshot in snapshots[:20]]
         started = time.perf_counter()
         for html in sample:
