@@ -14,7 +14,9 @@ from cases.casework.services import (
     case_write_off,
 )
 from cases.choices import Stage
+from cases.dunning.services import case_apply_dunning
 from cases.models import Case, CaseTransition
+from letters.models import Letter
 from tests.factories import overdue_line
 
 pytestmark = pytest.mark.django_db
@@ -122,3 +124,17 @@ def test_a_stale_copy_of_a_case_gets_a_conflict_not_a_lost_update(case, agent, s
 def test_the_stage_cannot_be_assigned_directly(case):
     with pytest.raises(AttributeError):
         case.stage = Stage.LEGAL
+
+
+@pytest.mark.parametrize("path", ["batch", "one_case"])
+def test_a_case_a_supervisor_closed_is_not_reopened_or_escalated_by_the_next_night(case, supervisor, run_dunning, path):
+    case_close(case=case, actor=supervisor, reason="客户身故，已核实")
+    case.credit_line.refresh_from_db()
+    assert case.credit_line.status == CreditLineStatus.CHARGED_OFF
+    later = TODAY + datetime.timedelta(days=90)  # past the legal threshold, still unpaid
+    if path == "batch":
+        run_dunning(later)
+    else:
+        assert case_apply_dunning(credit_line=case.credit_line, as_of=later) is None
+    assert list(Case.objects.filter(credit_line=case.credit_line).values_list("stage", flat=True)) == [Stage.CLOSED]
+    assert not Letter.objects.filter(case__credit_line=case.credit_line).exists()

@@ -10,13 +10,15 @@ from django.utils import timezone
 
 from accounts.choices import CreditLineStatus
 from accounts.services import payment_post
+from backoffice.kernel.roles import LEGAL
 from cases.casework.services import case_hold
 from cases.choices import Stage
 from cases.dunning.batch import id_ranges, load_thresholds, run_batch
 from cases.dunning.lock import dunning_lock
 from cases.models import Case, CaseTransition, DunningPolicy, DunningRun
 from cases.workload.priority import FOLLOW_UP_BONUS, priority_parts, refresh_queue_ranks
-from tests.factories import BillFactory, overdue_line
+from letters.models import Letter
+from tests.factories import BillFactory, law_firm_with_lawyer, overdue_line, user_in
 
 pytestmark = pytest.mark.django_db
 
@@ -127,6 +129,7 @@ def snapshot():
         ),
         sorted(CaseTransition.objects.values_list("case__credit_line_id", "from_stage", "to_stage")),
         sorted(Case.objects.values_list("credit_line__id", "credit_line__status")),
+        sorted(Letter.objects.values_list("case__credit_line_id", "status", "template__code", "requested_by")),
     )
 
 
@@ -184,7 +187,8 @@ def test_a_dry_run_reports_the_changes_and_writes_none(run_dunning):
 
 
 def test_a_run_killed_half_way_and_started_again_ends_where_an_uninterrupted_run_would(run_dunning, django_db_blocker):
-
+    # With the policies' lawyer letter active, so that the letters are compared too.
+    law_firm_with_lawyer(user_in(LEGAL))
     mixed_portfolio()
     run_dunning(day(3))
 
@@ -195,6 +199,7 @@ def test_a_run_killed_half_way_and_started_again_ends_where_an_uninterrupted_run
         with transaction.atomic():
             run_dunning(day(40))
             uninterrupted = snapshot()
+            assert len(uninterrupted[3]) == Case.objects.filter(stage=Stage.LEGAL).count() > 0
             raise Rollback
     except Rollback:
         pass
