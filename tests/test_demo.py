@@ -6,8 +6,10 @@ from django.core.management import call_command
 from accounts.models import Bill, Customer, Payment
 from accounts.validators import validate_mobile, validate_national_id
 from cases.choices import LADDER, ProposalKind
-from cases.models import Case, Proposal
+from cases.models import Case, DunningRun, Proposal
 from cases.settlements.services import proposal_approve
+from letters.choices import LetterStatus
+from letters.models import Letter
 
 pytestmark = pytest.mark.django_db
 
@@ -49,3 +51,12 @@ def test_the_demo_has_an_agency_with_placed_cases_and_proposals_for_supervisor1(
     write_off.case.refresh_from_db()
     assert write_off.case.stage == "written_off"
     assert Case.objects.for_agent(User.objects.get(username="agent1")).filter(follow_up_on__isnull=False).exists()
+
+
+def test_the_demos_night_drafts_the_lawyer_letter_of_every_case_in_legal_recovery():
+    call_command("seed_demo", "--customers", "120", "--seed", "7")
+    legal = Case.objects.filter(stage="legal")
+    assert legal.exists()
+    assert set(Letter.objects.values_list("case_id", flat=True)) == set(legal.values_list("id", flat=True))
+    assert set(Letter.objects.values_list("status", "requested_by")) == {(LetterStatus.DRAFT, None)}
+    assert DunningRun.objects.get().letters_drafted == legal.count()
