@@ -1,8 +1,11 @@
 """What each role may do, as the data migration grants it."""
 
 import pytest
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
 
-from backoffice.kernel.roles import AGENT, LEGAL, SUPERVISOR
+from backoffice.kernel.roles import AGENT, LEGAL, ROLE_PERMISSIONS, SUPERVISOR
+from cases.models import ProhibitedPhraseList
 from tests.factories import user_in
 
 pytestmark = pytest.mark.django_db
@@ -57,3 +60,17 @@ def test_a_supervisor_edits_policy_assigns_and_approves_write_offs_and_settlemen
         ]
     )
     assert not supervisor.has_perm("cases.delete_case")
+
+
+def test_every_role_holds_exactly_the_permissions_roles_gives_it_after_all_migrations():
+    # Earlier role migrations grant what exists at their point; the last one must leave every role complete.
+    for role, codenames in ROLE_PERMISSIONS.items():
+        permissions = Group.objects.get(name=role).permissions.select_related("content_type")
+        assert {f"{p.content_type.app_label}.{p.codename}" for p in permissions} == set(codenames), role
+
+
+def test_the_phrase_lists_moved_to_collections_with_their_content_type_and_grants():
+    assert not ContentType.objects.filter(app_label="letters", model="prohibitedphraselist").exists()
+    moved = ContentType.objects.get(app_label="cases", model="prohibitedphraselist")
+    assert moved.model_class() is ProhibitedPhraseList
+    assert user_in(LEGAL).has_perms(["cases.view_prohibitedphraselist", "cases.add_prohibitedphraselist"])
