@@ -53,8 +53,8 @@ test: lint
 
 # Regenerate the Simplified Chinese catalogue after changing user-facing text.
 messages: install-dev
-	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=tests --ignore=staticfiles --ignore=test-artifacts --ignore=var
-	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
+	SECRET_KEY=$${SECRET_KEY:-messages-only} $(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=tests --ignore=staticfiles --ignore=test-artifacts --ignore=var
+	SECRET_KEY=$${SECRET_KEY:-messages-only} $(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
 
 # Benchmarks run against a scratch PostgreSQL database (created when missing), never the demo one.
 BENCH_DATABASE_URL ?= postgres://root@127.0.0.1:5432/backoffice_bench
