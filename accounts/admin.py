@@ -10,7 +10,14 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import Bill, CreditLine, Customer, Payment, PaymentAllocation, PersonalDataReveal, Product
 from accounts.validators import mask_mobile, mask_national_id
-from backoffice.kernel.admin import MaskedPersonalData, ReadOnlyAdmin, RecordInline, may_see_personal_data, money_column
+from backoffice.kernel.admin import (
+    DeclaredFiltersOnly,
+    MaskedPersonalData,
+    ReadOnlyAdmin,
+    RecordInline,
+    may_see_personal_data,
+    money_column,
+)
 from backoffice.kernel.money import format_yuan
 from backoffice.kernel.pagination import LargeTablePaginator
 
@@ -70,7 +77,7 @@ class CustomerAdmin(MaskedPersonalData, LedgerScoped, SimpleHistoryAdmin):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     """Credit products and their dunning policy."""
 
     list_display = ["code", "name", "currency", "policy"]

@@ -1,4 +1,5 @@
-"""The shared admin kit: read-only lists, record inlines, money columns, and the one personal-data mask.
+"""The shared admin kit: lists filtered only as declared, read-only lists, record inlines, money columns,
+and the one personal-data mask.
 
 Every app's admin builds on these; none of them knows any app's models.
 """
@@ -6,12 +7,22 @@ Every app's admin builds on these; none of them knows any app's models.
 from collections.abc import Callable
 
 from django.contrib import admin
+from django.contrib.admin import widgets
+from django.contrib.admin.options import IS_FACETS_VAR, IS_POPUP_VAR, TO_FIELD_VAR
+from django.contrib.admin.utils import get_fields_from_path
+from django.contrib.admin.views.main import ALL_VAR, ERROR_FLAG, ORDER_VAR, PAGE_VAR, SEARCH_VAR
 from django.http import HttpRequest
 
 from backoffice.kernel.money import format_yuan
 from backoffice.kernel.pagination import LargeTablePaginator
 
 PERSONAL_DATA_PERMISSION = "accounts.view_personal_data"
+# The admin's own query parameters: paging, sorting, searching, popups, facets, the error flag and
+# the filters a change page carries back to its list.
+ADMIN_PARAMETERS = frozenset(
+    {ALL_VAR, ORDER_VAR, PAGE_VAR, SEARCH_VAR, ERROR_FLAG, IS_POPUP_VAR, TO_FIELD_VAR, IS_FACETS_VAR}
+    | {"_changelist_filters"}
+)
 
 
 def may_see_personal_data(request: HttpRequest) -> bool:
@@ -29,7 +40,57 @@ def money_column(field: str, description: str) -> object:
     return column
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class DeclaredFiltersOnly:
+    """A list is filtered only by what its admin declares: its list filters, its date hierarchy, and the
+    admin's own parameters (``q``, ``o``, ``p``, ``_popup``...).
+
+    Django's admin takes a filter on any field from the URL; ``?national_id__startswith=3505`` asked
+    digit by digit, or ``__gt`` by halving, rebuilds a masked number, and ``__regex`` runs whatever
+    pattern it is given. Anything not declared is refused (``DisallowedModelAdminLookup``: a 400).
+    """
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
+        """Allow a declared filter's own parameters, and the raw-id popups Django narrows by ``limit_choices_to``."""
+        return lookup in self.declared_lookups(request) or self._narrows_a_popup(lookup, value)
+
+    def declared_lookups(self, request: HttpRequest) -> frozenset[str]:
+        """Return every query parameter this viewer's list may carry."""
+        names = set(ADMIN_PARAMETERS)
+        if self.date_hierarchy:
+            names |= {f"{self.date_hierarchy}__{part}" for part in ("year", "month", "day")}
+        for list_filter in self.get_list_filter(request):
+            names |= self._filter_parameters(request, list_filter)
+        return frozenset(names)
+
+    def _filter_parameters(self, request: HttpRequest, list_filter: object) -> frozenset[str]:
+        # Built once per filter: a field filter asks the database for its choices when it is made.
+        known = self.__dict__.setdefault("_known_filter_parameters", {})
+        key = tuple(list_filter) if isinstance(list_filter, list) else list_filter
+        if key not in known:
+            known[key] = frozenset(self._parameters_of(request, list_filter))
+        return known[key]
+
+    def _parameters_of(self, request: HttpRequest, list_filter: object) -> list[str]:
+        if isinstance(list_filter, type) and issubclass(list_filter, admin.SimpleListFilter):
+            return [list_filter.parameter_name]
+        if callable(list_filter):
+            return list_filter(request, {}, self.model, self).expected_parameters()
+        field_path, filter_class = (
+            list_filter if isinstance(list_filter, (list, tuple)) else (list_filter, admin.FieldListFilter.create)
+        )
+        field = get_fields_from_path(self.model, field_path)[-1]
+        spec = filter_class(field, request, {}, self.model, self, field_path=field_path)
+        return [field_path, *spec.expected_parameters()]
+
+    def _narrows_a_popup(self, lookup: str, value: str) -> bool:
+        for fk_lookup in self.model._meta.related_fkey_lookups:
+            limits = fk_lookup() if callable(fk_lookup) else fk_lookup
+            if (lookup, value) in widgets.url_params_from_lookup_dict(limits).items():
+                return True
+        return False
+
+
+class ReadOnlyAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     """Rows that change only through services: nobody adds, edits or deletes them here."""
 
     paginator = LargeTablePaginator
@@ -83,7 +144,7 @@ def _column(path: str, label: str, mask: Callable[[str], str] | None) -> Callabl
     return column
 
 
-class MaskedPersonalData:
+class MaskedPersonalData(DeclaredFiltersOnly):
     """Personal numbers masked for viewers without the personal-data permission, on lists and pages alike.
 
     ``masked_fields`` names each column that shows a personal number, with the path from the row to
