@@ -1,4 +1,4 @@
-"""No list gives away a masked ID, mobile or phone number: not by a filter in the URL, a sort, a date
+"""No list gives away a masked ID, mobile or phone number: not by a filter in the URL, a search, a sort, a date
 drill-down or a raw-id popup, whatever the path to the number and the lookup, for any role.
 
 Every admin registered for the project's apps is tried, for an agent, an agency user, a legal reviewer and a
@@ -12,11 +12,12 @@ from urllib.parse import urlencode
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth.models import Permission, User
 from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Customer
+from accounts.models import Customer, PersonalDataReveal
 from accounts.services import customer_reveal, payment_post
 from accounts.validators import national_id_check_character
 from backoffice.kernel.admin import ADMIN_PARAMETERS, DeclaredFiltersOnly
@@ -221,6 +222,15 @@ def masked_viewer(request, world, client):
     return viewer
 
 
+def rows_of(model_admin, customer, request) -> set[int]:
+    """The rows of a list the viewer may see that lead to the customer (by the shortest path to them)."""
+    paths = sorted(paths_to(model_admin.model, [(Customer, "pk")], hops=3), key=len)
+    if not paths:
+        return set()
+    visible = model_admin.get_queryset(request)
+    return set(visible.filter(**{paths[0]: customer.pk}).values_list("pk", flat=True))
+
+
 def test_every_list_of_the_project_is_filtered_only_as_its_admin_declares():
     undeclared = [
         type(model_admin).__name__
@@ -338,3 +348,109 @@ def test_sorting_any_list_by_any_column_shows_no_full_number(viewer):
         if viewer.may_view(model_admin):
             for index in range(len(model_admin.get_list_display(viewer.request))):
                 assert viewer.get(changelist(model_admin), {"o": f"-{index}.0"}).status_code == 200
+
+
+def partial_terms(customer):
+    """Parts of the customer's numbers that the mask hides, or that pin hidden digits down."""
+    national_id, mobile = customer.national_id, customer.mobile
+    wrong_check = national_id[:17] + ("0" if national_id[17] != "0" else "1")
+    return [
+        national_id[-5:],
+        national_id[-3:],
+        national_id[-10:],
+        national_id[:10],
+        national_id[:17],
+        national_id[6:14],
+        wrong_check,
+        mobile[-5:],
+        mobile[-3:],
+        mobile[:7],
+        mobile[:10],
+        mobile[1:],
+    ]
+
+
+def test_a_masked_viewer_finds_rows_by_the_last_four_characters_but_not_by_any_other_part(masked_viewer):
+    customer = masked_viewer.customer
+    found_by_tail = set()
+    for model_admin in project_admins():
+        if not masked_viewer.may_view(model_admin) or not model_admin.get_search_fields(masked_viewer.request):
+            continue
+        theirs = rows_of(model_admin, customer, masked_viewer.request)
+        url = changelist(model_admin)
+        for term in partial_terms(customer):
+            shown = masked_viewer.shown_pks(masked_viewer.get(url, {"q": term}))
+            assert not shown & theirs, (model_admin, term)
+        for tail, field in ((customer.national_id[-4:], "national_id"), (customer.mobile[-4:], "mobile")):
+            shown = masked_viewer.shown_pks(masked_viewer.get(url, {"q": tail}))
+            if any(path.endswith(field) for path in getattr(model_admin, "masked_search", {})):
+                assert theirs, model_admin
+                assert theirs <= shown, (model_admin, tail)
+                found_by_tail.add((type(model_admin).__name__, field))
+    assert PersonalDataReveal.objects.exclude(reason="客户来电，核对号码").count() == 0
+    expected = {("CaseAdmin", "national_id"), ("CaseAdmin", "mobile")}
+    assert expected <= found_by_tail
+
+
+def test_a_search_by_the_whole_number_shows_only_its_rows_and_is_recorded_as_a_reveal(masked_viewer):
+    customer, user = masked_viewer.customer, masked_viewer.user
+    searched = 0
+    for model_admin in project_admins():
+        if not masked_viewer.may_view(model_admin) or not model_admin.get_search_fields(masked_viewer.request):
+            continue
+        theirs = rows_of(model_admin, customer, masked_viewer.request)
+        url = changelist(model_admin)
+        for whole, field in (
+            (customer.national_id, "national_id"),
+            (customer.national_id.lower(), "national_id"),
+            (customer.mobile, "mobile"),
+        ):
+            before = PersonalDataReveal.objects.filter(revealed_by=user).count()
+            response = masked_viewer.get(url, {"q": f" {whole} "}, rows_only=True)
+            shown = masked_viewer.shown_pks(response)
+            recorded = list(PersonalDataReveal.objects.filter(revealed_by=user).order_by("pk")[before:])
+            if any(path.endswith(field) for path in getattr(model_admin, "masked_search", {})):
+                assert shown, (model_admin, field)
+                assert shown <= theirs, (model_admin, field)
+                assert [(r.customer, r.field, r.reason) for r in recorded] == [
+                    (
+                        customer,
+                        field,
+                        f"Searched by the full {'national ID number' if field == 'national_id' else 'mobile'}.",
+                    )
+                ]
+                searched += 1
+            else:
+                assert not shown & theirs, (model_admin, field)
+                assert recorded == []
+    assert searched >= 3  # the case list by either number (and, for agents, customers and credit lines)
+
+
+def test_a_whole_number_finds_nothing_for_a_viewer_without_the_reveal_permission(world, client):
+    reader = User.objects.create_user("reader", password="pw-123456", is_staff=True)
+    reader.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label__in=["accounts", "cases"],
+            codename__in=["view_customer", "view_case", "view_all_cases"],
+        )
+    )
+    viewer = Viewer(client, reader, world["secrets"], masked=True)
+    customer = world["own"][AGENT]
+    for url in (reverse("admin:accounts_customer_changelist"), reverse("admin:cases_case_changelist")):
+        assert viewer.shown_pks(viewer.get(url, {"q": customer.national_id}, rows_only=True)) == set()
+        assert viewer.shown_pks(viewer.get(url, {"q": customer.mobile[-4:]}))
+    assert not PersonalDataReveal.objects.filter(revealed_by=reader).exists()
+
+
+@pytest.mark.parametrize("role", [LEGAL, SUPERVISOR])
+def test_viewers_of_full_numbers_keep_their_searches_and_leave_no_reveal_rows(world, client, role):
+    viewer = Viewer(client, world["users"][role], world["secrets"], masked=False)
+    customer = world["own"][AGENT]
+    ours = Case.objects.get(customer=customer)
+    cases = reverse("admin:cases_case_changelist")
+    for term in (customer.national_id[-6:], customer.national_id[-4:], customer.national_id, customer.mobile):
+        assert ours.pk in viewer.shown_pks(viewer.get(cases, {"q": term})), term
+    customers = reverse("admin:accounts_customer_changelist")
+    assert viewer.shown_pks(viewer.get(customers, {"q": customer.national_id[-8:]})) == {customer.pk}
+    assert customer.national_id in viewer.get(customers, {"q": customer.mobile}).content.decode()
+    assert not PersonalDataReveal.objects.filter(revealed_by=viewer.user).exists()
