@@ -9,8 +9,16 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import Bill, CreditLine, Customer, Payment, PaymentAllocation, PersonalDataReveal, Product
+from accounts.services import customers_found_by_number
 from accounts.validators import mask_mobile, mask_national_id
-from backoffice.kernel.admin import MaskedPersonalData, ReadOnlyAdmin, RecordInline, may_see_personal_data, money_column
+from backoffice.kernel.admin import (
+    DeclaredFiltersOnly,
+    MaskedPersonalData,
+    ReadOnlyAdmin,
+    RecordInline,
+    may_see_personal_data,
+    money_column,
+)
 from backoffice.kernel.money import format_yuan
 from backoffice.kernel.pagination import LargeTablePaginator
 
@@ -47,6 +55,7 @@ class CustomerAdmin(MaskedPersonalData, LedgerScoped, SimpleHistoryAdmin):
         "national_id": ("national_id", _("national ID number"), mask_national_id),
         "mobile": ("mobile", _("mobile"), mask_mobile),
     }
+    masked_search = {"national_id": customers_found_by_number, "mobile": customers_found_by_number}
 
     def has_view_history_or_change_history_permission(self, request: HttpRequest, obj: Customer | None = None) -> bool:
         """Past versions hold full numbers: show them only to those who may see them."""
@@ -70,7 +79,7 @@ class CustomerAdmin(MaskedPersonalData, LedgerScoped, SimpleHistoryAdmin):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     """Credit products and their dunning policy."""
 
     list_display = ["code", "name", "currency", "policy"]
@@ -102,14 +111,15 @@ class BillInline(RecordInline):
 
 
 @admin.register(CreditLine)
-class CreditLineAdmin(LedgerScoped, ReadOnlyAdmin):
-    """Credit lines with their bills."""
+class CreditLineAdmin(MaskedPersonalData, LedgerScoped, ReadOnlyAdmin):
+    """Credit lines with their bills, found by the customer's mobile as the viewer may search it."""
 
     scope_via = "pk"
 
     list_display = ["number", "customer", "product", "limit", "status", "opened_on"]
     list_filter = ["status", "product", "product__policy"]
     search_fields = ["number", "customer__name", "=customer__mobile"]
+    masked_search = {"customer__mobile": customers_found_by_number}
     list_select_related = ["customer", "product"]
     inlines = [BillInline]
     limit = money_column("limit_fen", _("limit"))

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -223,3 +224,23 @@ def customer_reveal(*, customer: Customer, actor: AbstractBaseUser, field: str, 
         raise ValidationError({"reason": _("Say why you need the full number (at least a few words).")})
     PersonalDataReveal.objects.create(customer=customer, field=field, reason=reason.strip(), revealed_by=actor)
     return getattr(customer, field)
+
+
+def customers_found_by_number(
+    *, found: QuerySet[Customer], field: str, actor: AbstractBaseUser
+) -> list[PersonalDataReveal]:
+    """Record that ``actor`` found these customers by their whole ID or mobile number: a reveal of it, one row each.
+
+    A search by the whole number shows whose it is (a court paper, an inbound call), so it needs the
+    reveal permission and leaves the same audit row as a reveal.
+    """
+    if not actor.has_perm("accounts.reveal_personal_data"):
+        raise PermissionDenied(_("You are not allowed to reveal personal data."))
+    if field not in REVEALABLE:
+        raise ValidationError({"field": _("%(value)r cannot be revealed.") % {"value": field}})
+    reason = _("Searched by the full %(what)s.") % {"what": REVEALABLE[field]}
+    with transaction.atomic():
+        return PersonalDataReveal.objects.bulk_create(
+            PersonalDataReveal(customer=customer, field=field, reason=reason, revealed_by=actor)
+            for customer in found.order_by("pk")
+        )

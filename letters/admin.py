@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from accounts.positions import line_balance
-from backoffice.kernel.admin import ReadOnlyAdmin
+from backoffice.kernel.admin import DeclaredFiltersOnly, ReadOnlyAdmin
 from cases.casework.scoping import CaseScoped
 from cases.models import Case, CaseTransition
 from letters.choices import LetterStatus
@@ -53,7 +53,7 @@ class LawyerInline(admin.TabularInline):
 
 
 @admin.register(LawFirm)
-class LawFirmAdmin(admin.ModelAdmin):
+class LawFirmAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     """Law firms and their lawyers."""
 
     list_display = ["name", "licence_number", "phone", "engagement_reference"]
@@ -81,7 +81,7 @@ class LetterTemplateForm(forms.ModelForm):
 
 
 @admin.register(LetterTemplate)
-class LetterTemplateAdmin(admin.ModelAdmin):
+class LetterTemplateAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     """Template versions: editing a used version saves a new one; activation checks required elements and phrases."""
 
     list_display = ["code", "version", "name", "kind", "language", "firm", "is_active", "created_at", "preview_link"]

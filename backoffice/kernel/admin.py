@@ -1,4 +1,5 @@
-"""The shared admin kit: read-only lists, record inlines, money columns, and the one personal-data mask.
+"""The shared admin kit: lists filtered only as declared, read-only lists, record inlines, money columns,
+and the one personal-data mask.
 
 Every app's admin builds on these; none of them knows any app's models.
 """
@@ -6,17 +7,37 @@ Every app's admin builds on these; none of them knows any app's models.
 from collections.abc import Callable
 
 from django.contrib import admin
+from django.contrib.admin import widgets
+from django.contrib.admin.options import IS_FACETS_VAR, IS_POPUP_VAR, TO_FIELD_VAR
+from django.contrib.admin.utils import get_fields_from_path, lookup_spawns_duplicates
+from django.contrib.admin.views.main import ALL_VAR, ERROR_FLAG, ORDER_VAR, PAGE_VAR, SEARCH_VAR
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from backoffice.kernel.money import format_yuan
 from backoffice.kernel.pagination import LargeTablePaginator
 
 PERSONAL_DATA_PERMISSION = "accounts.view_personal_data"
+REVEAL_PERMISSION = "accounts.reveal_personal_data"
+# Every mask shows the last four characters of the number, so searching by them tells nothing new.
+SHOWN_TAIL = 4
+# The admin's own query parameters: paging, sorting, searching, popups, facets, the error flag and
+# the filters a change page carries back to its list.
+ADMIN_PARAMETERS = frozenset(
+    {ALL_VAR, ORDER_VAR, PAGE_VAR, SEARCH_VAR, ERROR_FLAG, IS_POPUP_VAR, TO_FIELD_VAR, IS_FACETS_VAR}
+    | {"_changelist_filters"}
+)
 
 
 def may_see_personal_data(request: HttpRequest) -> bool:
     """Return whether the user may see full ID and mobile numbers (the one place that decides)."""
     return request.user.has_perm(PERSONAL_DATA_PERMISSION)
+
+
+def may_reveal_personal_data(request: HttpRequest) -> bool:
+    """Return whether the user may reveal a full number, which finding a row by the whole number does."""
+    return request.user.has_perm(REVEAL_PERMISSION)
 
 
 def money_column(field: str, description: str) -> object:
@@ -29,7 +50,57 @@ def money_column(field: str, description: str) -> object:
     return column
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class DeclaredFiltersOnly:
+    """A list is filtered only by what its admin declares: its list filters, its date hierarchy, and the
+    admin's own parameters (``q``, ``o``, ``p``, ``_popup``...).
+
+    Django's admin takes a filter on any field from the URL; ``?national_id__startswith=3505`` asked
+    digit by digit, or ``__gt`` by halving, rebuilds a masked number, and ``__regex`` runs whatever
+    pattern it is given. Anything not declared is refused (``DisallowedModelAdminLookup``: a 400).
+    """
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
+        """Allow a declared filter's own parameters, and the raw-id popups Django narrows by ``limit_choices_to``."""
+        return lookup in self.declared_lookups(request) or self._narrows_a_popup(lookup, value)
+
+    def declared_lookups(self, request: HttpRequest) -> frozenset[str]:
+        """Return every query parameter this viewer's list may carry."""
+        names = set(ADMIN_PARAMETERS)
+        if self.date_hierarchy:
+            names |= {f"{self.date_hierarchy}__{part}" for part in ("year", "month", "day")}
+        for list_filter in self.get_list_filter(request):
+            names |= self._filter_parameters(request, list_filter)
+        return frozenset(names)
+
+    def _filter_parameters(self, request: HttpRequest, list_filter: object) -> frozenset[str]:
+        # Built once per filter: a field filter asks the database for its choices when it is made.
+        known = self.__dict__.setdefault("_known_filter_parameters", {})
+        key = tuple(list_filter) if isinstance(list_filter, list) else list_filter
+        if key not in known:
+            known[key] = frozenset(self._parameters_of(request, list_filter))
+        return known[key]
+
+    def _parameters_of(self, request: HttpRequest, list_filter: object) -> list[str]:
+        if isinstance(list_filter, type) and issubclass(list_filter, admin.SimpleListFilter):
+            return [list_filter.parameter_name]
+        if callable(list_filter):
+            return list_filter(request, {}, self.model, self).expected_parameters()
+        field_path, filter_class = (
+            list_filter if isinstance(list_filter, (list, tuple)) else (list_filter, admin.FieldListFilter.create)
+        )
+        field = get_fields_from_path(self.model, field_path)[-1]
+        spec = filter_class(field, request, {}, self.model, self, field_path=field_path)
+        return [field_path, *spec.expected_parameters()]
+
+    def _narrows_a_popup(self, lookup: str, value: str) -> bool:
+        for fk_lookup in self.model._meta.related_fkey_lookups:
+            limits = fk_lookup() if callable(fk_lookup) else fk_lookup
+            if (lookup, value) in widgets.url_params_from_lookup_dict(limits).items():
+                return True
+        return False
+
+
+class ReadOnlyAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     """Rows that change only through services: nobody adds, edits or deletes them here."""
 
     paginator = LargeTablePaginator
@@ -83,16 +154,26 @@ def _column(path: str, label: str, mask: Callable[[str], str] | None) -> Callabl
     return column
 
 
-class MaskedPersonalData:
-    """Personal numbers masked for viewers without the personal-data permission, on lists and pages alike.
+class MaskedPersonalData(DeclaredFiltersOnly):
+    """Personal numbers masked for viewers without the personal-data permission, on lists, pages and searches.
 
     ``masked_fields`` names each column that shows a personal number, with the path from the row to
     the number, its label and its mask function: ``{"mobile": ("mobile", _("mobile"), mask_mobile)}``.
     Lists, fields and fieldsets name the column; each viewer gets its masked form or, with the
     permission, its full form (see ``_forms``; a model field stays editable for those who may edit it).
+
+    ``masked_search`` names each personal number the list is searched by, with the path from the row
+    to it and the service that records who found rows by the whole number, called with the rows that
+    hold it (``found``), the field and the viewer (``actor``):
+    ``{"customer__mobile": customers_found_by_number}``. Viewers who see the number masked find rows by
+    its last four characters, as the mask shows them, or by the whole number (a valid value of the
+    field), exactly; finding rows by the whole number reveals it, so it is recorded as a reveal, and
+    needs the reveal permission. Any other part of a number finds nothing. The search fields that
+    name these paths serve only the viewers who see the numbers in full.
     """
 
     masked_fields: dict[str, tuple[str, str, Callable[[str], str]]] = {}
+    masked_search: dict[str, Callable[..., object]] = {}
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         """Give the admin a masked and a full form of each masked column."""
@@ -148,3 +229,51 @@ class MaskedPersonalData:
             if name != path
         ]
         return list(dict.fromkeys([*readonly, *generated]))
+
+    def get_search_fields(self, request: HttpRequest) -> list[str]:
+        """Search fields on personal numbers serve only those who see them in full."""
+        fields = list(super().get_search_fields(request))
+        if may_see_personal_data(request):
+            return fields
+        return [field for field in fields if not self._names_masked_number(str(field))]
+
+    def _names_masked_number(self, search_field: str) -> bool:
+        path = search_field.lstrip("^=@")
+        return any(path == masked or path.startswith(f"{masked}__") for masked in self.masked_search)
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
+        """The usual search; for a viewer who sees numbers masked, also the rows found by a number as the mask allows."""
+        if may_see_personal_data(request) or not self.masked_search or not search_term.strip():
+            return super().get_search_results(request, queryset, search_term)
+        if self.get_search_fields(request):
+            found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        else:
+            found, may_have_duplicates = queryset.none(), False
+        term = search_term.strip().upper()  # numbers are stored with a capital X
+        if len(term) == SHOWN_TAIL:
+            lookups = [f"{path}__endswith" for path in self.masked_search]
+        elif may_reveal_personal_data(request):
+            lookups = [path for path in self.masked_search if self._is_whole(path, term)]
+            for path in lookups:
+                self._record_found_by(request, queryset.filter(**{path: term}), path)
+        else:
+            lookups = []
+        if not lookups:
+            return found, may_have_duplicates
+        by_number = queryset.filter(Q.create([(lookup, term) for lookup in lookups], connector=Q.OR))
+        spawns_duplicates = any(lookup_spawns_duplicates(self.opts, lookup) for lookup in lookups)
+        return found | by_number, may_have_duplicates or spawns_duplicates
+
+    def _is_whole(self, path: str, term: str) -> bool:
+        field = get_fields_from_path(self.model, path)[-1]
+        try:
+            field.run_validators(term)
+        except ValidationError:
+            return False
+        return len(term) == field.max_length
+
+    def _record_found_by(self, request: HttpRequest, rows: QuerySet, path: str) -> None:
+        holder, _sep, field = path.rpartition("__")
+        number_field = get_fields_from_path(self.model, path)[-1]
+        holders = number_field.model._default_manager.filter(pk__in=rows.order_by().values(holder or "pk"))
+        self.masked_search[path](found=holders, field=field, actor=request.user)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from backoffice.kernel.admin import ReadOnlyAdmin
+from backoffice.kernel.admin import DeclaredFiltersOnly, ReadOnlyAdmin
 from cases.admin.case_page import CasePage, TransitionForm, case_link_html
 from cases.agencies.models import Agency, AgencyMember, Placement
 from cases.agencies.services import case_place, case_recall
@@ -121,7 +121,7 @@ class AgencyMemberInline(admin.TabularInline):
 
 
 @admin.register(Agency)
-class AgencyAdmin(SimpleHistoryAdmin):
+class AgencyAdmin(DeclaredFiltersOnly, SimpleHistoryAdmin):
     """Outside collection agencies: status, contract and commission, with every change kept."""
 
     list_display = ["name", "status", "contract_start", "contract_end", "commission_rate", "placed_now"]

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Product
-from accounts.services import REVEALABLE, customer_reveal
+from accounts.services import REVEALABLE, customer_reveal, customers_found_by_number
 from accounts.validators import mask_mobile, mask_national_id
 from backoffice.kernel.admin import MaskedPersonalData, ReadOnlyAdmin, money_column
 from backoffice.kernel.pagination import LargeTablePaginator
@@ -233,6 +233,10 @@ class CaseAdmin(
     masked_fields = {
         "customer_mobile": ("credit_line__customer__mobile", _("mobile"), mask_mobile),
         "customer_id_number": ("credit_line__customer__national_id", _("ID number"), mask_national_id),
+    }
+    masked_search = {
+        "credit_line__customer__mobile": customers_found_by_number,
+        "credit_line__customer__national_id": customers_found_by_number,
     }
     balance = money_column("balance_fen", _("overdue balance"))
     actions = ["assign_selected", "place_selected", "recall_selected"]

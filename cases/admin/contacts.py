@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.validators import mask_mobile
-from backoffice.kernel.admin import MaskedPersonalData, ReadOnlyAdmin, RecordInline
+from backoffice.kernel.admin import DeclaredFiltersOnly, MaskedPersonalData, ReadOnlyAdmin, RecordInline
 from backoffice.kernel.pagination import LargeTablePaginator
 from cases.admin.case_page import CasePage, case_link_html
 from cases.casework.models import Case
@@ -157,7 +157,7 @@ class ContactAdmin(MaskedPersonalData, CaseScoped, FoundByCaseNumber, ReadOnlyAd
 
 
 @admin.register(RulePack)
-class RulePackAdmin(SimpleHistoryAdmin):
+class RulePackAdmin(DeclaredFiltersOnly, SimpleHistoryAdmin):
     """Collection rule packs, editable by supervisors, every change kept."""
 
     list_display = ["code", "name", "window_start", "window_end", "daily_connected_cap", "daily_attempt_cap"]
@@ -169,7 +169,7 @@ class RulePackAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ComplianceIncident)
-class ComplianceIncidentAdmin(admin.ModelAdmin):
+class ComplianceIncidentAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     """Rules broken by imported contacts, for supervisors to follow up."""
 
     list_display = ["opened_at", "rule", "case_number", "agent", "message", "closed_at"]
@@ -202,7 +202,7 @@ class ComplianceIncidentAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProhibitedPhraseList)
-class ProhibitedPhraseListAdmin(admin.ModelAdmin):
+class ProhibitedPhraseListAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     """Phrase lists are versioned: a change is a new version, the newest is in force."""
 
     list_display = ["language", "version", "created_at", "created_by"]

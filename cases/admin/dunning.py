@@ -5,12 +5,12 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from backoffice.kernel.admin import ReadOnlyAdmin, money_column
+from backoffice.kernel.admin import DeclaredFiltersOnly, ReadOnlyAdmin, money_column
 from cases.dunning.models import DunningPolicy, DunningRun
 
 
 @admin.register(DunningPolicy)
-class DunningPolicyAdmin(SimpleHistoryAdmin):
+class DunningPolicyAdmin(DeclaredFiltersOnly, SimpleHistoryAdmin):
     """Dunning policies, editable by supervisors; every change kept with who and when."""
 
     list_display = [

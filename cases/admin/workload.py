@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from backoffice.kernel.admin import ReadOnlyAdmin, money_column
+from backoffice.kernel.admin import DeclaredFiltersOnly, ReadOnlyAdmin, money_column
 from backoffice.kernel.roles import AGENT, SUPERVISOR
 from cases.admin.case_page import CasePage
 from cases.admin.filters import DpdBucketFilter
@@ -147,7 +147,7 @@ PRIORITY_LABELS = {
 
 
 @admin.register(Team)
-class TeamAdmin(SimpleHistoryAdmin):
+class TeamAdmin(DeclaredFiltersOnly, SimpleHistoryAdmin):
     """The team for each stage, and the workload cap automatic assignment keeps to."""
 
     list_display = ["name", "stage", "workload_cap", "member_count"]
