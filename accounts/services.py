@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from accounts.allocation import Owed, Share, allocate
 from accounts.choices import CreditLineStatus, PaymentChannel
 from accounts.models import Bill, CreditLine, Customer, Payment, PaymentAllocation, PersonalDataReveal, Product
-from backoffice.kernel.money import yuan_to_fen
+from backoffice.kernel.money import format_yuan, yuan_to_fen
 
 
 def customer_create(*, name: str, national_id: str, mobile: str, **details: object) -> Customer:
@@ -23,6 +23,132 @@ def customer_create(*, name: str, national_id: str, mobile: str, **details: obje
     customer.full_clean()
     customer.save()
     return customer
+
+
+CUSTOMER_FIELDS = (
+    "name",
+    "mobile",
+    "email",
+    "address",
+    "preferred_language",
+    "time_zone",
+    "consents_to_calls",
+    "consents_to_sms",
+    "consents_to_email",
+    "do_not_contact",
+    "vulnerable",
+)
+
+
+def customer_upsert(*, national_id: str, actor: AbstractBaseUser | None, **details: object) -> tuple[Customer, bool]:
+    """Create the customer with this national ID, or update the fields given; return it and whether it was created.
+
+    The national ID is the natural key the lending system sends. Every change is kept in the
+    customer's history with ``actor``; an invalid field is refused by name, with its value.
+    """
+    national_id = (national_id or "").strip().upper()
+    unknown = sorted(set(details) - set(CUSTOMER_FIELDS))
+    if unknown:
+        raise ValidationError({unknown[0]: _("Unknown field %(value)r.") % {"value": unknown[0]}})
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().filter(national_id=national_id).first()
+        created = customer is None
+        customer = customer or Customer(national_id=national_id)
+        for field, value in details.items():
+            setattr(customer, field, value)
+        customer.full_clean(validate_unique=created)
+        customer._history_user = actor
+        customer.save()
+    return customer, created
+
+
+def credit_line_upsert(
+    *,
+    number: str,
+    customer: Customer,
+    product_code: str,
+    limit: Decimal | str,
+    opened_on: datetime.date,
+    closed: bool = False,
+    actor: AbstractBaseUser | None = None,
+) -> tuple[CreditLine, bool]:
+    """Create the line with this contract number, or update what the lender owns: its limit and open/closed status.
+
+    A line never changes hands or product. A freeze or charge-off that collections set is left
+    as it is: closing a frozen line closes it; reopening touches only a closed line.
+    """
+    limit_fen = yuan_to_fen(limit, field="limit")
+    if limit_fen < 0:
+        raise ValidationError({"limit": _("Limit %(value)s must not be negative.") % {"value": limit}})
+    product = Product.objects.filter(code=product_code).first()
+    if product is None:
+        raise ValidationError({"product": _("Unknown product %(code)r.") % {"code": product_code}})
+    with transaction.atomic():
+        line = CreditLine.objects.select_for_update().filter(number=number).first()
+        if line is None:
+            line = CreditLine(number=number, customer=customer, product=product, opened_on=opened_on, limit_fen=0)
+            created = True
+        else:
+            created = False
+            if (line.customer_id, line.product_id) != (customer.pk, product.pk):
+                raise ValidationError(
+                    {"number": _("Credit line %(value)s belongs to another customer or product.") % {"value": number}}
+                )
+        line.limit_fen = limit_fen
+        if closed:
+            line.status = CreditLineStatus.CLOSED if line.status != CreditLineStatus.CHARGED_OFF else line.status
+        elif line.status == CreditLineStatus.CLOSED:
+            line.status = CreditLineStatus.ACTIVE
+        line.full_clean(validate_unique=created)
+        line.save()
+    return line, created
+
+
+BILL_AMOUNTS = ("principal_due", "interest_due", "fees_due")
+
+
+def bill_upsert(
+    *,
+    credit_line: CreditLine,
+    due_date: datetime.date,
+    amounts: dict[str, Decimal | str],
+    reason: str = "",
+    actor: AbstractBaseUser | None = None,
+) -> tuple[Bill, bool]:
+    """Create the line's bill due on ``due_date``, or amend its amounts due with a reason (kept in its history).
+
+    An amendment below what was already paid on a component is refused, naming it: moving a
+    payment between bills is a reversal and a new payment.
+    """
+    due = {name: yuan_to_fen(amounts.get(name, "0"), field=name) for name in BILL_AMOUNTS}
+    errors = {
+        name: _("Amount %(value)s must not be negative.") % {"value": amounts.get(name)}
+        for name, fen in due.items()
+        if fen < 0
+    }
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        bill = Bill.objects.select_for_update().filter(credit_line=credit_line, due_date=due_date).first()
+        created = bill is None
+        if created:
+            bill = Bill(credit_line=credit_line, due_date=due_date)
+        elif not (reason or "").strip() and any(getattr(bill, f"{name}_fen") != due[name] for name in BILL_AMOUNTS):
+            raise ValidationError({"reason": _("Amending a bill needs a reason.")})
+        for name in BILL_AMOUNTS:
+            paid = getattr(bill, f"{name.removesuffix('_due')}_paid_fen")
+            if due[name] < paid:
+                raise ValidationError(
+                    {
+                        name: _("Amount %(value)s is below the %(paid)s already paid on it.")
+                        % {"value": amounts.get(name), "paid": format_yuan(paid)}
+                    }
+                )
+            setattr(bill, f"{name}_fen", due[name])
+        bill._history_user = actor
+        bill._change_reason = (reason or "").strip()
+        bill.save()
+    return bill, created
 
 
 def credit_line_open(

@@ -21,6 +21,9 @@ from accounts.allocation import Owed, allocate
 from accounts.models import Bill, CreditLine, Customer, Payment, PaymentAllocation, PersonalDataReveal, Product
 from accounts.services import allocation_rows, product_upsert
 from accounts.validators import validate_mobile, validate_national_id
+from backoffice.kernel.api.models import ApiClient
+from backoffice.kernel.api.scopes import Scope
+from backoffice.kernel.api.services import api_client_create, api_client_rotate
 from backoffice.kernel.roles import AGENCY, AGENT, LEGAL, SUPERVISOR
 from cases import models as cases
 from cases.agencies.services import case_place
@@ -393,3 +396,16 @@ def demo_workbench(*, today: datetime.date) -> None:
         )
     Case.objects.filter(pk__in=[case.pk for case in picked[2:]]).update(follow_up_on=today)
     refresh_queue_ranks(today=today)
+
+
+DEMO_API_CLIENT = "核心系统 Core lending system (demo)"
+
+
+def demo_api_client() -> tuple[ApiClient, str]:
+    """Return the demo's API client for the lending system, with a token issued now (shown once, demo only)."""
+    admin = User.objects.get(username="admin")
+    client = ApiClient.objects.filter(name=DEMO_API_CLIENT).first()
+    if client is None:
+        scopes = [Scope.LEDGER_WRITE, Scope.LEDGER_READ, Scope.CASES_READ]
+        return api_client_create(name=DEMO_API_CLIENT, scopes=scopes, actor=admin)
+    return client, api_client_rotate(client=client, actor=admin)

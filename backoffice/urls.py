@@ -1,4 +1,4 @@
-"""Top-level URL configuration: the admin (the whole back office) and language switching."""
+"""Top-level URL configuration: the admin (the whole back office), language switching, letter verification, the API."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -12,4 +12,5 @@ urlpatterns = [
     path("admin/", landing),
     path("admin/", admin.site.urls),
     path("verify/", include("letters.urls")),
+    path("api/v1/", include("backoffice.api.urls")),
 ]

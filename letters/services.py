@@ -455,6 +455,16 @@ def _email(letter: Letter) -> None:
     message.send()
 
 
+def letters_cancel_unsent(*, case_ids: list[int], reason: str) -> int:
+    """Cancel, with the reason, every letter of these cases not yet sent (drafted, awaiting approval or approved).
+
+    Called when a payment closes a case the same day, rather than leaving it to the re-check at dispatch.
+    """
+    return Letter.objects.filter(case_id__in=case_ids, status__in=IN_FLIGHT_STATUSES).update(
+        status=LetterStatus.CANCELLED, cancellation_reason=reason
+    )
+
+
 def letter_verify(*, number: str, code: str) -> Letter | None:
     """Return the letter with this number if the code matches, else None (the same for either mistake)."""
     letter = Letter.objects.select_related("firm").filter(number=number).first()

@@ -32,6 +32,8 @@ def end_casework(*, case_ids: list[int], stage: str) -> None:
     """End what still hangs on cases that just closed: their agency placement, any proposal in play and,
     for a case paid in full, the freeze it put on its line."""
     end_placements(case_ids=case_ids, reason=closed_reason(stage))
+    # Nobody is working a closed case: a claim on it ends with it.
+    Case.objects.filter(pk__in=case_ids, claimed_by__isnull=False).update(claimed_by=None, claimed_until=None)
     Proposal.objects.filter(case_id__in=case_ids, status__in=LIVE_PROPOSAL_STATUSES).update(
         status=ProposalStatus.CANCELLED, completed_at=timezone.now()
     )

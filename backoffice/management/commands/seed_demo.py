@@ -34,6 +34,8 @@ class Command(BaseCommand):
             raise CommandError(f"--customers {options['customers']} must be at least 1.")
         for username, role in demo.demo_users():
             self.stdout.write(f"Demo login {username} ({role}), password {demo.DEMO_PASSWORD}")
+        client, token = demo.demo_api_client()
+        self.stdout.write(f"Demo API token of {client} (demo only, new at every seed_demo): {token}")
         existing = Customer.objects.count()
         if existing and not options["reset"]:
             self.stdout.write(f"Demo data already present ({existing} customers); use --reset to rebuild it.")

@@ -1,0 +1,139 @@
+"""Payments from the lending system: one, or up to 1,000 at once, each recorded once by its external reference.
+
+A request is all or nothing: one bad row refuses it and the response names every bad row. Each
+posted payment brings its line's case up to date the same day (``backoffice.sameday``).
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.choices import PaymentChannel
+from accounts.models import CreditLine, Payment
+from accounts.services import payment_post
+from backoffice.kernel.api.errors import django_validation_errors, errors_response
+from backoffice.kernel.api.schema import ERROR_RESPONSES
+from backoffice.kernel.api.scopes import Scope
+from backoffice.kernel.money import fen_to_yuan
+from backoffice.sameday import lines_refresh
+
+MAX_ROWS = 1000
+
+
+class PaymentIn(serializers.Serializer):
+    """A payment received on a credit line; the amount is yuan as a decimal string."""
+
+    credit_line = serializers.CharField(max_length=32, help_text="The line's contract number.")
+    external_reference = serializers.CharField(max_length=64)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    channel = serializers.ChoiceField(choices=PaymentChannel.choices)
+    received_at = serializers.DateTimeField()
+
+
+class PaymentOut(serializers.Serializer):
+    """A payment as recorded, and whether this request recorded it or found it recorded before."""
+
+    id = serializers.IntegerField()
+    credit_line = serializers.CharField()
+    external_reference = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    credit_left = serializers.DecimalField(max_digits=14, decimal_places=2)
+    replayed = serializers.BooleanField()
+
+
+def _out(payment: Payment, number: str, replayed: bool) -> dict:
+    return {
+        "id": payment.pk,
+        "credit_line": number,
+        "external_reference": payment.external_reference,
+        "amount": str(fen_to_yuan(payment.amount_fen)),
+        "credit_left": str(fen_to_yuan(payment.unallocated_fen)),
+        "replayed": replayed,
+    }
+
+
+class PaymentPost(APIView):
+    """POST one payment (an object) or many (a list of up to 1,000)."""
+
+    read_scope, write_scope = None, Scope.LEDGER_WRITE
+    queryset = Payment.objects.none()
+
+    @extend_schema(
+        tags=["ledger"],
+        request=PaymentIn(many=True),
+        responses={200: PaymentOut(many=True), 201: PaymentOut(many=True), **ERROR_RESPONSES},
+        examples=[
+            OpenApiExample(
+                "Two payments",
+                value=[
+                    {
+                        "credit_line": "CL202600000001",
+                        "external_reference": "PAY-2026-12-01-0001",
+                        "amount": "500.00",
+                        "channel": "alipay",
+                        "received_at": "2026-12-01T10:00:00+08:00",
+                    }
+                ],
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        """Record the payments, all or none, and bring their lines' cases up to date."""
+        rows = request.data if isinstance(request.data, list) else [request.data]
+        if not 1 <= len(rows) <= MAX_ROWS:
+            message = f"A request carries 1 to {MAX_ROWS} payments, not {len(rows)}."
+            return errors_response(
+                [{"index": None, "field": None, "value": len(rows), "code": "size", "message": message}], 400
+            )
+        serializer = PaymentIn(data=rows, many=True)
+        serializer.is_valid(raise_exception=True)
+        started = timezone.now()
+        with transaction.atomic():
+            recorded, errors = self._post_all(serializer.validated_data, rows)
+            if errors:
+                transaction.set_rollback(True)
+                return errors_response(errors, status.HTTP_400_BAD_REQUEST)
+            lines_refresh(line_ids=[payment.credit_line_id for payment, _number in recorded])
+        out = [_out(payment, number, payment.recorded_at < started) for payment, number in recorded]
+        created = any(not row["replayed"] for row in out)
+        body = out if isinstance(request.data, list) else out[0]
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    def _post_all(self, rows: list[dict], sent: list) -> tuple[list[tuple[Payment, str]], list[dict]]:
+        lines = CreditLine.objects.in_bulk([row["credit_line"] for row in rows], field_name="number")
+        recorded, errors = [], []
+        for index, row in enumerate(rows):
+            line = lines.get(row["credit_line"])
+            if line is None:
+                message = f"No credit line has the number {row['credit_line']!r}."
+                errors.append(
+                    {
+                        "index": index,
+                        "field": "credit_line",
+                        "value": row["credit_line"],
+                        "code": "unknown",
+                        "message": message,
+                    }
+                )
+                continue
+            try:
+                with transaction.atomic():
+                    payment = payment_post(
+                        credit_line=line,
+                        external_reference=row["external_reference"],
+                        amount=row["amount"],
+                        channel=row["channel"],
+                        received_at=row["received_at"],
+                        actor=self.request.user,
+                    )
+            except DjangoValidationError as exc:
+                errors.extend(django_validation_errors(exc, sent, index))
+                continue
+            recorded.append((payment, line.number))
+        return recorded, errors

@@ -1,0 +1,23 @@
+"""The lending system's API, under ``/api/v1/``, with its OpenAPI schema and Swagger UI (served locally)."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from accounts import api as ledger
+from backoffice.api.payments import PaymentPost
+from cases import api as cases
+
+app_name = "api"
+
+urlpatterns = [
+    path("customers/", ledger.CustomerList.as_view(), name="customers"),
+    path("customers/<int:pk>/", ledger.CustomerDetail.as_view(), name="customer"),
+    path("credit-lines/", ledger.CreditLineList.as_view(), name="credit-lines"),
+    path("credit-lines/<str:number>/", ledger.CreditLineDetail.as_view(), name="credit-line"),
+    path("credit-lines/<str:number>/bills/", ledger.BillList.as_view(), name="bills"),
+    path("payments/", PaymentPost.as_view(), name="payments"),
+    path("cases/", cases.CaseList.as_view(), name="cases"),
+    path("cases/<int:pk>/", cases.CaseDetail.as_view(), name="case"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+]

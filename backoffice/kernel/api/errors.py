@@ -1,0 +1,84 @@
+"""One error format for every endpoint: ``{"errors": [{"index", "field", "value", "code", "message"}]}``.
+
+``index`` is the row of a bulk request (None for a single object); ``value`` is what was sent for
+the field, so that the lender's system can find the bad row without searching.
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+def _sent(data: object, index: int | None, field: str | None) -> object:
+    row = data[index] if index is not None and isinstance(data, list) and index < len(data) else data
+    if field and isinstance(row, dict):
+        return row.get(field)
+    return None
+
+
+def _flatten(detail: object, data: object, index: int | None = None, field: str | None = None) -> list[dict]:
+    if isinstance(detail, dict):
+        return [
+            error
+            for key, value in detail.items()
+            for error in _flatten(value, data, index, None if key in ("non_field_errors", "__all__") else key)
+        ]
+    if isinstance(detail, list):
+        if detail and all(isinstance(item, dict) for item in detail) and isinstance(data, list):
+            return [error for row, item in enumerate(detail) for error in _flatten(item, data, row)]
+        return [error for item in detail for error in _flatten(item, data, index, field)]
+    code = getattr(detail, "code", None) or "invalid"
+    return [{"index": index, "field": field, "value": _sent(data, index, field), "code": code, "message": str(detail)}]
+
+
+def errors_response(errors: list[dict], status_code: int) -> Response:
+    """Return the one error format."""
+    return Response({"errors": errors}, status=status_code)
+
+
+def django_validation_errors(exc: DjangoValidationError, data: object, index: int | None = None) -> list[dict]:
+    """Turn a service's ``ValidationError`` (fields or not) into error rows."""
+    if hasattr(exc, "error_dict"):
+        return [
+            {
+                "index": index,
+                "field": None if field == "__all__" else field,
+                "value": _sent(data, index, None if field == "__all__" else field),
+                "code": error.code or "invalid",
+                "message": message,
+            }
+            for field, errors in exc.error_dict.items()
+            for error in errors
+            for message in error.messages
+        ]
+    return [
+        {"index": index, "field": None, "value": None, "code": error.code or "invalid", "message": message}
+        for error in exc.error_list
+        for message in error.messages
+    ]
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    """Answer every error in the one format (the exception handler of ``REST_FRAMEWORK``)."""
+    request = context.get("request")
+    data = getattr(request, "data", None) if request is not None else None
+    if isinstance(exc, DjangoValidationError):
+        return errors_response(django_validation_errors(exc, data), status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {"errors": _flatten(exc.detail, data)}
+    else:
+        code = getattr(exc, "default_code", "error")
+        response.data = {
+            "errors": [{"index": None, "field": None, "value": None, "code": code, "message": str(exc.detail)}]
+        }
+    return response

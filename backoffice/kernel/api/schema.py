@@ -1,0 +1,42 @@
+"""What the schema says of every endpoint: the error responses (the one format) and the bearer tokens."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+ERROR = inline_serializer(
+    "Errors",
+    {
+        "errors": serializers.ListField(
+            child=inline_serializer(
+                "Error",
+                {
+                    "index": serializers.IntegerField(allow_null=True, help_text="Row of a bulk request."),
+                    "field": serializers.CharField(allow_null=True),
+                    "value": serializers.JSONField(allow_null=True, help_text="What was sent for the field."),
+                    "code": serializers.CharField(),
+                    "message": serializers.CharField(),
+                },
+            )
+        )
+    },
+)
+
+ERROR_RESPONSES = {
+    400: OpenApiResponse(ERROR, description="Refused: every bad field (and row) named, nothing written."),
+    401: OpenApiResponse(ERROR, description="No valid token or session."),
+    403: OpenApiResponse(ERROR, description="The token's scopes (or the person's permissions) do not allow it."),
+    404: OpenApiResponse(ERROR, description="Not found among what the caller may see."),
+    429: OpenApiResponse(ERROR, description="Too many requests for this client: retry later."),
+}
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    """How the schema describes the API clients' tokens: ``Authorization: Bearer <token>``."""
+
+    target_class = "backoffice.kernel.api.auth.BearerTokenAuthentication"
+    name = "bearerToken"
+
+    def get_security_definition(self, auto_schema: object) -> dict:
+        """An HTTP bearer scheme."""
+        return {"type": "http", "scheme": "bearer", "description": "An API client's token, shown once in the admin."}

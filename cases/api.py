@@ -1,0 +1,122 @@
+"""Cases for the lending system to read: a filtered list in cursor pages (no count), and one case with its
+position and its transitions. People read them under the admin's rules (``Case.objects.visible_to``)."""
+
+import django_filters
+from django.db.models import QuerySet
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers
+
+from accounts.positions import line_balance
+from backoffice.kernel.api.auth import api_client_of
+from backoffice.kernel.api.pagination import IdCursorPagination
+from backoffice.kernel.api.schema import ERROR_RESPONSES
+from backoffice.kernel.api.scopes import Scope
+from backoffice.kernel.money import fen_to_yuan
+from cases.casework.models import Case, CaseTransition
+from cases.choices import Stage
+
+
+class CaseFilter(django_filters.FilterSet):
+    """Filters of the case list."""
+
+    stage = django_filters.ChoiceFilter(choices=Stage.choices)
+    dpd_min = django_filters.NumberFilter(field_name="days_past_due", lookup_expr="gte")
+    dpd_max = django_filters.NumberFilter(field_name="days_past_due", lookup_expr="lte")
+    product = django_filters.CharFilter(field_name="credit_line__product__code")
+    agency = django_filters.NumberFilter(field_name="agency_id")
+    credit_line = django_filters.CharFilter(field_name="credit_line__number")
+
+    class Meta:
+        model = Case
+        fields = ["stage", "dpd_min", "dpd_max", "product", "agency", "credit_line"]
+
+
+class TransitionSerializer(serializers.ModelSerializer):
+    """One stage change."""
+
+    actor = serializers.CharField(source="actor.username", default=None)
+
+    class Meta:
+        model = CaseTransition
+        fields = ["from_stage", "to_stage", "reason", "actor", "run", "created_at"]
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    """A case as last computed: its stage, days past due and overdue balance (yuan)."""
+
+    number = serializers.CharField()
+    credit_line = serializers.CharField(source="credit_line.number")
+    balance = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "number",
+            "credit_line",
+            "stage",
+            "days_past_due",
+            "balance",
+            "hold_reason",
+            "hold_until",
+            "agency",
+            "opened_on",
+            "closed_at",
+        ]
+
+    def get_balance(self, case: Case) -> str:
+        """The overdue balance as last computed, in yuan."""
+        return str(fen_to_yuan(case.balance_fen))
+
+
+class CaseDetailSerializer(CaseSerializer):
+    """A case with what its line owes today, per component, and every stage change."""
+
+    overdue_now = serializers.SerializerMethodField()
+    transitions = TransitionSerializer(many=True)
+
+    class Meta(CaseSerializer.Meta):
+        fields = [*CaseSerializer.Meta.fields, "overdue_now", "transitions"]
+
+    def get_overdue_now(self, case: Case) -> dict[str, str]:
+        """What is overdue on the line today, per component and in all (yuan), from the ledger."""
+        overdue = line_balance(credit_line_id=case.credit_line_id, as_of=timezone.localdate()).overdue
+        return {
+            **{name: str(fen_to_yuan(fen)) for name, fen in overdue.owed.items()},
+            "total": str(fen_to_yuan(overdue.total_fen)),
+        }
+
+
+def _cases(request: object) -> QuerySet:
+    if api_client_of(request) is not None:
+        return Case.objects.all()
+    return Case.objects.visible_to(request.user)
+
+
+@extend_schema(tags=["cases"], responses={200: CaseSerializer(many=True), **ERROR_RESPONSES})
+class CaseList(generics.ListAPIView):
+    """Cases, in id order, filtered; cursor pages (``?cursor=``), never counted."""
+
+    queryset = Case.objects.none()  # the schema's model; rows come from get_queryset
+    serializer_class = CaseSerializer
+    pagination_class = IdCursorPagination
+    filterset_class = CaseFilter
+    read_scope = Scope.CASES_READ
+
+    def get_queryset(self) -> QuerySet:
+        """The cases the caller may see."""
+        return _cases(self.request).select_related("credit_line").order_by("id")
+
+
+@extend_schema(tags=["cases"], responses={200: CaseDetailSerializer, **ERROR_RESPONSES})
+class CaseDetail(generics.RetrieveAPIView):
+    """One case, with its position today and its transitions."""
+
+    queryset = Case.objects.none()  # the schema's model; rows come from get_queryset
+    serializer_class = CaseDetailSerializer
+    read_scope = Scope.CASES_READ
+
+    def get_queryset(self) -> QuerySet:
+        """The cases the caller may see."""
+        return _cases(self.request).select_related("credit_line").prefetch_related("transitions__actor")
