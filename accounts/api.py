@@ -21,6 +21,7 @@ from accounts.models import Bill, CreditLine, Customer
 from accounts.services import CUSTOMER_FIELDS, bill_upsert, credit_line_upsert, customer_upsert
 from accounts.validators import mask_mobile, mask_national_id
 from backoffice.kernel.api.auth import api_client_of, may_see_full_numbers
+from backoffice.kernel.api.fields import YuanField
 from backoffice.kernel.api.pagination import IdCursorPagination
 from backoffice.kernel.api.schema import ERROR_RESPONSES
 from backoffice.kernel.api.scopes import Scope
@@ -68,7 +69,7 @@ class CreditLineSerializer(serializers.Serializer):
     customer_national_id = serializers.CharField(max_length=18, write_only=True)
     customer = serializers.IntegerField(source="customer_id", read_only=True)
     product = serializers.CharField(source="product.code", max_length=32)
-    limit = serializers.DecimalField(**MONEY)
+    limit = YuanField()
     closed = serializers.BooleanField(required=False, default=False, write_only=True)
     status = serializers.ChoiceField(choices=CreditLineStatus.choices, read_only=True)
     opened_on = serializers.DateField()
@@ -83,9 +84,9 @@ class BillSerializer(serializers.Serializer):
     """A bill of a line, keyed by its due date; amounts are yuan as decimal strings. An amendment needs a reason."""
 
     due_date = serializers.DateField()
-    principal_due = serializers.DecimalField(**MONEY)
-    interest_due = serializers.DecimalField(**MONEY, required=False, default=Decimal("0"))
-    fees_due = serializers.DecimalField(**MONEY, required=False, default=Decimal("0"))
+    principal_due = YuanField()
+    interest_due = YuanField(required=False, default=Decimal("0"))
+    fees_due = YuanField(required=False, default=Decimal("0"))
     reason = serializers.CharField(required=False, allow_blank=True, write_only=True, max_length=500)
     principal_paid = serializers.DecimalField(**MONEY, read_only=True)
     interest_paid = serializers.DecimalField(**MONEY, read_only=True)

@@ -192,6 +192,22 @@ def test_a_bulk_of_payments_is_all_or_nothing_and_names_every_bad_row(machine):
     assert Payment.objects.count() == 1
 
 
+def test_a_bad_row_of_a_bulk_request_is_named_by_its_index_field_and_value(machine):
+    row = {
+        "credit_line": "CL-1",
+        "external_reference": "X",
+        "amount": "1.50",
+        "channel": "alipay",
+        "received_at": "2026-12-01T10:00:00+08:00",
+    }
+    response = machine(Scope.LEDGER_WRITE).post(
+        reverse("api:payments"), [row, {**row, "channel": "cash", "amount": 1.5}], format="json"
+    )
+    assert response.status_code == 400
+    assert error_fields(response) == [(1, "amount", 1.5), (1, "channel", "cash")]
+    assert "decimal strings" in response.json()["errors"][0]["message"]
+
+
 def test_more_than_a_thousand_payments_in_one_request_are_refused(machine):
     response = machine(Scope.LEDGER_WRITE).post(reverse("api:payments"), [{}] * 1001, format="json")
     assert (response.status_code, response.json()["errors"][0]["value"]) == (400, 1001)

@@ -17,6 +17,7 @@ from accounts.choices import PaymentChannel
 from accounts.models import CreditLine, Payment
 from accounts.services import payment_post
 from backoffice.kernel.api.errors import django_validation_errors, errors_response
+from backoffice.kernel.api.fields import YuanField
 from backoffice.kernel.api.schema import ERROR_RESPONSES
 from backoffice.kernel.api.scopes import Scope
 from backoffice.kernel.money import fen_to_yuan
@@ -30,7 +31,7 @@ class PaymentIn(serializers.Serializer):
 
     credit_line = serializers.CharField(max_length=32, help_text="The line's contract number.")
     external_reference = serializers.CharField(max_length=64)
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    amount = YuanField()
     channel = serializers.ChoiceField(choices=PaymentChannel.choices)
     received_at = serializers.DateTimeField()
 

@@ -21,11 +21,13 @@ def _sent(data: object, index: int | None, field: str | None) -> object:
 
 def _flatten(detail: object, data: object, index: int | None = None, field: str | None = None) -> list[dict]:
     if isinstance(detail, dict):
-        return [
-            error
-            for key, value in detail.items()
-            for error in _flatten(value, data, index, None if key in ("non_field_errors", "__all__") else key)
-        ]
+        errors = []
+        for key, value in detail.items():
+            if isinstance(data, list) and str(key).isdigit():  # a bulk request's errors, by row
+                errors += _flatten(value, data, int(key))
+            else:
+                errors += _flatten(value, data, index, None if key in ("non_field_errors", "__all__") else key)
+        return errors
     if isinstance(detail, list):
         if detail and all(isinstance(item, dict) for item in detail) and isinstance(data, list):
             return [error for row, item in enumerate(detail) for error in _flatten(item, data, row)]

@@ -1,0 +1,22 @@
+"""Money in the API: yuan as decimal strings, never JSON numbers (a float cannot hold ¥0.10 exactly)."""
+
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+
+class YuanField(serializers.DecimalField):
+    """An amount in yuan, sent and returned as a decimal string with at most two decimals."""
+
+    default_error_messages = {"not_a_string": _('Send amounts as decimal strings, such as "500.00", not as numbers.')}
+
+    def __init__(self, **kwargs: object) -> None:
+        """Up to 999,999,999,999.99 yuan, two decimals."""
+        super().__init__(max_digits=14, decimal_places=2, **kwargs)
+
+    def to_internal_value(self, data: object) -> Decimal:
+        """Refuse a JSON number before reading the string."""
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
