@@ -8,7 +8,6 @@ Payments live above the ledger (they refresh cases): ``backoffice.api``.
 
 from decimal import Decimal
 
-from django.contrib import admin
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, extend_schema
@@ -20,7 +19,8 @@ from accounts.choices import CreditLineStatus, Language
 from accounts.models import Bill, CreditLine, Customer
 from accounts.services import CUSTOMER_FIELDS, bill_upsert, credit_line_upsert, customer_upsert
 from accounts.validators import mask_mobile, mask_national_id
-from backoffice.kernel.api.auth import api_client_of, may_see_full_numbers
+from backoffice.kernel.api.access import readable
+from backoffice.kernel.api.auth import may_see_full_numbers
 from backoffice.kernel.api.fields import YuanField
 from backoffice.kernel.api.pagination import IdCursorPagination
 from backoffice.kernel.api.schema import ERROR_RESPONSES
@@ -28,13 +28,6 @@ from backoffice.kernel.api.scopes import Scope
 from backoffice.kernel.money import fen_to_yuan
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
-
-
-def readable(request: Request, model: type) -> QuerySet:
-    """Return the rows of ``model`` the caller may read: every row for a client, the admin's rows for a person."""
-    if api_client_of(request) is not None:
-        return model._default_manager.all()
-    return admin.site._registry[model].get_queryset(request)
 
 
 class CustomerSerializer(serializers.Serializer):

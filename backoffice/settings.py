@@ -154,7 +154,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"StageEnum": "cases.choices.Stage"},
+    "ENUM_NAME_OVERRIDES": {"StageEnum": "cases.choices.Stage", "LanguageEnum": "accounts.choices.Language"},
 }
 
 LOGGING = {

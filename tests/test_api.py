@@ -5,6 +5,7 @@ import datetime
 import pytest
 import time_machine
 from django.contrib.auth.models import User
+from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -302,3 +303,26 @@ def test_the_schema_and_the_docs_are_served_from_the_product_itself(client):
     docs = client.get(reverse("api:docs")).content.decode()
     assert "swagger-ui" in docs
     assert "cdn" not in docs.lower()
+
+
+def test_the_schema_is_valid_openapi_without_a_single_warning(tmp_path):
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
+    assert "/api/v1/letters/{number}/pdf/" in (tmp_path / "schema.yml").read_text()
+
+
+def test_a_letter_is_read_by_letters_read_and_its_pdf_needs_personal_data_too(
+    machine, run_dunning, legal, agent, django_capture_on_commit_callbacks
+):
+    line = overdue_line(due=DUE)
+    run_dunning(TODAY)
+    law_firm_with_lawyer(legal)
+    case = Case.objects.with_customer().get(credit_line=line)
+    with django_capture_on_commit_callbacks(execute=True):
+        letter = letter_draft(case=case, template=LetterTemplate.objects.get(code="lawyer-letter-zh"), actor=agent)
+    reader, full = machine(Scope.LETTERS_READ), machine(Scope.LETTERS_READ, Scope.PERSONAL_DATA_READ)
+    listed = reader.get(reverse("api:letters"), {"status": "pending_approval"}).json()["results"]
+    assert [(item["number"], item["case"]) for item in listed] == [(letter.number, case.pk)]
+    assert reader.get(reverse("api:letter-pdf", args=[letter.number])).status_code == 403
+    pdf = full.get(reverse("api:letter-pdf", args=[letter.number]))
+    assert (pdf.status_code, pdf["Content-Type"]) == (200, "application/pdf")
+    assert b"".join(pdf.streaming_content).startswith(b"%PDF")

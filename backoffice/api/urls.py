@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts import api as ledger
 from backoffice.api.payments import PaymentPost
 from cases import api as cases
+from letters import api as letters
 
 app_name = "api"
 
@@ -18,6 +19,9 @@ urlpatterns = [
     path("payments/", PaymentPost.as_view(), name="payments"),
     path("cases/", cases.CaseList.as_view(), name="cases"),
     path("cases/<int:pk>/", cases.CaseDetail.as_view(), name="case"),
+    path("letters/", letters.LetterList.as_view(), name="letters"),
+    path("letters/<str:number>/", letters.LetterDetail.as_view(), name="letter"),
+    path("letters/<str:number>/pdf/", letters.LetterPdf.as_view(), name="letter-pdf"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
 ]

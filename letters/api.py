@@ -1,0 +1,103 @@
+"""Letters for the lending system to read: their status and dates, and the PDF itself for callers allowed
+personal data (a letter prints the customer's name and address)."""
+
+import django_filters
+from django.db.models import QuerySet
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, generics, serializers
+from rest_framework.request import Request
+
+from backoffice.kernel.api.access import readable
+from backoffice.kernel.api.auth import may_see_full_numbers
+from backoffice.kernel.api.pagination import IdCursorPagination
+from backoffice.kernel.api.schema import ERROR_RESPONSES
+from backoffice.kernel.api.scopes import Scope
+from letters.choices import LetterStatus
+from letters.models import Letter
+
+
+class LetterFilter(django_filters.FilterSet):
+    """Filters of the letter list."""
+
+    status = django_filters.ChoiceFilter(choices=LetterStatus.choices)
+    case = django_filters.NumberFilter(field_name="case_id")
+
+    class Meta:
+        model = Letter
+        fields = ["status", "case"]
+
+
+class LetterSerializer(serializers.ModelSerializer):
+    """A letter's number, kind, status and dates; ``pdf_sha256`` is the hash its approval is bound to."""
+
+    class Meta:
+        model = Letter
+        fields = [
+            "id",
+            "number",
+            "case",
+            "kind",
+            "language",
+            "status",
+            "requested_at",
+            "approved_at",
+            "pdf_sha256",
+            "sent_at",
+            "dispatch_channel",
+            "limitation_interrupted_on",
+            "cancellation_reason",
+        ]
+
+
+@extend_schema(tags=["letters"], responses={200: LetterSerializer(many=True), **ERROR_RESPONSES})
+class LetterList(generics.ListAPIView):
+    """Letters, in id order, filtered by status or case; cursor pages."""
+
+    queryset = Letter.objects.none()  # the schema's model; rows come from get_queryset
+    serializer_class = LetterSerializer
+    pagination_class = IdCursorPagination
+    filterset_class = LetterFilter
+    read_scope = Scope.LETTERS_READ
+
+    def get_queryset(self) -> QuerySet:
+        """The letters the caller may see."""
+        return readable(self.request, Letter).order_by("id")
+
+
+@extend_schema(tags=["letters"], responses={200: LetterSerializer, **ERROR_RESPONSES})
+class LetterDetail(generics.RetrieveAPIView):
+    """One letter, by its number."""
+
+    queryset = Letter.objects.none()  # the schema's model; rows come from get_queryset
+    serializer_class = LetterSerializer
+    read_scope = Scope.LETTERS_READ
+    lookup_field = "number"
+
+    def get_queryset(self) -> QuerySet:
+        """The letters the caller may see."""
+        return readable(self.request, Letter)
+
+
+@extend_schema(
+    tags=["letters"],
+    responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="The PDF as approved."), **ERROR_RESPONSES},
+)
+class LetterPdf(generics.RetrieveAPIView):
+    """A letter's PDF, for callers who may also see personal data (``letters:read`` and ``personal-data:read``)."""
+
+    queryset = Letter.objects.none()  # the schema's model; rows come from get_queryset
+    read_scope = Scope.LETTERS_READ
+    lookup_field = "number"
+
+    def get_queryset(self) -> QuerySet:
+        """The rendered letters the caller may see."""
+        return readable(self.request, Letter).exclude(pdf="")
+
+    def retrieve(self, request: Request, *args: object, **kwargs: object) -> FileResponse:
+        """Send the stored PDF."""
+        if not may_see_full_numbers(request):
+            raise exceptions.PermissionDenied("A letter's PDF prints personal data: it needs personal-data:read.")
+        letter = self.get_object()
+        return FileResponse(letter.pdf.open("rb"), content_type="application/pdf", filename=f"{letter.number}.pdf")
