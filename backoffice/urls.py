@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from backoffice.views import landing
+from backoffice.views import landing, not_found
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
@@ -14,3 +14,5 @@ urlpatterns = [
     path("verify/", include("letters.urls")),
     path("api/v1/", include("backoffice.api.urls")),
 ]
+
+handler404 = not_found

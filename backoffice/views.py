@@ -1,8 +1,9 @@
-"""The admin's landing page: agents start on their queue, everyone else on the index."""
+"""The admin's landing page (agents start on their queue, everyone else on the index), and the API's 404."""
 
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.views.defaults import page_not_found
 
 from backoffice.kernel.roles import AGENT
 
@@ -13,3 +14,11 @@ def landing(request: HttpRequest) -> HttpResponse:
     if user.is_authenticated and user.is_staff and not user.is_superuser and user.groups.filter(name=AGENT).exists():
         return redirect("admin:cases_mycase_changelist")
     return admin.site.admin_view(admin.site.index)(request)
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A 404 in the API's one error format under ``/api/``, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        error = {"index": None, "field": None, "value": None, "code": "not_found", "message": "No such address."}
+        return JsonResponse({"errors": [error]}, status=404)
+    return page_not_found(request, exception)

@@ -16,15 +16,17 @@ from backoffice.kernel.money import fen_to_yuan
 from cases.casework.models import Case, CaseTransition
 from cases.choices import Stage
 
+MAX_ID = 10**18 - 1  # as the URLs' ids: no value overflows a 64-bit column
+
 
 class CaseFilter(django_filters.FilterSet):
     """Filters of the case list."""
 
     stage = django_filters.ChoiceFilter(choices=Stage.choices)
-    dpd_min = django_filters.NumberFilter(field_name="days_past_due", lookup_expr="gte")
-    dpd_max = django_filters.NumberFilter(field_name="days_past_due", lookup_expr="lte")
+    dpd_min = django_filters.NumberFilter(field_name="days_past_due", lookup_expr="gte", min_value=0, max_value=100_000)
+    dpd_max = django_filters.NumberFilter(field_name="days_past_due", lookup_expr="lte", min_value=0, max_value=100_000)
     product = django_filters.CharFilter(field_name="credit_line__product__code")
-    agency = django_filters.NumberFilter(field_name="agency_id")
+    agency = django_filters.NumberFilter(field_name="agency_id", min_value=1, max_value=MAX_ID)
     credit_line = django_filters.CharFilter(field_name="credit_line__number")
 
     class Meta:

@@ -22,7 +22,7 @@ class LetterFilter(django_filters.FilterSet):
     """Filters of the letter list."""
 
     status = django_filters.ChoiceFilter(choices=LetterStatus.choices)
-    case = django_filters.NumberFilter(field_name="case_id")
+    case = django_filters.NumberFilter(field_name="case_id", min_value=1, max_value=10**18 - 1)
 
     class Meta:
         model = Letter

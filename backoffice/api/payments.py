@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from accounts.choices import PaymentChannel
 from accounts.models import CreditLine, Payment
 from accounts.services import payment_post
-from backoffice.kernel.api.errors import django_validation_errors, errors_response
+from backoffice.kernel.api.errors import django_validation_errors, errors_response, serializer_errors
 from backoffice.kernel.api.fields import YuanField
 from backoffice.kernel.api.schema import ERROR_RESPONSES
 from backoffice.kernel.api.scopes import Scope
@@ -93,7 +93,8 @@ class PaymentPost(APIView):
                 [{"index": None, "field": None, "value": len(rows), "code": "size", "message": message}], 400
             )
         serializer = PaymentIn(data=rows, many=True)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            return errors_response(serializer_errors(serializer.errors, rows), status.HTTP_400_BAD_REQUEST)
         started = timezone.now()
         with transaction.atomic():
             recorded, errors = self._post_all(serializer.validated_data, rows)

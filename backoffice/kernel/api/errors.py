@@ -36,6 +36,11 @@ def _flatten(detail: object, data: object, index: int | None = None, field: str 
     return [{"index": index, "field": field, "value": _sent(data, index, field), "code": code, "message": str(detail)}]
 
 
+def serializer_errors(detail: object, data: object) -> list[dict]:
+    """Turn a serializer's errors on ``data`` (an object, or a list of rows) into error rows."""
+    return _flatten(detail, data)
+
+
 def errors_response(errors: list[dict], status_code: int) -> Response:
     """Return the one error format."""
     return Response({"errors": errors}, status=status_code)
@@ -63,10 +68,17 @@ def django_validation_errors(exc: DjangoValidationError, data: object, index: in
     ]
 
 
+def _data_of(request: object) -> object:
+    # The body as parsed, to name the values sent; a body that cannot be parsed is itself the error.
+    try:
+        return request.data if request is not None else None
+    except exceptions.APIException:
+        return None
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """Answer every error in the one format (the exception handler of ``REST_FRAMEWORK``)."""
-    request = context.get("request")
-    data = getattr(request, "data", None) if request is not None else None
+    data = _data_of(context.get("request"))
     if isinstance(exc, DjangoValidationError):
         return errors_response(django_validation_errors(exc, data), status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoPermissionDenied):

@@ -1,6 +1,7 @@
 """What the schema says of every endpoint: the error responses (the one format) and the bearer tokens."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
@@ -27,6 +28,7 @@ ERROR_RESPONSES = {
     401: OpenApiResponse(ERROR, description="No valid token or session."),
     403: OpenApiResponse(ERROR, description="The token's scopes (or the person's permissions) do not allow it."),
     404: OpenApiResponse(ERROR, description="Not found among what the caller may see."),
+    415: OpenApiResponse(ERROR, description="The body is not JSON: the API takes application/json only."),
     429: OpenApiResponse(ERROR, description="Too many requests for this client: retry later."),
 }
 
@@ -40,3 +42,14 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
     def get_security_definition(self, auto_schema: object) -> dict:
         """An HTTP bearer scheme."""
         return {"type": "http", "scheme": "bearer", "description": "An API client's token, shown once in the admin."}
+
+
+class DocumentedErrorsSchema(AutoSchema):
+    """Every operation documents the error answers it can give, in the one format (the schema class of the API)."""
+
+    def _get_response_bodies(self, direction: str = "response") -> dict:
+        responses = super()._get_response_bodies(direction)
+        for code, response in ERROR_RESPONSES.items():
+            if str(code) not in responses:
+                responses[str(code)] = self._get_response_for_code(response, str(code), direction=direction)
+        return responses
