@@ -3,6 +3,7 @@
 import datetime
 import re
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -17,6 +18,7 @@ _ID_PROVINCES = frozenset(
 )
 _ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
 _MOBILE_SHAPE = re.compile(r"^1[3-9]\d{9}$")
+_MOBILE_TYPES = frozenset({phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE})
 
 
 def national_id_check_character(first17: str) -> str:
@@ -56,10 +58,17 @@ def validate_national_id(value: str) -> None:
 
 
 def validate_mobile(value: str) -> None:
-    """Refuse anything but an 11-digit mainland mobile number."""
+    """Refuse anything but an 11-digit mainland mobile number on a prefix in use."""
     if not _MOBILE_SHAPE.match(value or ""):
         raise ValidationError(
             _("Mobile number %(value)r must be 11 digits starting with 13–19."), params={"value": value}, code="mobile"
+        )
+    number = phonenumbers.parse(value, "CN")
+    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in _MOBILE_TYPES:
+        raise ValidationError(
+            _("Mobile number %(value)r is on a prefix no mainland mobile number has."),
+            params={"value": value},
+            code="mobile",
         )
 
 

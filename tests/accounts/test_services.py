@@ -28,6 +28,13 @@ def test_a_lowercase_x_check_character_is_accepted_as_x():
     assert customer.national_id == "11010519491231002X"
 
 
+def test_a_customer_with_a_mobile_on_an_unused_prefix_is_refused_naming_the_field():
+    with pytest.raises(ValidationError) as caught:
+        customer_create(name="张三", national_id=valid_national_id(), mobile="14012345678")
+    assert "14012345678" in caught.value.message_dict["mobile"][0]
+    assert Customer.objects.count() == 0
+
+
 def test_an_unknown_product_is_refused_naming_the_field_and_value():
     customer = CustomerFactory()
     with pytest.raises(ValidationError) as caught:

@@ -5,6 +5,8 @@ from accounts.validators import mask_mobile, mask_national_id, validate_mobile, 
 
 # A published sample number (GB 11643 example) with a correct check digit.
 VALID_ID = "11010519491231002X"
+# Prefixes of the mainland numbering plan that no mobile number has.
+UNUSED_MOBILE_PREFIXES = [140, 141, 142, 143, 144, 146, 148, 149, 154, 160, 161, 163, 164, 168, 169, 174, 179, 194]
 
 
 def test_a_valid_national_id_passes():
@@ -32,6 +34,26 @@ def test_a_mainland_mobile_passes_and_a_landline_does_not():
     validate_mobile("13812345678")
     with pytest.raises(ValidationError, match="01088886666"):
         validate_mobile("01088886666")
+
+
+@pytest.mark.parametrize("prefix", UNUSED_MOBILE_PREFIXES)
+def test_a_mobile_number_on_a_prefix_no_mainland_mobile_has_is_refused(prefix):
+    value = f"{prefix}12345678"
+    with pytest.raises(ValidationError) as caught:
+        validate_mobile(value)
+    assert caught.value.code == "mobile"
+    assert value in caught.value.messages[0]
+
+
+@pytest.mark.parametrize("prefix", [p for p in range(130, 200) if p not in UNUSED_MOBILE_PREFIXES])
+def test_a_mobile_number_on_a_prefix_in_use_passes(prefix):
+    validate_mobile(f"{prefix}12345678")
+
+
+@pytest.mark.parametrize("value", ["+8613812345678", "8613812345678", "138 1234 5678", "013812345678", "1381234567"])
+def test_a_mobile_number_is_taken_as_its_eleven_digits_only(value):
+    with pytest.raises(ValidationError, match="11 digits"):
+        validate_mobile(value)
 
 
 def test_masks_keep_only_what_agents_may_see():
