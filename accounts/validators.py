@@ -3,45 +3,48 @@
 import datetime
 import re
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from stdnum import numdb
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError as NumberError
 
-# GB 11643-1999: weights of the first 17 digits and the check character for sum mod 11.
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
-# First two digits: provinces and equivalent divisions (GB/T 2260), plus 71/81/82 used
-# on IDs issued to residents of Taiwan, Hong Kong and Macao.
-_ID_PROVINCES = frozenset(
-    {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46}
-    | {50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82}
-)
 _ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
+# The residence permits of Hong Kong, Macao and Taiwan residents carry these codes, which the region
+# data does not hold as counties (830000 not at all).
+_PERMIT_REGIONS = frozenset({"810000", "820000", "830000"})
 _MOBILE_SHAPE = re.compile(r"^1[3-9]\d{9}$")
+_MOBILE_TYPES = frozenset({phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE})
 
 
 def national_id_check_character(first17: str) -> str:
     """Return the GB 11643 check character for the first 17 digits."""
-    total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11]
+    if len(first17) != 17:
+        raise ValueError(f"expected 17 digits, got {len(first17)}")
+    return ric.calc_check_digit(first17 + "0")  # it reads the first 17 and ignores the check position
 
 
 def validate_national_id(value: str) -> None:
-    """Refuse anything but an 18-character PRC resident ID with a valid region, birth date and check digit."""
+    """Refuse anything but an 18-character PRC resident ID with a valid region, birth date and check digit.
+
+    Residence permits of Hong Kong, Macao and Taiwan residents are IDs of the same form.
+    """
     if not _ID_SHAPE.match(value or ""):
         raise ValidationError(
             _("National ID %(value)r must be 17 digits followed by a digit or X."),
             params={"value": value},
             code="shape",
         )
-    if int(value[:2]) not in _ID_PROVINCES:
+    if not _region_known(value[:6]):
         raise ValidationError(
             _("National ID %(value)r starts with an unknown region code %(region)s."),
-            params={"value": value, "region": value[:2]},
+            params={"value": value, "region": value[:6]},
             code="region",
         )
     try:
-        born = datetime.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
-    except ValueError:
+        born = ric.get_birth_date(value)
+    except NumberError:
         born = None
     if born is None or born.year < 1900 or born > datetime.date.today():
         raise ValidationError(
@@ -55,11 +58,29 @@ def validate_national_id(value: str) -> None:
         )
 
 
+def _region_known(code: str) -> bool:
+    """Tell whether GB/T 2260 (as python-stdnum ships it) ever had a county of this code, or it is a permit's.
+
+    Any year counts, not only the year of birth: an ID keeps the code of the county that issued it,
+    which can be younger than its holder (every Chongqing code dates from 1997).
+    """
+    if code in _PERMIT_REGIONS:
+        return True
+    return any("county" in properties for _part, properties in numdb.get("cn/loc").info(code))
+
+
 def validate_mobile(value: str) -> None:
-    """Refuse anything but an 11-digit mainland mobile number."""
+    """Refuse anything but an 11-digit mainland mobile number on a prefix in use."""
     if not _MOBILE_SHAPE.match(value or ""):
         raise ValidationError(
             _("Mobile number %(value)r must be 11 digits starting with 13–19."), params={"value": value}, code="mobile"
+        )
+    number = phonenumbers.parse(value, "CN")
+    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in _MOBILE_TYPES:
+        raise ValidationError(
+            _("Mobile number %(value)r is on a prefix no mainland mobile number has."),
+            params={"value": value},
+            code="mobile",
         )
 
 

@@ -13,14 +13,14 @@ from letters.models import LawFirm, Lawyer, LetterTemplate
 from letters.services import template_activate
 
 _serial = itertools.count(1)
+# Real county codes (GB/T 2260), each in use by the default birth year.
+_REGIONS = ("110101", "110105", "110108", "310104", "440305", "440106", "510107", "330106", "320102", "420106")
 
 
 def valid_national_id(serial: int | None = None, *, born: str = "19900307") -> str:
-    """Return a valid Beijing ID number, unique per serial."""
+    """Return a valid ID number of a real county, unique per serial (for 10,000 serials)."""
     serial = next(_serial) if serial is None else serial
-    first17 = f"110101{born}{serial % 1000:03d}"
-    if serial >= 1000:
-        first17 = f"1101{serial // 1000 % 100:02d}{born}{serial % 1000:03d}"
+    first17 = f"{_REGIONS[serial // 1000 % len(_REGIONS)]}{born}{serial % 1000:03d}"
     return first17 + national_id_check_character(first17)
 
 
