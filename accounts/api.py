@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
@@ -172,7 +173,7 @@ class CreditLineList(generics.ListAPIView):
         customer = Customer.objects.filter(national_id=data["customer_national_id"].strip().upper()).first()
         if customer is None:
             raise serializers.ValidationError(
-                {"customer_national_id": ["No customer has this national ID: send the customer first."]}
+                {"customer_national_id": [_("No customer has this national ID: send the customer first.")]}
             )
         line, created = credit_line_upsert(
             number=data["number"],

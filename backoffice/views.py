@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django.views.defaults import page_not_found
 
 from backoffice.kernel.roles import AGENT
@@ -19,6 +20,6 @@ def landing(request: HttpRequest) -> HttpResponse:
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """A 404 in the API's one error format under ``/api/``, Django's page elsewhere."""
     if request.path.startswith("/api/"):
-        error = {"index": None, "field": None, "value": None, "code": "not_found", "message": "No such address."}
+        error = {"index": None, "field": None, "value": None, "code": "not_found", "message": _("No such address.")}
         return JsonResponse({"errors": [error]}, status=404)
     return page_not_found(request, exception)

@@ -4,6 +4,7 @@ personal data (a letter prints the customer's name and address)."""
 import django_filters
 from django.db.models import QuerySet
 from django.http import FileResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, serializers
@@ -98,6 +99,6 @@ class LetterPdf(generics.RetrieveAPIView):
     def retrieve(self, request: Request, *args: object, **kwargs: object) -> FileResponse:
         """Send the stored PDF."""
         if not may_see_full_numbers(request):
-            raise exceptions.PermissionDenied("A letter's PDF prints personal data: it needs personal-data:read.")
+            raise exceptions.PermissionDenied(_("A letter's PDF prints personal data: it needs personal-data:read."))
         letter = self.get_object()
         return FileResponse(letter.pdf.open("rb"), content_type="application/pdf", filename=f"{letter.number}.pdf")

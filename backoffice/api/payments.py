@@ -7,6 +7,7 @@ posted payment brings its line's case up to date the same day (``backoffice.same
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -88,7 +89,7 @@ class PaymentPost(APIView):
         """Record the payments, all or none, and bring their lines' cases up to date."""
         rows = request.data if isinstance(request.data, list) else [request.data]
         if not 1 <= len(rows) <= MAX_ROWS:
-            message = f"A request carries 1 to {MAX_ROWS} payments, not {len(rows)}."
+            message = _("A request carries 1 to %(max)d payments, not %(n)d.") % {"max": MAX_ROWS, "n": len(rows)}
             return errors_response(
                 [{"index": None, "field": None, "value": len(rows), "code": "size", "message": message}], 400
             )
@@ -113,7 +114,7 @@ class PaymentPost(APIView):
         for index, row in enumerate(rows):
             line = lines.get(row["credit_line"])
             if line is None:
-                message = f"No credit line has the number {row['credit_line']!r}."
+                message = _("No credit line has the number %(value)r.") % {"value": row["credit_line"]}
                 errors.append(
                     {
                         "index": index,
