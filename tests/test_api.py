@@ -326,3 +326,27 @@ def test_a_letter_is_read_by_letters_read_and_its_pdf_needs_personal_data_too(
     pdf = full.get(reverse("api:letter-pdf", args=[letter.number]))
     assert (pdf.status_code, pdf["Content-Type"]) == (200, "application/pdf")
     assert b"".join(pdf.streaming_content).startswith(b"%PDF")
+
+
+def test_a_superuser_creates_a_client_in_the_admin_sees_its_token_once_and_rotates_it_after_confirming(
+    client, root, supervisor
+):
+    client.force_login(root)
+    page = client.post(
+        reverse("admin:backoffice_apiclient_add"),
+        {"name": "核心系统", "scopes": [Scope.LEDGER_WRITE, Scope.CASES_READ]},
+    )
+    created = ApiClient.objects.get(name="核心系统")
+    token = page.context["issued"][0][1]
+    assert created.token_hash == token_hash(token)
+    assert token in page.content.decode()
+    assert token not in client.get(reverse("admin:backoffice_apiclient_change", args=[created.pk])).content.decode()
+    changelist = reverse("admin:backoffice_apiclient_changelist")
+    confirm = client.post(changelist, {"action": "rotate_selected", "_selected_action": [created.pk]})
+    assert "Issue new tokens?" in confirm.content.decode()
+    assert ApiClient.objects.get(pk=created.pk).token_hash == token_hash(token)
+    rotated = client.post(changelist, {"action": "rotate_selected", "_selected_action": [created.pk], "confirm": "yes"})
+    new = rotated.context["issued"][0][1]
+    assert ApiClient.objects.get(pk=created.pk).token_hash == token_hash(new) != token_hash(token)
+    client.force_login(supervisor)
+    assert client.get(changelist).status_code == 403
