@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from accounts.allocation import Owed, Share, allocate
 from accounts.choices import CreditLineStatus, PaymentChannel
 from accounts.models import Bill, CreditLine, Customer, Payment, PaymentAllocation, PersonalDataReveal, Product
+from backoffice.kernel.events import EventType, event_record, events_record
 from backoffice.kernel.money import format_yuan, yuan_to_fen
 
 
@@ -175,20 +176,29 @@ def credit_line_freeze(*, credit_line: CreditLine) -> bool:
     frozen = CreditLine.objects.filter(pk=credit_line.pk, status=CreditLineStatus.ACTIVE).update(
         status=CreditLineStatus.FROZEN
     )
+    if frozen:
+        event_record(type=EventType.CREDIT_LINE_FROZEN, credit_line_id=credit_line.pk)
     credit_line.refresh_from_db(fields=["status"])
     return bool(frozen)
 
 
 def credit_lines_unfreeze(*, line_ids: list[int]) -> int:
     """Lift the freeze of the given lines: frozen ones become active again, any other status stays; return how many."""
-    return CreditLine.objects.filter(pk__in=line_ids, status=CreditLineStatus.FROZEN).update(
-        status=CreditLineStatus.ACTIVE
+    frozen = list(
+        CreditLine.objects.select_for_update()
+        .filter(pk__in=line_ids, status=CreditLineStatus.FROZEN)
+        .values_list("pk", flat=True)
     )
+    CreditLine.objects.filter(pk__in=frozen).update(status=CreditLineStatus.ACTIVE)
+    events_record((EventType.CREDIT_LINE_UNFROZEN, None, line_id, {}) for line_id in frozen)
+    return len(frozen)
 
 
 def credit_line_charge_off(*, credit_line: CreditLine) -> CreditLine:
     """Mark a line charged off after a settlement or write-off: the rest of its debt is not collected again."""
-    CreditLine.objects.filter(pk=credit_line.pk).update(status=CreditLineStatus.CHARGED_OFF)
+    charged = CreditLine.objects.filter(pk=credit_line.pk).exclude(status=CreditLineStatus.CHARGED_OFF)
+    if charged.update(status=CreditLineStatus.CHARGED_OFF):
+        event_record(type=EventType.CREDIT_LINE_CHARGED_OFF, credit_line_id=credit_line.pk)
     credit_line.refresh_from_db(fields=["status"])
     return credit_line
 

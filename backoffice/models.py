@@ -1,5 +1,7 @@
-"""The project app's models: the API clients (kept in the kernel, where the API's authentication lives)."""
+"""The project app's models, kept in the kernel where every app can reach them: the API clients (with the API's
+authentication) and the outbox of events."""
 
 from backoffice.kernel.api.models import ApiClient
+from backoffice.kernel.events import Event
 
-__all__ = ["ApiClient"]
+__all__ = ["ApiClient", "Event"]

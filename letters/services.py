@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.positions import line_balance, payments_since
+from backoffice.kernel.events import EventType, event_record, events_record
 from backoffice.kernel.money import format_yuan
 from cases.choices import FINAL_STAGES, OPEN_STAGES, Stage
 from cases.contacts.rules import reach_breaches
@@ -350,6 +351,7 @@ def letter_approve(*, letter: Letter, actor: AbstractBaseUser, seen_sha256: str)
         locked.status, locked.approved_by, locked.approved_at = LetterStatus.APPROVED, actor, timezone.now()
         locked.approved_sha256 = seen_sha256
         locked.save()
+        _event(EventType.LETTER_APPROVED, locked)
     return locked
 
 
@@ -423,6 +425,7 @@ def letter_dispatch(
         if reason:
             locked.status, locked.cancellation_reason = LetterStatus.CANCELLED, reason
             locked.save()
+            _event(EventType.LETTER_CANCELLED, locked, reason=reason)
             return locked
         if channel == DispatchChannel.EMAIL:
             _refuse_outside_the_rules(locked)
@@ -430,9 +433,20 @@ def letter_dispatch(
         locked.dispatch_address, locked.carrier, locked.tracking_number = address, carrier, tracking_number
         locked.limitation_interrupted_on = timezone.localdate()
         locked.save()
+        _event(EventType.LETTER_SENT, locked, channel=channel)
         if channel == DispatchChannel.EMAIL:
             transaction.on_commit(lambda: _email(locked))
     return locked
+
+
+def _event(kind: str, letter: Letter, **details: object) -> None:
+    event_record(
+        type=kind,
+        case_id=letter.case_id,
+        credit_line_id=letter.case.credit_line_id,
+        letter=letter.number,
+        **details,
+    )
 
 
 def _refuse_outside_the_rules(letter: Letter) -> None:
@@ -460,9 +474,16 @@ def letters_cancel_unsent(*, case_ids: list[int], reason: str) -> int:
 
     Called when a payment closes a case the same day, rather than leaving it to the re-check at dispatch.
     """
-    return Letter.objects.filter(case_id__in=case_ids, status__in=IN_FLIGHT_STATUSES).update(
+    unsent = Letter.objects.select_for_update().filter(case_id__in=case_ids, status__in=IN_FLIGHT_STATUSES)
+    cancelled = list(unsent.values_list("pk", "number", "case_id", "case__credit_line_id"))
+    Letter.objects.filter(pk__in=[pk for pk, *_rest in cancelled]).update(
         status=LetterStatus.CANCELLED, cancellation_reason=reason
     )
+    events_record(
+        (EventType.LETTER_CANCELLED, case_id, line_id, {"letter": number, "reason": reason})
+        for _pk, number, case_id, line_id in cancelled
+    )
+    return len(cancelled)
 
 
 def letter_verify(*, number: str, code: str) -> Letter | None:

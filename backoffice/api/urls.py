@@ -4,6 +4,7 @@ from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import api as ledger
+from backoffice.api.events import EventFeed
 from backoffice.api.payments import PaymentPost
 from cases import api as cases
 from letters import api as letters
@@ -39,6 +40,7 @@ urlpatterns = [
     path("letters/", letters.LetterList.as_view(), name="letters"),
     path("letters/<str:number>/", letters.LetterDetail.as_view(), name="letter"),
     path("letters/<str:number>/pdf/", letters.LetterPdf.as_view(), name="letter-pdf"),
+    path("events/", EventFeed.as_view(), name="events"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -16,7 +16,7 @@ Column = tuple[str, str]
 
 
 def _adapt(columns: Sequence[Column], rows: Sequence[Sequence[object]]) -> list[list[object]]:
-    """Adapt dates and datetimes as the backend stores them (SQLite: text in UTC)."""
+    """Adapt dates, datetimes and UUIDs as SQLite stores them (text in UTC, hex digits)."""
     ops = connection.ops
     adapters = []
     for _name, pg_type in columns:
@@ -24,6 +24,8 @@ def _adapt(columns: Sequence[Column], rows: Sequence[Sequence[object]]) -> list[
             adapters.append(ops.adapt_datetimefield_value)
         elif pg_type == "date":
             adapters.append(ops.adapt_datefield_value)
+        elif pg_type == "uuid":
+            adapters.append(lambda value: value.hex)  # as Django stores a UUIDField there: 32 hex digits
         else:
             adapters.append(None)
     return [[adapt(value) if adapt else value for adapt, value in zip(adapters, row, strict=True)] for row in rows]

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
 
 from accounts.services import credit_line_charge_off, credit_line_freeze
+from backoffice.kernel.events import event_record, stage_event
 from cases.casework.closing import end_casework
 from cases.casework.models import ESCALATION_METHODS, Case, CaseTransition
 from cases.choices import FINAL_STAGES, LADDER, MOVE_LABELS, HoldReason
@@ -78,6 +79,13 @@ def case_move(
                 reason=reason,
                 run=run,
                 created_at=timezone.now(),
+            )
+            event_record(
+                type=stage_event(case.stage),
+                case_id=case.pk,
+                credit_line_id=case.credit_line_id,
+                from_stage=from_stage,
+                to_stage=case.stage,
             )
             _freeze_if_policy_says(case, from_stage)
             if case.stage in FINAL_STAGES:

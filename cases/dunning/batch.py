@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts.choices import CreditLineStatus
 from accounts.models import CreditLine
 from backoffice.kernel.bulksql import insert_rows, update_rows
+from backoffice.kernel.events import EventType, events_record, stage_event
 from cases.casework.closing import end_casework
 from cases.casework.models import Case, CaseTransition
 from cases.choices import LADDER, OPEN_STAGES, RunStatus, Stage
@@ -85,6 +86,7 @@ class _Batch:
     move_edges: dict[int, list[tuple[str, str, str]]] = field(default_factory=dict)
     figures: list[tuple] = field(default_factory=list)
     freeze_line_ids: list[int] = field(default_factory=list)
+    line_of: dict[int, int] = field(default_factory=dict)  # case id -> credit line id, for the events
     tally: Tally = field(default_factory=Tally)
 
 
@@ -131,6 +133,7 @@ def _plan_batch(items: list[WorkItem], thresholds: dict[int, Thresholds], as_of:
                 (case.case_id, case.stage, plan.final_stage, dpd, overdue, _rank(item, plan.final_stage, as_of))
             )
             batch.move_edges[case.case_id] = edges
+            batch.line_of[case.case_id] = item.credit_line_id
         elif case is not None:
             batch.tally.unchanged += 1
             if (case.days_past_due, case.balance_fen) != (dpd, overdue):
@@ -159,7 +162,7 @@ def _insert_new_cases(batch: _Batch, run: DunningRun, as_of: datetime.date, now:
         ],
         rows,
     )
-    if not batch.new_case_edges:
+    if not batch.new_cases:
         return []
     lines = [line_id for line_id, *_rest in batch.new_cases]
     ids = dict(
@@ -167,6 +170,8 @@ def _insert_new_cases(batch: _Batch, run: DunningRun, as_of: datetime.date, now:
             credit_line_id__gte=min(lines), credit_line_id__lte=max(lines), opened_by_run=run, stage__in=OPEN_STAGES
         ).values_list("credit_line_id", "id")
     )
+    batch.line_of.update({case_id: line_id for line_id, case_id in ids.items()})
+    events_record((EventType.CASE_OPENED, ids[line_id], line_id, {}) for line_id in lines if line_id in ids)
     return [
         (ids[line_id], src, dst, reason, run.pk, now)
         for line_id, edges in batch.new_case_edges.items()
@@ -228,6 +233,10 @@ def _apply(batch: _Batch, run: DunningRun, as_of: datetime.date) -> None:
         ],
         transitions,
     )
+    events_record(
+        (stage_event(dst), case_id, batch.line_of[case_id], {"from_stage": src, "to_stage": dst, "run": run_pk})
+        for case_id, src, dst, _reason, run_pk, _at in transitions
+    )
     update_rows(
         _CASE,
         key=("id", "bigint"),
@@ -249,6 +258,7 @@ def _freeze(line_ids: list[int]) -> int:
     if frozen:
         # Only lines this run froze: a line the lender froze was not ours, and its freeze is not ours to lift.
         Case.objects.filter(credit_line_id__in=list(frozen), stage__in=OPEN_STAGES).update(froze_line=True)
+        events_record((EventType.CREDIT_LINE_FROZEN, None, line_id, {}) for line_id in sorted(frozen))
     return len(frozen)
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts.choices import CreditLineStatus
 from accounts.models import CreditLine
 from accounts.positions import credit_line_position
+from backoffice.kernel.events import EventType, event_record
 from cases.casework.models import ESCALATION_METHODS, Case
 from cases.casework.services import case_move
 from cases.choices import Stage
@@ -60,6 +61,7 @@ def case_apply_dunning(*, credit_line: CreditLine, as_of: datetime.date, run: Du
                 opened_by_run=run,
                 last_run=run,
             )
+            event_record(type=EventType.CASE_OPENED, case_id=case.pk, credit_line_id=credit_line.pk)
         if case is None:
             return None
         case.days_past_due, case.balance_fen = dpd, overdue

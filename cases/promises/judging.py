@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 
 from accounts.positions import paid_fen_subquery, payments_since
+from backoffice.kernel.events import EventType, events_record
 from cases.casework.models import Case
 from cases.choices import PromiseStatus
 from cases.promises.models import Promise
@@ -49,4 +50,16 @@ def promises_judge(*, as_of: datetime.date, dry_run: bool = False, case_id: int 
         )
         Promise.objects.filter(pk__in=broken).update(status=PromiseStatus.BROKEN, settled_on=as_of)
         Promise.objects.filter(pk__in=kept).update(status=PromiseStatus.KEPT, settled_on=as_of)
+        judged_now = Promise.objects.filter(pk__in=kept + broken).values_list(
+            "pk", "status", "case_id", "case__credit_line_id"
+        )
+        events_record(
+            (
+                EventType.PROMISE_KEPT if status == PromiseStatus.KEPT else EventType.PROMISE_BROKEN,
+                case_id,
+                line_id,
+                {"promise": pk},
+            )
+            for pk, status, case_id, line_id in judged_now
+        )
     return {"kept": len(kept), "broken": len(broken)}

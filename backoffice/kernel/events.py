@@ -1,0 +1,120 @@
+"""The outbox: what happened, for the lender's systems, written in the same transaction as the change it reports.
+
+Each app's services record their events here (this module imports no app). An event gets its
+place in the feed (``position``) only when it is published, after its transaction has committed,
+one publisher at a time: a transaction that commits late gets a later place instead of being
+skipped by a reader who already read past its id.
+"""
+
+import json
+import uuid
+import zlib
+from collections.abc import Iterable
+
+from django.db import connection, models, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from backoffice.kernel.bulksql import insert_rows
+
+
+class EventType(models.TextChoices):
+    """The events the lender's systems hear about, named exactly as they code against them."""
+
+    CASE_OPENED = "case.opened", _("Case opened")
+    CASE_STAGE_CHANGED = "case.stage_changed", _("Case stage changed")
+    CASE_RESOLVED = "case.resolved", _("Case resolved")
+    CASE_SETTLED = "case.settled", _("Case settled")
+    CASE_WRITTEN_OFF = "case.written_off", _("Case written off")
+    CASE_CLOSED = "case.closed", _("Case closed")
+    CREDIT_LINE_FROZEN = "credit_line.frozen", _("Credit line frozen")
+    CREDIT_LINE_UNFROZEN = "credit_line.unfrozen", _("Credit line unfrozen")
+    CREDIT_LINE_CHARGED_OFF = "credit_line.charged_off", _("Credit line charged off")
+    PROMISE_KEPT = "promise.kept", _("Promise kept")
+    PROMISE_BROKEN = "promise.broken", _("Promise broken")
+    LETTER_APPROVED = "letter.approved", _("Letter approved")
+    LETTER_SENT = "letter.sent", _("Letter sent")
+    LETTER_CANCELLED = "letter.cancelled", _("Letter cancelled")
+    PAYMENT_REVERSED = "payment.reversed", _("Payment reversed")
+
+
+# What a stage change is called, by the stage it reaches; any other stage is a plain change.
+STAGE_EVENTS = {
+    "resolved": EventType.CASE_RESOLVED,
+    "settled": EventType.CASE_SETTLED,
+    "written_off": EventType.CASE_WRITTEN_OFF,
+    "closed": EventType.CASE_CLOSED,
+}
+
+
+def stage_event(to_stage: str) -> str:
+    """Return the event type of a stage change to ``to_stage``."""
+    return STAGE_EVENTS.get(to_stage, EventType.CASE_STAGE_CHANGED)
+
+
+class Event(models.Model):
+    """One thing that happened, as the lender's systems read it (``/api/v1/events/``)."""
+
+    event_id = models.UUIDField(_("event id"), default=uuid.uuid4, unique=True, editable=False)
+    type = models.CharField(_("type"), max_length=32, choices=EventType.choices)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    # Plain ids, not foreign keys: the kernel knows no app's tables, and an event outlives what it reports.
+    case_id = models.BigIntegerField(_("case"), null=True, blank=True)
+    credit_line_id = models.BigIntegerField(_("credit line"), null=True, blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    position = models.BigIntegerField(_("place in the feed"), null=True, blank=True, unique=True, editable=False)
+
+    class Meta:
+        app_label = "backoffice"
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["position"]
+        indexes = [models.Index(fields=["id"], condition=models.Q(position__isnull=True), name="event_unpublished")]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+
+def event_record(*, type: str, case_id: int | None = None, credit_line_id: int | None = None, **data: object) -> None:
+    """Record one event, in the caller's transaction."""
+    Event.objects.create(
+        type=type, occurred_at=timezone.now(), case_id=case_id, credit_line_id=credit_line_id, data=data
+    )
+
+
+EVENT_COLUMNS = [
+    ("event_id", "uuid"),
+    ("type", "text"),
+    ("occurred_at", "timestamptz"),
+    ("case_id", "bigint"),
+    ("credit_line_id", "bigint"),
+    ("data", "jsonb"),
+]
+
+
+def events_record(rows: Iterable[tuple[str, int | None, int | None, dict]]) -> int:
+    """Record many events set-wise, in the caller's transaction: rows of (type, case id, line id, details)."""
+    now = timezone.now()
+    values = [(uuid.uuid4(), kind, now, case_id, line_id, json.dumps(data)) for kind, case_id, line_id, data in rows]
+    return insert_rows(Event._meta.db_table, EVENT_COLUMNS, values)
+
+
+_PUBLISH_LOCK = zlib.crc32(b"backoffice.events_publish")
+
+
+def events_publish() -> int:
+    """Give every committed, unpublished event its place in the feed, in id order; return how many.
+
+    One publisher at a time (an advisory lock; writers are not held up). What it cannot see yet is
+    still in a transaction and is placed by a later call, after everything placed now.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PUBLISH_LOCK])
+        last = Event.objects.aggregate(last=Max("position"))["last"] or 0
+        waiting = list(Event.objects.filter(position__isnull=True).order_by("id").values_list("id", flat=True)[:10_000])
+        for place, event_id in enumerate(waiting, start=last + 1):
+            Event.objects.filter(pk=event_id).update(position=place)
+    return len(waiting)
