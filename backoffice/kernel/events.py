@@ -101,6 +101,7 @@ def events_record(rows: Iterable[tuple[str, int | None, int | None, dict]]) -> i
 
 
 _PUBLISH_LOCK = zlib.crc32(b"backoffice.events_publish")
+_PUBLISH_BATCH = 50_000  # places given per call, in one statement
 
 
 def events_publish() -> int:
@@ -114,7 +115,14 @@ def events_publish() -> int:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PUBLISH_LOCK])
         last = Event.objects.aggregate(last=Max("position"))["last"] or 0
-        waiting = list(Event.objects.filter(position__isnull=True).order_by("id").values_list("id", flat=True)[:10_000])
-        for place, event_id in enumerate(waiting, start=last + 1):
-            Event.objects.filter(pk=event_id).update(position=place)
-    return len(waiting)
+        table = Event._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""WITH waiting AS (
+                        SELECT id, %s + ROW_NUMBER() OVER (ORDER BY id) AS place
+                          FROM {table} WHERE position IS NULL ORDER BY id LIMIT %s)
+                    UPDATE {table} SET position = waiting.place FROM waiting WHERE {table}.id = waiting.id""",
+                [last, _PUBLISH_BATCH],
+            )
+            placed = cursor.rowcount
+    return placed
