@@ -1,0 +1,133 @@
+"""``manage.py bench_ingest``: payments through the API's whole WSGI stack, in bulk requests, and their replay."""
+
+import json
+import time
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import CreditLine, Payment
+from backoffice.bench import portfolio as bench
+from backoffice.kernel.api.models import ApiClient
+from backoffice.kernel.api.scopes import Scope
+from backoffice.kernel.api.services import api_client_create
+from backoffice.kernel.progress import progress_bar
+
+BENCH_CLIENT = "bench-ingest"
+
+
+def _rows(numbers: list[str], start: int) -> list[dict]:
+    received = timezone.now().isoformat()
+    return [
+        {
+            "credit_line": number,
+            "external_reference": f"BENCH-{start + index:09d}",
+            "amount": "12.34",
+            "channel": "alipay",
+            "received_at": received,
+        }
+        for index, number in enumerate(numbers)
+    ]
+
+
+class Command(BaseCommand):
+    """Post N payments over fresh credit lines in requests of 1,000, then replay them; print the figures."""
+
+    help = "Benchmark payment ingest through the API (needs an empty ledger; cleans up after)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        """Declare --payments and --json."""
+        parser.add_argument(
+            "--payments", type=int, default=20_000, help="Payments to post (default 20000, at least 1200)."
+        )
+        parser.add_argument("--json", action="store_true", help="Print the figures as one JSON object.")
+
+    def handle(self, *args: object, **options: object) -> None:
+        """Build lines, post, replay, clean up, print."""
+        count = options["payments"]
+        if count < 1_200:
+            raise CommandError(
+                f"--payments {count}: must be at least 1200 (the requests of 100 and 1,000 counted, then some timed)."
+            )
+        if CreditLine.objects.exists():
+            raise CommandError("bench_ingest needs an empty ledger: point DATABASE_URL at a scratch database.")
+        settings.DEBUG, settings.ALLOWED_HOSTS = False, ["testserver"]
+        try:
+            figures = self._measure(count)
+        finally:
+            bench.clear_portfolio()
+            client = ApiClient.objects.filter(name=BENCH_CLIENT).first()
+            if client is not None:
+                user = client.user
+                client.delete()
+                user.delete()
+        self.stdout.write(json.dumps(figures) if options["json"] else self._sentence(figures))
+
+    def _client(self) -> Client:
+        root = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser("bench-root")
+        _client, token = api_client_create(name=BENCH_CLIENT, scopes=[Scope.LEDGER_WRITE], actor=root)
+        return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    def _post(self, client: Client, rows: list[dict]) -> object:
+        response = client.post(reverse("api:payments"), json.dumps(rows), content_type="application/json")
+        if response.status_code not in (200, 201):
+            raise CommandError(f"The API answered {response.status_code}: {response.content[:300]!r}")
+        return response
+
+    def _queries(self, client: Client, rows: list[dict]) -> int:
+        count = 0
+
+        def counted(execute: object, sql: str, params: object, many: bool, context: dict) -> object:
+            nonlocal count
+            count += 1
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(counted):
+            self._post(client, rows)
+        return count
+
+    def _measure(self, count: int) -> dict:
+        lines = bench.build_portfolio(lines=count, as_of=timezone.localdate())
+        numbers = list(CreditLine.objects.filter(pk__in=lines).order_by("id").values_list("number", flat=True))
+        client = self._client()
+        queries = {
+            "100": self._queries(client, _rows(numbers[:100], 0)),
+            "1000": self._queries(client, _rows(numbers[100:1100], 100)),
+        }
+        requests = [_rows(numbers[start : start + 1000], start) for start in range(1100, count, 1000)]
+        timed = sum(len(rows) for rows in requests)
+        with progress_bar(total=timed, description="Posting", unit="payments") as bar:
+            started = time.perf_counter()
+            for rows in requests:
+                self._post(client, rows)
+                bar.update(len(rows))
+            seconds = time.perf_counter() - started
+        before = Payment.objects.count()
+        started = time.perf_counter()
+        for rows in requests:
+            self._post(client, rows)
+        replay_seconds = time.perf_counter() - started
+        return {
+            "payments": timed,
+            "payments_per_second": round(timed / seconds) if seconds else None,
+            "seconds": round(seconds, 2),
+            "queries_per_request": queries,
+            "replay_seconds": round(replay_seconds, 2),
+            "replay_inserted": Payment.objects.count() - before,
+            "import_rows_per_second": None,
+            "database": connection.vendor,
+        }
+
+    @staticmethod
+    def _sentence(figures: dict) -> str:
+        return (
+            f"{figures['payments']} payments through the API on {figures['database']}: "
+            f"{figures['payments_per_second']} payments/s in requests of 1,000 ({figures['seconds']} s); "
+            f"queries per request {figures['queries_per_request']}; replay {figures['replay_seconds']} s, "
+            f"{figures['replay_inserted']} rows inserted."
+        )
