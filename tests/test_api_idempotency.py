@@ -180,7 +180,9 @@ def test_the_schema_documents_the_header_and_the_409_and_422_on_every_post(clien
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_second_request_while_the_first_is_in_flight_is_a_409_and_the_first_completes(on_postgres, root):
+def test_a_second_request_while_the_first_is_in_flight_is_a_409_and_the_first_completes(
+    on_postgres, shipped_data, root
+):
     line = overdue_line(due=datetime.date(2026, 1, 10))
     _client, token = api_client_create(name="core", scopes=[Scope.LEDGER_WRITE], actor=root)
     payment = {
@@ -225,3 +227,12 @@ def _api(token: str) -> APIClient:
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return api
+
+
+def test_an_answer_that_echoes_a_nul_character_is_kept_and_replayed(machine):
+    api = machine()
+    sent = {**CUSTOMER, "name": "王\x00伟"}
+    first, replay = post(api, sent, "key-nul"), post(api, sent, "key-nul")
+    assert first.status_code == replay.status_code == 400
+    assert replay.json() == first.json()
+    assert replay["Idempotent-Replayed"] == "true"

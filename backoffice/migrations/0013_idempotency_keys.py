@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
                 ('key', models.CharField(max_length=255, verbose_name='key')),
                 ('request_hash', models.CharField(help_text='SHA-256 of method, path and body.', max_length=64, verbose_name='request hash')),
                 ('status_code', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='status')),
-                ('response_body', models.JSONField(blank=True, null=True, verbose_name='response body')),
+                ('response_body', models.TextField(blank=True, verbose_name='response body')),
                 ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='created')),
                 ('completed_at', models.DateTimeField(blank=True, null=True, verbose_name='completed')),
                 ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='idempotency_keys', to='backoffice.apiclient', verbose_name='API client')),

@@ -46,7 +46,8 @@ class IdempotencyKey(models.Model):
         gettext_lazy("request hash"), max_length=64, help_text=gettext_lazy("SHA-256 of method, path and body.")
     )
     status_code = models.PositiveSmallIntegerField(gettext_lazy("status"), null=True, blank=True)
-    response_body = models.JSONField(gettext_lazy("response body"), null=True, blank=True)
+    # The answer as rendered (JSON text): a JSON column would refuse what a JSON answer may carry, such as \u0000.
+    response_body = models.TextField(gettext_lazy("response body"), blank=True)
     created_at = models.DateTimeField(gettext_lazy("created"), default=timezone.now, db_index=True)
     completed_at = models.DateTimeField(gettext_lazy("completed"), null=True, blank=True)
 
@@ -134,7 +135,8 @@ def idempotency_claim(*, client: ApiClient, key: str, fingerprint: str) -> Idemp
         raise KeyReused(key, message)
     if found is None or found.completed_at is None:
         raise KeyInFlight(key, _("A request with this Idempotency-Key is still being processed: retry later."))
-    return Response(found.response_body, status=found.status_code, headers={REPLAYED_HEADER: "true"})
+    body = json.loads(found.response_body) if found.response_body else None
+    return Response(body, status=found.status_code, headers={REPLAYED_HEADER: "true"})
 
 
 def idempotency_complete(*, claim: IdempotencyKey, response: Response) -> None:
@@ -142,7 +144,7 @@ def idempotency_complete(*, claim: IdempotencyKey, response: Response) -> None:
     if response.status_code >= status.HTTP_500_INTERNAL_SERVER_ERROR:
         idempotency_release(claim=claim)
         return
-    body = json.loads(JSONRenderer().render(response.data)) if response.data is not None else None
+    body = JSONRenderer().render(response.data).decode() if response.data is not None else ""
     IdempotencyKey.objects.filter(pk=claim.pk).update(
         status_code=response.status_code, response_body=body, completed_at=timezone.now()
     )
