@@ -23,6 +23,7 @@ from accounts.validators import mask_mobile, mask_national_id
 from backoffice.kernel.api.access import readable
 from backoffice.kernel.api.auth import may_see_full_numbers
 from backoffice.kernel.api.fields import YuanField
+from backoffice.kernel.api.idempotency import IdempotentPost
 from backoffice.kernel.api.pagination import IdCursorPagination
 from backoffice.kernel.api.schema import ERROR_RESPONSES
 from backoffice.kernel.api.scopes import Scope
@@ -101,7 +102,7 @@ def _created_or_updated(serializer: serializers.Serializer, obj: object, created
 
 
 @extend_schema(tags=["ledger"])
-class CustomerList(generics.ListAPIView):
+class CustomerList(IdempotentPost, generics.ListAPIView):
     """List customers; POST creates one or updates it by its national ID."""
 
     queryset = Customer.objects.none()  # the schema's model; rows come from get_queryset
@@ -149,7 +150,7 @@ class CustomerDetail(generics.RetrieveAPIView):
 
 
 @extend_schema(tags=["ledger"])
-class CreditLineList(generics.ListAPIView):
+class CreditLineList(IdempotentPost, generics.ListAPIView):
     """List credit lines; POST opens one or updates its limit and open/closed status by its contract number."""
 
     queryset = CreditLine.objects.none()  # the schema's model; rows come from get_queryset
@@ -202,7 +203,7 @@ class CreditLineDetail(generics.RetrieveAPIView):
 
 
 @extend_schema(tags=["ledger"])
-class BillList(generics.ListAPIView):
+class BillList(IdempotentPost, generics.ListAPIView):
     """A line's bills; POST creates the bill due on a date or amends its amounts (with a reason)."""
 
     queryset = Bill.objects.none()  # the schema's model; rows come from get_queryset

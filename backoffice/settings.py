@@ -147,6 +147,10 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": True,
 }
 
+# How long an API client's Idempotency-Key and the answer stored with it are kept: answers carry personal
+# data, so they go when a retry is no longer plausible (``purge_idempotency_keys`` deletes them).
+API_IDEMPOTENCY_HOURS = env_int("API_IDEMPOTENCY_HOURS", 24, minimum=24, maximum=24 * 30)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Collections back office API",
     "DESCRIPTION": "How the lender's core system feeds the ledger and reads cases. Amounts are yuan as decimal strings.",

@@ -19,6 +19,7 @@ from accounts.models import CreditLine, Payment
 from accounts.services import payment_post
 from backoffice.kernel.api.errors import django_validation_errors, errors_response, serializer_errors
 from backoffice.kernel.api.fields import YuanField
+from backoffice.kernel.api.idempotency import IdempotentPost
 from backoffice.kernel.api.schema import ERROR_RESPONSES
 from backoffice.kernel.api.scopes import Scope
 from backoffice.kernel.money import fen_to_yuan
@@ -59,7 +60,7 @@ def _out(payment: Payment, number: str, replayed: bool) -> dict:
     }
 
 
-class PaymentPost(APIView):
+class PaymentPost(IdempotentPost, APIView):
     """POST one payment (an object) or many (a list of up to 1,000)."""
 
     read_scope, write_scope = None, Scope.LEDGER_WRITE

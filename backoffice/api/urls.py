@@ -7,6 +7,7 @@ from accounts import api as ledger
 from backoffice.api.events import EventFeed
 from backoffice.api.payments import PaymentPost
 from cases import api as cases
+from cases.contacts.api import ContactsPost
 from letters import api as letters
 
 
@@ -37,6 +38,7 @@ urlpatterns = [
     path("payments/", PaymentPost.as_view(), name="payments"),
     path("cases/", cases.CaseList.as_view(), name="cases"),
     path("cases/<id:pk>/", cases.CaseDetail.as_view(), name="case"),
+    path("contacts/", ContactsPost.as_view(), name="contacts"),
     path("letters/", letters.LetterList.as_view(), name="letters"),
     path("letters/<str:number>/", letters.LetterDetail.as_view(), name="letter"),
     path("letters/<str:number>/pdf/", letters.LetterPdf.as_view(), name="letter-pdf"),

@@ -4,6 +4,8 @@ An imported contact already happened, so it is never dropped for breaking a coll
 each one is stored through ``contact_log`` and every rule it broke opens a compliance incident.
 A malformed file is another matter: every row is checked first, and if any row is wrong the
 whole file is refused, each error naming the row, the field and the value, and nothing is written.
+A telephony system's API requests (``cases.contacts.api``) go through the same row validator
+(``contact_rows_check``) and the same store step (``contacts_store``).
 
 The file: CSV with a header row, in UTF-8 (with or without a byte-order mark) or GB18030 (what
 Chinese Excel writes). Columns, in any order, header names case-insensitive:
@@ -43,7 +45,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import Count
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -89,11 +90,42 @@ _SAME_RECORD = ("occurred_at", "channel", "direction", "party", "outcome", "phon
 
 
 @dataclass(frozen=True)
+class RowError:
+    """One bad row: its number (the file's row, or the request's index), the field and value, what is wrong."""
+
+    row: int
+    field: str | None
+    value: str | None
+    problem: str
+
+    def in_file(self) -> str:
+        """Return the error as a sentence naming the row, as the file import shows it."""
+        if self.field is None:
+            return _("Row %(row)d %(problem)s") % {"row": self.row, "problem": self.problem}
+        return _("Row %(row)d, %(field)s %(value)r: %(problem)s") % {
+            "row": self.row,
+            "field": self.field,
+            "value": self.value,
+            "problem": self.problem,
+        }
+
+
+@dataclass(frozen=True)
+class StoredContact:
+    """A contact stored from a row, and the rule codes of the incidents it opened."""
+
+    row: int
+    contact: Contact
+    rules: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ImportResult:
     """What an import stored: how many contacts, and the incidents opened, by rule code."""
 
     rows_stored: int
     incidents: dict[str, int] = field(default_factory=dict)
+    stored: tuple[StoredContact, ...] = ()
 
     @property
     def incidents_opened(self) -> int:
@@ -115,7 +147,9 @@ class ImportResult:
 
 
 @dataclass
-class _Row:
+class ContactRow:
+    """A row as checked: its number, what it names, its parsed values, and the case and agent found."""
+
     number: int
     case_reference: str
     agent_username: str
@@ -141,13 +175,32 @@ def contacts_import(*, file: IO[bytes], actor: AbstractBaseUser | None) -> Impor
     """
     if actor is not None and not may_import_contacts(actor):
         raise PermissionDenied(_("You are not allowed to import contacts."))
-    rows, errors = _parse(file.read(MAX_BYTES + 1))
+    raw_rows, errors = _parse(file.read(MAX_BYTES + 1))
+    rows, row_errors = contact_rows_check(raw_rows=raw_rows, actor=actor)
+    errors += [error.in_file() for error in row_errors]
+    if errors:
+        raise ValidationError(_shown(errors))
+    return contacts_store(rows=rows, actor=actor)
+
+
+def contact_rows_check(
+    *, raw_rows: list[tuple[int, dict[str, str]]], actor: AbstractBaseUser | None
+) -> tuple[list[ContactRow], list[RowError]]:
+    """Check contacts made elsewhere (numbered rows of text, by column name): the one row validator.
+
+    Return the rows with their values, case and agent, and every error; the rows may be stored
+    only when there is none. ``actor`` is who reports them (None: the system), whose cases they must be.
+    """
+    parsers = _field_parsers()
+    rows, errors = [], []
+    for number, raw in raw_rows:
+        row, row_errors = _parse_row(number, raw, parsers)
+        rows.append(row)
+        errors.extend(row_errors)
     errors += _resolve(rows, actor)
     if not errors:
         errors = _repeated(rows)
-    if errors:
-        raise ValidationError(_shown(errors))
-    return _store(rows, actor)
+    return rows, errors
 
 
 def _shown(errors: list[str]) -> list[ValidationError]:
@@ -163,7 +216,14 @@ def _shown(errors: list[str]) -> list[ValidationError]:
     return shown
 
 
-def _store(rows: list[_Row], actor: AbstractBaseUser | None) -> ImportResult:
+def contacts_store(
+    *, rows: list[ContactRow], actor: AbstractBaseUser | None, scope_checked: bool = False
+) -> ImportResult:
+    """Store checked rows as imported contacts, in one transaction, each with the incidents it opens.
+
+    ``actor`` is recorded as the importer. ``scope_checked`` says that an API client's scope allowed
+    the write, so the importer (its service user) needs no model permission.
+    """
     # In the order they happened: within the file, each contact is judged against those made before
     # it, so the fourth connected call of a day is the one that opens the incident.
     rows = sorted(rows, key=lambda row: row.values["occurred_at"])
@@ -171,18 +231,24 @@ def _store(rows: list[_Row], actor: AbstractBaseUser | None) -> ImportResult:
         # Lock every customer of the file up front, in id order: two imports at once cannot deadlock.
         customer_ids = sorted({row.case.credit_line.customer_id for row in rows})
         list(Customer.objects.select_for_update().filter(pk__in=customer_ids).order_by("pk").values_list("pk"))
-        stored = [_store_row(row, actor) for row in rows]
+        stored = {row.number: _store_row(row, actor, scope_checked) for row in rows}
         refresh_queue_ranks(case_ids={row.case.pk for row in rows})
-        incidents = (
-            ComplianceIncident.objects.filter(contact__in=stored)
-            .values("rule")
-            .annotate(count=Count("id"))
-            .order_by("rule")
-        )
-        return ImportResult(rows_stored=len(stored), incidents={i["rule"]: i["count"] for i in incidents})
+    rules: dict[int, list[str]] = {}
+    for contact_id, rule in (
+        ComplianceIncident.objects.filter(contact__in=stored.values()).order_by("rule").values_list("contact", "rule")
+    ):
+        rules.setdefault(contact_id, []).append(rule)
+    return ImportResult(
+        rows_stored=len(stored),
+        incidents=dict(sorted(Counter(rule for found in rules.values() for rule in found).items())),
+        stored=tuple(
+            StoredContact(number, contact, tuple(rules.get(contact.pk, ())))
+            for number, contact in sorted(stored.items())
+        ),
+    )
 
 
-def _store_row(row: _Row, actor: AbstractBaseUser | None) -> int:
+def _store_row(row: ContactRow, actor: AbstractBaseUser | None, scope_checked: bool) -> Contact:
     try:
         contact = contact_log(
             case=row.case,
@@ -190,6 +256,7 @@ def _store_row(row: _Row, actor: AbstractBaseUser | None) -> int:
             imported_by=actor,
             source=ContactSource.IMPORTED,
             refresh_rank=False,
+            scope_checked=scope_checked,
             **row.values,
         )
     except ValidationError as exc:
@@ -197,7 +264,7 @@ def _store_row(row: _Row, actor: AbstractBaseUser | None) -> int:
         raise ValidationError(
             _("Row %(row)d: %(errors)s") % {"row": row.number, "errors": " ".join(exc.messages)}
         ) from exc
-    return contact.pk
+    return contact
 
 
 def _decode(data: bytes) -> str:
@@ -208,7 +275,7 @@ def _decode(data: bytes) -> str:
         return data.decode("gb18030").removeprefix("\ufeff")
 
 
-def _parse(data: bytes) -> tuple[list[_Row], list[str]]:
+def _parse(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
     if len(data) > MAX_BYTES:
         return [], [_("The file is larger than %(mb)d MB; split it.") % {"mb": MAX_BYTES // (1024 * 1024)}]
     try:
@@ -221,7 +288,6 @@ def _parse(data: bytes) -> tuple[list[_Row], list[str]]:
     if errors := _header_errors(header):
         return [], errors
     rows, errors = [], []
-    parsers = _field_parsers()
     for number, record in enumerate(records[1:], start=2):
         if not any(value.strip() for value in record):
             continue
@@ -231,9 +297,7 @@ def _parse(data: bytes) -> tuple[list[_Row], list[str]]:
                 % {"row": number, "found": len(record), "expected": len(header)}
             )
             continue
-        row, row_errors = _parse_row(number, dict(zip(header, record, strict=True)), parsers)
-        rows.append(row)
-        errors.extend(row_errors)
+        rows.append((number, dict(zip(header, record, strict=True))))
     if not rows and not errors:
         errors.append(_("The file has a header row but no contact."))
     elif len(rows) > MAX_ROWS:
@@ -259,18 +323,17 @@ def _header_errors(header: list[str]) -> list[str]:
     return errors
 
 
-def _parse_row(number: int, raw: dict[str, str], parsers: dict[str, Callable[[str], object]]) -> tuple[_Row, list[str]]:
+def _parse_row(
+    number: int, raw: dict[str, str], parsers: dict[str, Callable[[str], object]]
+) -> tuple[ContactRow, list[RowError]]:
     values, errors = {}, []
     for name, parse in parsers.items():
         text = raw.get(name, "").strip()
         try:
             values[name] = parse(text)
         except _Bad as problem:
-            errors.append(
-                _("Row %(row)d, %(field)s %(value)r: %(problem)s")
-                % {"row": number, "field": name, "value": text, "problem": problem}
-            )
-    row = _Row(number, raw["case"].strip(), raw.get("agent", "").strip(), values)
+            errors.append(RowError(number, name, text, str(problem)))
+    row = ContactRow(number, raw.get("case", "").strip(), raw.get("agent", "").strip(), values)
     return row, errors
 
 
@@ -348,7 +411,7 @@ def _parse_text(max_length: int | None) -> Callable[[str], str]:
     return parse
 
 
-def _resolve(rows: list[_Row], actor: AbstractBaseUser | None) -> list[str]:
+def _resolve(rows: list[ContactRow], actor: AbstractBaseUser | None) -> list[RowError]:
     """Find each row's case and agent in a few queries; return the rows that name unknown ones."""
     cases, ambiguous = _cases_by_reference({row.case_reference for row in rows}, actor)
     agents = _agents_by_username({row.agent_username for row in rows if row.agent_username}, actor)
@@ -356,20 +419,14 @@ def _resolve(rows: list[_Row], actor: AbstractBaseUser | None) -> list[str]:
     for row in rows:
         row.case, row.agent = cases.get(row.case_reference), agents.get(row.agent_username)
         if row.case_reference in ambiguous:
-            errors.append(
-                _("Row %(row)d, case %(value)r: both a case number and a contract number; write the case number.")
-                % {"row": row.number, "value": row.case_reference}
-            )
+            problem = _("both a case number and a contract number; write the case number.")
+            errors.append(RowError(row.number, "case", row.case_reference, problem))
         elif row.case is None:
-            errors.append(
-                _("Row %(row)d, case %(value)r: no case with this case or contract number that you can see.")
-                % {"row": row.number, "value": row.case_reference}
-            )
+            problem = _("no case with this case or contract number that you can see.")
+            errors.append(RowError(row.number, "case", row.case_reference, problem))
         if row.agent_username and row.agent is None:
-            errors.append(
-                _("Row %(row)d, agent %(value)r: no user with this username that you may report for.")
-                % {"row": row.number, "value": row.agent_username}
-            )
+            problem = _("no user with this username that you may report for.")
+            errors.append(RowError(row.number, "agent", row.agent_username, problem))
     return errors
 
 
@@ -408,7 +465,7 @@ def _record_key(case_id: int, values: dict) -> tuple:
     return (case_id, *(values[name] for name in _SAME_RECORD))
 
 
-def _repeated(rows: list[_Row]) -> list[str]:
+def _repeated(rows: list[ContactRow]) -> list[RowError]:
     stored = Contact.objects.filter(
         case_id__in={row.case.pk for row in rows},
         occurred_at__in={row.values["occurred_at"] for row in rows},
@@ -419,12 +476,12 @@ def _repeated(rows: list[_Row]) -> list[str]:
         key = _record_key(row.case.pk, row.values)
         if key in seen:
             earlier = seen[key]
-            errors.append(
-                _("Row %(row)d repeats row %(earlier)d of the file.") % {"row": row.number, "earlier": earlier}
-                if earlier
-                else _("Row %(row)d is already stored: the same contact was imported or logged before.")
-                % {"row": row.number}
+            problem = (
+                _("repeats row %(earlier)d.") % {"earlier": earlier}
+                if earlier is not None
+                else _("is already stored: the same contact was imported or logged before.")
             )
+            errors.append(RowError(row.number, None, None, problem))
         else:
             seen[key] = row.number
     return errors

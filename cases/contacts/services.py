@@ -66,17 +66,20 @@ def contact_log(
     source: str = ContactSource.ENTERED,
     follow_up_on: datetime.date | None = None,
     refresh_rank: bool = True,
+    scope_checked: bool = False,
 ) -> Contact:
     """Record a contact. One an agent enters is checked first and refused if it breaks a rule;
     one imported after the fact is always stored, and each rule it broke opens a compliance incident.
 
     ``refresh_rank`` False leaves the case's queue rank to the caller, who stores many contacts and
     refreshes their cases' ranks once (building the rank's SQL is most of one contact's cost).
+    ``scope_checked`` True: an API client's scope allowed the import, so its service user (the
+    importer) needs no model permission.
     """
     # An imported contact names the agent who made it, who may have left since: the importer's
     # permission is the one that counts (None: the system).
     acting = imported_by if source == ContactSource.IMPORTED else actor
-    if acting is not None and not acting.has_perm("cases.add_contact"):
+    if acting is not None and not scope_checked and not acting.has_perm("cases.add_contact"):
         raise PermissionDenied(_("You are not allowed to log contacts."))
     values = {"channel": channel, "outcome": outcome, "party": party, "direction": direction, "source": source}
     if errors := _contact_input_errors(values):

@@ -1,9 +1,12 @@
-"""What the schema says of every endpoint: the error responses (the one format) and the bearer tokens."""
+"""What the schema says of every endpoint: the error responses (the one format), the bearer tokens, and the
+``Idempotency-Key`` header of every POST."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
+
+from backoffice.kernel.api.idempotency import HEADER, KEY_PATTERN, MAX_KEY_LENGTH
 
 ERROR = inline_serializer(
     "Errors",
@@ -32,6 +35,23 @@ ERROR_RESPONSES = {
     429: OpenApiResponse(ERROR, description="Too many requests for this client: retry later."),
 }
 
+IDEMPOTENCY_RESPONSES = {
+    409: OpenApiResponse(ERROR, description="The Idempotency-Key's first request is still being processed."),
+    422: OpenApiResponse(ERROR, description="The Idempotency-Key was used for another request (another body)."),
+}
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    HEADER,
+    type={"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": KEY_PATTERN},
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Any unique value (a UUID) for this request. Sent again with the same body within "
+        "API_IDEMPOTENCY_HOURS (24 by default), it returns the first answer with `Idempotent-Replayed: true` "
+        "and does nothing again. Keys are per API client."
+    ),
+)
+
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):
     """How the schema describes the API clients' tokens: ``Authorization: Bearer <token>``."""
@@ -45,11 +65,18 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 
 
 class DocumentedErrorsSchema(AutoSchema):
-    """Every operation documents the error answers it can give, in the one format (the schema class of the API)."""
+    """Every operation documents the error answers it can give, in the one format, and every POST its
+    ``Idempotency-Key`` (the schema class of the API)."""
+
+    def get_override_parameters(self) -> list:
+        """Add the ``Idempotency-Key`` header to every POST."""
+        parameters = super().get_override_parameters()
+        return [*parameters, IDEMPOTENCY_KEY] if self.method == "POST" else parameters
 
     def _get_response_bodies(self, direction: str = "response") -> dict:
         responses = super()._get_response_bodies(direction)
-        for code, response in ERROR_RESPONSES.items():
+        errors = {**ERROR_RESPONSES, **IDEMPOTENCY_RESPONSES} if self.method == "POST" else ERROR_RESPONSES
+        for code, response in errors.items():
             if str(code) not in responses:
                 responses[str(code)] = self._get_response_for_code(response, str(code), direction=direction)
         return responses

@@ -1,0 +1,131 @@
+"""Contacts from telephony through the API: the import's rules, all or nothing, incidents for breaches."""
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from backoffice.kernel.api.scopes import Scope
+from backoffice.kernel.api.services import api_client_create
+from cases.models import Case, ComplianceIncident, Contact
+from tests.factories import overdue_line
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def case(run_dunning):
+    line = overdue_line(due=datetime.date(2026, 1, 10))
+    run_dunning(datetime.date(2026, 3, 1))
+    return Case.objects.get(credit_line=line)
+
+
+@pytest.fixture
+def telephony(db):
+    """An API client with ``scopes`` (default ``contacts:write``), and its authenticated API."""
+
+    def make(*scopes: str):
+        root = User.objects.create_superuser(f"root-{len(scopes)}", password="pw-123456")
+        client, token = api_client_create(
+            name=f"telephony-{len(scopes)}", scopes=list(scopes or [Scope.CONTACTS_WRITE]), actor=root
+        )
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return client, api
+
+    return make
+
+
+def call(case, at: str, **fields) -> dict:
+    return {"case": case.number, "occurred_at": at, "channel": "call", "outcome": "connected", **fields}
+
+
+def test_the_contacts_are_all_stored_as_imported_by_the_client_and_a_call_at_23_00_opens_an_incident(
+    case, agent, telephony
+):
+    client, api = telephony()
+    rows = [
+        call(
+            case, "2026-03-02T09:00:00+08:00", agent=agent.username, identity_disclosed=True, recording_reference="R1"
+        ),
+        call(case, "2026-03-02T23:00:00+08:00", identity_disclosed=True, recording_reference="R2"),
+        {**call(case, "2026-03-02T10:00:00+08:00", identity_disclosed=True), "case": case.credit_line.number},
+    ]
+    response = api.post(reverse("api:contacts"), rows, format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert [(row["index"], row["incidents"]) for row in body["contacts"]] == [
+        (0, []),
+        (1, ["CONTACT_OUTSIDE_WINDOW"]),
+        (2, []),
+    ]
+    assert body["incidents"] == {"CONTACT_OUTSIDE_WINDOW": 1}
+    contacts = Contact.objects.filter(case=case)
+    assert sorted(contacts.values_list("id", flat=True)) == sorted(row["id"] for row in body["contacts"])
+    assert set(contacts.values_list("source", "imported_by")) == {("imported", client.user_id)}
+    assert contacts.get(recording_reference="R1").agent == agent
+    late = contacts.get(recording_reference="R2")
+    assert list(late.incidents.values_list("rule", flat=True)) == ["CONTACT_OUTSIDE_WINDOW"]
+
+
+def test_one_bad_row_refuses_the_whole_request_naming_every_bad_row(case, telephony):
+    _client, api = telephony()
+    rows = [
+        call(case, "2026-03-02T09:00:00+08:00"),
+        call(case, "2026-03-02T09:05:00+08:00", channel="fax"),
+        {**call(case, "2026-03-02T09:10:00+08:00"), "case": "C99999999"},
+        call(case, "2026-03-02T09:15:00+08:00", agent="nobody"),
+    ]
+    response = api.post(reverse("api:contacts"), rows, format="json")
+    assert response.status_code == 400
+    named = {(error["index"], error["field"], error["value"]) for error in response.json()["errors"]}
+    assert named == {(1, "channel", "fax"), (2, "case", "C99999999"), (3, "agent", "nobody")}
+    assert not Contact.objects.exists()
+    assert not ComplianceIncident.objects.exists()
+
+
+def test_a_row_missing_a_required_field_or_a_contact_sent_twice_is_named(case, telephony):
+    _client, api = telephony()
+    missing = api.post(reverse("api:contacts"), [{"case": case.number, "channel": "call"}], format="json")
+    assert missing.status_code == 400
+    assert {(error["index"], error["field"]) for error in missing.json()["errors"]} == {
+        (0, "occurred_at"),
+        (0, "outcome"),
+    }
+    twice = [call(case, "2026-03-02T09:00:00+08:00")] * 2
+    repeated = api.post(reverse("api:contacts"), twice, format="json")
+    assert [(error["index"], error["message"]) for error in repeated.json()["errors"]] == [(1, "repeats row 0.")]
+    assert not Contact.objects.exists()
+
+
+def test_more_than_a_thousand_contacts_or_no_list_are_refused(case, telephony):
+    _client, api = telephony()
+    too_many = api.post(reverse("api:contacts"), [call(case, "2026-03-02T09:00:00+08:00")] * 1001, format="json")
+    assert (too_many.status_code, too_many.json()["errors"][0]["code"]) == (400, "size")
+    assert api.post(reverse("api:contacts"), {"case": case.number}, format="json").status_code == 400
+
+
+def test_sending_contacts_needs_the_contacts_write_scope(case, telephony):
+    _client, api = telephony(Scope.CASES_READ, Scope.LEDGER_WRITE)
+    response = api.post(reverse("api:contacts"), [call(case, "2026-03-02T09:00:00+08:00")], format="json")
+    assert response.status_code == 403
+    assert not Contact.objects.exists()
+
+
+def test_a_retried_request_with_its_key_stores_the_contacts_once(case, telephony):
+    _client, api = telephony()
+    rows = [call(case, "2026-03-02T09:00:00+08:00")]
+    first = api.post(reverse("api:contacts"), rows, format="json", HTTP_IDEMPOTENCY_KEY="calls-0302")
+    again = api.post(reverse("api:contacts"), rows, format="json", HTTP_IDEMPOTENCY_KEY="calls-0302")
+    assert (first.status_code, again.status_code, again["Idempotent-Replayed"]) == (201, 201, "true")
+    assert again.json() == first.json()
+    assert Contact.objects.count() == 1
+
+
+def test_a_hundred_contacts_take_a_bounded_number_of_queries(case, telephony, django_assert_max_num_queries):
+    _client, api = telephony()
+    rows = [call(case, f"2026-03-{day:02d}T10:{minute:02d}:00+08:00") for day in (2, 3, 4, 5) for minute in range(25)]
+    with django_assert_max_num_queries(1500):
+        assert api.post(reverse("api:contacts"), rows, format="json").status_code == 201
