@@ -131,6 +131,9 @@ PORT = env_int("PORT", 8000, minimum=1)
 # round trips; smaller ones mean a killed run loses less work and holds locks for less time.
 DUNNING_BATCH_SIZE = env_int("DUNNING_BATCH_SIZE", 50000, minimum=1, maximum=1_000_000)
 
+# The largest ledger file (CSV or XLSX) one import takes, from the admin or import_ledger.
+LEDGER_IMPORT_MAX_BYTES = env_int("LEDGER_IMPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=1024, maximum=2**31)
+
 # The lending system's API: bearer tokens of API clients (no HTTP Basic), or a person's admin session.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -1,15 +1,22 @@
-"""Top-level URL configuration: the admin (the whole back office), language switching, letter verification, the API."""
+"""Top-level URL configuration: the admin (the whole back office, and its ledger import), language switching, letter verification, the API."""
 
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from backoffice.ledger_import import views as ledger_import
 from backoffice.views import landing, not_found
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", landing),
+    path("admin/ledger-import/", admin.site.admin_view(ledger_import.upload_view), name="ledger_import"),
+    path(
+        "admin/ledger-import/confirm/",
+        admin.site.admin_view(ledger_import.confirm_view),
+        name="ledger_import_confirm",
+    ),
     path("admin/", admin.site.urls),
     path("verify/", include("letters.urls")),
     path("api/v1/", include("backoffice.api.urls")),

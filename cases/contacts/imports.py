@@ -45,11 +45,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import Customer
+from backoffice.kernel.tabular import choice_names, decode_text, parse_yes_no, row_problem
 from cases.agencies.models import agency_id_of
 from cases.casework.models import Case
 from cases.casework.numbers import case_id_from_number
@@ -83,8 +84,6 @@ _CHOICES: dict[str, type[models.TextChoices]] = {
     "outcome": ContactOutcome,
 }
 _DEFAULTS = {"direction": ContactDirection.OUTBOUND, "party": ContactParty.CUSTOMER}
-_YES = {"yes", "y", "true", "1", "是"}
-_NO = {"no", "n", "false", "0", "否", ""}
 # What makes two contacts the same record (a row imported twice).
 _SAME_RECORD = ("occurred_at", "channel", "direction", "party", "outcome", "phone_number", "recording_reference")
 
@@ -102,12 +101,7 @@ class RowError:
         """Return the error as a sentence naming the row, as the file import shows it."""
         if self.field is None:
             return _("Row %(row)d %(problem)s") % {"row": self.row, "problem": self.problem}
-        return _("Row %(row)d, %(field)s %(value)r: %(problem)s") % {
-            "row": self.row,
-            "field": self.field,
-            "value": self.value,
-            "problem": self.problem,
-        }
+        return row_problem(row=self.row, field=self.field, value=self.value, problem=self.problem)
 
 
 @dataclass(frozen=True)
@@ -267,19 +261,11 @@ def _store_row(row: ContactRow, actor: AbstractBaseUser | None, scope_checked: b
     return contact
 
 
-def _decode(data: bytes) -> str:
-    # GB18030 decodes almost any bytes, so UTF-8 is tried first: a UTF-8 file is never misread.
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("gb18030").removeprefix("\ufeff")
-
-
 def _parse(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
     if len(data) > MAX_BYTES:
         return [], [_("The file is larger than %(mb)d MB; split it.") % {"mb": MAX_BYTES // (1024 * 1024)}]
     try:
-        records = list(csv.reader(io.StringIO(_decode(data), newline="")))
+        records = list(csv.reader(io.StringIO(decode_text(data), newline="")))
     except (csv.Error, UnicodeDecodeError) as exc:
         return [], [_("The file is not a readable CSV file: %(error)s") % {"error": exc}]
     if not records:
@@ -368,18 +354,8 @@ def _parse_time(now: datetime.datetime) -> Callable[[str], datetime.datetime]:
     return parse
 
 
-def _choice_names(choices: type[models.TextChoices]) -> dict[str, str]:
-    names = {}
-    for value, label in choices.choices:
-        names[value.lower()] = value
-        for language in ("en", "zh-hans"):
-            with translation.override(language):
-                names[str(label).lower()] = value
-    return names
-
-
 def _parse_choice(choices: type[models.TextChoices], default: str | None) -> Callable[[str], str]:
-    names = _choice_names(choices)
+    names = choice_names(choices)
 
     def parse(text: str) -> str:
         if not text and default is not None:
@@ -395,11 +371,10 @@ def _parse_choice(choices: type[models.TextChoices], default: str | None) -> Cal
 
 
 def _parse_yes_no(text: str) -> bool:
-    if text.lower() in _YES:
-        return True
-    if text.lower() in _NO:
-        return False
-    raise _Bad(_("expected yes or no (true/false, 1/0, 是/否)."))
+    try:
+        return parse_yes_no(text)
+    except ValueError as problem:
+        raise _Bad(str(problem)) from None
 
 
 def _parse_text(max_length: int | None) -> Callable[[str], str]:

@@ -1,0 +1,272 @@
+"""Check a whole ledger file, then apply it in committed batches through the ledger's services.
+
+Every row is checked before anything is written: its cells, then against the database in batches
+(unknown lines, references used for another payment, amendments without a reason). One bad row
+refuses the whole file, every bad row named by row, column and value. A good file is applied in
+batches of ``BATCH_SIZE`` rows, one transaction each, so a million rows never hold one long
+transaction; a batch of payments then brings its lines' cases up to date. Applying the same file
+again changes nothing: upserts skip unchanged rows and payments are recorded once per reference.
+"""
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from backoffice.ledger_import.kinds import KINDS, OMITTED, Column, Problem, Row
+from backoffice.ledger_import.reading import is_xlsx, records
+from backoffice.sameday import lines_refresh
+
+BATCH_SIZE = 5000
+PREVIEW_ROWS = 20
+# A file in the wrong layout fails on every row; past this many problems the rest are only counted.
+MAX_PROBLEMS_LISTED = 10_000
+
+Progress = Callable[[int], None]
+
+
+def may_import_ledger(user: AbstractBaseUser) -> bool:
+    """Return whether ``user`` may import ledger files: superusers only, as the lending system's data is at stake."""
+    return bool(user.is_active and user.is_superuser)
+
+
+def columns_of(kind: str) -> tuple[Column, ...]:
+    """Return the columns of a kind of file, for its documentation."""
+    return KINDS[kind].columns
+
+
+@dataclass
+class Check:
+    """What checking a file found: its rows, a preview of the first ones, and every problem."""
+
+    kind: str
+    header: list[str] = field(default_factory=list)
+    preview: list[tuple[int, list[str]]] = field(default_factory=list)
+    rows: int = 0
+    problems: list[str] = field(default_factory=list)
+    problem_count: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """Return whether the file may be imported."""
+        return self.problem_count == 0
+
+    def add(self, problems: list[str]) -> None:
+        """Count problems, listing the first ``MAX_PROBLEMS_LISTED``."""
+        self.problems += problems[: max(MAX_PROBLEMS_LISTED - len(self.problems), 0)]
+        self.problem_count += len(problems)
+
+    def messages(self) -> list[str]:
+        """Return every listed problem, and how many more there were."""
+        hidden = self.problem_count - len(self.problems)
+        more = ngettext("… and %(n)d more problem.", "… and %(n)d more problems.", hidden) % {"n": hidden}
+        return self.problems + ([more] if hidden else [])
+
+
+@dataclass
+class Outcome:
+    """What an import did, by count: created, updated, unchanged, or payments recorded and replayed."""
+
+    kind: str
+    rows: int
+    counts: Counter
+
+    def summary(self) -> str:
+        """Return one sentence for people."""
+        numbers = {name: self.counts[name] for name in ("created", "updated", "unchanged", "recorded", "replayed")}
+        if self.kind == "payments":
+            return _(
+                "%(rows)d rows: %(recorded)d payments recorded, %(replayed)d replayed (recorded before); "
+                "%(resolved)d cases resolved."
+            ) % {"rows": self.rows, "resolved": self.counts["cases_resolved"], **numbers}
+        return _("%(rows)d rows: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.") % {
+            "rows": self.rows,
+            **numbers,
+        }
+
+
+def ledger_file_check(
+    *, data: bytes, kind: str, batch_size: int = BATCH_SIZE, on_rows: Progress | None = None
+) -> Check:
+    """Check every row of a file of ``kind`` without writing anything; return the preview and every problem."""
+    check = Check(kind=kind)
+    try:
+        source = records(data)
+        _number, header = next(source, (1, []))
+        index, problems = _header_index(KINDS[kind].columns, header)
+        check.header = [column.name for column in KINDS[kind].columns if column.name in index]
+        check.add(problems)
+        if problems:
+            return check
+        seen: dict[object, int] = {}
+        for parsed, consumed in _batches(source, kind, index, batch_size, strict_width=not is_xlsx(data)):
+            _preview(check, [row for row, _problems in parsed])
+            check.rows += len(parsed)
+            good = [row for row, problems in parsed if not problems]
+            problems = [problem for _row, problems in parsed for problem in problems]
+            problems += _repeated(good, kind, seen) + KINDS[kind].check(good)
+            check.add(sorted(problems, key=lambda problem: getattr(problem, "row", 0)))
+            if on_rows:
+                on_rows(consumed)
+    except ValidationError as exc:
+        check.add(exc.messages)
+    if check.ok and not check.rows:
+        check.add([_("The file has a header row but no row below it.")])
+    return check
+
+
+def ledger_file_import(
+    *,
+    data: bytes,
+    kind: str,
+    actor: AbstractBaseUser | None,
+    batch_size: int = BATCH_SIZE,
+    on_checked: Progress | None = None,
+    on_applied: Progress | None = None,
+) -> Outcome:
+    """Check a whole file, then apply it in committed batches; raise ``ValidationError`` naming every bad row.
+
+    ``actor`` is who imports (None: the system, no permission check); the services record it.
+    """
+    if actor is not None and not may_import_ledger(actor):
+        raise PermissionDenied(_("Only superusers may import ledger files."))
+    check = ledger_file_check(data=data, kind=kind, batch_size=batch_size, on_rows=on_checked)
+    if not check.ok:
+        raise ValidationError(check.messages())
+    source = records(data)
+    _number, header = next(source)
+    index, _problems = _header_index(KINDS[kind].columns, header)
+    counts: Counter = Counter()
+    for parsed, consumed in _batches(source, kind, index, batch_size, strict_width=not is_xlsx(data)):
+        counts += _apply_batch([row for row, _problems in parsed], kind, actor, done=counts)
+        if on_applied:
+            on_applied(consumed)
+    return Outcome(kind=kind, rows=check.rows, counts=counts)
+
+
+def _apply_batch(rows: list[Row], kind: str, actor: AbstractBaseUser | None, *, done: Counter) -> Counter:
+    if not rows:
+        return Counter()
+    try:
+        with transaction.atomic():
+            counts, paid_lines = KINDS[kind].apply(rows, actor)
+    except ValidationError as exc:
+        # Only a change made by someone else since the check gets here; the batches before are kept.
+        raise ValidationError(
+            _("Rows %(first)d to %(last)d were refused (%(error)s); the %(done)d rows before them were imported.")
+            % {"first": rows[0].number, "last": rows[-1].number, "error": " ".join(exc.messages), "done": done.total()},
+            code="interrupted",
+        ) from exc
+    if paid_lines:
+        counts["cases_resolved"] += lines_refresh(line_ids=sorted(paid_lines))
+    return counts
+
+
+def _normal(name: str) -> str:
+    return name.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def _header_index(columns: tuple[Column, ...], header: list[str]) -> tuple[dict[str, int], list[str]]:
+    names = {_normal(column.name): column.name for column in columns} | {
+        column.alias: column.name for column in columns
+    }
+    index, problems = {}, []
+    for position, cell in enumerate(header):
+        name = names.get(_normal(cell)) or names.get(cell.strip())
+        if not cell.strip():
+            continue
+        if name is None:
+            known = ", ".join(f"{column.name} ({column.alias})" for column in columns)
+            problems.append(
+                _("Column %(column)r is unknown; the columns are: %(known)s.") % {"column": cell, "known": known}
+            )
+        elif name in index:
+            problems.append(_("Column %(column)r appears twice.") % {"column": name})
+        else:
+            index[name] = position
+    problems += [
+        _("Column %(column)r is missing.") % {"column": column.name}
+        for column in columns
+        if column.required and column.name not in index
+    ]
+    return index, problems
+
+
+def _batches(
+    source: Iterator[tuple[int, list[str]]], kind: str, index: dict[str, int], size: int, *, strict_width: bool
+) -> Iterator[tuple[list[tuple[Row, list[str]]], int]]:
+    """Yield each batch's non-blank rows with their problems, and how many records (blank ones too) it took."""
+    parsed, consumed = [], 0
+    for number, cells in source:
+        consumed += 1
+        if any(cell.strip() for cell in cells):
+            parsed.append(_parse_row(number, cells, kind, index, strict_width=strict_width))
+        if consumed == size:
+            yield parsed, consumed
+            parsed, consumed = [], 0
+    if consumed:
+        yield parsed, consumed
+
+
+def _parse_row(
+    number: int, cells: list[str], kind: str, index: dict[str, int], *, strict_width: bool
+) -> tuple[Row, list[str]]:
+    width = max(index.values()) + 1
+    extra = [cell for cell in cells[width:] if cell.strip()]
+    if (strict_width and len(cells) != width) or extra:
+        return Row(number, _raw(cells, index)), [
+            Problem(
+                _("Row %(row)d has %(found)d values; the header has %(expected)d columns.")
+                % {"row": number, "found": len(cells), "expected": width},
+                number,
+            )
+        ]
+    row = Row(number, _raw(cells, index))
+    problems = []
+    for column in KINDS[kind].columns:
+        problem = _parse_cell(row, column)
+        if problem:
+            problems.append(row.problem(column.name, problem))
+    return row, problems
+
+
+def _raw(cells: list[str], index: dict[str, int]) -> dict[str, str]:
+    return {name: cells[position].strip() for name, position in index.items() if position < len(cells)}
+
+
+def _parse_cell(row: Row, column: Column) -> str | None:
+    text = row.raw.get(column.name, "")
+    if not text:
+        if column.default is not OMITTED:
+            row.values[column.name] = column.default
+        elif column.required:
+            return _("a value is required.")
+        return None
+    try:
+        row.values[column.name] = column.parse(text)
+    except ValueError as problem:
+        return str(problem)
+    return None
+
+
+def _repeated(rows: list[Row], kind: str, seen: dict[object, int]) -> list[str]:
+    problems = []
+    for row in rows:
+        key = KINDS[kind].key(row)
+        if key in seen:
+            problems.append(
+                _("Row %(row)d repeats row %(earlier)d of the file.") % {"row": row.number, "earlier": seen[key]}
+            )
+        else:
+            seen[key] = row.number
+    return problems
+
+
+def _preview(check: Check, rows: list[Row]) -> None:
+    for row in rows[: max(PREVIEW_ROWS - len(check.preview), 0)]:
+        check.preview.append((row.number, [row.raw.get(name, "") for name in check.header]))
