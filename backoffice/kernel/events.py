@@ -56,14 +56,16 @@ def stage_event(to_stage: str) -> str:
 class Event(models.Model):
     """One thing that happened, as the lender's systems read it (``/api/v1/events/``)."""
 
-    event_id = models.UUIDField(_("event id"), default=uuid.uuid4, unique=True, editable=False)
+    # Random and unique in practice; not indexed, as nothing looks an event up by it and a random key
+    # makes every insert of the night's million events touch a different index page.
+    event_id = models.UUIDField(_("event id"), default=uuid.uuid4, editable=False)
     type = models.CharField(_("type"), max_length=32, choices=EventType.choices)
     occurred_at = models.DateTimeField(_("occurred at"))
     # Plain ids, not foreign keys: the kernel knows no app's tables, and an event outlives what it reports.
     case_id = models.BigIntegerField(_("case"), null=True, blank=True)
     credit_line_id = models.BigIntegerField(_("credit line"), null=True, blank=True)
     data = models.JSONField(_("details"), default=dict, blank=True)
-    position = models.BigIntegerField(_("place in the feed"), null=True, blank=True, unique=True, editable=False)
+    position = models.BigIntegerField(_("place in the feed"), null=True, blank=True, editable=False)
 
     class Meta:
         app_label = "backoffice"
@@ -71,6 +73,12 @@ class Event(models.Model):
         verbose_name_plural = _("events")
         ordering = ["position"]
         indexes = [models.Index(fields=["id"], condition=models.Q(position__isnull=True), name="event_unpublished")]
+        constraints = [
+            # Only published events are in it: an insert (the unpublished) never touches this index.
+            models.UniqueConstraint(
+                fields=["position"], condition=models.Q(position__isnull=False), name="event_one_per_place"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"

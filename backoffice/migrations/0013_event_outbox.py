@@ -15,19 +15,20 @@ class Migration(migrations.Migration):
             name='Event',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True, verbose_name='event id')),
+                ('event_id', models.UUIDField(default=uuid.uuid4, editable=False, verbose_name='event id')),
                 ('type', models.CharField(choices=[('case.opened', 'Case opened'), ('case.stage_changed', 'Case stage changed'), ('case.resolved', 'Case resolved'), ('case.settled', 'Case settled'), ('case.written_off', 'Case written off'), ('case.closed', 'Case closed'), ('credit_line.frozen', 'Credit line frozen'), ('credit_line.unfrozen', 'Credit line unfrozen'), ('credit_line.charged_off', 'Credit line charged off'), ('promise.kept', 'Promise kept'), ('promise.broken', 'Promise broken'), ('letter.approved', 'Letter approved'), ('letter.sent', 'Letter sent'), ('letter.cancelled', 'Letter cancelled'), ('payment.reversed', 'Payment reversed')], max_length=32, verbose_name='type')),
                 ('occurred_at', models.DateTimeField(verbose_name='occurred at')),
                 ('case_id', models.BigIntegerField(blank=True, null=True, verbose_name='case')),
                 ('credit_line_id', models.BigIntegerField(blank=True, null=True, verbose_name='credit line')),
                 ('data', models.JSONField(blank=True, default=dict, verbose_name='details')),
-                ('position', models.BigIntegerField(blank=True, editable=False, null=True, unique=True, verbose_name='place in the feed')),
+                ('position', models.BigIntegerField(blank=True, editable=False, null=True, verbose_name='place in the feed')),
             ],
             options={
                 'verbose_name': 'event',
                 'verbose_name_plural': 'events',
                 'ordering': ['position'],
                 'indexes': [models.Index(condition=models.Q(('position__isnull', True)), fields=['id'], name='event_unpublished')],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('position__isnull', False)), fields=('position',), name='event_one_per_place')],
             },
         ),
     ]
