@@ -25,7 +25,6 @@ from backoffice.kernel.api.auth import may_see_full_numbers
 from backoffice.kernel.api.fields import YuanField
 from backoffice.kernel.api.idempotency import IdempotentPost
 from backoffice.kernel.api.pagination import IdCursorPagination
-from backoffice.kernel.api.schema import ERROR_RESPONSES
 from backoffice.kernel.api.scopes import Scope
 from backoffice.kernel.money import fen_to_yuan
 
@@ -116,7 +115,7 @@ class CustomerList(IdempotentPost, generics.ListAPIView):
 
     @extend_schema(
         request=CustomerSerializer,
-        responses={200: CustomerSerializer, 201: CustomerSerializer, **ERROR_RESPONSES},
+        responses={200: CustomerSerializer, 201: CustomerSerializer},
         examples=[
             OpenApiExample(
                 "A new customer",
@@ -164,7 +163,7 @@ class CreditLineList(IdempotentPost, generics.ListAPIView):
 
     @extend_schema(
         request=CreditLineSerializer,
-        responses={200: CreditLineSerializer, 201: CreditLineSerializer, **ERROR_RESPONSES},
+        responses={200: CreditLineSerializer, 201: CreditLineSerializer},
     )
     def post(self, request: Request) -> Response:
         """Open the line with this number, or update it."""
@@ -219,7 +218,7 @@ class BillList(IdempotentPost, generics.ListAPIView):
         """The bills of the line."""
         return Bill.objects.filter(credit_line=self.line()).order_by("id")
 
-    @extend_schema(request=BillSerializer, responses={200: BillSerializer, 201: BillSerializer, **ERROR_RESPONSES})
+    @extend_schema(request=BillSerializer, responses={200: BillSerializer, 201: BillSerializer})
     def post(self, request: Request, number: str) -> Response:
         """Create or amend the bill due on the date sent."""
         serializer = self.get_serializer(data=request.data)

@@ -1,5 +1,5 @@
 """Cases for the lending system to read: a filtered list in cursor pages (no count), and one case with its
-position and its transitions. People read them under the admin's rules (``Case.objects.visible_to``)."""
+position and its transitions. People read them under the admin's rules (the case admin's rows, ``visible_to``)."""
 
 import django_filters
 from django.db.models import QuerySet
@@ -8,9 +8,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 
 from accounts.positions import line_balance
-from backoffice.kernel.api.auth import api_client_of
+from backoffice.kernel.api.access import readable
 from backoffice.kernel.api.pagination import IdCursorPagination
-from backoffice.kernel.api.schema import ERROR_RESPONSES
 from backoffice.kernel.api.scopes import Scope
 from backoffice.kernel.money import fen_to_yuan
 from cases.casework.models import Case, CaseTransition
@@ -90,13 +89,7 @@ class CaseDetailSerializer(CaseSerializer):
         }
 
 
-def _cases(request: object) -> QuerySet:
-    if api_client_of(request) is not None:
-        return Case.objects.all()
-    return Case.objects.visible_to(request.user)
-
-
-@extend_schema(tags=["cases"], responses={200: CaseSerializer(many=True), **ERROR_RESPONSES})
+@extend_schema(tags=["cases"], responses={200: CaseSerializer(many=True)})
 class CaseList(generics.ListAPIView):
     """Cases, in id order, filtered; cursor pages (``?cursor=``), never counted."""
 
@@ -108,10 +101,10 @@ class CaseList(generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet:
         """The cases the caller may see."""
-        return _cases(self.request).select_related("credit_line").order_by("id")
+        return readable(self.request, Case).select_related("credit_line").order_by("id")
 
 
-@extend_schema(tags=["cases"], responses={200: CaseDetailSerializer, **ERROR_RESPONSES})
+@extend_schema(tags=["cases"], responses={200: CaseDetailSerializer})
 class CaseDetail(generics.RetrieveAPIView):
     """One case, with its position today and its transitions."""
 
@@ -121,4 +114,4 @@ class CaseDetail(generics.RetrieveAPIView):
 
     def get_queryset(self) -> QuerySet:
         """The cases the caller may see."""
-        return _cases(self.request).select_related("credit_line").prefetch_related("transitions__actor")
+        return readable(self.request, Case).select_related("credit_line").prefetch_related("transitions__actor")

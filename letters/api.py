@@ -13,7 +13,6 @@ from rest_framework.request import Request
 from backoffice.kernel.api.access import readable
 from backoffice.kernel.api.auth import may_see_full_numbers
 from backoffice.kernel.api.pagination import IdCursorPagination
-from backoffice.kernel.api.schema import ERROR_RESPONSES
 from backoffice.kernel.api.scopes import Scope
 from letters.choices import LetterStatus
 from letters.models import Letter
@@ -52,7 +51,7 @@ class LetterSerializer(serializers.ModelSerializer):
         ]
 
 
-@extend_schema(tags=["letters"], responses={200: LetterSerializer(many=True), **ERROR_RESPONSES})
+@extend_schema(tags=["letters"], responses={200: LetterSerializer(many=True)})
 class LetterList(generics.ListAPIView):
     """Letters, in id order, filtered by status or case; cursor pages."""
 
@@ -67,7 +66,7 @@ class LetterList(generics.ListAPIView):
         return readable(self.request, Letter).order_by("id")
 
 
-@extend_schema(tags=["letters"], responses={200: LetterSerializer, **ERROR_RESPONSES})
+@extend_schema(tags=["letters"], responses={200: LetterSerializer})
 class LetterDetail(generics.RetrieveAPIView):
     """One letter, by its number."""
 
@@ -83,7 +82,7 @@ class LetterDetail(generics.RetrieveAPIView):
 
 @extend_schema(
     tags=["letters"],
-    responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="The PDF as approved."), **ERROR_RESPONSES},
+    responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="The PDF as approved.")},
 )
 class LetterPdf(generics.RetrieveAPIView):
     """A letter's PDF, for callers who may also see personal data (``letters:read`` and ``personal-data:read``)."""

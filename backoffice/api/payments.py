@@ -20,7 +20,6 @@ from accounts.services import payment_post
 from backoffice.kernel.api.errors import django_validation_errors, errors_response, serializer_errors
 from backoffice.kernel.api.fields import YuanField
 from backoffice.kernel.api.idempotency import IdempotentPost
-from backoffice.kernel.api.schema import ERROR_RESPONSES
 from backoffice.kernel.api.scopes import Scope
 from backoffice.kernel.money import fen_to_yuan
 from backoffice.sameday import lines_refresh
@@ -69,7 +68,7 @@ class PaymentPost(IdempotentPost, APIView):
     @extend_schema(
         tags=["ledger"],
         request=PaymentIn(many=True),
-        responses={200: PaymentOut(many=True), 201: PaymentOut(many=True), **ERROR_RESPONSES},
+        responses={200: PaymentOut(many=True), 201: PaymentOut(many=True)},
         examples=[
             OpenApiExample(
                 "Two payments",

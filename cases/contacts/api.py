@@ -14,7 +14,6 @@ from rest_framework.views import APIView
 
 from backoffice.kernel.api.errors import errors_response, serializer_errors
 from backoffice.kernel.api.idempotency import IdempotentPost
-from backoffice.kernel.api.schema import ERROR_RESPONSES
 from backoffice.kernel.api.scopes import Scope
 from cases.contacts.imports import RowError, contact_rows_check, contacts_store
 from cases.contacts.models import Contact
@@ -72,7 +71,7 @@ class ContactsPost(IdempotentPost, APIView):
     @extend_schema(
         tags=["cases"],
         request=ContactIn(many=True),
-        responses={201: ContactsOut, **ERROR_RESPONSES},
+        responses={201: ContactsOut},
         examples=[
             OpenApiExample(
                 "A call record",
