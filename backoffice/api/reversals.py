@@ -9,7 +9,6 @@ reversed money had kept stays kept, and counts as broken on the line's open case
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
@@ -122,16 +121,17 @@ class ReversalPost(IdempotentPost, APIView):
         serializer = ReversalIn(data=rows, many=True)
         if not serializer.is_valid():
             return errors_response(serializer_errors(serializer.errors, rows), status.HTTP_400_BAD_REQUEST)
-        started = timezone.now()
+        references = [row["external_reference"] for row in serializer.validated_data]
         with transaction.atomic():
+            known = set(Payment.objects.filter(external_reference__in=references).values_list("pk", flat=True))
             recorded, errors = self._reverse_all(serializer.validated_data, rows)
             if errors:
                 transaction.set_rollback(True)
                 return errors_response(errors, status.HTTP_400_BAD_REQUEST)
-            fresh = [(reversal, original) for reversal, original in recorded if reversal.recorded_at >= started]
             lines_refresh(line_ids=[original.credit_line_id for _reversal, original in recorded])
-            promises_unkept_count(line_ids=[original.credit_line_id for _reversal, original in fresh])
-        out = [_out(reversal, original, reversal.recorded_at < started) for reversal, original in recorded]
+            fresh = [original.credit_line_id for reversal, original in recorded if reversal.pk not in known]
+            promises_unkept_count(line_ids=fresh)
+        out = [_out(reversal, original, reversal.pk in known) for reversal, original in recorded]
         created = any(not row["replayed"] for row in out)
         body = out if isinstance(request.data, list) else out[0]
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
