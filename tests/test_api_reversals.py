@@ -27,6 +27,9 @@ pytestmark = pytest.mark.django_db
 DUE = datetime.date(2026, 1, 10)
 TODAY = datetime.date(2026, 3, 20)  # 69 days past due: legal recovery under the standard policy
 CST = datetime.timezone(datetime.timedelta(hours=8))
+# Each reversal is its own ledger write (lock, checks, rows, history, event) and its line's one-case
+# refresh: measured 49 queries for one row and 418 for ten, on SQLite and PostgreSQL alike.
+QUERIES_PER_REQUEST, QUERIES_PER_ROW = 10, 42
 
 
 @pytest.fixture(autouse=True)
@@ -258,3 +261,13 @@ def test_a_bill_amended_below_what_was_paid_moves_the_excess_and_its_case_is_ref
     assert (case.balance_fen, case.days_past_due) == (90_000, 38)  # February's bill, less the 100.00 moved
     payment = Payment.objects.get()
     assert sum(row.total_fen for row in payment.allocations.all()) + payment.unallocated_fen == 60_000
+
+
+@pytest.mark.parametrize("size", [1, 10])
+def test_queries_per_reversal_stay_within_a_fixed_ceiling(writer, size, django_assert_max_num_queries):
+    lines = [overdue_line(due=DUE) for _ in range(size)]
+    for n, line in enumerate(lines):
+        pay(line, "100.00", f"P-{n}")
+    rows = [reversal(f"P-{n}", f"R-{n}") for n in range(size)]
+    with django_assert_max_num_queries(QUERIES_PER_REQUEST + QUERIES_PER_ROW * size):
+        assert writer.post(reverse("api:payment-reversals"), rows, format="json").status_code == 201
