@@ -15,6 +15,7 @@ from backoffice.kernel.api.scopes import Scope
 from backoffice.kernel.api.services import api_client_create
 from backoffice.kernel.events import Event, EventType
 from backoffice.kernel.roles import SUPERVISOR
+from cases.casework.selectors import case_timeline
 from cases.choices import PromiseStatus, ProposalKind, ProposalStatus, Stage
 from cases.dunning.services import case_apply_dunning
 from cases.models import Case, CaseTransition, Promise
@@ -271,3 +272,15 @@ def test_queries_per_reversal_stay_within_a_fixed_ceiling(writer, size, django_a
     rows = [reversal(f"P-{n}", f"R-{n}") for n in range(size)]
     with django_assert_max_num_queries(QUERIES_PER_REQUEST + QUERIES_PER_ROW * size):
         assert writer.post(reverse("api:payment-reversals"), rows, format="json").status_code == 201
+
+
+def test_the_case_timeline_shows_the_reversal_with_its_reason_and_note(writer, run_dunning):
+    line = overdue_line(due=DUE)
+    run_dunning(TODAY - datetime.timedelta(days=1))
+    pay(line, "100.00", "P-1")
+    writer.post(reverse("api:payment-reversals"), reversal("P-1", "R-1", note="余额不足"), format="json")
+    payments = [event for event in case_timeline(Case.objects.open().get(credit_line=line)) if event.kind == "payment"]
+    assert [(event.title, event.detail) for event in payments] == [
+        ("Payment of ¥100.00 reversed: Bounced", "Alipay · R-1 · 余额不足"),
+        ("Payment of ¥100.00 received", "Alipay · P-1"),
+    ]
