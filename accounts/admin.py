@@ -170,10 +170,10 @@ class PaymentAllocationAdmin(LedgerScoped, ReadOnlyAdmin):
 class PaymentAdmin(LedgerScoped, ReadOnlyAdmin):
     """Payments received, with their allocation."""
 
-    list_display = ["external_reference", "credit_line", "amount", "credit", "channel", "received_at"]
+    list_display = ["external_reference", "credit_line", "amount", "credit", "channel", "received_at", "reversal_of"]
     list_filter = ["channel", "received_on"]
     search_fields = ["=external_reference", "credit_line__number"]
-    list_select_related = ["credit_line"]
+    list_select_related = ["credit_line", "reversal_of"]
     date_hierarchy = "received_on"
     inlines = [AllocationInline]
     amount = money_column("amount_fen", _("amount"))

@@ -35,3 +35,11 @@ class PaymentChannel(models.TextChoices):
     WECHAT_PAY = "wechat_pay", _("WeChat Pay")
     DEBIT_CARD = "debit_card", _("Debit card")
     AUTO_DEBIT = "auto_debit", _("Auto-debit")
+
+
+class ReversalReason(models.TextChoices):
+    """Why a payment was taken back."""
+
+    BOUNCED = "bounced", _("Bounced")
+    CHARGED_BACK = "charged_back", _("Charged back")
+    OTHER = "other", _("Other")

@@ -10,7 +10,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from accounts.choices import CreditLineStatus, Currency, Language, PaymentChannel
+from accounts.choices import CreditLineStatus, Currency, Language, PaymentChannel, ReversalReason
 from accounts.validators import mask_mobile, mask_national_id, validate_mobile, validate_national_id
 from backoffice.kernel.money import format_yuan
 
@@ -206,7 +206,12 @@ class Bill(models.Model):
 
 
 class Payment(models.Model):
-    """Money received on a credit line, recorded once per external reference."""
+    """Money received on a credit line, recorded once per external reference.
+
+    A reversal (a payment bounced or charged back) is a payment of its own, with its own
+    reference: its amount, allocations and credit are the negatives of the original's, dated at
+    the reversal, so that every sum over payments and allocations nets the two out.
+    """
 
     credit_line = models.ForeignKey(
         CreditLine, verbose_name=_("credit line"), on_delete=models.PROTECT, related_name="payments"
@@ -228,6 +233,16 @@ class Payment(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    reversal_of = models.OneToOneField(
+        "self",
+        verbose_name=_("reversal of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversal",
+    )
+    reversal_reason = models.CharField(_("reversal reason"), max_length=16, choices=ReversalReason.choices, blank=True)
+    reversal_note = models.TextField(_("reversal note"), blank=True)
 
     history = HistoricalRecords()
 
@@ -235,9 +250,14 @@ class Payment(models.Model):
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
         constraints = [
-            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="payment_amount_positive"),
             models.CheckConstraint(
-                condition=Q(unallocated_fen__gte=0) & Q(unallocated_fen__lte=F("amount_fen")),
+                condition=Q(reversal_of__isnull=True, amount_fen__gt=0, reversal_reason="")
+                | Q(reversal_of__isnull=False, amount_fen__lt=0) & ~Q(reversal_reason=""),
+                name="payment_amount_positive_reversal_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(unallocated_fen__gte=0, unallocated_fen__lte=F("amount_fen"))
+                | Q(unallocated_fen__lte=0, unallocated_fen__gte=F("amount_fen")),
                 name="payment_credit_within_amount",
             ),
         ]
@@ -245,9 +265,18 @@ class Payment(models.Model):
     def __str__(self) -> str:
         return self.external_reference
 
+    @property
+    def is_reversal(self) -> bool:
+        """Return whether this row takes another payment back."""
+        return self.reversal_of_id is not None
+
 
 class PaymentAllocation(models.Model):
-    """The part of a payment applied to one bill, per component."""
+    """The part of a payment applied to one bill, per component.
+
+    Negative rows take a part back: a reversal's, or a bill amended below what was paid on it
+    (its excess moves to other bills, dated at the amendment).
+    """
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
     bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="allocations")
@@ -262,8 +291,9 @@ class PaymentAllocation(models.Model):
         verbose_name_plural = _("payment allocations")
         constraints = [
             models.CheckConstraint(
-                condition=Q(fees_fen__gte=0) & Q(interest_fen__gte=0) & Q(principal_fen__gte=0),
-                name="allocation_not_negative",
+                condition=Q(fees_fen__gte=0, interest_fen__gte=0, principal_fen__gte=0)
+                | Q(fees_fen__lte=0, interest_fen__lte=0, principal_fen__lte=0),
+                name="allocation_components_of_one_sign",
             )
         ]
 

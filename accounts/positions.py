@@ -1,9 +1,10 @@
 """Days past due and overdue balance of credit lines as of a business date, in one SQL statement.
 
 A bill is overdue on day D when it fell due before D and was not fully paid by the end of D.
-What was unpaid on D is what is unpaid now plus what was allocated to it from payments received
-after D; ``last_paid_on`` lets the query look at allocations only for the rare bill paid after D,
-so the usual run (D = today) reads the bills table alone.
+What was unpaid on D is what is unpaid now plus what was allocated to it after D (net: a
+reversal's allocations are negative, dated at the reversal); ``last_paid_on`` (the last day any
+allocation touched the bill) lets the query look at allocations only for the rare bill touched
+after D, so the usual run (D = today) reads the bills table alone.
 
 The dunning run reads whole ranges of credit lines with it; the ledger reads single lines.
 
@@ -56,6 +57,8 @@ def overdue_by_line_sql() -> str:
     paid_since = f"""COALESCE((SELECT SUM(a.fees_fen + a.interest_fen + a.principal_fen) FROM {alloc} a
                       WHERE a.bill_id = b.id AND a.received_on > %(as_of)s), 0)"""
     in_range = "b.credit_line_id >= %(first)s AND b.credit_line_id <= %(last)s AND b.due_date < %(as_of)s"
+    # Allocations since ``as_of`` may be negative (a reversal, an amendment's excess moved away):
+    # a bill paid in full on ``as_of`` and reversed later then nets to nothing, and is left out.
     return f"""
         SELECT credit_line_id, MIN(due_date) AS oldest_due, SUM(unpaid_fen) AS overdue_fen FROM (
             SELECT b.credit_line_id, b.due_date,
@@ -67,6 +70,7 @@ def overdue_by_line_sql() -> str:
               FROM {bill} b
              WHERE {in_range} AND NOT {UNPAID_SQL} AND b.last_paid_on > %(as_of)s
         ) overdue_bills
+         WHERE unpaid_fen > 0
          GROUP BY credit_line_id
     """
 
@@ -186,10 +190,16 @@ def payments_since(
 ) -> QuerySet:
     """Return the payments on a line recorded at or after ``since`` (and received by ``received_by``).
 
+    Reversals net out: a payment reversed is not counted, and neither is a reversal (whose
+    original, if it was recorded before ``since``, was never counted either), so that money that
+    did not stay never keeps a promise, completes a settlement or stops a letter.
+
     The arguments may be values or ``OuterRef`` expressions, so that the same read serves one
     line (``.exists()``, ``paid_fen``) and a set-wise query over many (``paid_fen_subquery``).
     """
-    payments = Payment.objects.filter(credit_line_id=credit_line_id, recorded_at__gte=since)
+    payments = Payment.objects.filter(
+        credit_line_id=credit_line_id, recorded_at__gte=since, reversal_of__isnull=True, reversal__isnull=True
+    )
     if received_by is not None:
         payments = payments.filter(received_on__lte=received_by)
     return payments

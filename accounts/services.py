@@ -6,16 +6,16 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.allocation import Owed, Share, allocate
-from accounts.choices import CreditLineStatus, PaymentChannel
+from accounts.choices import CreditLineStatus, PaymentChannel, ReversalReason
 from accounts.models import Bill, CreditLine, Customer, Payment, PaymentAllocation, PersonalDataReveal, Product
 from backoffice.kernel.events import EventType, event_record, events_record
-from backoffice.kernel.money import format_yuan, yuan_to_fen
+from backoffice.kernel.money import fen_to_yuan, format_yuan, yuan_to_fen
 
 
 def customer_create(*, name: str, national_id: str, mobile: str, **details: object) -> Customer:
@@ -118,8 +118,10 @@ def bill_upsert(
 ) -> tuple[Bill, bool]:
     """Create the line's bill due on ``due_date``, or amend its amounts due with a reason (kept in its history).
 
-    An amendment below what was already paid on a component is refused, naming it: moving a
-    payment between bills is a reversal and a new payment.
+    An amendment below what was already paid on a component takes the excess off the bill, from
+    the latest payments allocated to it (negative allocations dated at the amendment), and
+    allocates it again by the one rule to what the line still owes, oldest bill first; the rest
+    becomes those payments' credit. Allocations and credit still sum to each payment exactly.
     """
     due = {name: yuan_to_fen(amounts.get(name, "0"), field=name) for name in BILL_AMOUNTS}
     errors = {
@@ -129,27 +131,117 @@ def bill_upsert(
     }
     if errors:
         raise ValidationError(errors)
+    reason = (reason or "").strip()
     with transaction.atomic():
+        # The line first, as a payment locks it: amending moves money between the line's bills.
+        CreditLine.objects.select_for_update().filter(pk=credit_line.pk).first()
         bill = Bill.objects.select_for_update().filter(credit_line=credit_line, due_date=due_date).first()
         created = bill is None
         if created:
             bill = Bill(credit_line=credit_line, due_date=due_date)
-        elif not (reason or "").strip() and any(getattr(bill, f"{name}_fen") != due[name] for name in BILL_AMOUNTS):
+        elif not reason and any(getattr(bill, f"{name}_fen") != due[name] for name in BILL_AMOUNTS):
             raise ValidationError({"reason": _("Amending a bill needs a reason.")})
         for name in BILL_AMOUNTS:
-            paid = getattr(bill, f"{name.removesuffix('_due')}_paid_fen")
-            if due[name] < paid:
-                raise ValidationError(
-                    {
-                        name: _("Amount %(value)s is below the %(paid)s already paid on it.")
-                        % {"value": amounts.get(name), "paid": format_yuan(paid)}
-                    }
-                )
             setattr(bill, f"{name}_fen", due[name])
-        bill._history_user = actor
-        bill._change_reason = (reason or "").strip()
-        bill.save()
+        excess = {part: max(0, getattr(bill, f"{part}_paid_fen") - getattr(bill, f"{part}_due_fen")) for part in PARTS}
+        bill._history_user, bill._change_reason = actor, reason
+        if any(excess.values()):
+            _excess_reallocate(bill=bill, excess=excess, amounts=amounts, reason=reason, actor=actor)
+        else:
+            bill.save()
     return bill, created
+
+
+PARTS = ("fees", "interest", "principal")
+
+
+def _excess_reallocate(
+    *, bill: Bill, excess: dict[str, int], amounts: dict, reason: str, actor: AbstractBaseUser | None
+) -> None:
+    today = timezone.localdate()
+    taken = _excess_take_back(bill=bill, excess=excess, amounts=amounts)
+    for part in PARTS:
+        setattr(bill, f"{part}_paid_fen", getattr(bill, f"{part}_paid_fen") - excess[part])
+    bill.last_paid_on = max(filter(None, [bill.last_paid_on, today]))
+    bill.save()
+    payments = Payment.objects.in_bulk(list(taken))
+    back = [
+        PaymentAllocation(payment=payments[pid], bill=bill, received_on=today, **{f"{k}_fen": -v for k, v in t.items()})
+        for pid, t in taken.items()
+    ]
+    bills = list(Bill.objects.select_for_update().filter(credit_line_id=bill.credit_line_id).unpaid().oldest_first())
+    moved = _("Allocation moved from the bill due %(date)s, amended: %(reason)s") % {
+        "date": bill.due_date,
+        "reason": reason,
+    }
+    rows, touched = [], {}
+    # The payments received first are allocated again first, as they were in the first place.
+    for payment in sorted(payments.values(), key=lambda p: (p.received_at, p.pk)):
+        shares, credit = allocate(sum(taken[payment.pk].values()), owed_of(bills))
+        _shares_apply(bills, shares, today, touched)
+        rows += allocation_rows(payment, shares, received_on=today)
+        if credit:
+            payment.unallocated_fen += credit
+            payment._history_user, payment._change_reason = actor, moved
+            payment.save(update_fields=["unallocated_fen"])
+    for other in touched.values():
+        other._history_user, other._change_reason = actor, moved
+        other.save()
+    PaymentAllocation.objects.bulk_create(back + rows)
+    bill.refresh_from_db()
+
+
+def _excess_take_back(*, bill: Bill, excess: dict[str, int], amounts: dict) -> dict[int, dict[str, int]]:
+    # Payments reversed, and reversals, net to nothing on the bill: only money that stayed moves.
+    nets = (
+        PaymentAllocation.objects.filter(bill=bill, payment__reversal_of__isnull=True, payment__reversal__isnull=True)
+        .values("payment_id", "payment__received_at")
+        .annotate(**{part: Sum(f"{part}_fen") for part in PARTS})
+        .order_by("-payment__received_at", "-payment_id")
+    )
+    taken: dict[int, dict[str, int]] = {}
+    for part in PARTS:
+        left = excess[part]
+        for net in nets:
+            take = min(left, max(0, net[part]))
+            if take:
+                taken.setdefault(net["payment_id"], dict.fromkeys(PARTS, 0))[part] += take
+                left -= take
+        if left:
+            name = f"{part}_due"
+            message = _(
+                "Amount %(value)s is below the %(paid)s already paid on it, and the payments allocated to it"
+                " cannot give back %(left)s."
+            )
+            paid = format_yuan(getattr(bill, f"{part}_paid_fen"))
+            raise ValidationError(
+                {name: message % {"value": amounts.get(name), "paid": paid, "left": format_yuan(left)}}
+            )
+    return taken
+
+
+def owed_of(bills: list[Bill]) -> list[Owed]:
+    """Return what each of ``bills`` (oldest first) still owes, per component, for ``allocate``."""
+    return [
+        Owed(
+            bill.pk,
+            bill.fees_due_fen - bill.fees_paid_fen,
+            bill.interest_due_fen - bill.interest_paid_fen,
+            bill.principal_due_fen - bill.principal_paid_fen,
+        )
+        for bill in bills
+    ]
+
+
+def _shares_apply(bills: list[Bill], shares: list[Share], on: datetime.date, touched: dict[int, Bill]) -> None:
+    by_id = {bill.pk: bill for bill in bills}
+    for share in shares:
+        bill = by_id[share.bill_id]
+        bill.fees_paid_fen += share.fees_fen
+        bill.interest_paid_fen += share.interest_fen
+        bill.principal_paid_fen += share.principal_fen
+        bill.last_paid_on = max(filter(None, [bill.last_paid_on, on]))
+        touched[bill.pk] = bill
 
 
 def credit_line_open(
@@ -327,8 +419,13 @@ def _payment_record(
     return payment
 
 
-def allocation_rows(payment: Payment, shares: list[Share]) -> list[PaymentAllocation]:
-    """Return the (unsaved) allocation rows recording how ``payment`` was split into ``shares``."""
+def allocation_rows(
+    payment: Payment, shares: list[Share], *, received_on: datetime.date | None = None
+) -> list[PaymentAllocation]:
+    """Return the (unsaved) allocation rows recording how ``payment`` was split into ``shares``.
+
+    They are dated at the payment's business date, or at ``received_on`` for a later move.
+    """
     return [
         PaymentAllocation(
             payment=payment,
@@ -336,10 +433,160 @@ def allocation_rows(payment: Payment, shares: list[Share]) -> list[PaymentAlloca
             fees_fen=share.fees_fen,
             interest_fen=share.interest_fen,
             principal_fen=share.principal_fen,
-            received_on=payment.received_on,
+            received_on=received_on or payment.received_on,
         )
         for share in shares
     ]
+
+
+def _check_reversal_input(*, external_reference: str, reason: str, reversed_at: datetime.datetime, note: str) -> None:
+    errors: dict[str, str] = {}
+    if not external_reference or len(external_reference) > 64:
+        errors["external_reference"] = _("External reference %(value)r must be 1 to 64 characters.") % {
+            "value": external_reference
+        }
+    if reason not in ReversalReason.values:
+        errors["reason"] = _("Unknown reversal reason %(value)r.") % {"value": reason}
+    if not isinstance(reversed_at, datetime.datetime) or timezone.is_naive(reversed_at):
+        errors["reversed_at"] = _("Reversal time %(value)r must be a date and time with a time zone.") % {
+            "value": reversed_at
+        }
+    if len(note or "") > 500:
+        errors["note"] = _("A note takes at most 500 characters, not %(value)d.") % {"value": len(note)}
+    if errors:
+        raise ValidationError(errors)
+
+
+def _reversal_replayed(reversal: Payment, *, payment: Payment) -> Payment:
+    if reversal.reversal_of_id != payment.pk:
+        raise ValidationError(
+            {
+                "external_reference": _("External reference %(value)r was already used for a different payment.")
+                % {"value": reversal.external_reference}
+            }
+        )
+    return reversal
+
+
+def _check_reversible(original: Payment, reversed_at: datetime.datetime) -> None:
+    if original.reversal_of_id is not None:
+        raise ValidationError(
+            {"payment": _("Payment %(value)r is itself a reversal.") % {"value": original.external_reference}}
+        )
+    already = Payment.objects.filter(reversal_of=original).values_list("external_reference", flat=True).first()
+    if already is not None:
+        raise ValidationError(
+            {
+                "payment": _("Payment %(value)r was already reversed by %(by)r.")
+                % {"value": original.external_reference, "by": already}
+            }
+        )
+    if reversed_at < original.received_at:
+        raise ValidationError(
+            {
+                "reversed_at": _("Reversal time %(value)s is before the payment was received (%(received)s).")
+                % {"value": reversed_at.isoformat(), "received": original.received_at.isoformat()}
+            }
+        )
+
+
+def payment_reverse(
+    *,
+    payment: Payment,
+    external_reference: str,
+    reason: str,
+    reversed_at: datetime.datetime,
+    actor: AbstractBaseUser | None,
+    note: str = "",
+) -> Payment:
+    """Take a payment back (bounced, charged back) as a payment of its own, recorded once per external reference.
+
+    The reversal's amount, allocations and credit are the negatives of the original's (its
+    allocations as they stand, after any amendment moved them), dated at the reversal, so that
+    what the bills were paid goes back to what they owe. A replay of the same reference returns
+    the reversal first recorded; a payment is reversed at most once, and a reversal never.
+    """
+    _check_reversal_input(external_reference=external_reference, reason=reason, reversed_at=reversed_at, note=note)
+    existing = Payment.objects.filter(external_reference=external_reference).first()
+    if existing is not None:
+        return _reversal_replayed(existing, payment=payment)
+    try:
+        with transaction.atomic():
+            CreditLine.objects.select_for_update().filter(pk=payment.credit_line_id).first()
+            existing = Payment.objects.filter(external_reference=external_reference).first()
+            if existing is not None:
+                return _reversal_replayed(existing, payment=payment)
+            original = Payment.objects.get(pk=payment.pk)
+            _check_reversible(original, reversed_at)
+            return _reversal_record(
+                original=original,
+                external_reference=external_reference,
+                reason=reason,
+                reversed_at=reversed_at,
+                actor=actor,
+                note=(note or "").strip(),
+            )
+    except IntegrityError:
+        existing = Payment.objects.filter(external_reference=external_reference).first()
+        if existing is None:
+            _check_reversible(payment, reversed_at)
+            raise
+        return _reversal_replayed(existing, payment=payment)
+
+
+def _reversal_record(
+    *,
+    original: Payment,
+    external_reference: str,
+    reason: str,
+    reversed_at: datetime.datetime,
+    actor: AbstractBaseUser | None,
+    note: str,
+) -> Payment:
+    reversed_on = timezone.localdate(reversed_at)
+    reversal = Payment(
+        credit_line_id=original.credit_line_id,
+        external_reference=external_reference,
+        amount_fen=-original.amount_fen,
+        unallocated_fen=-original.unallocated_fen,
+        channel=original.channel,
+        received_at=reversed_at,
+        received_on=reversed_on,
+        recorded_by=actor,
+        reversal_of=original,
+        reversal_reason=reason,
+        reversal_note=note,
+    )
+    why = _("Payment %(value)s reversed (%(reason)s).") % {
+        "value": original.external_reference,
+        "reason": ReversalReason(reason).label,
+    }
+    reversal._history_user, reversal._change_reason = actor, why
+    reversal.save()
+    nets = (
+        PaymentAllocation.objects.filter(payment=original)
+        .values("bill_id")
+        .annotate(**{part: Sum(f"{part}_fen") for part in PARTS})
+        .order_by("bill_id")
+    )
+    shares = [Share(net["bill_id"], -net["fees"], -net["interest"], -net["principal"]) for net in nets]
+    shares = [share for share in shares if share.total_fen]
+    bills = list(Bill.objects.select_for_update().filter(pk__in=[share.bill_id for share in shares]))
+    touched: dict[int, Bill] = {}
+    _shares_apply(bills, shares, reversed_on, touched)
+    for bill in touched.values():
+        bill._history_user, bill._change_reason = actor, why
+        bill.save()
+    PaymentAllocation.objects.bulk_create(allocation_rows(reversal, shares))
+    event_record(
+        type=EventType.PAYMENT_REVERSED,
+        credit_line_id=original.credit_line_id,
+        payment=original.external_reference,
+        reversal=external_reference,
+        amount=str(fen_to_yuan(original.amount_fen)),
+        reason=reason,
+    )
+    return reversal
 
 
 def product_upsert(*, code: str, name: str, policy: object) -> Product:

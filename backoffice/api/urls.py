@@ -4,8 +4,10 @@ from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import api as ledger
+from backoffice.api.bills import BillList
 from backoffice.api.events import EventFeed
 from backoffice.api.payments import PaymentPost
+from backoffice.api.reversals import ReversalPost
 from cases import api as cases
 from cases.contacts.api import ContactsPost
 from letters import api as letters
@@ -34,8 +36,9 @@ urlpatterns = [
     path("customers/<id:pk>/", ledger.CustomerDetail.as_view(), name="customer"),
     path("credit-lines/", ledger.CreditLineList.as_view(), name="credit-lines"),
     path("credit-lines/<str:number>/", ledger.CreditLineDetail.as_view(), name="credit-line"),
-    path("credit-lines/<str:number>/bills/", ledger.BillList.as_view(), name="bills"),
+    path("credit-lines/<str:number>/bills/", BillList.as_view(), name="bills"),
     path("payments/", PaymentPost.as_view(), name="payments"),
+    path("payments/reversals/", ReversalPost.as_view(), name="payment-reversals"),
     path("cases/", cases.CaseList.as_view(), name="cases"),
     path("cases/<id:pk>/", cases.CaseDetail.as_view(), name="case"),
     path("contacts/", ContactsPost.as_view(), name="contacts"),

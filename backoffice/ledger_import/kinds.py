@@ -222,7 +222,7 @@ class Bills:
         return lines, {(bill.credit_line.number, bill.due_date): bill for bill in bills}
 
     def check(self, rows: list[Row]) -> list[str]:
-        """Refuse rows naming an unknown line, amending without a reason, or going below what was paid."""
+        """Refuse rows naming an unknown line or amending without a reason (one below what was paid moves the excess)."""
         lines, bills = self._context(rows)
         problems = []
         for row in rows:
@@ -236,21 +236,15 @@ class Bills:
                 problems.append(
                     row.problem("reason", _("the bill exists with other amounts; amending it needs a reason."))
                 )
-            for name in _BILL_AMOUNTS:
-                paid = getattr(bill, f"{name.removesuffix('_due')}_paid_fen")
-                if row.values[name] < paid:
-                    problems.append(
-                        row.problem(name, _("below the %(paid)s already paid.") % {"paid": fen_to_yuan(paid)})
-                    )
         return problems
 
     def _unchanged(self, bill: Bill | None, row: Row) -> bool:
         return bill is not None and all(getattr(bill, f"{name}_fen") == row.values[name] for name in _BILL_AMOUNTS)
 
     def apply(self, rows: list[Row], actor: AbstractBaseUser | None) -> tuple[Counter, set[int]]:
-        """Create or amend each bill whose row changes something."""
+        """Create or amend each bill whose row changes something; return the lines amended (their cases refresh)."""
         lines, bills = self._context(rows)
-        counts = Counter()
+        counts, amended = Counter(), set()
         for row in rows:
             if self._unchanged(bills.get(self.key(row)), row):
                 counts["unchanged"] += 1
@@ -263,7 +257,9 @@ class Bills:
                 actor=actor,
             )
             counts["created" if created else "updated"] += 1
-        return counts, set()
+            if not created:
+                amended.add(lines[row.values["credit_line"]].pk)
+        return counts, amended
 
 
 class Payments:

@@ -106,14 +106,23 @@ def _promises(case: Case) -> list[Event]:
     ]
 
 
+def _payment_title(payment: Payment) -> str:
+    if payment.is_reversal:
+        return _("Payment of %(amount)s reversed: %(reason)s") % {
+            "amount": format_yuan(-payment.amount_fen),
+            "reason": payment.get_reversal_reason_display(),
+        }
+    return _("Payment of %(amount)s received") % {"amount": format_yuan(payment.amount_fen)}
+
+
 def _payments(case: Case) -> list[Event]:
     rows = Payment.objects.filter(credit_line_id=case.credit_line_id).order_by("-received_at", "-id")
     return [
         Event(
             p.received_at,
             "payment",
-            _("Payment of %(amount)s received") % {"amount": format_yuan(p.amount_fen)},
-            f"{p.get_channel_display()} · {p.external_reference}",
+            _payment_title(p),
+            " · ".join(filter(None, [p.get_channel_display(), p.external_reference, p.reversal_note])),
             _("lending system"),
         )
         for p in rows[:TIMELINE_DEPTH]

@@ -7,15 +7,18 @@ hold the promise put on the case ends on the same day, so escalation resumes.
 """
 
 import datetime
+from collections import Counter
 
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery
+from django.utils import timezone
 
 from accounts.positions import paid_fen_subquery, payments_since
 from backoffice.kernel.events import EventType, events_record
 from cases.casework.models import Case
 from cases.choices import PromiseStatus
 from cases.promises.models import Promise
+from cases.workload.priority import refresh_queue_ranks
 
 
 def _judged(pending: QuerySet) -> QuerySet:
@@ -63,3 +66,33 @@ def promises_judge(*, as_of: datetime.date, dry_run: bool = False, case_id: int 
             for pk, status, case_id, line_id in judged_now
         )
     return {"kept": len(kept), "broken": len(broken)}
+
+
+def promises_unkept_count(*, line_ids: list[int], today: datetime.date | None = None) -> int:
+    """Count as broken, on each line's open case, the promises kept by money since reversed; return how many.
+
+    Such a promise stays kept (it was judged on what was paid then, and the lender heard so), but
+    the customer did not in the end pay it: the case that collects the debt again ranks it as a
+    broken promise. Each promise is counted once, whatever reversals follow.
+    """
+    today = today or timezone.localdate()
+    kept = Promise.objects.filter(
+        case__credit_line_id__in=set(line_ids), status=PromiseStatus.KEPT, unkept_on__isnull=True
+    )
+    unkept = list(_judged(kept).filter(paid__lt=F("amount_fen")).values_list("pk", "case__credit_line_id"))
+    open_cases = dict(
+        Case.objects.open()
+        .filter(credit_line_id__in={line_id for _pk, line_id in unkept})
+        .values_list("credit_line_id", "pk")
+    )
+    counted = [(pk, line_id) for pk, line_id in unkept if line_id in open_cases]
+    if not counted:
+        return 0
+    per_line = Counter(line_id for _pk, line_id in counted)
+    with transaction.atomic():
+        Promise.objects.filter(pk__in=[pk for pk, _line_id in counted]).update(unkept_on=today)
+        for n in set(per_line.values()):
+            cases = [open_cases[line_id] for line_id, count in per_line.items() if count == n]
+            Case.objects.filter(pk__in=cases).update(broken_promises=F("broken_promises") + n)
+        refresh_queue_ranks(today=today, case_ids=list(open_cases.values()))
+    return len(counted)

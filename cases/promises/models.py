@@ -24,6 +24,15 @@ class Promise(models.Model):
     )
     created_at = models.DateTimeField(_("recorded at"))
     settled_on = models.DateField(_("judged on"), null=True, blank=True)
+    unkept_on = models.DateField(
+        _("money reversed on"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The day a payment that kept the promise was reversed: it stays kept in history and counts as"
+            " broken on the line's open case."
+        ),
+    )
 
     class Meta:
         verbose_name = _("promise to pay")
