@@ -134,7 +134,8 @@ def bill_upsert(
         created = bill is None
         if created:
             bill = Bill(credit_line=credit_line, due_date=due_date)
-        elif not (reason or "").strip() and any(getattr(bill, f"{name}_fen") != due[name] for name in BILL_AMOUNTS):
+        amended = not created and any(getattr(bill, f"{name}_fen") != due[name] for name in BILL_AMOUNTS)
+        if amended and not (reason or "").strip():
             raise ValidationError({"reason": _("Amending a bill needs a reason.")})
         for name in BILL_AMOUNTS:
             paid = getattr(bill, f"{name.removesuffix('_due')}_paid_fen")
@@ -146,6 +147,10 @@ def bill_upsert(
                     }
                 )
             setattr(bill, f"{name}_fen", due[name])
+        if not (created or amended):
+            # Sent again unchanged: nothing is written, so the history (and the reconciliation) holds only
+            # real amendments.
+            return bill, created
         bill._history_user = actor
         bill._change_reason = (reason or "").strip()
         bill.save()
