@@ -7,6 +7,7 @@ at the edges, because SQLite would otherwise compare and sum decimals in floatin
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -102,7 +103,10 @@ class CreditLine(models.Model):
         _("status"), max_length=12, choices=CreditLineStatus.choices, default=CreditLineStatus.ACTIVE
     )
     opened_on = models.DateField(_("opened on"))
-    created_at = models.DateTimeField(_("received at"), auto_now_add=True, help_text=_("When the line came in."))
+    # The database's clock for rows loaded in bulk (the ORM sets the same instant itself).
+    created_at = models.DateTimeField(
+        _("received at"), auto_now_add=True, db_default=Now(), help_text=_("When the line came in.")
+    )
 
     class Meta:
         verbose_name = _("credit line")
@@ -160,7 +164,9 @@ class Bill(models.Model):
     last_paid_on = models.DateField(
         _("last paid on"), null=True, blank=True, help_text=_("Business date of the last payment applied.")
     )
-    created_at = models.DateTimeField(_("received at"), auto_now_add=True, help_text=_("When the bill came in."))
+    created_at = models.DateTimeField(
+        _("received at"), auto_now_add=True, db_default=Now(), help_text=_("When the bill came in.")
+    )
 
     objects = BillQuerySet.as_manager()
     history = HistoricalRecords()

@@ -1,7 +1,7 @@
 import datetime
 import zoneinfo
 
-import django.utils.timezone
+import django.db.models.functions.datetime
 from django.conf import settings
 from django.db import migrations, models
 
@@ -50,20 +50,17 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='bill',
             name='created_at',
-            field=models.DateTimeField(auto_now_add=True, default=django.utils.timezone.now, help_text='When the bill came in.', verbose_name='received at'),
-            preserve_default=False,
+            field=models.DateTimeField(auto_now_add=True, db_default=django.db.models.functions.datetime.Now(), help_text='When the bill came in.', verbose_name='received at'),
         ),
         migrations.AddField(
             model_name='creditline',
             name='created_at',
-            field=models.DateTimeField(auto_now_add=True, default=django.utils.timezone.now, help_text='When the line came in.', verbose_name='received at'),
-            preserve_default=False,
+            field=models.DateTimeField(auto_now_add=True, db_default=django.db.models.functions.datetime.Now(), help_text='When the line came in.', verbose_name='received at'),
         ),
         migrations.AddField(
             model_name='historicalbill',
             name='created_at',
-            field=models.DateTimeField(blank=True, default=django.utils.timezone.now, editable=False, help_text='When the bill came in.', verbose_name='received at'),
-            preserve_default=False,
+            field=models.DateTimeField(blank=True, db_default=django.db.models.functions.datetime.Now(), editable=False, help_text='When the bill came in.', verbose_name='received at'),
         ),
         migrations.AlterField(
             model_name='historicalpayment',
