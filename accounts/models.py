@@ -257,7 +257,8 @@ class Payment(models.Model):
                 name="payment_credit_within_amount",
             ),
         ]
-        indexes = [models.Index(fields=["recorded_at"], name="payment_recorded_at")]
+        # A day's payments and reversals, counted and summed from the index alone.
+        indexes = [models.Index(fields=["recorded_at", "amount_fen"], name="payment_recorded_at")]
 
     def __str__(self) -> str:
         return self.external_reference

@@ -87,6 +87,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='payment',
-            index=models.Index(fields=['recorded_at'], name='payment_recorded_at'),
+            index=models.Index(fields=['recorded_at', 'amount_fen'], name='payment_recorded_at'),
         ),
     ]

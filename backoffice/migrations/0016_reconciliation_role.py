@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='event',
-            index=models.Index(fields=['occurred_at'], name='event_occurred_at'),
+            index=models.Index(fields=['occurred_at', 'type'], name='event_occurred_at'),
         ),
         migrations.RunPython(apply_roles, migrations.RunPython.noop),
     ]
