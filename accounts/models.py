@@ -7,6 +7,7 @@ at the edges, because SQLite would otherwise compare and sum decimals in floatin
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -47,6 +48,8 @@ class Customer(models.Model):
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
+        # What came in on a day (the reconciliation): a range of this index, never the whole table.
+        indexes = [models.Index(fields=["created_at"], name="customer_created_at")]
         permissions = [
             ("view_personal_data", _("Can see full ID and mobile numbers")),
             ("reveal_personal_data", _("Can reveal a full ID or mobile number, with a reason")),
@@ -100,11 +103,16 @@ class CreditLine(models.Model):
         _("status"), max_length=12, choices=CreditLineStatus.choices, default=CreditLineStatus.ACTIVE
     )
     opened_on = models.DateField(_("opened on"))
+    # The database's clock for rows loaded in bulk (the ORM sets the same instant itself).
+    created_at = models.DateTimeField(
+        _("received at"), auto_now_add=True, db_default=Now(), help_text=_("When the line came in.")
+    )
 
     class Meta:
         verbose_name = _("credit line")
         verbose_name_plural = _("credit lines")
         constraints = [models.CheckConstraint(condition=Q(limit_fen__gte=0), name="credit_line_limit_not_negative")]
+        indexes = [models.Index(fields=["created_at"], name="credit_line_created_at")]
 
     def __str__(self) -> str:
         return self.number
@@ -156,6 +164,9 @@ class Bill(models.Model):
     last_paid_on = models.DateField(
         _("last paid on"), null=True, blank=True, help_text=_("Business date of the last payment applied.")
     )
+    created_at = models.DateTimeField(
+        _("received at"), auto_now_add=True, db_default=Now(), help_text=_("When the bill came in.")
+    )
 
     objects = BillQuerySet.as_manager()
     history = HistoricalRecords()
@@ -184,6 +195,7 @@ class Bill(models.Model):
             # portfolio they are a small part of all bills ever issued.
             models.Index(fields=["credit_line", "due_date"], condition=UNPAID, name="bill_unpaid_by_line"),
             models.Index(fields=["last_paid_on"], name="bill_last_paid_on"),
+            models.Index(fields=["created_at"], name="bill_created_at"),
         ]
 
     def __str__(self) -> str:
@@ -224,7 +236,11 @@ class Payment(models.Model):
     channel = models.CharField(_("channel"), max_length=16, choices=PaymentChannel.choices)
     received_at = models.DateTimeField(_("received at"))
     received_on = models.DateField(_("business date"))
-    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    recorded_at = models.DateTimeField(
+        _("recorded at"),
+        auto_now_add=True,
+        help_text=_("When the payment came in; the reconciliation counts payments by it, not by the time received."),
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("recorded by"),
@@ -261,6 +277,8 @@ class Payment(models.Model):
                 name="payment_credit_within_amount",
             ),
         ]
+        # A day's payments and reversals, counted and summed from the index alone.
+        indexes = [models.Index(fields=["recorded_at", "amount_fen"], name="payment_recorded_at")]
 
     def __str__(self) -> str:
         return self.external_reference

@@ -139,10 +139,15 @@ def bill_upsert(
         created = bill is None
         if created:
             bill = Bill(credit_line=credit_line, due_date=due_date)
-        elif not reason and any(getattr(bill, f"{name}_fen") != due[name] for name in BILL_AMOUNTS):
+        amended = not created and any(getattr(bill, f"{name}_fen") != due[name] for name in BILL_AMOUNTS)
+        if amended and not reason:
             raise ValidationError({"reason": _("Amending a bill needs a reason.")})
         for name in BILL_AMOUNTS:
             setattr(bill, f"{name}_fen", due[name])
+        if not (created or amended):
+            # Sent again unchanged: nothing is written, so the history (and the reconciliation) holds only
+            # real amendments.
+            return bill, created
         excess = {part: max(0, getattr(bill, f"{part}_paid_fen") - getattr(bill, f"{part}_due_fen")) for part in PARTS}
         bill._history_user, bill._change_reason = actor, reason
         if any(excess.values()):

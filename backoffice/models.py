@@ -1,8 +1,26 @@
 """The project app's models, kept in the kernel where every app can reach them: the API clients and their
-idempotency keys (with the API's authentication), and the outbox of events."""
+idempotency keys (with the API's authentication), and the outbox of events; and the holder of the report
+permissions of the composition layer."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from backoffice.kernel.api.idempotency import IdempotencyKey
 from backoffice.kernel.api.models import ApiClient
 from backoffice.kernel.events import Event
 
-__all__ = ["ApiClient", "Event", "IdempotencyKey"]
+__all__ = ["ApiClient", "Event", "IdempotencyKey", "Report"]
+
+
+class Report(models.Model):
+    """No table: the permissions to read the reports that span the apps (the reconciliation)."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        permissions = [("view_reconciliation", _("Can see the reconciliation of what came in and went out"))]
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)

@@ -1,10 +1,11 @@
-"""Top-level URL configuration: the admin (the whole back office, and its ledger import), language switching, letter verification, the API."""
+"""Top-level URL configuration: the admin (the whole back office, its ledger import and reconciliation), language switching, letter verification, the API."""
 
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 from backoffice.ledger_import import views as ledger_import
+from backoffice.reconciliation import views as reconciliation
 from backoffice.views import landing, not_found
 
 urlpatterns = [
@@ -17,6 +18,7 @@ urlpatterns = [
         admin.site.admin_view(ledger_import.confirm_view),
         name="ledger_import_confirm",
     ),
+    path("admin/reconciliation/", admin.site.admin_view(reconciliation.report_view), name="reconciliation"),
     path("admin/", admin.site.urls),
     path("verify/", include("letters.urls")),
     path("api/v1/", include("backoffice.api.urls")),

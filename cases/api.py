@@ -27,10 +27,18 @@ class CaseFilter(django_filters.FilterSet):
     product = django_filters.CharFilter(field_name="credit_line__product__code")
     agency = django_filters.NumberFilter(field_name="agency_id", min_value=1, max_value=MAX_ID)
     credit_line = django_filters.CharFilter(field_name="credit_line__number")
+    changed_since = django_filters.IsoDateTimeFilter(
+        field_name="changed_at",
+        lookup_expr="gte",
+        help_text=(
+            "ISO 8601 date and time (2026-12-01T08:00:00+08:00): every case whose stage, days past due, "
+            "balance, hold, assignee or agency changed at or after it."
+        ),
+    )
 
     class Meta:
         model = Case
-        fields = ["stage", "dpd_min", "dpd_max", "product", "agency", "credit_line"]
+        fields = ["stage", "dpd_min", "dpd_max", "product", "agency", "credit_line", "changed_since"]
 
 
 class TransitionSerializer(serializers.ModelSerializer):
@@ -64,6 +72,7 @@ class CaseSerializer(serializers.ModelSerializer):
             "agency",
             "opened_on",
             "closed_at",
+            "changed_at",
         ]
 
     def get_balance(self, case: Case) -> str:

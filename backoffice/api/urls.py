@@ -7,6 +7,7 @@ from accounts import api as ledger
 from backoffice.api.bills import BillList
 from backoffice.api.events import EventFeed
 from backoffice.api.payments import PaymentPost
+from backoffice.api.reconciliation import ReconciliationView
 from backoffice.api.reversals import ReversalPost
 from cases import api as cases
 from cases.contacts.api import ContactsPost
@@ -46,6 +47,7 @@ urlpatterns = [
     path("letters/<str:number>/", letters.LetterDetail.as_view(), name="letter"),
     path("letters/<str:number>/pdf/", letters.LetterPdf.as_view(), name="letter-pdf"),
     path("events/", EventFeed.as_view(), name="events"),
+    path("reconciliation/", ReconciliationView.as_view(), name="reconciliation"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -113,6 +113,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "cases.view_team",
         "cases.add_team",
         "cases.change_team",
+        "backoffice.view_reconciliation",
     ],
 }
 

@@ -40,7 +40,9 @@ def case_place(*, case: Case, agency: Agency, actor: AbstractBaseUser, today: da
             )
         if locked.assignee_id is not None:
             case_assign(case=locked, actor=actor, assignee=None)
-        Case.objects.filter(pk=case.pk).update(agency=agency, claimed_by=None, claimed_until=None)
+        Case.objects.filter(pk=case.pk).update(
+            agency=agency, claimed_by=None, claimed_until=None, changed_at=timezone.now()
+        )
         placement = Placement.objects.create(case=case, agency=agency, placed_at=timezone.now(), placed_by=actor)
     case.agency, case.assignee = agency, None
     return placement

@@ -24,7 +24,9 @@ def end_placements(*, case_ids: list[int], reason: str, actor: AbstractBaseUser 
     ended = Placement.objects.filter(case_id__in=case_ids, recalled_at__isnull=True).update(
         recalled_at=timezone.now(), recalled_by=actor, recall_reason=reason
     )
-    Case.objects.filter(pk__in=case_ids, agency__isnull=False).update(agency=None, claimed_by=None, claimed_until=None)
+    Case.objects.filter(pk__in=case_ids, agency__isnull=False).update(
+        agency=None, claimed_by=None, claimed_until=None, changed_at=timezone.now()
+    )
     return ended
 
 

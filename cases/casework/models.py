@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
@@ -194,6 +195,15 @@ class Case(ConcurrentTransitionMixin, models.Model):
         related_name="+",
     )
 
+    # Every writer of a column the API shows (stage, figures, hold, assignee, agency) sets it in the
+    # same statement, set-wise writers included; the raw inserts of the nightly run get the default.
+    changed_at = models.DateTimeField(
+        _("changed at"),
+        default=timezone.now,
+        db_default=Now(),
+        editable=False,
+        help_text=_("When the stage, figures, hold, assignee or agency last changed (the API's changed_since)."),
+    )
     froze_line = models.BooleanField(
         _("froze its credit line"),
         default=False,
@@ -234,6 +244,8 @@ class Case(ConcurrentTransitionMixin, models.Model):
                 condition=Q(stage__in=OPEN_STAGES, agency__isnull=False),
                 name="case_placed_queue",
             ),
+            # The lender's "changed since" reads: a range of recent changes, paged by id.
+            models.Index(fields=["changed_at", "id"], name="case_changed_at"),
         ]
         permissions = [
             ("escalate_case", _("Can escalate a case to the next stage")),

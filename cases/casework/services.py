@@ -31,6 +31,7 @@ MOVE_FIELDS = [
     "last_run",
     "days_past_due",
     "balance_fen",
+    "changed_at",
 ]
 
 
@@ -69,7 +70,7 @@ def case_move(
             method(**kwargs)
             if case.stage in FINAL_STAGES:
                 case.closed_at = timezone.now()
-            case.last_run = run or case.last_run
+            case.last_run, case.changed_at = run or case.last_run, timezone.now()
             case.save(update_fields=MOVE_FIELDS)
             CaseTransition.objects.create(
                 case=case,

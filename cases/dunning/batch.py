@@ -143,7 +143,7 @@ def _plan_batch(items: list[WorkItem], thresholds: dict[int, Thresholds], as_of:
 
 def _insert_new_cases(batch: _Batch, run: DunningRun, as_of: datetime.date, now: datetime.datetime) -> list[tuple]:
     rows = [
-        (line_id, customer_id, stage, dpd, bal, rank, as_of, now, run.pk, run.pk)
+        (line_id, customer_id, stage, dpd, bal, rank, as_of, now, run.pk, run.pk, now)
         for line_id, customer_id, stage, dpd, bal, rank in batch.new_cases
     ]
     insert_rows(
@@ -159,6 +159,7 @@ def _insert_new_cases(batch: _Batch, run: DunningRun, as_of: datetime.date, now:
             ("opened_at", "timestamptz"),
             ("opened_by_run_id", "bigint"),
             ("last_run_id", "bigint"),
+            ("changed_at", "timestamptz"),
         ],
         rows,
     )
@@ -181,7 +182,7 @@ def _insert_new_cases(batch: _Batch, run: DunningRun, as_of: datetime.date, now:
 
 def _apply_moves(batch: _Batch, run: DunningRun, now: datetime.datetime) -> list[tuple]:
     rows = [
-        (case_id, old, new, dpd, bal, rank, run.pk, now if new == Stage.RESOLVED else None, "", "", None, "")
+        (case_id, old, new, dpd, bal, rank, run.pk, now if new == Stage.RESOLVED else None, "", "", None, "", now)
         for case_id, old, new, dpd, bal, rank in batch.moves
     ]
     moved = update_rows(
@@ -199,6 +200,7 @@ def _apply_moves(batch: _Batch, run: DunningRun, now: datetime.datetime) -> list
             ("hold_note", "text"),
             ("hold_until", "date"),
             ("held_from_stage", "text"),
+            ("changed_at", "timestamptz"),
         ],
         rows=rows,
     )
@@ -241,8 +243,13 @@ def _apply(batch: _Batch, run: DunningRun, as_of: datetime.date) -> None:
         _CASE,
         key=("id", "bigint"),
         guard=("stage", "text"),
-        columns=[("days_past_due", "integer"), ("balance_fen", "bigint"), ("queue_rank", "integer")],
-        rows=batch.figures,
+        columns=[
+            ("days_past_due", "integer"),
+            ("balance_fen", "bigint"),
+            ("queue_rank", "integer"),
+            ("changed_at", "timestamptz"),
+        ],
+        rows=[(*figures, now) for figures in batch.figures],
     )
     batch.tally.lines_frozen = _freeze(batch.freeze_line_ids)
 

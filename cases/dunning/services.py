@@ -69,6 +69,7 @@ def case_apply_dunning(*, credit_line: CreditLine, as_of: datetime.date, run: Du
             reason = edge_reason(source, target, days_past_due=dpd, thresholds=thresholds)
             case_move(case=case, name=_method_for(source, target), actor=None, reason=reason, run=run)
         if not plan.edges:
-            Case.objects.filter(pk=case.pk).update(days_past_due=dpd, balance_fen=overdue)
+            figures = {"days_past_due": dpd, "balance_fen": overdue}
+            Case.objects.filter(pk=case.pk).exclude(**figures).update(**figures, changed_at=timezone.now())
         refresh_queue_ranks(today=as_of, case_ids=[case.pk])
     return case

@@ -27,7 +27,9 @@ def case_assign(*, case: Case, actor: AbstractBaseUser | None, assignee: Abstrac
             )
         if previous != (assignee.pk if assignee else None):
             # A claim by someone else ends with the reassignment: the case is no longer theirs to see.
-            Case.objects.filter(pk=case.pk).update(assignee=assignee, claimed_by=None, claimed_until=None)
+            Case.objects.filter(pk=case.pk).update(
+                assignee=assignee, claimed_by=None, claimed_until=None, changed_at=timezone.now()
+            )
             CaseAssignment.objects.create(case=case, assigned_from_id=previous, assigned_to=assignee, actor=actor)
     case.assignee = assignee
     return case

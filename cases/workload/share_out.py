@@ -11,6 +11,7 @@ from itertools import islice
 
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
 
 from cases.casework.models import Case, CaseTransition
 from cases.dunning.models import DunningRun
@@ -58,7 +59,9 @@ def _write(given: dict[int, list], member_ids: list[int]) -> int:
             still = Case.objects.select_for_update().filter(pk__in=ids, agency__isnull=True)
             still = still.filter(Q(assignee__isnull=True) | ~Q(assignee_id__in=member_ids))
             changed = dict(still.values_list("id", "assignee_id"))
-            Case.objects.filter(pk__in=list(changed)).update(assignee_id=member, claimed_by=None, claimed_until=None)
+            Case.objects.filter(pk__in=list(changed)).update(
+                assignee_id=member, claimed_by=None, claimed_until=None, changed_at=timezone.now()
+            )
             CaseAssignment.objects.bulk_create(
                 CaseAssignment(case_id=case_id, assigned_from_id=previous, assigned_to_id=member, actor=None)
                 for case_id, previous in changed.items()

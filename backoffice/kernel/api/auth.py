@@ -56,7 +56,8 @@ def api_client_of(request: Request) -> ApiClient | None:
 class ScopeOrModelPermission(BasePermission):
     """A client needs the view's scope for the method; a person needs the model permission, as in the admin.
 
-    Views declare ``read_scope`` and ``write_scope``; a view without a write scope is read-only.
+    Views declare ``read_scope`` and ``write_scope``; a view without a write scope is read-only. A view
+    that reads no one model's rows names the permission people need instead (``view_permission``).
     """
 
     message = _("Your credentials do not allow this request.")
@@ -75,8 +76,11 @@ class ScopeOrModelPermission(BasePermission):
 
 def _may_view(request: Request, view: object) -> bool:
     # As in the admin: a GET needs the model's view permission; which rows, the admin's own queryset decides.
-    meta = view.queryset.model._meta
-    return request.user.is_authenticated and request.user.has_perm(f"{meta.app_label}.view_{meta.model_name}")
+    permission = getattr(view, "view_permission", None)
+    if permission is None:
+        meta = view.queryset.model._meta
+        permission = f"{meta.app_label}.view_{meta.model_name}"
+    return request.user.is_authenticated and request.user.has_perm(permission)
 
 
 def may_see_full_numbers(request: Request) -> bool:

@@ -69,9 +69,14 @@ def django_validation_errors(exc: DjangoValidationError, data: object, index: in
 
 
 def _data_of(request: object) -> object:
-    # The body as parsed, to name the values sent; a body that cannot be parsed is itself the error.
+    # What was sent, to name the values: a read's query parameters, a write's body as parsed (a body
+    # that cannot be parsed is itself the error).
+    if request is None:
+        return None
+    if request.method in ("GET", "HEAD"):
+        return request.query_params.dict()
     try:
-        return request.data if request is not None else None
+        return request.data
     except exceptions.APIException:
         return None
 
