@@ -6,6 +6,7 @@ Columns are given as ``(name, pg_type)``.
 """
 
 import itertools
+import json
 from collections.abc import Sequence
 
 from django.db import connection, transaction
@@ -100,3 +101,73 @@ def _update_from_copy(
         updated = {row[0] for row in cursor.fetchall()}
         cursor.execute(f"DROP TABLE {temp}")
     return updated
+
+
+def member_of_sql(column: str, name: str) -> str:
+    """Return SQL true where ``column`` is one of the values of the named parameter ``name`` (``member_param``).
+
+    PostgreSQL takes the values as one array; SQLite as one JSON list, read back with ``json_each``.
+    Either way the statement has one parameter, so it is parsed once whatever the size of the set.
+    """
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%({name})s)"
+    return f"{column} IN (SELECT value FROM json_each(%({name})s))"
+
+
+def member_param(values: Sequence[object]) -> object:
+    """Return ``values`` as the one parameter ``member_of_sql`` reads."""
+    return list(values) if connection.vendor == "postgresql" else json.dumps(list(values))
+
+
+def member_of(column: str, values: Sequence[object]) -> tuple[str, list[object]]:
+    """Return SQL true where ``column`` is one of ``values`` with a positional parameter, and that parameter."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [member_param(values)]
+    return f"{column} IN (SELECT value FROM json_each(%s))", [member_param(values)]
+
+
+def insert_new_rows(
+    table: str,
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[object]],
+    *,
+    unique: str,
+    returning: Sequence[str],
+) -> list[tuple]:
+    """Insert the rows whose ``unique`` column is not in ``table`` yet; return ``returning`` of those inserted.
+
+    PostgreSQL: ``COPY`` into a temporary table, then one ``INSERT … ON CONFLICT DO NOTHING
+    RETURNING``, so a row another transaction inserted meanwhile is skipped, not an error.
+    SQLite (whose write transactions exclude every other writer): the same through
+    ``executemany``, then the inserted rows read back by their unique column.
+    """
+    if not rows:
+        return []
+    names = ", ".join(name for name, _type in columns)
+    back = ", ".join(returning)
+    if connection.vendor == "postgresql":
+        temp = f"bulk_insert_{next(_temp_names)}"
+        definition = ", ".join(f"{name} {pg_type}" for name, pg_type in columns)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"CREATE TEMPORARY TABLE {temp} ({definition}) ON COMMIT DROP")
+            _copy_in(cursor, temp, names, rows)
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT {names} FROM {temp} "
+                f"ON CONFLICT ({unique}) DO NOTHING RETURNING {back}"
+            )
+            inserted = cursor.fetchall()
+            cursor.execute(f"DROP TABLE {temp}")
+        return inserted
+    position = [name for name, _type in columns].index(unique)
+    keys = [row[position] for row in rows]
+    condition, params = member_of(unique, keys)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {unique} FROM {table} WHERE {condition}", params)
+        present = {key for (key,) in cursor.fetchall()}
+        fresh = [row for row in rows if row[position] not in present]
+        marks = ", ".join(["%s"] * len(columns))
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", _adapt(columns, fresh))
+        wanted = [row[position] for row in fresh]
+        condition, params = member_of(unique, wanted)
+        cursor.execute(f"SELECT {back} FROM {table} WHERE {condition}", params)
+        return cursor.fetchall()
