@@ -73,14 +73,20 @@ def update_rows(
     adapted = _adapt(all_columns, rows)
     width = 2 if guard else 1
     reordered = [row[width:] + row[:width] for row in adapted]
-    updated = set()
     with connection.cursor() as cursor:
-        # SQLite transactions here are IMMEDIATE, so nobody writes between our read and this
-        # update; row-by-row execution still tells us exactly which guards held.
-        for row, original in zip(reordered, rows, strict=True):
-            cursor.execute(f"UPDATE {table} SET {sets} WHERE {where}", row)
-            if cursor.rowcount:
-                updated.add(original[0])
+        if guard is None:
+            cursor.executemany(f"UPDATE {table} SET {sets} WHERE {where}", reordered)
+            return {row[0] for row in rows}
+        # SQLite transactions here are IMMEDIATE, so nobody writes between this read of the rows
+        # whose guard still holds and their update: two statements, whatever the number of rows.
+        cursor.execute(
+            f"SELECT t.{key[0]} FROM {table} t JOIN json_each(%s) v"
+            f" ON t.{key[0]} = json_extract(v.value, '$[0]') AND t.{guard[0]} = json_extract(v.value, '$[1]')",
+            [json.dumps([row[:2] for row in adapted])],
+        )
+        holding = {found for (found,) in cursor.fetchall()}
+        cursor.executemany(f"UPDATE {table} SET {sets} WHERE {where}", [row for row in reordered if row[-2] in holding])
+        updated = {original[0] for original, row in zip(rows, adapted, strict=True) if row[0] in holding}
     return updated
 
 
