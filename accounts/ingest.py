@@ -23,7 +23,7 @@ from accounts.allocation import Owed, Share, allocate
 from accounts.choices import PaymentChannel
 from accounts.models import Bill, CreditLine, Payment, PaymentAllocation
 from accounts.positions import unpaid_bills
-from backoffice.kernel.bulksql import insert_new_rows, insert_rows, member_of, update_rows
+from backoffice.kernel.bulksql import insert_new_rows, insert_rows, member_of
 from backoffice.kernel.money import yuan_to_fen
 
 MAX_REFERENCE_LENGTH = Payment._meta.get_field("external_reference").max_length
@@ -202,6 +202,8 @@ def _sort_out(
             message = _("No credit line has the number %(value)r.") % {"value": row.credit_line}
             errors.append(RowError(index, "credit_line", row.credit_line, "unknown", message))
             continue
+        if index in bad:
+            continue
         reference = row.external_reference
         earlier = recorded.get(reference)
         if earlier is not None:
@@ -213,7 +215,7 @@ def _sort_out(
         elif reference in fresh:
             if (fresh[reference].line_id, fresh[reference].amount_fen) != (line_id, amount_fen):
                 errors.append(_reused(index, reference))
-        elif index not in bad:
+        else:
             received_on = timezone.localdate(row.received_at)
             fresh[reference] = _New(
                 index, line_id, row.credit_line, reference, amount_fen, row.channel, row.received_at, received_on
@@ -221,20 +223,15 @@ def _sort_out(
     return posted, fresh
 
 
-def _allocate(new: list[_New]) -> tuple[dict[int, dict], list[dict]]:
-    """Allocate the new payments, per line in the order received.
-
-    Return the bills they changed (by id, as they end) and each bill's state after each share:
-    the history rows payments posted one by one would have left.
-    """
-    bills: dict[int, dict] = {}
-    steps: list[dict] = []
+def _allocate(new: list[_New]) -> list[_New]:
+    """Allocate the new payments, per line in the order received; return them in that order."""
     owing: dict[int, list[dict]] = defaultdict(list)
-    fields = [field.attname for field in Bill._meta.concrete_fields]
+    fields = ["id", "credit_line_id", *(f"{part}_{kind}_fen" for part in _COMPONENTS for kind in ("due", "paid"))]
     for values in unpaid_bills(line_ids=sorted({payment.line_id for payment in new})).values_list(*fields):
         bill = dict(zip(fields, values, strict=True))
         owing[bill["credit_line_id"]].append(bill)
-    for payment in sorted(new, key=lambda payment: (payment.received_at, payment.index)):
+    received = sorted(new, key=lambda payment: (payment.received_at, payment.index))
+    for payment in received:
         open_bills = [bill for bill in owing[payment.line_id] if _owed_fen(bill)]
         owed = [
             Owed(
@@ -251,14 +248,10 @@ def _allocate(new: list[_New]) -> tuple[dict[int, dict], list[dict]]:
             bill = by_id[share.bill_id]
             for component in _COMPONENTS:
                 bill[f"{component}_paid_fen"] += getattr(share, f"{component}_fen")
-            bill["last_paid_on"] = max(filter(None, [bill["last_paid_on"], payment.received_on]))
-            bills[bill["id"]] = bill
-            steps.append(dict(bill))
-    return bills, steps
+    return received
 
 
 _COMPONENTS = ("fees", "interest", "principal")
-_PAID = tuple(f"{component}_paid_fen" for component in _COMPONENTS)
 
 
 def _owed_fen(bill: dict) -> int:
@@ -277,14 +270,23 @@ _PAYMENT_COLUMNS = [
     ("recorded_by_id", "integer"),
 ]
 
+_ALLOCATION_COLUMNS = [
+    ("payment_id", "bigint"),
+    ("bill_id", "bigint"),
+    ("fees_fen", "bigint"),
+    ("interest_fen", "bigint"),
+    ("principal_fen", "bigint"),
+    ("received_on", "date"),
+]
+
 
 def _record(new: list[_New], actor: AbstractBaseUser | None) -> dict[int, Posted]:
     """Write the new payments, their allocations, the bills' figures and the history of both."""
-    bills, steps = _allocate(new)
+    received = _allocate(new)
     now, actor_id = timezone.now(), actor.pk if actor is not None else None
     rows = [
         (p.line_id, p.reference, p.amount_fen, p.credit_fen, p.channel, p.received_at, p.received_on, now, actor_id)
-        for p in new
+        for p in received
     ]
     inserted = insert_new_rows(
         Payment._meta.db_table,
@@ -298,56 +300,88 @@ def _record(new: list[_New], actor: AbstractBaseUser | None) -> dict[int, Posted
         # Another transaction recorded one of these references meanwhile, on another line
         # (the same line is locked): that is a reference reused for a different payment.
         raise PaymentsRefused([_reused(p.index, p.reference) for p in new if p.reference not in ids])
-    insert_rows(
-        PaymentAllocation._meta.db_table,
-        [
-            ("payment_id", "bigint"),
-            ("bill_id", "bigint"),
-            ("fees_fen", "bigint"),
-            ("interest_fen", "bigint"),
-            ("principal_fen", "bigint"),
-            ("received_on", "date"),
-        ],
-        [
-            (ids[p.reference], s.bill_id, s.fees_fen, s.interest_fen, s.principal_fen, p.received_on)
-            for p in new
-            for s in p.shares
-        ],
-    )
-    update_rows(
-        Bill._meta.db_table,
-        key=("id", "bigint"),
-        guard=None,
-        columns=[*((name, "bigint") for name in _PAID), ("last_paid_on", "date")],
-        rows=[(bill_id, *(bill[name] for name in _PAID), bill["last_paid_on"]) for bill_id, bill in bills.items()],
-    )
-    history = {"history_date": now, "history_change_reason": None, "history_user_id": actor_id}
-    _write_history(Bill, [{**step, **history, "history_type": "~"} for step in steps])
-    names = [name for name, _type in _PAYMENT_COLUMNS]
-    _write_history(
-        Payment,
-        [{**dict(zip(names, row, strict=True)), "id": ids[row[1]], **history, "history_type": "+"} for row in rows],
-    )
+    # In the order received, so that allocation ids follow it and the bills' history can replay it.
+    allocations = [
+        (ids[p.reference], s.bill_id, s.fees_fen, s.interest_fen, s.principal_fen, p.received_on)
+        for p in received
+        for s in p.shares
+    ]
+    insert_rows(PaymentAllocation._meta.db_table, _ALLOCATION_COLUMNS, allocations)
+    payment_ids = sorted(ids.values())
+    with connection.cursor() as cursor:
+        if allocations:
+            # History first: it adds each share to the bill as it stood, as payments posted one by one would.
+            cursor.execute(*_bill_history_sql(payment_ids, now, actor_id))
+            cursor.execute(*_bill_update_sql(payment_ids))
+        cursor.execute(*_payment_history_sql(payment_ids, now, actor_id))
     return {
         p.index: Posted(ids[p.reference], p.line_id, p.number, p.reference, p.amount_fen, p.credit_fen, False)
         for p in new
     }
 
 
-_PG_TYPES = {
-    "BigIntegerField": "bigint",
-    "ForeignKey": "bigint",
-    "DateField": "date",
-    "DateTimeField": "timestamptz",
-    "CharField": "text",
-}
+_HISTORY_FIELDS = ("history_date", "history_change_reason", "history_type", "history_user_id")
 
 
-def _write_history(model: type, rows: list[dict]) -> None:
-    """Insert django-simple-history rows for ``model``, each given by column (the history id is the table's)."""
-    columns = [
-        (field.column, _PG_TYPES[field.get_internal_type()])
-        for field in model.history.model._meta.concrete_fields
-        if field.column != "history_id"
-    ]
-    insert_rows(model.history.model._meta.db_table, columns, [[row[name] for name, _type in columns] for row in rows])
+def _history_columns(model: type) -> list[str]:
+    """Return the columns of ``model``'s history table that copy the model's own, in order."""
+    history = model.history.model._meta.concrete_fields
+    return [field.column for field in history if field.column not in ("history_id", *_HISTORY_FIELDS)]
+
+
+def _later(left: str, right: str) -> str:
+    """SQL for the later of two dates, either of which may be NULL (the same on both databases)."""
+    return f"CASE WHEN {left} IS NULL OR {right} > {left} THEN {right} ELSE {left} END"
+
+
+def _bill_history_sql(payment_ids: list[int], now: datetime.datetime, actor_id: int | None) -> tuple[str, list]:
+    """One history row per share: the bill with this share and those before it (in allocation order) added."""
+    bill, allocation = Bill._meta.db_table, PaymentAllocation._meta.db_table
+    columns = _history_columns(Bill)
+    running = "OVER (PARTITION BY a.bill_id ORDER BY a.id ROWS UNBOUNDED PRECEDING)"
+    values = []
+    for column in columns:
+        component = column.removesuffix("_paid_fen")
+        if component in _COMPONENTS:
+            values.append(f"b.{column} + SUM(a.{component}_fen) {running}")
+        elif column == "last_paid_on":
+            values.append(_later("b.last_paid_on", f"MAX(a.received_on) {running}"))
+        else:
+            values.append(f"b.{column}")
+    condition, params = member_of("a.payment_id", payment_ids)
+    sql = f"""
+        INSERT INTO {Bill.history.model._meta.db_table} ({", ".join(columns)}, {", ".join(_HISTORY_FIELDS)})
+        SELECT {", ".join(values)}, %s, NULL, '~', %s
+          FROM {allocation} a JOIN {bill} b ON b.id = a.bill_id
+         WHERE {condition}
+    """
+    return sql, [_moment(now), actor_id, *params]
+
+
+def _bill_update_sql(payment_ids: list[int]) -> tuple[str, list]:
+    """Add the new allocations to the bills they paid, in one statement."""
+    sums = ", ".join(f"SUM({component}_fen) AS {component}" for component in _COMPONENTS)
+    paid = ", ".join(f"{component}_paid_fen = b.{component}_paid_fen + s.{component}" for component in _COMPONENTS)
+    condition, params = member_of("payment_id", payment_ids)
+    sql = f"""
+        UPDATE {Bill._meta.db_table} AS b SET {paid}, last_paid_on = {_later("b.last_paid_on", "s.last_received")}
+          FROM (SELECT bill_id, {sums}, MAX(received_on) AS last_received FROM {PaymentAllocation._meta.db_table}
+                 WHERE {condition} GROUP BY bill_id) s
+         WHERE b.id = s.bill_id
+    """
+    return sql, params
+
+
+def _payment_history_sql(payment_ids: list[int], now: datetime.datetime, actor_id: int | None) -> tuple[str, list]:
+    """One history row per new payment, as django-simple-history writes on creation."""
+    columns = ", ".join(_history_columns(Payment))
+    condition, params = member_of("id", payment_ids)
+    sql = f"""
+        INSERT INTO {Payment.history.model._meta.db_table} ({columns}, {", ".join(_HISTORY_FIELDS)})
+        SELECT {columns}, %s, NULL, '+', %s FROM {Payment._meta.db_table} WHERE {condition}
+    """
+    return sql, [_moment(now), actor_id, *params]
+
+
+def _moment(value: datetime.datetime) -> object:
+    return connection.ops.adapt_datetimefield_value(value)

@@ -21,7 +21,7 @@ from django.db.models import Expression, Min, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from accounts.models import UNPAID_SQL, Bill, CreditLine, Payment, PaymentAllocation, Product
-from backoffice.kernel.bulksql import member_of_sql, member_param
+from backoffice.kernel.bulksql import member_of_sql, member_param, members
 
 COMPONENTS = ("principal", "interest", "fees")
 
@@ -219,4 +219,4 @@ def unpaid_bills(*, line_ids: list[int]) -> QuerySet:
     What each still owes is its amounts due less its amounts paid (netted of any reversal), the
     figures the allocation of a new payment starts from.
     """
-    return Bill.objects.filter(credit_line_id__in=line_ids).unpaid().oldest_first()
+    return Bill.objects.filter(credit_line_id__in=members(line_ids)).unpaid().oldest_first()

@@ -10,6 +10,7 @@ import json
 from collections.abc import Sequence
 
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 
 _temp_names = itertools.count(1)
 
@@ -177,3 +178,20 @@ def insert_new_rows(
         condition, params = member_of(unique, wanted)
         cursor.execute(f"SELECT {back} FROM {table} WHERE {condition}", params)
         return cursor.fetchall()
+
+
+def members(values: Sequence[object], pg_type: str = "bigint") -> RawSQL:
+    """Return ``values`` as a one-parameter subquery for an ORM ``__in`` lookup, however many there are.
+
+    A plain ``__in`` with thousands of values builds (and the driver then parses) a statement
+    with as many placeholders; this one has one, an array (PostgreSQL) or a JSON list (SQLite).
+    """
+    if pg_type not in _ARRAY_TYPES:
+        raise ValueError(f"members() takes one of {sorted(_ARRAY_TYPES)}, not {pg_type!r}.")
+    # The values are a bound parameter; the only text spliced in is one of our own type names.
+    if connection.vendor == "postgresql":
+        return RawSQL(f"SELECT unnest(%s::{pg_type}[])", [list(values)])  # noqa: S611 - values are bound
+    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(list(values))])
+
+
+_ARRAY_TYPES = frozenset({"bigint", "integer", "text"})

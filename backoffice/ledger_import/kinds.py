@@ -18,6 +18,7 @@ from accounts.choices import CreditLineStatus, Language, PaymentChannel
 from accounts.ingest import PaymentRow, payments_post
 from accounts.models import Bill, CreditLine, Customer, Payment, Product
 from accounts.services import bill_upsert, credit_line_upsert, customer_upsert
+from backoffice.kernel.bulksql import members
 from backoffice.kernel.money import fen_to_yuan
 from backoffice.kernel.tabular import row_problem
 from backoffice.ledger_import import cells
@@ -291,14 +292,14 @@ class Payments:
     def check(self, rows: list[Row]) -> list[str]:
         """Refuse rows naming an unknown line, or a reference already used for another payment (two queries)."""
         lines = dict(
-            CreditLine.objects.filter(number__in={row.values["credit_line"] for row in rows}).values_list(
-                "number", "id"
-            )
+            CreditLine.objects.filter(
+                number__in=members(sorted({row.values["credit_line"] for row in rows}), "text")
+            ).values_list("number", "id")
         )
         recorded = {
             reference: (line_id, amount_fen)
             for reference, line_id, amount_fen in Payment.objects.filter(
-                external_reference__in=[self.key(row) for row in rows]
+                external_reference__in=members([self.key(row) for row in rows], "text")
             ).values_list("external_reference", "credit_line_id", "amount_fen")
         }
         problems = []

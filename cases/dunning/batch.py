@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.choices import CreditLineStatus
 from accounts.models import CreditLine
-from backoffice.kernel.bulksql import insert_rows, update_rows
+from backoffice.kernel.bulksql import insert_rows, members, update_rows
 from backoffice.kernel.events import EventType, events_record, stage_event
 from cases.casework.closing import end_casework
 from cases.casework.models import Case, CaseTransition
@@ -174,7 +174,7 @@ def _insert_new_cases(
     )
     if run is None:
         # Outside a run (the same day): each of these lines had no open case, so its open case is the new one.
-        opened = opened.filter(credit_line_id__in=lines)
+        opened = opened.filter(credit_line_id__in=members(lines))
     ids = dict(opened.values_list("credit_line_id", "id"))
     batch.line_of.update({case_id: line_id for line_id, case_id in ids.items()})
     events_record((EventType.CASE_OPENED, ids[line_id], line_id, {}) for line_id in lines if line_id in ids)

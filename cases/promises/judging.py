@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 
 from accounts.positions import paid_fen_subquery, payments_since
+from backoffice.kernel.bulksql import members
 from backoffice.kernel.events import EventType, events_record
 from cases.casework.models import Case
 from cases.choices import PromiseStatus
@@ -42,7 +43,7 @@ def promises_judge(
     if case_id is not None:
         pending = pending.filter(case_id=case_id)
     if credit_line_ids is not None:
-        pending = pending.filter(case__credit_line_id__in=credit_line_ids)
+        pending = pending.filter(case__credit_line_id__in=members(credit_line_ids))
     judged = _judged(pending)
     kept = list(judged.filter(paid__gte=F("amount_fen")).values_list("pk", flat=True))
     broken = list(judged.filter(grace_until__lt=as_of, paid__lt=F("amount_fen")).values_list("pk", flat=True))
