@@ -270,7 +270,7 @@ def _freeze(line_ids: list[int]) -> int:
     )
     if frozen:
         # Only lines this run froze: a line the lender froze was not ours, and its freeze is not ours to lift.
-        Case.objects.filter(credit_line_id__in=list(frozen), stage__in=OPEN_STAGES).update(froze_line=True)
+        Case.objects.filter(credit_line_id__in=members(sorted(frozen)), stage__in=OPEN_STAGES).update(froze_line=True)
         events_record((EventType.CREDIT_LINE_FROZEN, None, line_id, {}) for line_id in sorted(frozen))
     return len(frozen)
 
