@@ -1,9 +1,10 @@
 """Payments recorded set-wise: the same ledger as one by one, every bad row named, replays free, fixed statements."""
 
 import datetime
+import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -163,3 +164,36 @@ def test_a_set_of_a_hundred_takes_no_more_statements_than_a_set_of_ten(django_as
         payments_post(rows=[row(line, f"H-{n}", "150.00") for n, line in enumerate(lines[10:])], actor=None)
     assert len(ten) <= 16
     assert PaymentAllocation.objects.count() == 2 * 110  # each pays off its first bill and starts on the second
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sets_sharing_references_posted_at_once_record_each_payment_once(on_postgres, shipped_data):
+    lines = [line_with_bills() for _ in range(3)]
+    shared = [row(line, f"S-{n}", "150.00") for n, line in enumerate(lines)]
+    barrier = threading.Barrier(2)
+    results: list[object] = [None, None]
+
+    def post(index, rows):
+        try:
+            barrier.wait()
+            results[index] = payments_post(rows=rows, actor=None)
+        except Exception as exc:
+            results[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=post, args=(0, shared)),
+        threading.Thread(target=post, args=(1, [*reversed(shared), row(lines[0], "S-extra", "1.00")])),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert all(isinstance(result, list) for result in results), results
+    assert Payment.objects.count() == 4
+    replayed = [payment.replayed for result in results for payment in result if payment.external_reference != "S-extra"]
+    assert sorted(replayed) == [False] * 3 + [True] * 3
+    for line in lines:
+        paid = sum(bill.total_paid_fen for bill in Bill.objects.filter(credit_line=line))
+        assert paid == 15_000 + (100 if line == lines[0] else 0)
