@@ -22,6 +22,7 @@ from django.db.models import Expression, Min, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from accounts.models import UNPAID_SQL, Bill, CreditLine, Payment, PaymentAllocation, Product
+from backoffice.kernel.bulksql import member_of_sql, member_param, members
 
 COMPONENTS = ("principal", "interest", "fees")
 
@@ -44,10 +45,11 @@ class Position:
         return (self.as_of - self.oldest_overdue_due_date).days
 
 
-def overdue_by_line_sql() -> str:
+def overdue_by_line_sql(*, among: bool = False) -> str:
     """Return SQL giving ``credit_line_id, oldest_due, overdue_fen`` per line with anything overdue.
 
-    Parameters: ``%(as_of)s``, ``%(first)s``, ``%(last)s`` (the credit-line id range). Two scans
+    Parameters: ``%(as_of)s``, ``%(first)s``, ``%(last)s`` (the credit-line id range) and, with
+    ``among``, ``%(lines)s``: only those lines of the range (``position_params(line_ids=...)``). Two scans
     feed the aggregate: bills unpaid today (through the partial index of unpaid bills), and
     bills paid off since ``as_of`` (through the index on ``last_paid_on``; empty on the day).
     """
@@ -57,6 +59,8 @@ def overdue_by_line_sql() -> str:
     paid_since = f"""COALESCE((SELECT SUM(a.fees_fen + a.interest_fen + a.principal_fen) FROM {alloc} a
                       WHERE a.bill_id = b.id AND a.received_on > %(as_of)s), 0)"""
     in_range = "b.credit_line_id >= %(first)s AND b.credit_line_id <= %(last)s AND b.due_date < %(as_of)s"
+    if among:
+        in_range += f" AND {member_of_sql('b.credit_line_id', 'lines')}"
     # Allocations since ``as_of`` may be negative (a reversal, an amendment's excess moved away):
     # a bill paid in full on ``as_of`` and reversed later then nets to nothing, and is left out.
     return f"""
@@ -92,9 +96,12 @@ def _positions_sql() -> str:
     """
 
 
-def position_params(as_of: datetime.date, first_id: int, last_id: int) -> dict:
-    """Return the parameters of the position SQL."""
-    return {"as_of": connection.ops.adapt_datefield_value(as_of), "first": first_id, "last": last_id}
+def position_params(as_of: datetime.date, first_id: int, last_id: int, *, line_ids: list[int] | None = None) -> dict:
+    """Return the parameters of the position SQL (``line_ids`` for the SQL built with ``among``)."""
+    params = {"as_of": connection.ops.adapt_datefield_value(as_of), "first": first_id, "last": last_id}
+    if line_ids is not None:
+        params["lines"] = member_param(line_ids)
+    return params
 
 
 def as_date(value: datetime.date | str) -> datetime.date:
@@ -214,3 +221,12 @@ def paid_fen_subquery(payments: QuerySet) -> Coalesce:
     """Return the sum of ``payments`` (built with ``OuterRef``) as an expression for each outer row."""
     total = payments.order_by().values("credit_line_id").annotate(total=Sum("amount_fen")).values("total")
     return Coalesce(Subquery(total[:1]), 0)
+
+
+def unpaid_bills(*, line_ids: list[int]) -> QuerySet:
+    """Return the unpaid bills of these lines, oldest first as payments are allocated, in one query.
+
+    What each still owes is its amounts due less its amounts paid (netted of any reversal), the
+    figures the allocation of a new payment starts from.
+    """
+    return Bill.objects.filter(credit_line_id__in=members(line_ids)).unpaid().oldest_first()

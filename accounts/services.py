@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.allocation import Owed, Share, allocate
-from accounts.choices import CreditLineStatus, PaymentChannel, ReversalReason
+from accounts.choices import CreditLineStatus, ReversalReason
+from accounts.ingest import PaymentRow, payments_post
 from accounts.models import Bill, CreditLine, Customer, Payment, PaymentAllocation, PersonalDataReveal, Product
 from backoffice.kernel.events import EventType, event_record, events_record
 from backoffice.kernel.money import fen_to_yuan, format_yuan, yuan_to_fen
@@ -300,43 +301,6 @@ def credit_line_charge_off(*, credit_line: CreditLine) -> CreditLine:
     return credit_line
 
 
-def _check_payment_input(
-    *, external_reference: str, amount: Decimal | str, channel: str, received_at: datetime.datetime
-) -> int:
-    errors: dict[str, str] = {}
-    amount_fen = 0
-    try:
-        amount_fen = yuan_to_fen(amount)
-        if amount_fen <= 0:
-            errors["amount"] = _("Amount %(value)s must be greater than zero.") % {"value": amount}
-    except ValidationError as exc:
-        errors.update({field: messages[0] for field, messages in exc.message_dict.items()})
-    if not external_reference or len(external_reference) > 64:
-        errors["external_reference"] = _("External reference %(value)r must be 1 to 64 characters.") % {
-            "value": external_reference
-        }
-    if channel not in PaymentChannel.values:
-        errors["channel"] = _("Unknown payment channel %(value)r.") % {"value": channel}
-    if not isinstance(received_at, datetime.datetime) or timezone.is_naive(received_at):
-        errors["received_at"] = _("Received time %(value)r must be a date and time with a time zone.") % {
-            "value": received_at
-        }
-    if errors:
-        raise ValidationError(errors)
-    return amount_fen
-
-
-def _replayed(payment: Payment, *, credit_line: CreditLine, amount_fen: int) -> Payment:
-    if payment.credit_line_id != credit_line.pk or payment.amount_fen != amount_fen:
-        raise ValidationError(
-            {
-                "external_reference": _("External reference %(value)r was already used for a different payment.")
-                % {"value": payment.external_reference}
-            }
-        )
-    return payment
-
-
 def payment_post(
     *,
     credit_line: CreditLine,
@@ -350,78 +314,12 @@ def payment_post(
 
     A replay of the same reference returns the payment first recorded. Within each bill, fees
     are paid first, then interest, then principal; what is left over stays on the payment as
-    credit, so the allocations plus the credit always equal the payment to the fen.
+    credit, so the allocations plus the credit always equal the payment to the fen. One payment
+    takes the path of a set of them (``payments_post``), so the two follow one rule.
     """
-    amount_fen = _check_payment_input(
-        external_reference=external_reference, amount=amount, channel=channel, received_at=received_at
-    )
-    existing = Payment.objects.filter(external_reference=external_reference).first()
-    if existing is not None:
-        return _replayed(existing, credit_line=credit_line, amount_fen=amount_fen)
-    try:
-        with transaction.atomic():
-            # The line lock serialises payments on one line, so two replays queue here and the
-            # second finds the first below instead of allocating the same bills twice.
-            locked_line = CreditLine.objects.select_for_update().get(pk=credit_line.pk)
-            existing = Payment.objects.filter(external_reference=external_reference).first()
-            if existing is not None:
-                return _replayed(existing, credit_line=locked_line, amount_fen=amount_fen)
-            return _payment_record(
-                credit_line=locked_line,
-                external_reference=external_reference,
-                amount_fen=amount_fen,
-                channel=channel,
-                received_at=received_at,
-                actor=actor,
-            )
-    except IntegrityError:
-        existing = Payment.objects.filter(external_reference=external_reference).first()
-        if existing is None:
-            raise
-        return _replayed(existing, credit_line=credit_line, amount_fen=amount_fen)
-
-
-def _payment_record(
-    *,
-    credit_line: CreditLine,
-    external_reference: str,
-    amount_fen: int,
-    channel: str,
-    received_at: datetime.datetime,
-    actor: AbstractBaseUser | None,
-) -> Payment:
-    received_on = timezone.localdate(received_at)
-    bills = list(Bill.objects.filter(credit_line=credit_line).unpaid().oldest_first())
-    owed = [
-        Owed(
-            bill.pk,
-            bill.fees_due_fen - bill.fees_paid_fen,
-            bill.interest_due_fen - bill.interest_paid_fen,
-            bill.principal_due_fen - bill.principal_paid_fen,
-        )
-        for bill in bills
-    ]
-    shares, credit_fen = allocate(amount_fen, owed)
-    payment = Payment.objects.create(
-        credit_line=credit_line,
-        external_reference=external_reference,
-        amount_fen=amount_fen,
-        unallocated_fen=credit_fen,
-        channel=channel,
-        received_at=received_at,
-        received_on=received_on,
-        recorded_by=actor,
-    )
-    by_id = {bill.pk: bill for bill in bills}
-    for share in shares:
-        bill = by_id[share.bill_id]
-        bill.fees_paid_fen += share.fees_fen
-        bill.interest_paid_fen += share.interest_fen
-        bill.principal_paid_fen += share.principal_fen
-        bill.last_paid_on = max(filter(None, [bill.last_paid_on, received_on]))
-        bill.save()
-    PaymentAllocation.objects.bulk_create(allocation_rows(payment, shares))
-    return payment
+    row = PaymentRow(credit_line.number, external_reference, amount, channel, received_at)
+    (posted,) = payments_post(rows=[row], actor=actor)
+    return Payment.objects.get(pk=posted.payment_id)
 
 
 def allocation_rows(

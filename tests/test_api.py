@@ -6,6 +6,8 @@ import pytest
 import time_machine
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -350,3 +352,37 @@ def test_a_superuser_creates_a_client_in_the_admin_sees_its_token_once_and_rotat
     assert ApiClient.objects.get(pk=created.pk).token_hash == token_hash(new) != token_hash(token)
     client.force_login(supervisor)
     assert client.get(changelist).status_code == 403
+
+
+@time_machine.travel(
+    datetime.datetime(2026, 3, 20, 10, tzinfo=datetime.timezone(datetime.timedelta(hours=8))), tick=False
+)
+def test_a_request_of_a_hundred_payments_takes_no_more_statements_than_one_of_ten(
+    machine, run_dunning, django_assert_max_num_queries
+):
+    lines = [overdue_line(due=DUE if serial % 2 else TODAY - datetime.timedelta(days=1)) for serial in range(110)]
+    run_dunning(TODAY - datetime.timedelta(days=2), batch_size=1000)
+    writer = machine(Scope.LEDGER_WRITE)
+
+    def rows(chosen, prefix):
+        return [
+            {
+                "credit_line": line.number,
+                "external_reference": f"{prefix}-{serial}",
+                "amount": "1000.00" if serial % 4 == 1 else "10.00",
+                "channel": "alipay",
+                "received_at": "2026-03-20T10:00:00+08:00",
+            }
+            for serial, line in enumerate(chosen)
+        ]
+
+    with CaptureQueriesContext(connection) as ten:
+        assert writer.post(reverse("api:payments"), rows(lines[:10], "TEN"), format="json").status_code == 201
+    with django_assert_max_num_queries(len(ten)):
+        assert writer.post(reverse("api:payments"), rows(lines[10:], "HUNDRED"), format="json").status_code == 201
+    with django_assert_max_num_queries(len(ten)):
+        replay = writer.post(reverse("api:payments"), rows(lines[10:], "HUNDRED"), format="json")
+    assert replay.status_code == 200
+    assert all(row["replayed"] for row in replay.json())
+    assert Payment.objects.count() == 110
+    assert Case.objects.filter(stage=Stage.RESOLVED).count() == 110 // 4 + 1

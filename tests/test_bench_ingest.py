@@ -14,9 +14,10 @@ pytestmark = pytest.mark.django_db
 
 def test_bench_ingest_prints_its_figures_and_cleans_up(capsys, shipped_data):
     # shipped_data: a transactional database, as the portfolio builder vacuums what it wrote on PostgreSQL
-    call_command("bench_ingest", "--payments", "1200", "--json")
+    call_command("bench_ingest", "--payments", "1200", "--import-rows", "3000", "--json")
     figures = json.loads(capsys.readouterr().out)
     assert {"payments_per_second", "queries_per_request", "replay_seconds", "replay_inserted"} <= figures.keys()
+    assert figures["import_rows_per_second"] > 0
     assert figures["payments"] == 100
     assert figures["replay_inserted"] == 0
     assert set(figures["queries_per_request"]) == {"100", "1000"}

@@ -1,12 +1,12 @@
 """Payments from the lending system: one, or up to 1,000 at once, each recorded once by its external reference.
 
-A request is all or nothing: one bad row refuses it and the response names every bad row. Each
-posted payment brings its line's case up to date the same day (``backoffice.sameday``).
+A request is all or nothing: one bad row refuses it and the response names every bad row. The
+request is recorded set-wise (``accounts.ingest.payments_post``), in a fixed number of statements
+whatever its size, and the lines it paid have their cases brought up to date the same day, set-wise
+too (``backoffice.sameday``).
 """
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
@@ -15,9 +15,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.choices import PaymentChannel
-from accounts.models import CreditLine, Payment
-from accounts.services import payment_post
-from backoffice.kernel.api.errors import django_validation_errors, errors_response, serializer_errors
+from accounts.ingest import PaymentRow, PaymentsRefused, Posted, payments_post
+from accounts.models import Payment
+from backoffice.kernel.api.errors import errors_response, serializer_errors
 from backoffice.kernel.api.fields import YuanField
 from backoffice.kernel.api.idempotency import IdempotentPost
 from backoffice.kernel.api.scopes import Scope
@@ -48,14 +48,14 @@ class PaymentOut(serializers.Serializer):
     replayed = serializers.BooleanField()
 
 
-def _out(payment: Payment, number: str, replayed: bool) -> dict:
+def _out(payment: Posted) -> dict:
     return {
-        "id": payment.pk,
-        "credit_line": number,
+        "id": payment.payment_id,
+        "credit_line": payment.credit_line,
         "external_reference": payment.external_reference,
         "amount": str(fen_to_yuan(payment.amount_fen)),
         "credit_left": str(fen_to_yuan(payment.unallocated_fen)),
-        "replayed": replayed,
+        "replayed": payment.replayed,
     }
 
 
@@ -96,47 +96,28 @@ class PaymentPost(IdempotentPost, APIView):
         serializer = PaymentIn(data=rows, many=True)
         if not serializer.is_valid():
             return errors_response(serializer_errors(serializer.errors, rows), status.HTTP_400_BAD_REQUEST)
-        started = timezone.now()
+        payments = [PaymentRow(**row) for row in serializer.validated_data]
         with transaction.atomic():
-            recorded, errors = self._post_all(serializer.validated_data, rows)
-            if errors:
-                transaction.set_rollback(True)
-                return errors_response(errors, status.HTTP_400_BAD_REQUEST)
-            lines_refresh(line_ids=[payment.credit_line_id for payment, _number in recorded])
-        out = [_out(payment, number, payment.recorded_at < started) for payment, number in recorded]
+            try:
+                posted = payments_post(rows=payments, actor=request.user)
+            except PaymentsRefused as refused:
+                return errors_response(_row_errors(refused, rows), status.HTTP_400_BAD_REQUEST)
+            lines_refresh(line_ids=sorted({payment.credit_line_id for payment in posted if not payment.replayed}))
+        out = [_out(payment) for payment in posted]
         created = any(not row["replayed"] for row in out)
         body = out if isinstance(request.data, list) else out[0]
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
-    def _post_all(self, rows: list[dict], sent: list) -> tuple[list[tuple[Payment, str]], list[dict]]:
-        lines = CreditLine.objects.in_bulk([row["credit_line"] for row in rows], field_name="number")
-        recorded, errors = [], []
-        for index, row in enumerate(rows):
-            line = lines.get(row["credit_line"])
-            if line is None:
-                message = _("No credit line has the number %(value)r.") % {"value": row["credit_line"]}
-                errors.append(
-                    {
-                        "index": index,
-                        "field": "credit_line",
-                        "value": row["credit_line"],
-                        "code": "unknown",
-                        "message": message,
-                    }
-                )
-                continue
-            try:
-                with transaction.atomic():
-                    payment = payment_post(
-                        credit_line=line,
-                        external_reference=row["external_reference"],
-                        amount=row["amount"],
-                        channel=row["channel"],
-                        received_at=row["received_at"],
-                        actor=self.request.user,
-                    )
-            except DjangoValidationError as exc:
-                errors.extend(django_validation_errors(exc, sent, index))
-                continue
-            recorded.append((payment, line.number))
-        return recorded, errors
+
+def _row_errors(refused: PaymentsRefused, sent: list) -> list[dict]:
+    """Name each bad row by its index, field and the value as sent."""
+    return [
+        {
+            "index": error.index,
+            "field": error.field,
+            "value": sent[error.index].get(error.field) if isinstance(sent[error.index], dict) else None,
+            "code": error.code,
+            "message": error.message,
+        }
+        for error in refused.row_errors
+    ]

@@ -6,9 +6,11 @@ Columns are given as ``(name, pg_type)``.
 """
 
 import itertools
+import json
 from collections.abc import Sequence
 
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 
 _temp_names = itertools.count(1)
 
@@ -72,14 +74,20 @@ def update_rows(
     adapted = _adapt(all_columns, rows)
     width = 2 if guard else 1
     reordered = [row[width:] + row[:width] for row in adapted]
-    updated = set()
     with connection.cursor() as cursor:
-        # SQLite transactions here are IMMEDIATE, so nobody writes between our read and this
-        # update; row-by-row execution still tells us exactly which guards held.
-        for row, original in zip(reordered, rows, strict=True):
-            cursor.execute(f"UPDATE {table} SET {sets} WHERE {where}", row)
-            if cursor.rowcount:
-                updated.add(original[0])
+        if guard is None:
+            cursor.executemany(f"UPDATE {table} SET {sets} WHERE {where}", reordered)
+            return {row[0] for row in rows}
+        # SQLite transactions here are IMMEDIATE, so nobody writes between this read of the rows
+        # whose guard still holds and their update: two statements, whatever the number of rows.
+        cursor.execute(
+            f"SELECT t.{key[0]} FROM {table} t JOIN json_each(%s) v"
+            f" ON t.{key[0]} = json_extract(v.value, '$[0]') AND t.{guard[0]} = json_extract(v.value, '$[1]')",
+            [json.dumps([row[:2] for row in adapted])],
+        )
+        holding = {found for (found,) in cursor.fetchall()}
+        cursor.executemany(f"UPDATE {table} SET {sets} WHERE {where}", [row for row in reordered if row[-2] in holding])
+        updated = {original[0] for original, row in zip(rows, adapted, strict=True) if row[0] in holding}
     return updated
 
 
@@ -100,3 +108,90 @@ def _update_from_copy(
         updated = {row[0] for row in cursor.fetchall()}
         cursor.execute(f"DROP TABLE {temp}")
     return updated
+
+
+def member_of_sql(column: str, name: str) -> str:
+    """Return SQL true where ``column`` is one of the values of the named parameter ``name`` (``member_param``).
+
+    PostgreSQL takes the values as one array; SQLite as one JSON list, read back with ``json_each``.
+    Either way the statement has one parameter, so it is parsed once whatever the size of the set.
+    """
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%({name})s)"
+    return f"{column} IN (SELECT value FROM json_each(%({name})s))"
+
+
+def member_param(values: Sequence[object]) -> object:
+    """Return ``values`` as the one parameter ``member_of_sql`` reads."""
+    return list(values) if connection.vendor == "postgresql" else json.dumps(list(values))
+
+
+def member_of(column: str, values: Sequence[object]) -> tuple[str, list[object]]:
+    """Return SQL true where ``column`` is one of ``values`` with a positional parameter, and that parameter."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [member_param(values)]
+    return f"{column} IN (SELECT value FROM json_each(%s))", [member_param(values)]
+
+
+def insert_new_rows(
+    table: str,
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[object]],
+    *,
+    unique: str,
+    returning: Sequence[str],
+) -> list[tuple]:
+    """Insert the rows whose ``unique`` column is not in ``table`` yet; return ``returning`` of those inserted.
+
+    PostgreSQL: ``COPY`` into a temporary table, then one ``INSERT … ON CONFLICT DO NOTHING
+    RETURNING``, so a row another transaction inserted meanwhile is skipped, not an error.
+    SQLite (whose write transactions exclude every other writer): the same through
+    ``executemany``, then the inserted rows read back by their unique column.
+    """
+    if not rows:
+        return []
+    names = ", ".join(name for name, _type in columns)
+    back = ", ".join(returning)
+    if connection.vendor == "postgresql":
+        temp = f"bulk_insert_{next(_temp_names)}"
+        definition = ", ".join(f"{name} {pg_type}" for name, pg_type in columns)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"CREATE TEMPORARY TABLE {temp} ({definition}) ON COMMIT DROP")
+            _copy_in(cursor, temp, names, rows)
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT {names} FROM {temp} "
+                f"ON CONFLICT ({unique}) DO NOTHING RETURNING {back}"
+            )
+            inserted = cursor.fetchall()
+            cursor.execute(f"DROP TABLE {temp}")
+        return inserted
+    position = [name for name, _type in columns].index(unique)
+    keys = [row[position] for row in rows]
+    condition, params = member_of(unique, keys)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {unique} FROM {table} WHERE {condition}", params)
+        present = {key for (key,) in cursor.fetchall()}
+        fresh = [row for row in rows if row[position] not in present]
+        marks = ", ".join(["%s"] * len(columns))
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", _adapt(columns, fresh))
+        wanted = [row[position] for row in fresh]
+        condition, params = member_of(unique, wanted)
+        cursor.execute(f"SELECT {back} FROM {table} WHERE {condition}", params)
+        return cursor.fetchall()
+
+
+def members(values: Sequence[object], pg_type: str = "bigint") -> RawSQL:
+    """Return ``values`` as a one-parameter subquery for an ORM ``__in`` lookup, however many there are.
+
+    A plain ``__in`` with thousands of values builds (and the driver then parses) a statement
+    with as many placeholders; this one has one, an array (PostgreSQL) or a JSON list (SQLite).
+    """
+    if pg_type not in _ARRAY_TYPES:
+        raise ValueError(f"members() takes one of {sorted(_ARRAY_TYPES)}, not {pg_type!r}.")
+    # The values are a bound parameter; the only text spliced in is one of our own type names.
+    if connection.vendor == "postgresql":
+        return RawSQL(f"SELECT unnest(%s::{pg_type}[])", [list(values)])  # noqa: S611 - values are bound
+    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(list(values))])
+
+
+_ARRAY_TYPES = frozenset({"bigint", "integer", "text"})

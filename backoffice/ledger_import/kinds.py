@@ -15,8 +15,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from accounts.choices import CreditLineStatus, Language, PaymentChannel
+from accounts.ingest import PaymentRow, payments_post
 from accounts.models import Bill, CreditLine, Customer, Payment, Product
-from accounts.services import bill_upsert, credit_line_upsert, customer_upsert, payment_post
+from accounts.services import bill_upsert, credit_line_upsert, customer_upsert
+from backoffice.kernel.bulksql import members
 from backoffice.kernel.money import fen_to_yuan
 from backoffice.kernel.tabular import row_problem
 from backoffice.ledger_import import cells
@@ -283,47 +285,49 @@ class Payments:
         """The external reference."""
         return row.values["external_reference"]
 
-    def _context(self, rows: list[Row]) -> tuple[dict[str, CreditLine], dict[str, Payment]]:
-        lines = CreditLine.objects.in_bulk([row.values["credit_line"] for row in rows], field_name="number")
-        payments = Payment.objects.in_bulk([self.key(row) for row in rows], field_name="external_reference")
-        return lines, payments
-
     def check(self, rows: list[Row]) -> list[str]:
-        """Refuse rows naming an unknown line, or a reference already used for another payment."""
-        lines, payments = self._context(rows)
+        """Refuse rows naming an unknown line, or a reference already used for another payment (two queries)."""
+        lines = dict(
+            CreditLine.objects.filter(
+                number__in=members(sorted({row.values["credit_line"] for row in rows}), "text")
+            ).values_list("number", "id")
+        )
+        recorded = {
+            reference: (line_id, amount_fen)
+            for reference, line_id, amount_fen in Payment.objects.filter(
+                external_reference__in=members([self.key(row) for row in rows], "text")
+            ).values_list("external_reference", "credit_line_id", "amount_fen")
+        }
         problems = []
         for row in rows:
-            line, payment = lines.get(row.values["credit_line"]), payments.get(self.key(row))
-            if line is None:
+            line_id, earlier = lines.get(row.values["credit_line"]), recorded.get(self.key(row))
+            if line_id is None:
                 problems.append(row.problem("credit_line", _("no credit line has this contract number.")))
-            elif payment is not None and (payment.credit_line_id, payment.amount_fen) != (
-                line.pk,
-                row.values["amount"],
-            ):
+            elif earlier is not None and earlier != (line_id, row.values["amount"]):
                 problems.append(
                     row.problem("external_reference", _("already used for a different payment (line or amount)."))
                 )
         return problems
 
     def apply(self, rows: list[Row], actor: AbstractBaseUser | None) -> tuple[Counter, set[int]]:
-        """Record each payment not recorded before, returning the lines paid; a recorded reference is a replay."""
-        lines, payments = self._context(rows)
-        counts, paid_lines = Counter(), set()
-        for row in rows:
-            if self.key(row) in payments:
-                counts["replayed"] += 1
-                continue
-            payment = payment_post(
-                credit_line=lines[row.values["credit_line"]],
-                external_reference=self.key(row),
-                amount=fen_to_yuan(row.values["amount"]),
-                channel=row.values["channel"],
-                received_at=row.values["received_at"],
-                actor=actor,
-            )
-            paid_lines.add(payment.credit_line_id)
-            counts["recorded"] += 1
-        return counts, paid_lines
+        """Record the batch's payments set-wise, returning the lines paid; a recorded reference is a replay."""
+        posted = payments_post(
+            rows=[
+                PaymentRow(
+                    credit_line=row.values["credit_line"],
+                    external_reference=self.key(row),
+                    amount=None,
+                    amount_fen=row.values["amount"],
+                    channel=row.values["channel"],
+                    received_at=row.values["received_at"],
+                )
+                for row in rows
+            ],
+            actor=actor,
+        )
+        counts = Counter(replayed=sum(1 for payment in posted if payment.replayed))
+        counts["recorded"] = len(posted) - counts["replayed"]
+        return counts, {payment.credit_line_id for payment in posted if not payment.replayed}
 
 
 KINDS = {kind.name: kind for kind in (Customers(), CreditLines(), Bills(), Payments())}

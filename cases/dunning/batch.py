@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.choices import CreditLineStatus
 from accounts.models import CreditLine
-from backoffice.kernel.bulksql import insert_rows, update_rows
+from backoffice.kernel.bulksql import insert_rows, members, update_rows
 from backoffice.kernel.events import EventType, events_record, stage_event
 from cases.casework.closing import end_casework
 from cases.casework.models import Case, CaseTransition
@@ -87,6 +87,7 @@ class _Batch:
     figures: list[tuple] = field(default_factory=list)
     freeze_line_ids: list[int] = field(default_factory=list)
     line_of: dict[int, int] = field(default_factory=dict)  # case id -> credit line id, for the events
+    resolved: list[int] = field(default_factory=list)  # the cases resolved, once applied
     tally: Tally = field(default_factory=Tally)
 
 
@@ -141,9 +142,12 @@ def _plan_batch(items: list[WorkItem], thresholds: dict[int, Thresholds], as_of:
     return batch
 
 
-def _insert_new_cases(batch: _Batch, run: DunningRun, as_of: datetime.date, now: datetime.datetime) -> list[tuple]:
+def _insert_new_cases(
+    batch: _Batch, run: DunningRun | None, as_of: datetime.date, now: datetime.datetime
+) -> list[tuple]:
+    run_pk = run.pk if run else None
     rows = [
-        (line_id, customer_id, stage, dpd, bal, rank, as_of, now, run.pk, run.pk, now)
+        (line_id, customer_id, stage, dpd, bal, rank, as_of, now, run_pk, run_pk, now)
         for line_id, customer_id, stage, dpd, bal, rank in batch.new_cases
     ]
     insert_rows(
@@ -166,23 +170,28 @@ def _insert_new_cases(batch: _Batch, run: DunningRun, as_of: datetime.date, now:
     if not batch.new_cases:
         return []
     lines = [line_id for line_id, *_rest in batch.new_cases]
-    ids = dict(
-        Case.objects.filter(
-            credit_line_id__gte=min(lines), credit_line_id__lte=max(lines), opened_by_run=run, stage__in=OPEN_STAGES
-        ).values_list("credit_line_id", "id")
+    opened = Case.objects.filter(
+        credit_line_id__gte=min(lines), credit_line_id__lte=max(lines), opened_by_run=run, stage__in=OPEN_STAGES
     )
+    if run is None:
+        # Outside a run (the same day): each of these lines had no open case, so its open case is the new one.
+        opened = opened.filter(credit_line_id__in=members(lines))
+    ids = dict(opened.values_list("credit_line_id", "id"))
     batch.line_of.update({case_id: line_id for line_id, case_id in ids.items()})
     events_record((EventType.CASE_OPENED, ids[line_id], line_id, {}) for line_id in lines if line_id in ids)
     return [
-        (ids[line_id], src, dst, reason, run.pk, now)
+        (ids[line_id], src, dst, reason, run_pk, now)
         for line_id, edges in batch.new_case_edges.items()
         for src, dst, reason in edges
     ]
 
 
-def _apply_moves(batch: _Batch, run: DunningRun, now: datetime.datetime) -> list[tuple]:
+def _apply_moves(batch: _Batch, run: DunningRun | None, now: datetime.datetime) -> list[tuple]:
+    # Outside a run (the same day) a move keeps the case's last run, as the one-case path does.
+    by_run = [("last_run_id", "bigint")] if run else []
+    run_pk = [run.pk] if run else []
     rows = [
-        (case_id, old, new, dpd, bal, rank, run.pk, now if new == Stage.RESOLVED else None, "", "", None, "", now)
+        (case_id, old, new, dpd, bal, rank, *run_pk, now if new == Stage.RESOLVED else None, "", "", None, "", now)
         for case_id, old, new, dpd, bal, rank in batch.moves
     ]
     moved = update_rows(
@@ -194,7 +203,7 @@ def _apply_moves(batch: _Batch, run: DunningRun, now: datetime.datetime) -> list
             ("days_past_due", "integer"),
             ("balance_fen", "bigint"),
             ("queue_rank", "integer"),
-            ("last_run_id", "bigint"),
+            *by_run,
             ("closed_at", "timestamptz"),
             ("hold_reason", "text"),
             ("hold_note", "text"),
@@ -205,22 +214,23 @@ def _apply_moves(batch: _Batch, run: DunningRun, now: datetime.datetime) -> list
         rows=rows,
     )
     resolved = [case_id for case_id, _old, new, *_rest in batch.moves if new == Stage.RESOLVED and case_id in moved]
-    if resolved:
-        end_casework(case_ids=resolved, stage=Stage.RESOLVED)
+    batch.resolved = resolved
     if len(moved) != len(rows):
         # Someone moved these cases between our read and our write; the next run takes them up.
         logger.warning(
-            "Dunning run %s: %d case(s) changed during the run were left alone.", run.pk, len(rows) - len(moved)
+            "Dunning run %s: %d case(s) changed during the run were left alone.",
+            run.pk if run else "(same day)",
+            len(rows) - len(moved),
         )
     return [
-        (case_id, src, dst, reason, run.pk, now)
+        (case_id, src, dst, reason, run.pk if run else None, now)
         for case_id, edges in batch.move_edges.items()
         if case_id in moved
         for src, dst, reason in edges
     ]
 
 
-def _apply(batch: _Batch, run: DunningRun, as_of: datetime.date) -> None:
+def _apply(batch: _Batch, run: DunningRun | None, as_of: datetime.date) -> None:
     now = timezone.now()
     transitions = _insert_new_cases(batch, run, as_of, now) + _apply_moves(batch, run, now)
     insert_rows(
@@ -239,6 +249,9 @@ def _apply(batch: _Batch, run: DunningRun, as_of: datetime.date) -> None:
         (stage_event(dst), case_id, batch.line_of[case_id], {"from_stage": src, "to_stage": dst, "run": run_pk})
         for case_id, src, dst, _reason, run_pk, _at in transitions
     )
+    if batch.resolved:
+        # After the resolutions are reported, so that a line's unfreeze follows its case's resolution in the feed.
+        end_casework(case_ids=batch.resolved, stage=Stage.RESOLVED)
     update_rows(
         _CASE,
         key=("id", "bigint"),
@@ -264,7 +277,7 @@ def _freeze(line_ids: list[int]) -> int:
     )
     if frozen:
         # Only lines this run froze: a line the lender froze was not ours, and its freeze is not ours to lift.
-        Case.objects.filter(credit_line_id__in=list(frozen), stage__in=OPEN_STAGES).update(froze_line=True)
+        Case.objects.filter(credit_line_id__in=members(sorted(frozen)), stage__in=OPEN_STAGES).update(froze_line=True)
         events_record((EventType.CREDIT_LINE_FROZEN, None, line_id, {}) for line_id in sorted(frozen))
     return len(frozen)
 
@@ -299,6 +312,24 @@ def run_batch(
     batch.tally.unchanged += skipped
     batch.tally.lines_examined += skipped
     return batch.tally
+
+
+def lines_apply(*, line_ids: list[int], as_of: datetime.date) -> tuple[Tally, list[int]]:
+    """Apply the run's plan to these lines alone, outside any run, in one transaction; return the tally and the cases resolved.
+
+    The same worklist, plan and writes as a batch of the night, restricted to the lines given, so
+    a line gets the same answer the same day as it would get that night, in the same few statements
+    whatever the number of lines. Moves keep the case's last run, as the one-case path does.
+    """
+    ids = sorted(set(line_ids))
+    if not ids:
+        return Tally(), []
+    with transaction.atomic():
+        _no_jit()
+        items = worklist(as_of=as_of, first_id=ids[0], last_id=ids[-1], line_ids=ids)
+        batch = _plan_batch(items, load_thresholds(), as_of)
+        _apply(batch, None, as_of)
+    return batch.tally, batch.resolved
 
 
 def id_ranges(batch_size: int) -> Iterator[tuple[int, int]]:

@@ -16,6 +16,7 @@ from django.db import connection
 from accounts.choices import CreditLineStatus
 from accounts.models import CreditLine, Product
 from accounts.positions import as_date, days_since_sql, overdue_by_line_sql, position_params
+from backoffice.kernel.bulksql import member_of_sql
 from cases.casework.models import Case
 from cases.choices import LADDER, OPEN_STAGES, Stage
 from cases.dunning.models import DunningPolicy
@@ -77,19 +78,21 @@ def _nothing_to_do_sql() -> str:
         ELSE 0 END"""
 
 
-def _worklist_sql() -> str:
+def _worklist_sql(*, among: bool = False) -> str:
     case, line = Case._meta.db_table, CreditLine._meta.db_table
     product, policy = Product._meta.db_table, DunningPolicy._meta.db_table
+    among_lines = f"AND {member_of_sql('credit_line_id', 'lines')}" if among else ""
     case_columns = (
         "c.id, c.stage, c.days_past_due, c.balance_fen, c.hold_until, c.held_from_stage,"
         " c.last_contact_at, c.broken_promises, c.follow_up_on"
     )
     return f"""
-        WITH pos AS ({overdue_by_line_sql()}),
+        WITH pos AS ({overdue_by_line_sql(among=among)}),
         open_case AS (
             SELECT id, credit_line_id, stage, days_past_due, balance_fen, hold_until, held_from_stage,
                    last_contact_at, broken_promises, follow_up_on FROM {case}
              WHERE credit_line_id >= %(first)s AND credit_line_id <= %(last)s AND stage IN ({_quoted(OPEN_STAGES)})
+                   {among_lines}
         )
         SELECT pos.credit_line_id, l.customer_id, p.policy_id, pos.oldest_due, pos.overdue_fen, {case_columns}
           FROM pos
@@ -107,10 +110,11 @@ def _worklist_sql() -> str:
     """
 
 
-def worklist(*, as_of: datetime.date, first_id: int, last_id: int) -> list[WorkItem]:
-    """Return the lines in ``[first_id, last_id]`` the run has to plan on ``as_of``."""
+def worklist(*, as_of: datetime.date, first_id: int, last_id: int, line_ids: list[int] | None = None) -> list[WorkItem]:
+    """Return the lines in ``[first_id, last_id]`` (and among ``line_ids``, if given) the run has to plan on ``as_of``."""
+    params = position_params(as_of, first_id, last_id, line_ids=line_ids)
     with connection.cursor() as cursor:
-        cursor.execute(_worklist_sql(), position_params(as_of, first_id, last_id))
+        cursor.execute(_worklist_sql(among=line_ids is not None), params)
         rows = cursor.fetchall()
     items = []
     for (
@@ -145,6 +149,9 @@ def as_datetime(value: datetime.datetime | str | None) -> datetime.datetime | No
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
 
 
-def open_case_count(*, first_id: int, last_id: int) -> int:
-    """Return how many open cases the id range holds."""
-    return Case.objects.filter(credit_line_id__gte=first_id, credit_line_id__lte=last_id, stage__in=OPEN_STAGES).count()
+def open_case_count(*, first_id: int, last_id: int, line_ids: list[int] | None = None) -> int:
+    """Return how many open cases the id range (or those of its lines among ``line_ids``) holds."""
+    cases = Case.objects.filter(credit_line_id__gte=first_id, credit_line_id__lte=last_id, stage__in=OPEN_STAGES)
+    if line_ids is not None:
+        cases = cases.filter(credit_line_id__in=line_ids)
+    return cases.count()

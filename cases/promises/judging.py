@@ -14,6 +14,7 @@ from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.positions import paid_fen_subquery, payments_since
+from backoffice.kernel.bulksql import members
 from backoffice.kernel.events import EventType, events_record
 from cases.casework.models import Case
 from cases.choices import PromiseStatus
@@ -30,11 +31,22 @@ def _judged(pending: QuerySet) -> QuerySet:
     return pending.annotate(paid=paid_fen_subquery(paid))
 
 
-def promises_judge(*, as_of: datetime.date, dry_run: bool = False, case_id: int | None = None) -> dict[str, int]:
-    """Mark pending promises kept or broken as of ``as_of``; return how many of each (counted only, on a dry run)."""
+def promises_judge(
+    *,
+    as_of: datetime.date,
+    dry_run: bool = False,
+    case_id: int | None = None,
+    credit_line_ids: list[int] | None = None,
+) -> dict[str, int]:
+    """Mark pending promises kept or broken as of ``as_of``; return how many of each (counted only, on a dry run).
+
+    ``case_id`` or ``credit_line_ids`` narrow the judging to one case or to the cases of those lines.
+    """
     pending = Promise.objects.filter(status=PromiseStatus.PENDING)
     if case_id is not None:
         pending = pending.filter(case_id=case_id)
+    if credit_line_ids is not None:
+        pending = pending.filter(case__credit_line_id__in=members(credit_line_ids))
     judged = _judged(pending)
     kept = list(judged.filter(paid__gte=F("amount_fen")).values_list("pk", flat=True))
     broken = list(judged.filter(grace_until__lt=as_of, paid__lt=F("amount_fen")).values_list("pk", flat=True))
