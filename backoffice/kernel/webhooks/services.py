@@ -34,9 +34,9 @@ def webhook_url_check(url: str) -> str:
     try:
         URLValidator(schemes=schemes)(url)
     except ValidationError:
-        allowed = _("https only") if settings.WEBHOOK_HTTPS_ONLY else _("http or https")
+        allowed = "https://" if settings.WEBHOOK_HTTPS_ONLY else _("http:// or https://")
         raise ValidationError(
-            {"url": refuse + _("the address must be a full %(schemes)s URL.") % {"schemes": allowed}}
+            {"url": refuse + _("give a full URL starting with %(schemes)s.") % {"schemes": allowed}}
         ) from None
     parts = urlsplit(url)
     if parts.username or parts.password:
