@@ -17,6 +17,7 @@ from backoffice.kernel.webhooks.delivery import (
     webhooks_run,
 )
 from backoffice.kernel.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
+from backoffice.kernel.webhooks.services import webhook_subscription_update
 from backoffice.kernel.webhooks.signing import signature_header, signature_valid
 from tests.factories import overdue_line
 
@@ -236,3 +237,22 @@ def test_the_signature_is_refused_when_old_or_over_another_body():
     assert not signature_valid(secret="s3cret", header=header, body=body + b" ", now=1_800_000_000)
     assert not signature_valid(secret="other", header=header, body=body, now=1_800_000_000)
     assert not signature_valid(secret="s3cret", header="v1=abc", body=body, now=1_800_000_000)
+
+
+def test_a_batch_of_a_thousand_events_wakes_the_delivery_once_on_commit(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        events_record((EventType.CASE_OPENED, case, None, {}) for case in range(1, 1001))
+        events_record([])
+    assert len(callbacks) == 1
+
+
+def test_a_subscription_made_active_again_hears_what_happens_from_then_on(subscribe, receiver, root):
+    subscription = subscribe()
+    options = {"name": subscription.name, "url": subscription.url, "event_types": [], "actor": root}
+    webhook_subscription_update(subscription=subscription, is_active=False, **options)
+    event_record(type=EventType.CASE_OPENED, case_id=1)
+    run()
+    webhook_subscription_update(subscription=subscription, is_active=True, **options)
+    event_record(type=EventType.CASE_OPENED, case_id=2)
+    run()
+    assert [body["case"] for body in receiver.received] == ["C00000002"]

@@ -1,7 +1,9 @@
-"""What a commit that wrote events wakes: the broker's poll, or, with no broker, a delivery thread of this process.
+"""What a commit that wrote events wakes: a delivery thread of this process, which delivers (no broker) or asks
+the broker for a poll (``CELERY_BROKER_URL``).
 
-Never the delivery itself in the committing thread: a slow subscriber would stall the request or
-the batch that wrote the event. Retries are the periodic poll's (beat) or ``deliver_events``'s (cron).
+Never anything slow in the committing thread: neither a subscriber nor the broker may stall the
+request or the batch that wrote the event. Many commits in a row wake the thread once. Retries are
+the periodic poll's (beat) or ``deliver_events``'s (cron).
 """
 
 import logging
@@ -28,7 +30,10 @@ def _deliver_forever() -> None:
         _wake.wait()
         _wake.clear()
         try:
-            webhooks_run(runner=f"thread {threading.get_native_id()}")
+            if settings.CELERY_BROKER_URL:
+                _poll_soon()
+            else:
+                webhooks_run(runner=f"thread {threading.get_native_id()}")
         except Exception:  # the thread must outlive any one pass; the next wake tries again
             logger.exception("webhook delivery pass failed")
         finally:
@@ -36,6 +41,7 @@ def _deliver_forever() -> None:
 
 
 def _thread_wake() -> None:
+    # Started on the first wake, so a process that writes no event (a worker, a shell) has no thread.
     with _start:
         thread = _state["thread"]
         if thread is None or not thread.is_alive():
@@ -52,13 +58,10 @@ def _poll_soon() -> None:
     _state["polled"] = now
     try:
         webhooks_poll.apply_async(retry=False)
-    except Exception:  # a broker that is down must not fail the commit that woke it; beat polls anyway
+    except Exception:  # a broker that is down must not end the thread; beat polls once it is back
         logger.warning("could not ask the broker for a webhook poll; the periodic poll will deliver")
 
 
 def webhooks_wake() -> None:
     """Have what was just committed delivered soon, outside this thread."""
-    if settings.CELERY_BROKER_URL:
-        _poll_soon()
-    else:
-        _thread_wake()
+    _thread_wake()
