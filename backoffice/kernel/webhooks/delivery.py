@@ -84,7 +84,7 @@ def _insert_deliveries(subscription: WebhookSubscription, after: int, upto: int,
                 stamp(now),
                 after,
                 upto,
-                stamp(subscription.created_at),
+                stamp(subscription.hears_from),
                 *types,
             ],
         )

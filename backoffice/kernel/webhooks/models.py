@@ -32,6 +32,8 @@ class WebhookSubscription(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     rotated_at = models.DateTimeField(_("secret issued"), null=True, blank=True, editable=False)
+    # It hears the events that occur from then on: set when it is made, and when it is made active again.
+    hears_from = models.DateTimeField(_("hears events from"), editable=False)
     # The last place in the feed whose events were turned into deliveries for this subscription.
     fanned_out_to = models.BigIntegerField(_("feed read up to"), default=0, editable=False)
 
@@ -80,7 +82,7 @@ class WebhookDelivery(models.Model):
         app_label = "backoffice"
         verbose_name = _("webhook delivery")
         verbose_name_plural = _("webhook deliveries")
-        ordering = ["-position"]
+        ordering = ["-id"]  # newest first, by the primary key's index
         constraints = [
             models.UniqueConstraint(fields=["subscription", "event"], name="webhook_delivery_once_per_event"),
         ]
