@@ -1,3 +1,4 @@
-"""The project app's screens: API clients."""
+"""The project app's screens: API clients and webhooks."""
 
 from backoffice.kernel.api import admin  # noqa: F401 - registers the API clients' admin
+from backoffice.kernel.webhooks import admin as webhooks_admin  # noqa: F401 - registers the webhooks' admin

@@ -1,6 +1,6 @@
 """The project app's models, kept in the kernel where every app can reach them: the API clients and their
-idempotency keys (with the API's authentication), and the outbox of events; and the holder of the report
-permissions of the composition layer."""
+idempotency keys (with the API's authentication), the outbox of events and the webhooks that push them out;
+and the holder of the report permissions of the composition layer."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -8,8 +8,17 @@ from django.utils.translation import gettext_lazy as _
 from backoffice.kernel.api.idempotency import IdempotencyKey
 from backoffice.kernel.api.models import ApiClient
 from backoffice.kernel.events import Event
+from backoffice.kernel.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
-__all__ = ["ApiClient", "Event", "IdempotencyKey", "Report"]
+__all__ = [
+    "ApiClient",
+    "Event",
+    "IdempotencyKey",
+    "Report",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
+]
 
 
 class Report(models.Model):

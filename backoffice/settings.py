@@ -1,6 +1,7 @@
 """Settings for the collections back office, read from the environment.
 
-Variables: DATABASE_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, TIME_ZONE, LANGUAGE_CODE.
+Variables: DATABASE_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, TIME_ZONE, LANGUAGE_CODE, CELERY_BROKER_URL and the
+WEBHOOK_* ones below.
 A bad value stops start-up with a message naming the variable.
 """
 
@@ -165,12 +166,55 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"StageEnum": "cases.choices.Stage", "LanguageEnum": "accounts.choices.Language"},
 }
 
+# The task engine. With CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0) a worker and one beat deliver
+# webhooks; without it (the embedded default) a commit wakes a delivery thread of the process and
+# ``deliver_events`` (cron) retries. Every task keeps this baseline: acknowledged only when done,
+# re-queued if its worker dies, one message at a time, redelivered by Redis after minutes, not an hour;
+# no countdowns or ETAs (a due time in a column that a periodic task polls); keyed by ids, idempotent.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or None
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300, minimum=60, maximum=3600)
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# How often beat asks for due webhook deliveries (seconds); a poll not run by then expires.
+WEBHOOK_POLL_SECONDS = env_int("WEBHOOK_POLL_SECONDS", 30, minimum=1, maximum=300)
+CELERY_BEAT_SCHEDULE = {
+    "webhooks-poll": {
+        "task": "backoffice.webhooks.poll",
+        "schedule": float(WEBHOOK_POLL_SECONDS),
+        "options": {"expires": float(WEBHOOK_POLL_SECONDS)},
+    }
+}
+
+# Webhooks: who is told when events commit, and the body each event is sent as (the pull feed's).
+EVENTS_ON_COMMIT = "backoffice.kernel.webhooks.dispatch.webhooks_wake"
+EVENT_REPRESENTATION = "backoffice.api.events.events_represent"
+# Subscriber URLs must be https unless this is off (a test receiver, a closed network).
+WEBHOOK_HTTPS_ONLY = env_bool("WEBHOOK_HTTPS_ONLY", default=not DEBUG)
+WEBHOOK_CONNECT_TIMEOUT = env_int("WEBHOOK_CONNECT_TIMEOUT", 3, minimum=1, maximum=30)
+WEBHOOK_READ_TIMEOUT = env_int("WEBHOOK_READ_TIMEOUT", 10, minimum=1, maximum=60)
+# A delivery failing for this long (from its first attempt) is dead; at least a day.
+WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 24, minimum=24, maximum=24 * 14)
+# How long a runner holds a claimed delivery before another may take it (longer than one attempt can last).
+WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", 300, minimum=60, maximum=3600)
+# Deliveries one poll queues at most.
+WEBHOOK_POLL_BATCH = env_int("WEBHOOK_POLL_BATCH", 500, minimum=1, maximum=100_000)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"cases": {"level": "INFO"}, "accounts": {"level": "INFO"}},
+    "loggers": {"cases": {"level": "INFO"}, "accounts": {"level": "INFO"}, "backoffice.webhooks": {"level": "INFO"}},
 }
 
 MEDIA_ROOT = VAR_DIR / "media"

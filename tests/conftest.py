@@ -55,6 +55,12 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_delivery_thread(settings):
+    """Commits wake no webhook delivery thread; the webhook tests that test that thread turn it back on."""
+    settings.EVENTS_ON_COMMIT = None
+
+
+@pytest.fixture(autouse=True)
 def _media_in_a_temporary_folder(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 

@@ -1,5 +1,7 @@
 """The event feed for systems that poll: ``GET /api/v1/events/?after=<place>``, in the order events were published.
 
+Webhook bodies are the same representation (``events_represent``, named by ``EVENT_REPRESENTATION``).
+
 Each call first publishes what has committed since the last one, so a reader who asks again
 with the last place it saw never misses an event whose transaction committed late.
 """
@@ -39,6 +41,27 @@ EVENT = inline_serializer(
 )
 
 
+def events_represent(events: list[Event]) -> list[dict]:
+    """Return events as the lender reads them, in the feed and in webhook bodies: case and line by their numbers."""
+    numbers = dict(
+        CreditLine.objects.filter(pk__in={e.credit_line_id for e in events if e.credit_line_id}).values_list(
+            "pk", "number"
+        )
+    )
+    return [
+        {
+            "event_id": str(event.event_id),
+            "place": event.position,
+            "type": event.type,
+            "occurred_at": event.occurred_at.isoformat(),
+            "case": case_number(event.case_id) if event.case_id else None,
+            "credit_line": numbers.get(event.credit_line_id),
+            "data": event.data,
+        }
+        for event in events
+    ]
+
+
 class EventFeed(APIView):
     """What happened, in order: cases opened and moved, lines frozen, promises judged, letters approved and sent."""
 
@@ -64,22 +87,6 @@ class EventFeed(APIView):
                 : query.validated_data["limit"]
             ]
         )
-        numbers = dict(
-            CreditLine.objects.filter(pk__in={e.credit_line_id for e in page if e.credit_line_id}).values_list(
-                "pk", "number"
-            )
-        )
-        events = [
-            {
-                "event_id": str(event.event_id),
-                "place": event.position,
-                "type": event.type,
-                "occurred_at": event.occurred_at.isoformat(),
-                "case": case_number(event.case_id) if event.case_id else None,
-                "credit_line": numbers.get(event.credit_line_id),
-                "data": event.data,
-            }
-            for event in page
-        ]
+        events = events_represent(page)
         last = page[-1].position if page else query.validated_data["after"]
         return Response({"events": events, "last": last})

@@ -199,6 +199,8 @@ def _analyze() -> None:
 def clear_portfolio() -> None:
     """Delete every letter, case, run, bill, credit line and customer (the bench needs and leaves an empty ledger)."""
     tables = [
+        "backoffice_webhookattempt",
+        "backoffice_webhookdelivery",
         "backoffice_event",
         "letters_letter",
         "cases_complianceincident",

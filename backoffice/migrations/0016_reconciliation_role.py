@@ -6,7 +6,7 @@ from backoffice.kernel.roles import apply_roles
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('backoffice', '0014_idempotency_keys'),
+        ('backoffice', '0015_webhooks'),
         # The roles are applied once every model they name exists.
         ('accounts', '0007_received_at'),
         ('cases', '0022_case_changed_at'),

@@ -1,0 +1,15 @@
+"""The Celery app: ``celery -A backoffice worker`` and ``celery -A backoffice beat``.
+
+Configured from Django's settings (the ``CELERY_`` ones); used only when ``CELERY_BROKER_URL`` is set.
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings")
+
+app = Celery("backoffice")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+app.autodiscover_tasks(["backoffice.kernel.webhooks"])

@@ -1,0 +1,85 @@
+"""A real webhook subscriber on 127.0.0.1: an http.server thread that checks each delivery's signature as the
+README tells subscribers to, keeps what it accepted, and can be down, failing, slow or redirecting."""
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def verify(secret: str, header: str, body: bytes, *, tolerance: int = 300) -> bool:
+    """The subscriber's check: recompute the HMAC over "<t>.<raw body>", compare in constant time, refuse an old t."""
+    fields = dict(part.split("=", 1) for part in header.split(","))
+    timestamp = int(fields["t"])
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, fields["v1"]) and abs(time.time() - timestamp) <= tolerance
+
+
+class Receiver:
+    """Answer ``status`` (or fail the event ids in ``failing``); keep accepted bodies in ``received``."""
+
+    def __init__(self) -> None:
+        self.secret = ""
+        self.status = 200
+        self.failing: set[str] = set()
+        self.delay = 0.0
+        self.answer = b"ok"
+        self.headers: dict[str, str] = {}
+        self.received: list[dict] = []
+        self.refused_signatures = 0
+        self.port = 0
+        self._server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks/collections?source=backoffice"
+
+    def start(self) -> "Receiver":
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler(self))
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        """Go down: the port refuses connections until ``start`` again."""
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def ids(self) -> list[str]:
+        return [body["event_id"] for body in self.received]
+
+
+def _handler(receiver: Receiver) -> type:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            time.sleep(receiver.delay)
+            if not verify(receiver.secret, self.headers["X-Signature"], body):
+                receiver.refused_signatures += 1
+                self._answer(401, b"bad signature")
+                return
+            payload = json.loads(body)
+            assert self.headers["X-Event-Id"] == payload["event_id"]
+            assert self.headers["X-Event-Type"] == payload["type"]
+            if receiver.status >= 300 or payload["event_id"] in receiver.failing:
+                self._answer(receiver.status if receiver.status >= 300 else 500, receiver.answer)
+                return
+            receiver.received.append(payload)
+            self._answer(200, receiver.answer)
+
+        def _answer(self, status: int, content: bytes) -> None:
+            self.send_response(status)
+            for name, value in receiver.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            self.wfile.write(content)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    return Handler
