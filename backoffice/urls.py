@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from backoffice.ledger_import import views as ledger_import
-from backoffice.views import landing, not_found
+from backoffice.views import bad_request, landing, not_found
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
@@ -22,4 +22,5 @@ urlpatterns = [
     path("api/v1/", include("backoffice.api.urls")),
 ]
 
+handler400 = bad_request
 handler404 = not_found

@@ -4,8 +4,8 @@ import importlib
 import pytest
 from django.apps import apps as django_apps
 from django.conf import settings
-from django.core.cache import cache
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 
