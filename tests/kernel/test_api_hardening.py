@@ -2,6 +2,9 @@
 
 import base64
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from django.conf import settings as project_settings
@@ -298,3 +301,22 @@ def test_a_huge_value_is_echoed_cut_short(everything):
     assert error["value"] == "L" * 200 + "…"
     assert len(response.content) < 2000
     assert ApiClient.objects.count() == 1
+
+
+@pytest.mark.parametrize("module", ["errors", "parsers", "renderers", "echo", "idempotency", "pagination"])
+def test_each_module_of_the_api_kit_imports_first_without_a_cycle(module):
+    # DRF's APIView reads the parser and renderer settings when it is defined: they must not import it back.
+    environment = {
+        **os.environ,
+        "SECRET_KEY": "t",
+        "DJANGO_SETTINGS_MODULE": "backoffice.settings",
+        "MODULE": f"backoffice.kernel.api.{module}",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", "import os, django; django.setup(); __import__(os.environ['MODULE'])"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr

@@ -26,6 +26,7 @@ class BearerTokenAuthentication(BaseAuthentication):
         if not parts or parts[0].decode(errors="replace").lower() != self.keyword.lower():
             return None
         if len(parts) != 2:
+            address_throttle_check(request)
             raise exceptions.AuthenticationFailed(_("The Authorization header takes one token: Bearer <token>."))
         client = (
             ApiClient.objects.select_related("user")

@@ -3,38 +3,18 @@
 ``index`` is the row of a bulk request (None for a single object); ``value`` is what was sent for
 the field (in the body, or in the query string of a read), so that the lender's system can find the
 bad row without searching. What is echoed is cut to ``ECHO_MAX`` characters, and personal numbers are
-masked for callers who may not see them (``errors_cleaned``, applied as the answer is rendered).
+masked for callers who may not see them (``backoffice.kernel.api.echo``, applied as the answer is rendered).
 """
 
-import json
-import re
-
-from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-ECHO_MAX = 200
-MESSAGE_MAX = 500
-# Fields that hold a personal number (ID card, mobile or any phone number), by their name.
-_PERSONAL_NUMBER = re.compile(r"national_id|mobile|phone")
-
-
-class Refused(exceptions.APIException):
-    """A refusal whose error rows are already built (by a parser, before any view runs)."""
-
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_code = "invalid"
-
-    def __init__(self, errors: list[dict], status_code: int = status.HTTP_400_BAD_REQUEST) -> None:
-        super().__init__(errors[0]["message"] if errors else None)
-        self.errors = errors
-        self.status_code = status_code
+from backoffice.kernel.api.parsers import Refused, request_too_large
 
 
 def _sent(data: object, index: int | None, field: str | None) -> object:
@@ -93,19 +73,6 @@ def django_validation_errors(exc: DjangoValidationError, data: object, index: in
     ]
 
 
-class RequestTooLarge(exceptions.APIException):
-    """The body is bigger than ``API_MAX_REQUEST_BYTES``."""
-
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "too_large"
-
-
-def request_too_large() -> RequestTooLarge:
-    """Return the error of a body over the ceiling, naming the ceiling."""
-    limit = settings.API_MAX_REQUEST_BYTES
-    return RequestTooLarge(_("A request body takes at most %(max)d bytes: split the request.") % {"max": limit})
-
-
 def _data_of(request: object) -> object:
     # What was sent, to name the values: a read's query string, else the body as parsed (a body that
     # cannot be parsed is itself the error). Read only for a refused input, never for a 401 or a 403.
@@ -128,44 +95,6 @@ def _one_per_field(errors: list[dict]) -> list[dict]:
             kept.append(error)
         seen.add(place)
     return kept
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else f"{text[:limit]}…"
-
-
-def _masked(text: str) -> str:
-    return "*" * len(text) if len(text) < 8 else f"{'*' * (len(text) - 4)}{text[-4:]}"
-
-
-def _echoed(value: object, personal: bool) -> object:
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    if personal:
-        return _masked(_cut(text, ECHO_MAX))
-    return value if len(text) <= ECHO_MAX else _cut(text, ECHO_MAX)
-
-
-def _cleaned(error: dict, full_numbers: bool) -> dict:
-    value, message = error.get("value"), str(error.get("message", ""))
-    personal = not full_numbers and bool(_PERSONAL_NUMBER.search(str(error.get("field") or "")))
-    echoed = _echoed(value, personal)
-    if isinstance(value, str) and value and echoed != value:
-        message = message.replace(value, str(echoed))
-    return {**error, "value": echoed, "message": _cut(message, MESSAGE_MAX)}
-
-
-def errors_cleaned(data: object, *, full_numbers: bool) -> object:
-    """Return an answer's body with its error rows fit to echo: long values cut, personal numbers masked.
-
-    Personal numbers (ID card, mobile, phone fields) stay whole only for callers who may see full
-    numbers; any other body is returned as it is.
-    """
-    if not (isinstance(data, dict) and isinstance(data.get("errors"), list)):
-        return data
-    errors = [_cleaned(error, full_numbers) if isinstance(error, dict) else error for error in data["errors"]]
-    return {**data, "errors": errors}
 
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:

@@ -9,11 +9,35 @@ import re
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from rest_framework import exceptions
+from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser, get_encoding
 from rest_framework.utils import json
 
-from backoffice.kernel.api.errors import Refused, request_too_large
+
+class Refused(exceptions.APIException):
+    """A refusal whose error rows are already built (by a parser, before any view runs)."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid"
+
+    def __init__(self, errors: list[dict], status_code: int = status.HTTP_400_BAD_REQUEST) -> None:
+        super().__init__(errors[0]["message"] if errors else None)
+        self.errors = errors
+        self.status_code = status_code
+
+
+class RequestTooLarge(exceptions.APIException):
+    """The body is bigger than ``API_MAX_REQUEST_BYTES``."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+
+def request_too_large() -> RequestTooLarge:
+    """Return the error of a body over the ceiling, naming the ceiling."""
+    limit = settings.API_MAX_REQUEST_BYTES
+    return RequestTooLarge(_("A request body takes at most %(max)d bytes: split the request.") % {"max": limit})
+
 
 # An escaped surrogate (``\ud800`` to ``\udfff``); a body without one cannot hold a lone surrogate.
 _ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")

@@ -3,7 +3,7 @@
 from rest_framework.renderers import JSONRenderer
 
 from backoffice.kernel.api.auth import may_see_full_numbers
-from backoffice.kernel.api.errors import errors_cleaned
+from backoffice.kernel.api.echo import errors_cleaned
 
 
 class ApiJSONRenderer(JSONRenderer):
