@@ -1,7 +1,7 @@
 """Settings for the collections back office, read from the environment.
 
-Variables: DATABASE_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, TIME_ZONE, LANGUAGE_CODE, CELERY_BROKER_URL and the
-WEBHOOK_* ones below.
+Variables: DATABASE_URL, CACHE_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, TIME_ZONE, LANGUAGE_CODE, CELERY_BROKER_URL
+and the WEBHOOK_* ones below.
 A bad value stops start-up with a message naming the variable.
 """
 
@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "backoffice.kernel.api.middleware.ApiMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -103,6 +104,18 @@ def _database_from_url() -> dict:
 
 
 DATABASES = {"default": _database_from_url()}
+
+
+def _cache_from_url() -> dict:
+    url = env_str("CACHE_URL") or "locmemcache://"
+    try:
+        return environ.Env.cache_url_config(url)
+    except Exception as exc:  # django-environ raises several types for a malformed URL
+        raise ImproperlyConfigured(f"CACHE_URL={url!r} is not a cache URL: {exc}") from None
+
+
+# The API's throttles count in this cache: with several workers it must be shared (redis://...).
+CACHES = {"default": _cache_from_url()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -142,14 +155,27 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["backoffice.kernel.api.auth.ScopeOrModelPermission"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON only: no browsable HTML pages (they would show what the JSON masks), no forms; no endpoint takes files.
+    "DEFAULT_RENDERER_CLASSES": ["backoffice.kernel.api.renderers.ApiJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["backoffice.kernel.api.parsers.StrictJSONParser"],
     "DEFAULT_THROTTLE_CLASSES": ["backoffice.kernel.api.auth.ClientRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"client": env_str("API_THROTTLE_RATE", "6000/minute")},
+    "DEFAULT_THROTTLE_RATES": {
+        "client": env_str("API_THROTTLE_RATE", "6000/minute"),
+        "anonymous": env_str("API_ANONYMOUS_THROTTLE_RATE", "120/minute"),
+    },
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "backoffice.kernel.api.schema.DocumentedErrorsSchema",
     "EXCEPTION_HANDLER": "backoffice.kernel.api.errors.api_exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
 }
+
+# The largest request body the API takes. The largest request it documents is 1,000 contacts, each
+# with every text at its longest (5,798 characters, 5,000 of them notes), each character written as
+# a JSON escape (6 bytes, as a client that escapes all non-ASCII text sends it), plus ~500 bytes of
+# names and punctuation a row: 1,000 x (5,798 x 6 + 500) = 35.3 MB, so 36 MiB by default. Django's
+# own ceiling for a body read into memory is the same.
+API_MAX_REQUEST_BYTES = env_int("API_MAX_REQUEST_BYTES", 36 * 1024 * 1024, minimum=1024 * 1024, maximum=2**30)
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_REQUEST_BYTES
 
 # How long an API client's Idempotency-Key and the answer stored with it are kept: answers carry personal
 # data, so they go when a retry is no longer plausible (``purge_idempotency_keys`` deletes them).

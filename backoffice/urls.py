@@ -6,7 +6,7 @@ from django.views.generic import RedirectView
 
 from backoffice.ledger_import import views as ledger_import
 from backoffice.reconciliation import views as reconciliation
-from backoffice.views import landing, not_found
+from backoffice.views import bad_request, landing, not_found
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
@@ -24,4 +24,5 @@ urlpatterns = [
     path("api/v1/", include("backoffice.api.urls")),
 ]
 
+handler400 = bad_request
 handler404 = not_found

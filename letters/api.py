@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from backoffice.kernel.api.access import readable
 from backoffice.kernel.api.auth import may_see_full_numbers
 from backoffice.kernel.api.pagination import IdCursorPagination
+from backoffice.kernel.api.schema import ERROR
 from backoffice.kernel.api.scopes import Scope
 from letters.choices import LetterStatus
 from letters.models import Letter
@@ -80,9 +81,24 @@ class LetterDetail(generics.RetrieveAPIView):
         return readable(self.request, Letter)
 
 
+# A letter's PDF is the letter only once a legal reviewer approved it, and until it is cancelled.
+PDF_STATUSES = (LetterStatus.APPROVED, LetterStatus.SENT)
+
+
+class LetterNotApproved(exceptions.NotFound):
+    """The letter exists, but it has no PDF a legal reviewer approved (not yet, or not any more)."""
+
+    default_code = "letter_not_approved"
+
+
 @extend_schema(
     tags=["letters"],
-    responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="The PDF as approved.")},
+    responses={
+        200: OpenApiResponse(OpenApiTypes.BINARY, description="The PDF as approved."),
+        404: OpenApiResponse(
+            ERROR, description="No such letter, or it is not approved (not yet, or cancelled): no PDF to give."
+        ),
+    },
 )
 class LetterPdf(generics.RetrieveAPIView):
     """A letter's PDF, for callers who may also see personal data (``letters:read`` and ``personal-data:read``)."""
@@ -100,4 +116,7 @@ class LetterPdf(generics.RetrieveAPIView):
         if not may_see_full_numbers(request):
             raise exceptions.PermissionDenied(_("A letter's PDF prints personal data: it needs personal-data:read."))
         letter = self.get_object()
+        if letter.status not in PDF_STATUSES:
+            message = _("Letter %(number)s is %(status)s: only an approved or sent letter's PDF is given out.")
+            raise LetterNotApproved(message % {"number": letter.number, "status": letter.get_status_display()})
         return FileResponse(letter.pdf.open("rb"), content_type="application/pdf", filename=f"{letter.number}.pdf")

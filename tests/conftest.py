@@ -5,6 +5,7 @@ import pytest
 from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 
@@ -82,3 +83,9 @@ def shipped_data(transactional_db):
     ]:
         getattr(importlib.import_module(module), function)(models, None)
     apply_roles(django_apps)
+
+
+@pytest.fixture(autouse=True)
+def _throttles_counted_afresh():
+    """Each test starts with no request counted by the API's throttles (they count in the cache)."""
+    cache.clear()

@@ -22,8 +22,8 @@ from cases.dunning.services import case_apply_dunning
 from cases.models import Case, CaseTransition
 from cases.workload.services import case_assign
 from letters.choices import LetterStatus
-from letters.models import LetterTemplate
-from letters.services import letter_draft
+from letters.models import Letter, LetterTemplate
+from letters.services import letter_approve, letter_draft
 from tests.factories import law_firm_with_lawyer, overdue_line
 
 pytestmark = pytest.mark.django_db
@@ -114,7 +114,7 @@ def test_a_customer_is_upserted_by_national_id_with_its_history_and_bad_fields_n
     bad = writer.post(url, {"national_id": "110101199003074515", "name": "王伟", "mobile": "12"}, format="json")
     assert bad.status_code == 400
     fields = {field: value for _index, field, value in error_fields(bad)}
-    assert fields == {"national_id": "110101199003074515", "mobile": "12"}
+    assert fields == {"national_id": "**************4515", "mobile": "**"}  # masked: no personal-data:read
     assert Customer.objects.count() == 1
 
 
@@ -325,9 +325,33 @@ def test_a_letter_is_read_by_letters_read_and_its_pdf_needs_personal_data_too(
     listed = reader.get(reverse("api:letters"), {"status": "pending_approval"}).json()["results"]
     assert [(item["number"], item["case"]) for item in listed] == [(letter.number, case.pk)]
     assert reader.get(reverse("api:letter-pdf", args=[letter.number])).status_code == 403
+    pending = full.get(reverse("api:letter-pdf", args=[letter.number]))
+    assert (pending.status_code, pending.json()["errors"][0]["code"]) == (404, "letter_not_approved")
+    letter.refresh_from_db()
+    letter_approve(letter=letter, actor=legal, seen_sha256=letter.pdf_sha256)
     pdf = full.get(reverse("api:letter-pdf", args=[letter.number]))
     assert (pdf.status_code, pdf["Content-Type"]) == (200, "application/pdf")
     assert b"".join(pdf.streaming_content).startswith(b"%PDF")
+    assert pdf["Cache-Control"] == "no-store"
+
+
+def test_a_letter_pdf_is_given_only_once_approved_and_never_after_cancellation(
+    machine, run_dunning, legal, agent, django_capture_on_commit_callbacks
+):
+    line = overdue_line(due=DUE)
+    run_dunning(TODAY)
+    law_firm_with_lawyer(legal)
+    case = Case.objects.with_customer().get(credit_line=line)
+    with django_capture_on_commit_callbacks(execute=True):
+        letter = letter_draft(case=case, template=LetterTemplate.objects.get(code="lawyer-letter-zh"), actor=agent)
+    full = machine(Scope.LETTERS_READ, Scope.PERSONAL_DATA_READ)
+    url = reverse("api:letter-pdf", args=[letter.number])
+    refused = full.get(url).json()["errors"][0]
+    assert (refused["code"], letter.number in refused["message"]) == ("letter_not_approved", True)
+    Letter.objects.filter(pk=letter.pk).update(status=LetterStatus.CANCELLED)
+    assert full.get(url).status_code == 404
+    Letter.objects.filter(pk=letter.pk).update(status=LetterStatus.SENT)
+    assert full.get(url).status_code == 200
 
 
 def test_a_superuser_creates_a_client_in_the_admin_sees_its_token_once_and_rotates_it_after_confirming(

@@ -6,6 +6,7 @@ Each call first publishes what has committed since the last one, so a reader who
 with the last place it saw never misses an event whose transaction committed late.
 """
 
+from django.db.models import Max
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -62,6 +63,12 @@ def events_represent(events: list[Event]) -> list[dict]:
     ]
 
 
+def _last_place(after: int) -> int:
+    # Past the end, the place to ask from is the feed's real last one, not a place no event will ever pass.
+    published = Event.objects.filter(position__lte=after).aggregate(last=Max("position"))["last"]
+    return published or 0
+
+
 class EventFeed(APIView):
     """What happened, in order: cases opened and moved, lines frozen, promises judged, letters approved and sent."""
 
@@ -88,5 +95,5 @@ class EventFeed(APIView):
             ]
         )
         events = events_represent(page)
-        last = page[-1].position if page else query.validated_data["after"]
+        last = page[-1].position if page else _last_place(query.validated_data["after"])
         return Response({"events": events, "last": last})

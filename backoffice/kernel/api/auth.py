@@ -26,13 +26,15 @@ class BearerTokenAuthentication(BaseAuthentication):
         if not parts or parts[0].decode(errors="replace").lower() != self.keyword.lower():
             return None
         if len(parts) != 2:
+            address_throttle_check(request)
             raise exceptions.AuthenticationFailed(_("The Authorization header takes one token: Bearer <token>."))
         client = (
             ApiClient.objects.select_related("user")
             .filter(token_hash=token_hash(parts[1].decode(errors="replace")))
             .first()
         )
-        if client is None or not client.is_active:
+        if client is None or not client.is_active or not client.user.is_active:
+            address_throttle_check(request)
             raise exceptions.AuthenticationFailed(_("The token is unknown or revoked."))
         self._touch(client)
         return client.user, client
@@ -64,6 +66,10 @@ class ScopeOrModelPermission(BasePermission):
 
     def has_permission(self, request: Request, view: object) -> bool:
         """Check the client's scope, or the person's model permissions."""
+        if not request.user.is_authenticated:
+            address_throttle_check(request)
+        if request.method not in view.allowed_methods:
+            return request.user.is_authenticated  # the view answers 405, naming the methods it takes
         client = api_client_of(request)
         safe = request.method in ("GET", "HEAD", "OPTIONS")
         scope = getattr(view, "read_scope" if safe else "write_scope", None)
@@ -89,6 +95,26 @@ def may_see_full_numbers(request: Request) -> bool:
     if client is not None:
         return client.has_scope(Scope.PERSONAL_DATA_READ)
     return request.user.has_perm("accounts.view_personal_data")
+
+
+class AddressRateThrottle(SimpleRateThrottle):
+    """Throttle requests without valid credentials per client address, at ``API_ANONYMOUS_THROTTLE_RATE``.
+
+    Checked before the 401 is given (a bad token, or none), so that tokens cannot be guessed at speed.
+    """
+
+    scope = "anonymous"
+
+    def get_cache_key(self, request: Request, view: object) -> str:
+        """Key by the client's address (``NUM_PROXIES`` of ``REST_FRAMEWORK`` says which proxies to trust)."""
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+def address_throttle_check(request: Request) -> None:
+    """Raise ``Throttled`` when the request's address has sent too many requests without valid credentials."""
+    throttle = AddressRateThrottle()
+    if not throttle.allow_request(request, None):
+        raise exceptions.Throttled(throttle.wait())
 
 
 class ClientRateThrottle(SimpleRateThrottle):

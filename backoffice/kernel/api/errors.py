@@ -1,15 +1,20 @@
 """One error format for every endpoint: ``{"errors": [{"index", "field", "value", "code", "message"}]}``.
 
 ``index`` is the row of a bulk request (None for a single object); ``value`` is what was sent for
-the field, so that the lender's system can find the bad row without searching.
+the field (in the body, or in the query string of a read), so that the lender's system can find the
+bad row without searching. What is echoed is cut to ``ECHO_MAX`` characters, and personal numbers are
+masked for callers who may not see them (``backoffice.kernel.api.echo``, applied as the answer is rendered).
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+from backoffice.kernel.api.parsers import Refused, request_too_large
 
 
 def _sent(data: object, index: int | None, field: str | None) -> object:
@@ -37,8 +42,8 @@ def _flatten(detail: object, data: object, index: int | None = None, field: str 
 
 
 def serializer_errors(detail: object, data: object) -> list[dict]:
-    """Turn a serializer's errors on ``data`` (an object, or a list of rows) into error rows."""
-    return _flatten(detail, data)
+    """Turn a serializer's errors on ``data`` (an object, or a list of rows) into error rows, one per field."""
+    return _one_per_field(_flatten(detail, data))
 
 
 def errors_response(errors: list[dict], status_code: int) -> Response:
@@ -69,11 +74,11 @@ def django_validation_errors(exc: DjangoValidationError, data: object, index: in
 
 
 def _data_of(request: object) -> object:
-    # What was sent, to name the values: a read's query parameters, a write's body as parsed (a body
-    # that cannot be parsed is itself the error).
+    # What was sent, to name the values: a read's query string, else the body as parsed (a body that
+    # cannot be parsed is itself the error). Read only for a refused input, never for a 401 or a 403.
     if request is None:
         return None
-    if request.method in ("GET", "HEAD"):
+    if request.method in ("GET", "HEAD", "OPTIONS"):
         return request.query_params.dict()
     try:
         return request.data
@@ -81,11 +86,26 @@ def _data_of(request: object) -> object:
         return None
 
 
+def _one_per_field(errors: list[dict]) -> list[dict]:
+    # One value refused once: a number too big for its field is not also "too many digits".
+    seen, kept = set(), []
+    for error in errors:
+        place = (error["index"], error["field"])
+        if error["field"] is None or place not in seen:
+            kept.append(error)
+        seen.add(place)
+    return kept
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """Answer every error in the one format (the exception handler of ``REST_FRAMEWORK``)."""
-    data = _data_of(context.get("request"))
+    if isinstance(exc, Refused):
+        return errors_response(exc.errors, exc.status_code)
     if isinstance(exc, DjangoValidationError):
+        data = _data_of(context.get("request"))
         return errors_response(django_validation_errors(exc, data), status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, RequestDataTooBig):
+        exc = request_too_large()
     if isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     if isinstance(exc, Http404):
@@ -94,7 +114,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        response.data = {"errors": _flatten(exc.detail, data)}
+        response.data = {"errors": serializer_errors(exc.detail, _data_of(context.get("request")))}
     else:
         code = getattr(exc, "default_code", "error")
         response.data = {

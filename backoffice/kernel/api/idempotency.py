@@ -140,11 +140,18 @@ def idempotency_claim(*, client: ApiClient, key: str, fingerprint: str) -> Idemp
 
 
 def idempotency_complete(*, claim: IdempotencyKey, response: Response) -> None:
-    """Store the answer on the claimed key; a server error gives the key back instead, so a retry can proceed."""
+    """Store the answer on the claimed key; a server error gives the key back instead, so a retry can proceed.
+
+    The answer is stored as rendered for its caller (a response that went through ``finalize_response``),
+    so that a replay gives exactly what the first request got.
+    """
     if response.status_code >= status.HTTP_500_INTERNAL_SERVER_ERROR:
         idempotency_release(claim=claim)
         return
-    body = JSONRenderer().render(response.data).decode() if response.data is not None else ""
+    if getattr(response, "accepted_renderer", None) is not None:
+        body = response.render().content.decode()
+    else:
+        body = JSONRenderer().render(response.data).decode() if response.data is not None else ""
     IdempotencyKey.objects.filter(pk=claim.pk).update(
         status_code=response.status_code, response_body=body, completed_at=timezone.now()
     )
@@ -200,9 +207,13 @@ class IdempotentPost:
                 ]
             }
             return response
+        return super().handle_exception(exc)
+
+    def dispatch(self, request: object, *args: object, **kwargs: object) -> Response:
+        """Handle the request; one that ends in an unhandled exception (even storing its answer) frees its key."""
         try:
-            return super().handle_exception(exc)
-        except Exception:
+            return super().dispatch(request, *args, **kwargs)
+        except BaseException:
             if self._idempotency_claim is not None:
                 idempotency_release(claim=self._idempotency_claim)
                 self._idempotency_claim = None

@@ -35,6 +35,10 @@ ERROR_RESPONSES = {
     429: OpenApiResponse(ERROR, description="Too many requests for this client: retry later."),
 }
 
+BODY_RESPONSES = {
+    413: OpenApiResponse(ERROR, description="The body is bigger than API_MAX_REQUEST_BYTES: split the request."),
+}
+
 IDEMPOTENCY_RESPONSES = {
     409: OpenApiResponse(ERROR, description="The Idempotency-Key's first request is still being processed."),
     422: OpenApiResponse(ERROR, description="The Idempotency-Key was used for another request (another body)."),
@@ -75,7 +79,8 @@ class DocumentedErrorsSchema(AutoSchema):
 
     def _get_response_bodies(self, direction: str = "response") -> dict:
         responses = super()._get_response_bodies(direction)
-        errors = {**ERROR_RESPONSES, **IDEMPOTENCY_RESPONSES} if self.method == "POST" else ERROR_RESPONSES
+        post = {**ERROR_RESPONSES, **BODY_RESPONSES, **IDEMPOTENCY_RESPONSES}
+        errors = post if self.method == "POST" else ERROR_RESPONSES
         for code, response in errors.items():
             if str(code) not in responses:
                 responses[str(code)] = self._get_response_for_code(response, str(code), direction=direction)
