@@ -79,13 +79,24 @@ class Outcome:
     def summary(self) -> str:
         """Return one sentence for people."""
         numbers = {name: self.counts[name] for name in ("created", "updated", "unchanged", "recorded", "replayed")}
+        rows = ngettext("%(rows)d row", "%(rows)d rows", self.rows) % {"rows": self.rows}
         if self.kind == "payments":
-            return _(
-                "%(rows)d rows: %(recorded)d payments recorded, %(replayed)d replayed (recorded before); "
-                "%(resolved)d cases resolved."
-            ) % {"rows": self.rows, "resolved": self.counts["cases_resolved"], **numbers}
-        return _("%(rows)d rows: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.") % {
-            "rows": self.rows,
+            recorded = (
+                ngettext("%(recorded)d payment recorded", "%(recorded)d payments recorded", numbers["recorded"])
+                % numbers
+            )
+            resolved = self.counts["cases_resolved"]
+            cases = ngettext("%(resolved)d case resolved", "%(resolved)d cases resolved", resolved) % {
+                "resolved": resolved
+            }
+            return _("%(rows)s: %(recorded)s, %(replayed)d replayed (recorded before); %(cases)s.") % {
+                "rows": rows,
+                "recorded": recorded,
+                "replayed": numbers["replayed"],
+                "cases": cases,
+            }
+        return _("%(rows)s: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.") % {
+            "rows": rows,
             **numbers,
         }
 
@@ -158,7 +169,11 @@ def _apply_batch(rows: list[Row], kind: str, actor: AbstractBaseUser | None, *, 
     except ValidationError as exc:
         # Only a change made by someone else since the check gets here; the batches before are kept.
         raise ValidationError(
-            _("Rows %(first)d to %(last)d were refused (%(error)s); the %(done)d rows before them were imported.")
+            ngettext(
+                "Rows %(first)d to %(last)d were refused (%(error)s); the %(done)d row before them was imported.",
+                "Rows %(first)d to %(last)d were refused (%(error)s); the %(done)d rows before them were imported.",
+                done.total(),
+            )
             % {"first": rows[0].number, "last": rows[-1].number, "error": " ".join(exc.messages), "done": done.total()},
             code="interrupted",
         ) from exc

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from backoffice.ledger_import import staging
 from backoffice.ledger_import.importing import PREVIEW_ROWS, ledger_file_check, ledger_file_import, may_import_ledger
 from backoffice.ledger_import.kinds import KINDS
-from backoffice.ledger_import.reading import ledger_file_read
+from backoffice.ledger_import.reading import ledger_file_read, sheet_name
 
 KIND_CHOICES = [
     ("customers", _lazy("Customers")),
@@ -40,7 +40,9 @@ class LedgerFileForm(forms.Form):
     kind = forms.ChoiceField(label=_lazy("The file holds"), choices=KIND_CHOICES)
     file = forms.FileField(
         label=_lazy("CSV or XLSX file"),
-        help_text=_lazy("CSV in UTF-8 or GB18030, or XLSX (first sheet), with a header row."),
+        help_text=_lazy(
+            "CSV in UTF-8, GB18030 or UTF-16, or XLSX (the active sheet, or the first visible one), with a header row."
+        ),
     )
 
 
@@ -78,7 +80,9 @@ def upload_view(request: HttpRequest) -> HttpResponse:
             check = ledger_file_check(data=data, kind=kind)
             token = staging.stage(data, user=request.user) if check.ok else ""
             confirm = ConfirmForm(initial={"kind": kind, "token": token})
-            context = _context(request, check=check, confirm=confirm, preview_rows=PREVIEW_ROWS, kind=kind)
+            context = _context(
+                request, check=check, confirm=confirm, preview_rows=PREVIEW_ROWS, kind=kind, sheet=sheet_name(data)
+            )
             return TemplateResponse(request, "admin/ledger_import/preview.html", context)
     return TemplateResponse(request, "admin/ledger_import/upload.html", _context(request, form=form))
 
