@@ -20,6 +20,7 @@ from accounts.services import bill_upsert, credit_line_upsert, customer_upsert, 
 from backoffice.kernel.money import fen_to_yuan
 from backoffice.kernel.tabular import row_problem
 from backoffice.ledger_import import cells
+from backoffice.ledger_import.lookups import values_by
 
 OMITTED = object()
 
@@ -290,16 +291,17 @@ class Payments:
 
     def check(self, rows: list[Row]) -> list[str]:
         """Refuse rows naming an unknown line, or a reference already used for another payment."""
-        lines, payments = self._context(rows)
+        # Only the columns compared, one array parameter each: the check of a 200,000-row file stays in seconds.
+        lines = values_by(CreditLine, "number", (row.values["credit_line"] for row in rows), "id")
+        payments = values_by(
+            Payment, "external_reference", (self.key(row) for row in rows), "credit_line_id", "amount_fen"
+        )
         problems = []
         for row in rows:
             line, payment = lines.get(row.values["credit_line"]), payments.get(self.key(row))
             if line is None:
                 problems.append(row.problem("credit_line", _("no credit line has this contract number.")))
-            elif payment is not None and (payment.credit_line_id, payment.amount_fen) != (
-                line.pk,
-                row.values["amount"],
-            ):
+            elif payment is not None and payment != (line[0], row.values["amount"]):
                 problems.append(
                     row.problem("external_reference", _("already used for a different payment (line or amount)."))
                 )
