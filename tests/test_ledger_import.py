@@ -310,7 +310,7 @@ def test_the_admin_refuses_a_file_over_the_size_ceiling(client, root, tmp_path, 
 
 def test_another_user_cannot_confirm_a_file_staged_by_someone_else(client, root, tmp_path):
     rows = [["national_id", "name", "mobile"], [valid_national_id(), "王伟", "13812345678"]]
-    token = staging.stage(ledger_file(tmp_path, rows).read_bytes(), user=root)
+    token = staging.stage(ledger_file(tmp_path, rows).read_bytes(), user=root, kind="customers")
     other = User.objects.create_superuser("root-other", password="pw-123456")
     client.force_login(other)
     client.post(reverse("ledger_import_confirm"), {"kind": "customers", "token": token})

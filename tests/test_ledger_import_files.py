@@ -1,19 +1,23 @@
 """Ledger files that are hard to read: wrong encodings, control characters, hidden sheets, IDs typed as numbers."""
 
 import csv
+import datetime
 import io
 import zipfile
 from collections import Counter
+from decimal import Decimal
 
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 
-from accounts.models import Customer
+from accounts.models import Customer, Payment
+from accounts.services import payment_post
 from backoffice.ledger_import.importing import Outcome
-from tests.factories import valid_national_id
+from tests.factories import overdue_line, valid_national_id
 from tests.test_ledger_import import import_ledger, ledger_file, root  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
@@ -179,3 +183,43 @@ def test_counts_in_an_import_summary_agree_in_number():
     assert one.summary() == "1 row: 1 payment recorded, 0 replayed (recorded before); 1 case resolved."
     many = Outcome(kind="customers", rows=2, counts=Counter(created=2))
     assert many.summary() == "2 rows: 2 created, 0 updated, 0 unchanged."
+
+
+def _preview_payments(client, tmp_path, line) -> str:
+    rows = [
+        ["credit_line", "external_reference", "amount", "channel", "received_at"],
+        [line.number, "PAY-1", "10.00", "alipay", "2026-03-19 09:30"],
+        [line.number, "PAY-2", "10.00", "alipay", "2026-03-19 09:30"],
+    ]
+    with open(ledger_file(tmp_path, rows), "rb") as file:
+        content = SimpleUploadedFile("payments.csv", file.read())
+    preview = client.post(reverse("ledger_import"), {"kind": "payments", "file": content})
+    assert "2 rows checked, no problem found." in preview.content.decode()
+    return preview.context["confirm"].initial["token"]
+
+
+def test_confirming_under_another_kind_checks_the_file_again_and_refuses_it(client, root, tmp_path):  # noqa: F811
+    client.force_login(root)
+    token = _preview_payments(client, tmp_path, overdue_line(due=datetime.date(2026, 1, 10)))
+    done = client.post(reverse("ledger_import_confirm"), {"kind": "customers", "token": token}, follow=True)
+    assert "Column &#x27;credit_line&#x27; is unknown" in done.content.decode()
+    assert not Payment.objects.exists()
+
+
+def test_a_reference_used_between_preview_and_confirm_stops_the_import_naming_the_row(client, root, tmp_path):  # noqa: F811
+    line = overdue_line(due=datetime.date(2026, 1, 10))
+    client.force_login(root)
+    token = _preview_payments(client, tmp_path, line)
+    payment_post(
+        credit_line=line,
+        external_reference="PAY-2",
+        amount=Decimal("99.00"),
+        channel="alipay",
+        received_at=timezone.now(),
+        actor=None,
+    )
+    done = client.post(reverse("ledger_import_confirm"), {"kind": "payments", "token": token}, follow=True)
+    page = done.content.decode()
+    assert "The ledger changed since the preview" in page
+    assert "Row 3, external_reference &#x27;PAY-2&#x27;: already used for a different payment" in page
+    assert list(Payment.objects.values_list("external_reference", flat=True)) == ["PAY-2"]

@@ -78,7 +78,7 @@ def upload_view(request: HttpRequest) -> HttpResponse:
             form.add_error("file", exc)
         else:
             check = ledger_file_check(data=data, kind=kind)
-            token = staging.stage(data, user=request.user) if check.ok else ""
+            token = staging.stage(data, user=request.user, kind=kind) if check.ok else ""
             confirm = ConfirmForm(initial={"kind": kind, "token": token})
             context = _context(
                 request, check=check, confirm=confirm, preview_rows=PREVIEW_ROWS, kind=kind, sheet=sheet_name(data)
@@ -96,14 +96,15 @@ def confirm_view(request: HttpRequest) -> HttpResponse:
     if data is None:
         messages.error(request, _("The file to import is no longer kept; upload it again."))
         return HttpResponseRedirect(reverse("ledger_import"))
-    kind = form.cleaned_data["kind"]
+    kind, token = form.cleaned_data["kind"], form.cleaned_data["token"]
+    checked = staging.checked_as(token, data, user=request.user, kind=kind)
     try:
-        outcome = ledger_file_import(data=data, kind=kind, actor=request.user)
+        outcome = ledger_file_import(data=data, kind=kind, actor=request.user, checked=checked)
     except ValidationError as exc:
         for message in exc.messages[:PREVIEW_ROWS]:
             messages.error(request, message)
         return HttpResponseRedirect(reverse("ledger_import"))
     finally:
-        staging.unstage(form.cleaned_data["token"], user=request.user)
+        staging.unstage(token, user=request.user)
     messages.success(request, outcome.summary())
     return HttpResponseRedirect(reverse(_LISTS[kind]))
