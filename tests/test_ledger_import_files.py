@@ -100,6 +100,7 @@ def test_utf16_without_a_byte_order_mark_is_refused_as_such(tmp_path):
         (lambda tmp_path: _write(tmp_path / "empty.csv", b""), "The file is empty"),
         (lambda tmp_path: _write(tmp_path / "broken.xlsx", b"PK\x03\x04not a zip at all"), "not a readable XLSX"),
         (lambda tmp_path: _write(tmp_path / "zip.xlsx", _zip_without_workbook()), "not a readable XLSX"),
+        (lambda tmp_path: _write(tmp_path / "torn.xlsx", _workbook_with_a_torn_sheet()), "not a readable XLSX"),
     ],
 )
 def test_any_unreadable_file_is_a_clean_command_error(tmp_path, make, expected):
@@ -123,6 +124,16 @@ def _zip_without_workbook() -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("hello.txt", "no workbook here")
     return buffer.getvalue()
+
+
+def _workbook_with_a_torn_sheet() -> bytes:
+    whole = io.BytesIO(_workbook([("Sheet", [CUSTOMER_HEADER], "visible")], active=0))
+    torn = io.BytesIO()
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(torn, "w") as target:
+        for item in source.infolist():
+            content = source.read(item)
+            target.writestr(item, b"<worksheet><sheetData><row" if item.filename.endswith("sheet1.xml") else content)
+    return torn.getvalue()
 
 
 def _workbook(sheets: list[tuple[str, list[list[object]], str]], active: int) -> bytes:
