@@ -181,7 +181,7 @@ def test_amending_a_bill_without_a_reason_refuses_the_file(tmp_path):
 
 def test_a_dry_run_checks_the_file_and_writes_nothing(tmp_path):
     rows = [["national_id", "name", "mobile"], [valid_national_id(), "王伟", "13812345678"]]
-    assert "1 rows checked" in import_ledger(ledger_file(tmp_path, rows), "customers", dry_run=True)
+    assert "1 row checked;" in import_ledger(ledger_file(tmp_path, rows), "customers", dry_run=True)
     assert not Customer.objects.exists()
 
 
@@ -214,8 +214,8 @@ def test_importing_the_same_files_again_changes_nothing(tmp_path, product):
 
     before = state()
     summaries = [import_ledger(ledger_file(tmp_path, rows, name=kind), kind) for kind, rows in files.items()]
-    assert [summary.strip() for summary in summaries[:3]] == ["1 rows: 0 created, 0 updated, 1 unchanged."] * 3
-    assert summaries[3].startswith("1 rows: 0 payments recorded, 1 replayed")
+    assert [summary.strip() for summary in summaries[:3]] == ["1 row: 0 created, 0 updated, 1 unchanged."] * 3
+    assert summaries[3].startswith("1 row: 0 payments recorded, 1 replayed")
     assert state() == before
 
 
@@ -249,7 +249,7 @@ def test_payments_bring_their_lines_cases_up_to_date_the_same_day(tmp_path, run_
         [partly.number, "PART-1", "100.00", "alipay", "2026-03-20 09:00"],
     ]
     summary = import_ledger(ledger_file(tmp_path, rows), "payments", batch_size=1)
-    assert "1 cases resolved" in summary
+    assert "1 case resolved" in summary
     assert Case.objects.get(credit_line=paid).stage == Stage.RESOLVED
     partly_case = Case.objects.get(credit_line=partly)
     assert (partly_case.stage != Stage.RESOLVED, partly_case.balance_fen) == (True, 90_000)
@@ -310,7 +310,7 @@ def test_the_admin_refuses_a_file_over_the_size_ceiling(client, root, tmp_path, 
 
 def test_another_user_cannot_confirm_a_file_staged_by_someone_else(client, root, tmp_path):
     rows = [["national_id", "name", "mobile"], [valid_national_id(), "王伟", "13812345678"]]
-    token = staging.stage(ledger_file(tmp_path, rows).read_bytes(), user=root)
+    token = staging.stage(ledger_file(tmp_path, rows).read_bytes(), user=root, kind="customers")
     other = User.objects.create_superuser("root-other", password="pw-123456")
     client.force_login(other)
     client.post(reverse("ledger_import_confirm"), {"kind": "customers", "token": token})

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backoffice.kernel.money import FEN_PER_YUAN
-from backoffice.kernel.tabular import choice_names, parse_yes_no
+from backoffice.kernel.tabular import choice_names, control_character, parse_yes_no
 
 Parser = Callable[[str], object]
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d")
@@ -26,6 +26,9 @@ def text(max_length: int | None = None, *, required: bool = False) -> Parser:
     def parse(value: str) -> str:
         if required and not value:
             raise ValueError(_("a value is required."))
+        if (character := control_character(value)) is not None:
+            # PostgreSQL refuses NUL in text; the other controls are no one's typing either.
+            raise ValueError(_("holds a control character (%(character)r); remove it.") % {"character": character})
         if max_length is not None and len(value) > max_length:
             raise ValueError(_("longer than %(max)d characters.") % {"max": max_length})
         return value
@@ -66,12 +69,13 @@ def date(value: str) -> datetime.date:
 
 def moment(value: str) -> datetime.datetime:
     """Parse an ISO 8601 date and time; without an offset it is in the project's time zone (Beijing time)."""
-    try:
-        datetime.date.fromisoformat(value)
-    except ValueError:
-        pass
-    else:
-        raise ValueError(_("a time of day is needed, not only a date."))
+    if len(value) <= len("2026-03-01"):  # no room for a time of day: a date alone is refused, not read as midnight
+        try:
+            datetime.date.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            raise ValueError(_("a time of day is needed, not only a date."))
     when = None
     try:
         when = datetime.datetime.fromisoformat(value)

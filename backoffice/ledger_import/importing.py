@@ -79,13 +79,24 @@ class Outcome:
     def summary(self) -> str:
         """Return one sentence for people."""
         numbers = {name: self.counts[name] for name in ("created", "updated", "unchanged", "recorded", "replayed")}
+        rows = ngettext("%(rows)d row", "%(rows)d rows", self.rows) % {"rows": self.rows}
         if self.kind == "payments":
-            return _(
-                "%(rows)d rows: %(recorded)d payments recorded, %(replayed)d replayed (recorded before); "
-                "%(resolved)d cases resolved."
-            ) % {"rows": self.rows, "resolved": self.counts["cases_resolved"], **numbers}
-        return _("%(rows)d rows: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.") % {
-            "rows": self.rows,
+            recorded = (
+                ngettext("%(recorded)d payment recorded", "%(recorded)d payments recorded", numbers["recorded"])
+                % numbers
+            )
+            resolved = self.counts["cases_resolved"]
+            cases = ngettext("%(resolved)d case resolved", "%(resolved)d cases resolved", resolved) % {
+                "resolved": resolved
+            }
+            return _("%(rows)s: %(recorded)s, %(replayed)d replayed (recorded before); %(cases)s.") % {
+                "rows": rows,
+                "recorded": recorded,
+                "replayed": numbers["replayed"],
+                "cases": cases,
+            }
+        return _("%(rows)s: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.") % {
+            "rows": rows,
             **numbers,
         }
 
@@ -128,25 +139,47 @@ def ledger_file_import(
     batch_size: int = BATCH_SIZE,
     on_checked: Progress | None = None,
     on_applied: Progress | None = None,
+    checked: bool = False,
 ) -> Outcome:
     """Check a whole file, then apply it in committed batches; raise ``ValidationError`` naming every bad row.
 
     ``actor`` is who imports (None: the system, no permission check); the services record it.
+    ``checked`` says the file passed ``ledger_file_check`` as ``kind`` already (the admin's preview):
+    it is not read twice, each batch is only checked again against the ledger just before it is applied.
     """
     if actor is not None and not may_import_ledger(actor):
         raise PermissionDenied(_("Only superusers may import ledger files."))
-    check = ledger_file_check(data=data, kind=kind, batch_size=batch_size, on_rows=on_checked)
-    if not check.ok:
-        raise ValidationError(check.messages())
+    if not checked:
+        check = ledger_file_check(data=data, kind=kind, batch_size=batch_size, on_rows=on_checked)
+        if not check.ok:
+            raise ValidationError(check.messages())
     source = records(data)
     _number, header = next(source)
     index, _problems = _header_index(KINDS[kind].columns, header)
     counts: Counter = Counter()
+    rows = 0
     for parsed, consumed in _batches(source, kind, index, batch_size, strict_width=not is_xlsx(data)):
+        if checked:
+            _recheck(parsed, kind, imported=rows)
+        rows += len(parsed)
         counts += _apply_batch([row for row, _problems in parsed], kind, actor, done=counts)
         if on_applied:
             on_applied(consumed)
-    return Outcome(kind=kind, rows=check.rows, counts=counts)
+    return Outcome(kind=kind, rows=rows, counts=counts)
+
+
+def _recheck(parsed: list[tuple[Row, list[str]]], kind: str, *, imported: int) -> None:
+    problems = [problem for _row, problems in parsed for problem in problems]
+    if not problems:
+        problems = KINDS[kind].check([row for row, _problems in parsed])
+    if problems:
+        # The ledger changed since the preview (a line closed, a reference used): stop before this batch.
+        stopped = (
+            _("The ledger changed since the preview; the rows imported before are kept.")
+            + " "
+            + ngettext("%(done)d row was imported.", "%(done)d rows were imported.", imported) % {"done": imported}
+        )
+        raise ValidationError([ValidationError(message, code="interrupted") for message in (stopped, *problems)])
 
 
 def _apply_batch(rows: list[Row], kind: str, actor: AbstractBaseUser | None, *, done: Counter) -> Counter:
@@ -158,7 +191,11 @@ def _apply_batch(rows: list[Row], kind: str, actor: AbstractBaseUser | None, *, 
     except ValidationError as exc:
         # Only a change made by someone else since the check gets here; the batches before are kept.
         raise ValidationError(
-            _("Rows %(first)d to %(last)d were refused (%(error)s); the %(done)d rows before them were imported.")
+            ngettext(
+                "Rows %(first)d to %(last)d were refused (%(error)s); the %(done)d row before them was imported.",
+                "Rows %(first)d to %(last)d were refused (%(error)s); the %(done)d rows before them were imported.",
+                done.total(),
+            )
             % {"first": rows[0].number, "last": rows[-1].number, "error": " ".join(exc.messages), "done": done.total()},
             code="interrupted",
         ) from exc

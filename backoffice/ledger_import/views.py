@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from backoffice.ledger_import import staging
 from backoffice.ledger_import.importing import PREVIEW_ROWS, ledger_file_check, ledger_file_import, may_import_ledger
 from backoffice.ledger_import.kinds import KINDS
-from backoffice.ledger_import.reading import ledger_file_read
+from backoffice.ledger_import.reading import ledger_file_read, sheet_name
 
 KIND_CHOICES = [
     ("customers", _lazy("Customers")),
@@ -40,7 +40,9 @@ class LedgerFileForm(forms.Form):
     kind = forms.ChoiceField(label=_lazy("The file holds"), choices=KIND_CHOICES)
     file = forms.FileField(
         label=_lazy("CSV or XLSX file"),
-        help_text=_lazy("CSV in UTF-8 or GB18030, or XLSX (first sheet), with a header row."),
+        help_text=_lazy(
+            "CSV in UTF-8, GB18030 or UTF-16, or XLSX (the active sheet, or the first visible one), with a header row."
+        ),
     )
 
 
@@ -76,9 +78,11 @@ def upload_view(request: HttpRequest) -> HttpResponse:
             form.add_error("file", exc)
         else:
             check = ledger_file_check(data=data, kind=kind)
-            token = staging.stage(data, user=request.user) if check.ok else ""
+            token = staging.stage(data, user=request.user, kind=kind) if check.ok else ""
             confirm = ConfirmForm(initial={"kind": kind, "token": token})
-            context = _context(request, check=check, confirm=confirm, preview_rows=PREVIEW_ROWS, kind=kind)
+            context = _context(
+                request, check=check, confirm=confirm, preview_rows=PREVIEW_ROWS, kind=kind, sheet=sheet_name(data)
+            )
             return TemplateResponse(request, "admin/ledger_import/preview.html", context)
     return TemplateResponse(request, "admin/ledger_import/upload.html", _context(request, form=form))
 
@@ -92,14 +96,15 @@ def confirm_view(request: HttpRequest) -> HttpResponse:
     if data is None:
         messages.error(request, _("The file to import is no longer kept; upload it again."))
         return HttpResponseRedirect(reverse("ledger_import"))
-    kind = form.cleaned_data["kind"]
+    kind, token = form.cleaned_data["kind"], form.cleaned_data["token"]
+    checked = staging.checked_as(token, data, user=request.user, kind=kind)
     try:
-        outcome = ledger_file_import(data=data, kind=kind, actor=request.user)
+        outcome = ledger_file_import(data=data, kind=kind, actor=request.user, checked=checked)
     except ValidationError as exc:
         for message in exc.messages[:PREVIEW_ROWS]:
             messages.error(request, message)
         return HttpResponseRedirect(reverse("ledger_import"))
     finally:
-        staging.unstage(form.cleaned_data["token"], user=request.user)
+        staging.unstage(token, user=request.user)
     messages.success(request, outcome.summary())
     return HttpResponseRedirect(reverse(_LISTS[kind]))

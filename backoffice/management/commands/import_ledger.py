@@ -4,6 +4,7 @@ import sys
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
 from backoffice.kernel.progress import progress_bar
 from backoffice.ledger_import.importing import BATCH_SIZE, ledger_file_check, ledger_file_import
@@ -34,10 +35,13 @@ class Command(BaseCommand):
             with open(options["file"], "rb") as file:
                 data = ledger_file_read(file)
         except OSError as exc:
-            raise CommandError(f"Cannot read {options['file']}: {exc.strerror}.") from None
+            raise CommandError(f"Cannot read {options['file']}: {exc.strerror or exc}.") from None
         except ValidationError as exc:
             raise CommandError("\n".join(["File refused; nothing was imported.", *exc.messages])) from None
-        total = record_count(data) if sys.stderr.isatty() else 0
+        try:
+            total = record_count(data) if sys.stderr.isatty() else 0
+        except ValidationError as exc:
+            raise CommandError("\n".join(["File refused; nothing was imported.", *exc.messages])) from None
         if options["dry_run"]:
             self._dry_run(data, options["kind"], options["batch_size"], total)
             return
@@ -58,6 +62,11 @@ class Command(BaseCommand):
                 stopped = any(error.code == "interrupted" for error in exc.error_list)
                 first = "Import stopped." if stopped else "File refused; nothing was imported."
                 raise CommandError("\n".join([first, *exc.messages])) from None
+            except DatabaseError as exc:
+                # Each batch commits on its own: those before the failing one are kept, and importing again resumes.
+                raise CommandError(
+                    f"Import stopped by the database ({exc}); batches already committed are kept."
+                ) from None
         self.stdout.write(outcome.summary())
 
     def _dry_run(self, data: bytes, kind: str, batch_size: int, total: int) -> None:
@@ -65,4 +74,5 @@ class Command(BaseCommand):
             check = ledger_file_check(data=data, kind=kind, batch_size=batch_size, on_rows=checking.update)
         if not check.ok:
             raise CommandError("\n".join(["File refused (dry run).", *check.messages()]))
-        self.stdout.write(f"{check.rows} rows checked; the file can be imported (dry run: nothing was written).")
+        rows = f"{check.rows} row" if check.rows == 1 else f"{check.rows} rows"
+        self.stdout.write(f"{rows} checked; the file can be imported (dry run: nothing was written).")
