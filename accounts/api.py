@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.choices import CreditLineStatus, Language
-from accounts.models import Bill, CreditLine, Customer
+from accounts.models import ADDRESS_MAX_LENGTH, Bill, CreditLine, Customer
 from accounts.services import CUSTOMER_FIELDS, bill_upsert, credit_line_upsert, customer_upsert
 from accounts.validators import mask_mobile, mask_national_id
 from backoffice.kernel.api.access import readable
@@ -26,12 +26,13 @@ from backoffice.kernel.api.fields import YuanField
 from backoffice.kernel.api.idempotency import IdempotentPost
 from backoffice.kernel.api.pagination import IdCursorPagination
 from backoffice.kernel.api.scopes import Scope
+from backoffice.kernel.api.strict import StrictSerializer
 from backoffice.kernel.money import fen_to_yuan
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
-class CustomerSerializer(serializers.Serializer):
+class CustomerSerializer(StrictSerializer):
     """A customer, keyed by national ID; ID and mobile come back masked unless the caller may see them."""
 
     id = serializers.IntegerField(read_only=True)
@@ -39,7 +40,7 @@ class CustomerSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     mobile = serializers.CharField(max_length=11)
     email = serializers.EmailField(required=False, allow_blank=True)
-    address = serializers.CharField(required=False, allow_blank=True)
+    address = serializers.CharField(required=False, allow_blank=True, max_length=ADDRESS_MAX_LENGTH)
     preferred_language = serializers.ChoiceField(choices=Language.choices, required=False)
     time_zone = serializers.CharField(max_length=64, required=False)
     consents_to_calls = serializers.BooleanField(required=False)
@@ -56,7 +57,7 @@ class CustomerSerializer(serializers.Serializer):
         return data
 
 
-class CreditLineSerializer(serializers.Serializer):
+class CreditLineSerializer(StrictSerializer):
     """A credit line, keyed by its contract number. The lender owns its limit and whether it is closed."""
 
     number = serializers.CharField(max_length=32)
@@ -74,7 +75,7 @@ class CreditLineSerializer(serializers.Serializer):
         return super().to_representation(instance)
 
 
-class BillSerializer(serializers.Serializer):
+class BillSerializer(StrictSerializer):
     """A bill of a line, keyed by its due date; amounts are yuan as decimal strings. An amendment needs a reason."""
 
     due_date = serializers.DateField()

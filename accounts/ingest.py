@@ -23,6 +23,7 @@ from accounts.allocation import Owed, Share, allocate
 from accounts.choices import PaymentChannel
 from accounts.models import Bill, CreditLine, Payment, PaymentAllocation
 from accounts.positions import unpaid_bills
+from accounts.validators import validate_received_at
 from backoffice.kernel.bulksql import insert_new_rows, insert_rows, member_of
 from backoffice.kernel.money import yuan_to_fen
 
@@ -136,15 +137,21 @@ def _reused(index: int, reference: str) -> RowError:
     return RowError(index, "external_reference", reference, "reused", message)
 
 
-def _lock_lines(numbers: list[str]) -> dict[str, int]:
-    """Lock the lines named (in id order, so that two sets never wait on each other); return their ids by number."""
+def _lock_lines(numbers: list[str]) -> dict[str, tuple[int, datetime.date]]:
+    """Lock the lines named (in id order, so that two sets never wait on each other); return id and opening by number."""
     condition, params = member_of("number", numbers)
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT number, id FROM {CreditLine._meta.db_table} WHERE {condition} ORDER BY id{lock}", params
+            f"SELECT number, id, opened_on FROM {CreditLine._meta.db_table} WHERE {condition} ORDER BY id{lock}",
+            params,
         )
-        return dict(cursor.fetchall())
+        return {number: (line_id, _as_date(opened_on)) for number, line_id, opened_on in cursor.fetchall()}
+
+
+def _as_date(value: object) -> datetime.date:
+    # SQLite's driver gives a date column back as its text.
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value))
 
 
 _RECORDED = ("id", "external_reference", "credit_line_id", "amount_fen", "unallocated_fen")
@@ -169,9 +176,9 @@ def payments_post(*, rows: list[PaymentRow], actor: AbstractBaseUser | None) -> 
     errors: list[RowError] = []
     amounts = [_check_row(row, index, errors) for index, row in enumerate(rows)]
     with transaction.atomic():
-        line_ids = _lock_lines(sorted({row.credit_line for row in rows}))
+        lines = _lock_lines(sorted({row.credit_line for row in rows}))
         recorded = _recorded(sorted({row.external_reference for row in rows}))
-        posted, fresh = _sort_out(rows, amounts, line_ids, recorded, errors)
+        posted, fresh = _sort_out(rows, amounts, lines, recorded, errors)
         if errors:
             raise PaymentsRefused(sorted(errors, key=lambda error: error.index))
         if fresh:
@@ -188,7 +195,7 @@ def _again(first: Posted) -> Posted:
 def _sort_out(
     rows: list[PaymentRow],
     amounts: list[int],
-    line_ids: dict[str, int],
+    lines: dict[str, tuple[int, datetime.date]],
     recorded: dict[str, tuple],
     errors: list[RowError],
 ) -> tuple[list[Posted | None], dict[str, _New]]:
@@ -197,7 +204,7 @@ def _sort_out(
     fresh: dict[str, _New] = {}
     bad = {error.index for error in errors}
     for index, (row, amount_fen) in enumerate(zip(rows, amounts, strict=True)):
-        line_id = line_ids.get(row.credit_line)
+        line_id, opened_on = lines.get(row.credit_line, (None, None))
         if line_id is None:
             message = _("No credit line has the number %(value)r.") % {"value": row.credit_line}
             errors.append(RowError(index, "credit_line", row.credit_line, "unknown", message))
@@ -215,12 +222,21 @@ def _sort_out(
         elif reference in fresh:
             if (fresh[reference].line_id, fresh[reference].amount_fen) != (line_id, amount_fen):
                 errors.append(_reused(index, reference))
-        else:
+        elif _received_plausibly(row, index, opened_on, errors):
             received_on = timezone.localdate(row.received_at)
             fresh[reference] = _New(
                 index, line_id, row.credit_line, reference, amount_fen, row.channel, row.received_at, received_on
             )
     return posted, fresh
+
+
+def _received_plausibly(row: PaymentRow, index: int, opened_on: datetime.date, errors: list[RowError]) -> bool:
+    try:
+        validate_received_at(row.received_at, opened_on=opened_on, now=timezone.now())
+    except ValidationError as exc:
+        errors.append(RowError(index, "received_at", row.received_at.isoformat(), exc.code, exc.messages[0]))
+        return False
+    return True
 
 
 def _allocate(new: list[_New]) -> list[_New]:

@@ -5,6 +5,7 @@ at the edges, because SQLite would otherwise compare and sum decimals in floatin
 """
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
@@ -12,8 +13,18 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from accounts.choices import CreditLineStatus, Currency, Language, PaymentChannel, ReversalReason
-from accounts.validators import mask_mobile, mask_national_id, validate_mobile, validate_national_id
+from accounts.validators import (
+    mask_mobile,
+    mask_national_id,
+    validate_line_number,
+    validate_mobile,
+    validate_national_id,
+    validate_time_zone,
+)
 from backoffice.kernel.money import format_yuan
+
+# Longest postal address taken: a Chinese address with its building and room fits in a fraction of it.
+ADDRESS_MAX_LENGTH = 500
 
 
 def _time_zone_default() -> str:
@@ -29,11 +40,13 @@ class Customer(models.Model):
     )
     mobile = models.CharField(_("mobile"), max_length=11, db_index=True, validators=[validate_mobile])
     email = models.EmailField(_("e-mail"), blank=True)
-    address = models.TextField(_("postal address"), blank=True)
+    address = models.TextField(_("postal address"), blank=True, validators=[MaxLengthValidator(ADDRESS_MAX_LENGTH)])
     preferred_language = models.CharField(
         _("preferred language"), max_length=8, choices=Language.choices, default=Language.CHINESE
     )
-    time_zone = models.CharField(_("time zone"), max_length=64, default=_time_zone_default)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default=_time_zone_default, validators=[validate_time_zone]
+    )
     consents_to_calls = models.BooleanField(_("consents to calls"), default=True)
     consents_to_sms = models.BooleanField(_("consents to SMS"), default=True)
     consents_to_email = models.BooleanField(_("consents to e-mail"), default=True)
@@ -91,7 +104,7 @@ class Product(models.Model):
 class CreditLine(models.Model):
     """A customer's credit line on one product."""
 
-    number = models.CharField(_("contract number"), max_length=32, unique=True)
+    number = models.CharField(_("contract number"), max_length=32, unique=True, validators=[validate_line_number])
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="credit_lines"
     )
@@ -106,6 +119,14 @@ class CreditLine(models.Model):
     # The database's clock for rows loaded in bulk (the ORM sets the same instant itself).
     created_at = models.DateTimeField(
         _("received at"), auto_now_add=True, db_default=Now(), help_text=_("When the line came in.")
+    )
+    # Collections' own fact, apart from the lender's open/closed status: the lender closing and
+    # reopening a line must not lift a freeze that collections still holds.
+    held_frozen = models.BooleanField(
+        _("frozen by collections"),
+        default=False,
+        db_default=False,  # rows loaded in bulk (COPY) leave it out
+        help_text=_("Collections froze this line and has not lifted the freeze; reopening it returns it to frozen."),
     )
 
     class Meta:

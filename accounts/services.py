@@ -1,7 +1,9 @@
 """Every write to the ledger goes through these functions."""
 
 import datetime
+from collections.abc import Callable
 from decimal import Decimal
+from typing import TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,8 +17,11 @@ from accounts.allocation import Owed, Share, allocate
 from accounts.choices import CreditLineStatus, ReversalReason
 from accounts.ingest import PaymentRow, payments_post
 from accounts.models import Bill, CreditLine, Customer, Payment, PaymentAllocation, PersonalDataReveal, Product
+from accounts.validators import validate_due_date, validate_line_number, validate_opened_on
 from backoffice.kernel.events import EventType, event_record, events_record
 from backoffice.kernel.money import fen_to_yuan, format_yuan, yuan_to_fen
+
+T = TypeVar("T")
 
 
 def customer_create(*, name: str, national_id: str, mobile: str, **details: object) -> Customer:
@@ -47,20 +52,39 @@ def customer_upsert(*, national_id: str, actor: AbstractBaseUser | None, **detai
 
     The national ID is the natural key the lending system sends. Every change is kept in the
     customer's history with ``actor``; an invalid field is refused by name, with its value.
+    The same customer sent twice at once is created once and updated by the other request.
     """
     national_id = (national_id or "").strip().upper()
     unknown = sorted(set(details) - set(CUSTOMER_FIELDS))
     if unknown:
         raise ValidationError({unknown[0]: _("Unknown field %(value)r.") % {"value": unknown[0]}})
-    with transaction.atomic():
-        customer = Customer.objects.select_for_update().filter(national_id=national_id).first()
-        created = customer is None
-        customer = customer or Customer(national_id=national_id)
-        for field, value in details.items():
-            setattr(customer, field, value)
-        customer.full_clean(validate_unique=created)
-        customer._history_user = actor
-        customer.save()
+    return _racing_insert(lambda: _customer_write(national_id=national_id, actor=actor, details=details))
+
+
+def _racing_insert(write: Callable[[], T]) -> T:
+    """Run ``write`` (which reads by a natural key, then inserts or updates) in a savepoint, twice if need be.
+
+    Two requests for the same new key both find nothing and both insert; the unique index makes
+    the second wait for the first and fail. Run again, the second finds the first's row and updates it.
+    """
+    try:
+        with transaction.atomic():
+            return write()
+    except IntegrityError:
+        with transaction.atomic():
+            return write()
+
+
+def _customer_write(*, national_id: str, actor: AbstractBaseUser | None, details: dict) -> tuple[Customer, bool]:
+    customer = Customer.objects.select_for_update().filter(national_id=national_id).first()
+    created = customer is None
+    customer = customer or Customer(national_id=national_id)
+    for field, value in details.items():
+        setattr(customer, field, value)
+    # Uniqueness is the index's to enforce: a check here would refuse the loser of a race.
+    customer.full_clean(validate_unique=False)
+    customer._history_user = actor
+    customer.save()
     return customer, created
 
 
@@ -76,8 +100,9 @@ def credit_line_upsert(
 ) -> tuple[CreditLine, bool]:
     """Create the line with this contract number, or update what the lender owns: its limit and open/closed status.
 
-    A line never changes hands or product. A freeze or charge-off that collections set is left
-    as it is: closing a frozen line closes it; reopening touches only a closed line.
+    A line never changes hands, product or opening date (refused, naming both dates). A freeze or charge-off that collections set is left
+    as it is: closing a frozen line closes it, and reopening a closed line returns it to frozen
+    while collections still holds its freeze (``held_frozen``), to active otherwise.
     """
     limit_fen = yuan_to_fen(limit, field="limit")
     if limit_fen < 0:
@@ -85,25 +110,61 @@ def credit_line_upsert(
     product = Product.objects.filter(code=product_code).first()
     if product is None:
         raise ValidationError({"product": _("Unknown product %(code)r.") % {"code": product_code}})
-    with transaction.atomic():
-        line = CreditLine.objects.select_for_update().filter(number=number).first()
-        if line is None:
-            line = CreditLine(number=number, customer=customer, product=product, opened_on=opened_on, limit_fen=0)
-            created = True
-        else:
-            created = False
-            if (line.customer_id, line.product_id) != (customer.pk, product.pk):
-                raise ValidationError(
-                    {"number": _("Credit line %(value)s belongs to another customer or product.") % {"value": number}}
-                )
-        line.limit_fen = limit_fen
-        if closed:
-            line.status = CreditLineStatus.CLOSED if line.status != CreditLineStatus.CHARGED_OFF else line.status
-        elif line.status == CreditLineStatus.CLOSED:
-            line.status = CreditLineStatus.ACTIVE
-        line.full_clean(validate_unique=created)
-        line.save()
+    _check_line_input(number=number, opened_on=opened_on)
+    return _racing_insert(
+        lambda: _credit_line_write(
+            number=number, customer=customer, product=product, limit_fen=limit_fen, opened_on=opened_on, closed=closed
+        )
+    )
+
+
+def _check_line_input(*, number: str, opened_on: datetime.date) -> None:
+    errors = {}
+    for field, check in (
+        ("number", lambda: validate_line_number(number)),
+        ("opened_on", lambda: validate_opened_on(opened_on, today=timezone.localdate())),
+    ):
+        try:
+            check()
+        except ValidationError as exc:
+            errors[field] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+
+
+def _credit_line_write(
+    *, number: str, customer: Customer, product: Product, limit_fen: int, opened_on: datetime.date, closed: bool
+) -> tuple[CreditLine, bool]:
+    line = CreditLine.objects.select_for_update().filter(number=number).first()
+    created = line is None
+    if created:
+        line = CreditLine(number=number, customer=customer, product=product, opened_on=opened_on, limit_fen=0)
+    else:
+        _check_line_unchanged(line, customer=customer, product=product, opened_on=opened_on)
+    line.limit_fen = limit_fen
+    if closed:
+        line.status = CreditLineStatus.CLOSED if line.status != CreditLineStatus.CHARGED_OFF else line.status
+    elif line.status == CreditLineStatus.CLOSED:
+        line.status = CreditLineStatus.FROZEN if line.held_frozen else CreditLineStatus.ACTIVE
+    line.full_clean(validate_unique=False)
+    line.save()
     return line, created
+
+
+def _check_line_unchanged(line: CreditLine, *, customer: Customer, product: Product, opened_on: datetime.date) -> None:
+    """Refuse a change to what a line keeps for life: its customer, product and opening date."""
+    if (line.customer_id, line.product_id) != (customer.pk, product.pk):
+        raise ValidationError(
+            {"number": _("Credit line %(value)s belongs to another customer or product.") % {"value": line.number}}
+        )
+    if line.opened_on != opened_on:
+        message = _("Credit line %(number)s opened on %(stored)s; its opening date cannot change to %(value)s.")
+        raise ValidationError(
+            {
+                "opened_on": message
+                % {"number": line.number, "stored": line.opened_on.isoformat(), "value": opened_on.isoformat()}
+            }
+        )
 
 
 BILL_AMOUNTS = ("principal_due", "interest_due", "fees_due")
@@ -132,29 +193,48 @@ def bill_upsert(
     }
     if errors:
         raise ValidationError(errors)
+    try:
+        validate_due_date(due_date, opened_on=credit_line.opened_on)
+    except ValidationError as exc:
+        raise ValidationError({"due_date": exc.messages}) from exc
     reason = (reason or "").strip()
-    with transaction.atomic():
-        # The line first, as a payment locks it: amending moves money between the line's bills.
-        CreditLine.objects.select_for_update().filter(pk=credit_line.pk).first()
-        bill = Bill.objects.select_for_update().filter(credit_line=credit_line, due_date=due_date).first()
-        created = bill is None
-        if created:
-            bill = Bill(credit_line=credit_line, due_date=due_date)
-        amended = not created and any(getattr(bill, f"{name}_fen") != due[name] for name in BILL_AMOUNTS)
-        if amended and not reason:
-            raise ValidationError({"reason": _("Amending a bill needs a reason.")})
-        for name in BILL_AMOUNTS:
-            setattr(bill, f"{name}_fen", due[name])
-        if not (created or amended):
-            # Sent again unchanged: nothing is written, so the history (and the reconciliation) holds only
-            # real amendments.
-            return bill, created
-        excess = {part: max(0, getattr(bill, f"{part}_paid_fen") - getattr(bill, f"{part}_due_fen")) for part in PARTS}
-        bill._history_user, bill._change_reason = actor, reason
-        if any(excess.values()):
-            _excess_reallocate(bill=bill, excess=excess, amounts=amounts, reason=reason, actor=actor)
-        else:
-            bill.save()
+    return _racing_insert(
+        lambda: _bill_write(
+            credit_line=credit_line, due_date=due_date, due=due, amounts=amounts, reason=reason, actor=actor
+        )
+    )
+
+
+def _bill_write(
+    *,
+    credit_line: CreditLine,
+    due_date: datetime.date,
+    due: dict[str, int],
+    amounts: dict,
+    reason: str,
+    actor: AbstractBaseUser | None,
+) -> tuple[Bill, bool]:
+    # The line first, as a payment locks it: amending moves money between the line's bills.
+    CreditLine.objects.select_for_update().filter(pk=credit_line.pk).first()
+    bill = Bill.objects.select_for_update().filter(credit_line=credit_line, due_date=due_date).first()
+    created = bill is None
+    if created:
+        bill = Bill(credit_line=credit_line, due_date=due_date)
+    amended = not created and any(getattr(bill, f"{name}_fen") != due[name] for name in BILL_AMOUNTS)
+    if amended and not reason:
+        raise ValidationError({"reason": _("Amending a bill needs a reason.")})
+    for name in BILL_AMOUNTS:
+        setattr(bill, f"{name}_fen", due[name])
+    if not (created or amended):
+        # Sent again unchanged: nothing is written, so the history (and the reconciliation) holds only
+        # real amendments.
+        return bill, created
+    excess = {part: max(0, getattr(bill, f"{part}_paid_fen") - getattr(bill, f"{part}_due_fen")) for part in PARTS}
+    bill._history_user, bill._change_reason = actor, reason
+    if any(excess.values()):
+        _excess_reallocate(bill=bill, excess=excess, amounts=amounts, reason=reason, actor=actor)
+    else:
+        bill.save()
     return bill, created
 
 
@@ -260,6 +340,7 @@ def credit_line_open(
     limit_fen = yuan_to_fen(limit, field="limit")
     if limit_fen < 0:
         raise ValidationError({"limit": _("Limit %(value)s must not be negative.") % {"value": limit}})
+    _check_line_input(number=number, opened_on=opened_on)
     line = CreditLine(customer=customer, product=product, number=number, limit_fen=limit_fen, opened_on=opened_on)
     line.full_clean()
     line.save()
@@ -272,21 +353,26 @@ def credit_line_freeze(*, credit_line: CreditLine) -> bool:
     Other statuses stay as they are: a line already frozen (by the lender, or before) was not frozen here.
     """
     frozen = CreditLine.objects.filter(pk=credit_line.pk, status=CreditLineStatus.ACTIVE).update(
-        status=CreditLineStatus.FROZEN
+        status=CreditLineStatus.FROZEN, held_frozen=True
     )
     if frozen:
         event_record(type=EventType.CREDIT_LINE_FROZEN, credit_line_id=credit_line.pk)
-    credit_line.refresh_from_db(fields=["status"])
+    credit_line.refresh_from_db(fields=["status", "held_frozen"])
     return bool(frozen)
 
 
 def credit_lines_unfreeze(*, line_ids: list[int]) -> int:
-    """Lift the freeze of the given lines: frozen ones become active again, any other status stays; return how many."""
+    """Lift the freeze of the given lines: frozen ones become active again, any other status stays; return how many.
+
+    A line the lender closed meanwhile stays closed, with collections' freeze lifted, so that
+    reopening it makes it active.
+    """
     frozen = list(
         CreditLine.objects.select_for_update()
         .filter(pk__in=line_ids, status=CreditLineStatus.FROZEN)
         .values_list("pk", flat=True)
     )
+    CreditLine.objects.filter(pk__in=line_ids, held_frozen=True).update(held_frozen=False)
     CreditLine.objects.filter(pk__in=frozen).update(status=CreditLineStatus.ACTIVE)
     events_record((EventType.CREDIT_LINE_UNFROZEN, None, line_id, {}) for line_id in frozen)
     return len(frozen)

@@ -2,9 +2,11 @@
 
 import datetime
 import re
+import zoneinfo
 
 import phonenumbers
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from stdnum import numdb
 from stdnum.cn import ric
@@ -96,3 +98,86 @@ def mask_mobile(value: str) -> str:
     if len(value) < 7:
         return "*" * len(value)
     return f"{value[:3]}{'*' * (len(value) - 7)}{value[-4:]}"
+
+
+# No line on the books opened before this date: the oldest contracts the lender migrated date
+# from 2000, and an earlier date is a typing or default-value error (0001-01-01).
+LEDGER_DATE_FLOOR = datetime.date(2000, 1, 1)
+# A bill falls due within the longest consumer-credit term, counted from the day its line opened.
+BILL_DUE_HORIZON_YEARS = 30
+# Clocks of the lender's systems run this far ahead of ours at most.
+PAYMENT_CLOCK_SKEW = datetime.timedelta(minutes=5)
+# Contract numbers become URL segments and file cells: ASCII letters, digits, dot, underscore, hyphen.
+_LINE_NUMBER_SHAPE = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
+
+
+def validate_line_number(value: str) -> None:
+    """Refuse a contract number that is not 1 to 32 ASCII letters, digits, dots, underscores or hyphens."""
+    if not _LINE_NUMBER_SHAPE.match(value or "") or value in (".", ".."):
+        raise ValidationError(
+            _("Contract number %(value)r must be 1 to 32 ASCII letters, digits, dots, underscores or hyphens."),
+            params={"value": value},
+            code="line_number",
+        )
+
+
+def validate_opened_on(value: datetime.date, *, today: datetime.date) -> None:
+    """Refuse a line opened in the future or before the ledger's floor."""
+    if value > today:
+        raise ValidationError(
+            _("Opening date %(value)s is in the future."), params={"value": value.isoformat()}, code="future"
+        )
+    if value < LEDGER_DATE_FLOOR:
+        raise ValidationError(
+            _("Opening date %(value)s is before %(floor)s, the earliest date the ledger takes."),
+            params={"value": value.isoformat(), "floor": LEDGER_DATE_FLOOR.isoformat()},
+            code="too_early",
+        )
+
+
+def _years_after(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def validate_due_date(value: datetime.date, *, opened_on: datetime.date) -> None:
+    """Refuse a bill due before its line opened, or further out than any credit term."""
+    if value < opened_on:
+        raise ValidationError(
+            _("Due date %(value)s is before the line opened on %(opened)s."),
+            params={"value": value.isoformat(), "opened": opened_on.isoformat()},
+            code="before_opening",
+        )
+    latest = _years_after(opened_on, BILL_DUE_HORIZON_YEARS)
+    if value > latest:
+        raise ValidationError(
+            _("Due date %(value)s is more than %(years)d years after the line opened (latest %(latest)s)."),
+            params={"value": value.isoformat(), "years": BILL_DUE_HORIZON_YEARS, "latest": latest.isoformat()},
+            code="too_late",
+        )
+
+
+def validate_received_at(value: datetime.datetime, *, opened_on: datetime.date, now: datetime.datetime) -> None:
+    """Refuse a payment time later than now (give or take clock skew), or before its line opened (local date)."""
+    if value > now + PAYMENT_CLOCK_SKEW:
+        raise ValidationError(
+            _("Received time %(value)s is in the future."), params={"value": value.isoformat()}, code="future"
+        )
+    if timezone.localdate(value) < opened_on:
+        raise ValidationError(
+            _("Received time %(value)s is before the line opened on %(opened)s."),
+            params={"value": value.isoformat(), "opened": opened_on.isoformat()},
+            code="before_opening",
+        )
+
+
+def validate_time_zone(value: str) -> None:
+    """Refuse a time zone name the IANA database does not hold."""
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            _("Time zone %(value)r is not an IANA time zone name, such as Asia/Shanghai."),
+            params={"value": value},
+            code="time_zone",
+        )

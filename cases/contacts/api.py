@@ -15,17 +15,18 @@ from rest_framework.views import APIView
 from backoffice.kernel.api.errors import errors_response, serializer_errors
 from backoffice.kernel.api.idempotency import IdempotentPost
 from backoffice.kernel.api.scopes import Scope
+from backoffice.kernel.api.strict import StrictDateTimeField, StrictSerializer
 from cases.contacts.imports import RowError, contact_rows_check, contacts_store
 from cases.contacts.models import Contact
 
 MAX_ROWS = 1000
 
 
-class ContactIn(serializers.Serializer):
+class ContactIn(StrictSerializer):
     """A contact made elsewhere; the fields and their values are the contact import's columns."""
 
     case = serializers.CharField(max_length=64, help_text="A case number, or a credit line's contract number.")
-    occurred_at = serializers.CharField(max_length=64, help_text="ISO 8601; without an offset, Asia/Shanghai time.")
+    occurred_at = StrictDateTimeField(help_text="ISO 8601 with its offset, such as 2026-03-02T14:30:00+08:00.")
     channel = serializers.CharField(max_length=64)
     outcome = serializers.CharField(max_length=64)
     direction = serializers.CharField(max_length=64, required=False, allow_blank=True)
@@ -54,8 +55,12 @@ class ContactsOut(serializers.Serializer):
 
 
 def _as_text(row: dict) -> dict[str, str]:
-    text = {name: value for name, value in row.items() if name != "identity_disclosed"}
-    return {**text, "identity_disclosed": "yes" if row["identity_disclosed"] else "no"}
+    text = {name: value for name, value in row.items() if name not in ("identity_disclosed", "occurred_at")}
+    return {
+        **text,
+        "occurred_at": row["occurred_at"].isoformat(),
+        "identity_disclosed": "yes" if row["identity_disclosed"] else "no",
+    }
 
 
 def _error(error: RowError) -> dict:

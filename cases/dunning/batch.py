@@ -272,8 +272,8 @@ def _freeze(line_ids: list[int]) -> int:
         CreditLine._meta.db_table,
         key=("id", "bigint"),
         guard=("status", "text"),
-        columns=[("status", "text")],
-        rows=[(line_id, CreditLineStatus.ACTIVE, CreditLineStatus.FROZEN) for line_id in line_ids],
+        columns=[("status", "text"), ("held_frozen", "boolean")],
+        rows=[(line_id, CreditLineStatus.ACTIVE, CreditLineStatus.FROZEN, True) for line_id in line_ids],
     )
     if frozen:
         # Only lines this run froze: a line the lender froze was not ours, and its freeze is not ours to lift.

@@ -1,15 +1,22 @@
 """Money in the API: yuan as decimal strings, never JSON numbers (a float cannot hold ¥0.10 exactly)."""
 
+import re
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+# Plain ASCII digits only: Decimal() also reads "1e2", "NaN" and full-width "１.００".
+_YUAN = re.compile(r"^-?[0-9]+(\.[0-9]{1,2})?$")
+
 
 class YuanField(serializers.DecimalField):
     """An amount in yuan, sent and returned as a decimal string with at most two decimals."""
 
-    default_error_messages = {"not_a_string": _('Send amounts as decimal strings, such as "500.00", not as numbers.')}
+    default_error_messages = {
+        "not_a_string": _('Send amounts as decimal strings, such as "500.00", not as numbers.'),
+        "not_plain": _('Amount %(value)r must be plain digits with at most two decimals, such as "500.00".'),
+    }
 
     def __init__(self, **kwargs: object) -> None:
         """Up to 999,999,999,999.99 yuan, two decimals."""
@@ -19,4 +26,6 @@ class YuanField(serializers.DecimalField):
         """Refuse a JSON number before reading the string."""
         if not isinstance(data, str):
             self.fail("not_a_string")
+        if not _YUAN.fullmatch(data):
+            self.fail("not_plain", value=data)
         return super().to_internal_value(data)

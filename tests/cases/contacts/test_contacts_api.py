@@ -129,3 +129,20 @@ def test_a_hundred_contacts_take_a_bounded_number_of_queries(case, telephony, dj
     rows = [call(case, f"2026-03-{day:02d}T10:{minute:02d}:00+08:00") for day in (2, 3, 4, 5) for minute in range(25)]
     with django_assert_max_num_queries(1500):
         assert api.post(reverse("api:contacts"), rows, format="json").status_code == 201
+
+
+def test_an_unknown_field_or_a_time_without_its_offset_refuses_the_request_naming_row_and_field(case, telephony):
+    _client, api = telephony()
+    rows = [
+        call(case, "2026-03-02T09:00:00+08:00", recording_referense="R1"),
+        call(case, "2026-03-02T09:30:00"),
+        call(case, "2026-03-02"),
+    ]
+    response = api.post(reverse("api:contacts"), rows, format="json")
+    assert response.status_code == 400
+    assert [(e["index"], e["field"], e["value"]) for e in response.json()["errors"]] == [
+        (0, "recording_referense", "R1"),
+        (1, "occurred_at", "2026-03-02T09:30:00"),
+        (2, "occurred_at", "2026-03-02"),
+    ]
+    assert not Contact.objects.exists()

@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from accounts.choices import CreditLineStatus
 from accounts.models import CreditLine
-from accounts.services import credit_line_charge_off, payment_post
+from accounts.services import credit_line_charge_off, credit_line_upsert, payment_post
+from backoffice.kernel.events import Event, EventType
 from cases.choices import Stage
 from cases.dunning.services import case_apply_dunning
 from cases.models import Case
@@ -76,3 +77,44 @@ def test_a_charged_off_line_is_never_reactivated_by_a_case_that_froze_it(night):
     night(line, PAID_ON)
     assert Case.objects.get(credit_line=line).stage == Stage.RESOLVED
     assert status_of(line) == CreditLineStatus.CHARGED_OFF
+
+
+def lender_sends(line: CreditLine, *, closed: bool) -> str:
+    """Send the line again as the lender does, closed or open, and return the status it then has."""
+    line = CreditLine.objects.select_related("customer", "product").get(pk=line.pk)
+    credit_line_upsert(
+        number=line.number,
+        customer=line.customer,
+        product_code=line.product.code,
+        limit="10000.00",
+        opened_on=line.opened_on,
+        closed=closed,
+        actor=None,
+    )
+    return status_of(line)
+
+
+def test_the_lender_closing_and_reopening_a_line_collections_froze_leaves_it_frozen(night):
+    line = overdue_line(due=DUE)
+    night(line, IN_COLLECTION)
+    assert lender_sends(line, closed=True) == CreditLineStatus.CLOSED
+    assert lender_sends(line, closed=False) == CreditLineStatus.FROZEN
+    assert not Event.objects.filter(type=EventType.CREDIT_LINE_UNFROZEN).exists()
+    night(line, IN_COLLECTION + datetime.timedelta(days=1))
+    assert status_of(line) == CreditLineStatus.FROZEN
+
+
+def test_a_line_closed_while_frozen_reopens_active_once_collections_lifted_its_freeze(night):
+    line = overdue_line(due=DUE)
+    night(line, IN_COLLECTION)
+    lender_sends(line, closed=True)
+    pay_in_full(line)
+    night(line, PAID_ON)
+    assert (status_of(line), CreditLine.objects.get(pk=line.pk).held_frozen) == (CreditLineStatus.CLOSED, False)
+    assert lender_sends(line, closed=False) == CreditLineStatus.ACTIVE
+
+
+def test_reopening_a_line_nobody_froze_makes_it_active(night):
+    line = overdue_line(due=DUE)
+    lender_sends(line, closed=True)
+    assert lender_sends(line, closed=False) == CreditLineStatus.ACTIVE
