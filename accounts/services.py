@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from accounts.allocation import Owed, Share, allocate
 from accounts.choices import CreditLineStatus, ReversalReason
@@ -583,7 +583,7 @@ def product_upsert(*, code: str, name: str, policy: object) -> Product:
     return Product.objects.update_or_create(code=code, defaults={"name": name, "policy": policy})[0]
 
 
-REVEALABLE = {"mobile": _lazy("mobile"), "national_id": _lazy("national ID number")}
+REVEALABLE = {"mobile": gettext_lazy("mobile"), "national_id": gettext_lazy("national ID number")}
 
 
 def customer_reveal(*, customer: Customer, actor: AbstractBaseUser, field: str, reason: str) -> str:

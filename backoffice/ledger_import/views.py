@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from backoffice.ledger_import import staging
@@ -20,10 +20,10 @@ from backoffice.ledger_import.kinds import KINDS
 from backoffice.ledger_import.reading import ledger_file_read, sheet_name
 
 KIND_CHOICES = [
-    ("customers", _lazy("Customers")),
-    ("lines", _lazy("Credit lines")),
-    ("bills", _lazy("Bills")),
-    ("payments", _lazy("Payments")),
+    ("customers", gettext_lazy("Customers")),
+    ("lines", gettext_lazy("Credit lines")),
+    ("bills", gettext_lazy("Bills")),
+    ("payments", gettext_lazy("Payments")),
 ]
 # Where each kind's rows are listed, to land on after an import.
 _LISTS = {
@@ -37,10 +37,10 @@ _LISTS = {
 class LedgerFileForm(forms.Form):
     """What the file holds, and the file."""
 
-    kind = forms.ChoiceField(label=_lazy("The file holds"), choices=KIND_CHOICES)
+    kind = forms.ChoiceField(label=gettext_lazy("The file holds"), choices=KIND_CHOICES)
     file = forms.FileField(
-        label=_lazy("CSV or XLSX file"),
-        help_text=_lazy(
+        label=gettext_lazy("CSV or XLSX file"),
+        help_text=gettext_lazy(
             "CSV in UTF-8, GB18030 or UTF-16, or XLSX (the active sheet, or the first visible one), with a header row."
         ),
     )

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from backoffice.kernel.events import EventType
 from backoffice.kernel.money import fen_to_yuan, format_yuan
@@ -25,14 +25,14 @@ from backoffice.reconciliation.report import (
 )
 
 IN_COLUMNS = [
-    ("customers", _lazy("Customers")),
-    ("credit_lines", _lazy("Credit lines")),
-    ("bills_new", _lazy("New bills")),
-    ("bills_amended", _lazy("Amended bills")),
-    ("payments", _lazy("Payments")),
-    ("payments_fen", _lazy("Payments (yuan)")),
-    ("reversals", _lazy("Reversals")),
-    ("reversals_fen", _lazy("Reversals (yuan)")),
+    ("customers", gettext_lazy("Customers")),
+    ("credit_lines", gettext_lazy("Credit lines")),
+    ("bills_new", gettext_lazy("New bills")),
+    ("bills_amended", gettext_lazy("Amended bills")),
+    ("payments", gettext_lazy("Payments")),
+    ("payments_fen", gettext_lazy("Payments (yuan)")),
+    ("reversals", gettext_lazy("Reversals")),
+    ("reversals_fen", gettext_lazy("Reversals (yuan)")),
 ]
 _MONEY = {"payments_fen", "reversals_fen"}
 
@@ -45,12 +45,12 @@ class DayRangeForm(forms.Form):
         super().__init__(*args, **kwargs)
         today = timezone.localdate()
         date = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-        self.fields["from"] = forms.DateField(label=_lazy("From"), initial=today, widget=date)
+        self.fields["from"] = forms.DateField(label=gettext_lazy("From"), initial=today, widget=date)
         self.fields["to"] = forms.DateField(
-            label=_lazy("To"),
+            label=gettext_lazy("To"),
             initial=today,
             widget=date,
-            help_text=_lazy("Business days in %(zone)s, both included; at most %(days)d days.")
+            help_text=gettext_lazy("Business days in %(zone)s, both included; at most %(days)d days.")
             % {"zone": timezone.get_current_timezone_name(), "days": MAX_DAYS},
         )
 

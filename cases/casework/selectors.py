@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Bill, Payment
 from accounts.positions import line_balance
@@ -23,14 +23,14 @@ from cases.workload.models import CaseAssignment
 TIMELINE_DEPTH = 50
 BILL_DEPTH = 24
 KIND_LABELS = {
-    "stage": _lazy("stage"),
-    "contact": _lazy("contact"),
-    "promise": _lazy("promise"),
-    "payment": _lazy("payment"),
-    "letter": _lazy("letter"),
-    "assignment": _lazy("assignment"),
-    "agency": _lazy("agency"),
-    "proposal": _lazy("proposal"),
+    "stage": gettext_lazy("stage"),
+    "contact": gettext_lazy("contact"),
+    "promise": gettext_lazy("promise"),
+    "payment": gettext_lazy("payment"),
+    "letter": gettext_lazy("letter"),
+    "assignment": gettext_lazy("assignment"),
+    "agency": gettext_lazy("agency"),
+    "proposal": gettext_lazy("proposal"),
 }
 
 
