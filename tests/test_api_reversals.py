@@ -284,3 +284,33 @@ def test_the_case_timeline_shows_the_reversal_with_its_reason_and_note(writer, r
         ("Payment of ¥100.00 reversed: Bounced", "Alipay · R-1 · 余额不足"),
         ("Payment of ¥100.00 received", "Alipay · P-1"),
     ]
+
+
+def test_an_unknown_field_or_a_time_without_its_offset_refuses_the_reversals_and_the_payments(writer):
+    line = overdue_line(due=datetime.date(2026, 2, 1))
+    sent = [
+        reversal("P-1", "R-1", reverse_at="2026-03-20T09:30:00+08:00"),
+        reversal("P-2", "R-2", reversed_at="2026-03-20T09:30:00"),
+    ]
+    response = writer.post(reverse("api:payment-reversals"), sent, format="json")
+    assert response.status_code == 400
+    assert [(index, field) for index, field, _value in error_fields(response)] == [
+        (0, "reverse_at"),
+        (1, "reversed_at"),
+    ]
+    payment = {
+        "credit_line": line.number,
+        "external_reference": "P-9",
+        "amount": "10.00",
+        "channel": "alipay",
+        "received_at": "2026-03-20",
+        "recieved": "typo",
+    }
+    response = writer.post(reverse("api:payments"), payment, format="json")
+    assert response.status_code == 400
+    assert [field for _index, field, _value in error_fields(response)] == ["recieved"]
+    del payment["recieved"]
+    response = writer.post(reverse("api:payments"), payment, format="json")
+    assert response.status_code == 400
+    assert error_fields(response) == [(0, "received_at", "2026-03-20")]
+    assert not Payment.objects.exists()

@@ -21,20 +21,21 @@ from backoffice.kernel.api.errors import errors_response, serializer_errors
 from backoffice.kernel.api.fields import YuanField
 from backoffice.kernel.api.idempotency import IdempotentPost
 from backoffice.kernel.api.scopes import Scope
+from backoffice.kernel.api.strict import StrictDateTimeField, StrictSerializer
 from backoffice.kernel.money import fen_to_yuan
 from backoffice.sameday import lines_refresh
 
 MAX_ROWS = 1000
 
 
-class PaymentIn(serializers.Serializer):
+class PaymentIn(StrictSerializer):
     """A payment received on a credit line; the amount is yuan as a decimal string."""
 
     credit_line = serializers.CharField(max_length=32, help_text="The line's contract number.")
     external_reference = serializers.CharField(max_length=64)
     amount = YuanField()
     channel = serializers.ChoiceField(choices=PaymentChannel.choices)
-    received_at = serializers.DateTimeField()
+    received_at = StrictDateTimeField()
 
 
 class PaymentOut(serializers.Serializer):

@@ -22,6 +22,7 @@ from accounts.services import payment_reverse
 from backoffice.kernel.api.errors import django_validation_errors, errors_response, serializer_errors
 from backoffice.kernel.api.idempotency import IdempotentPost
 from backoffice.kernel.api.scopes import Scope
+from backoffice.kernel.api.strict import StrictDateTimeField, StrictSerializer
 from backoffice.kernel.money import fen_to_yuan
 from backoffice.sameday import lines_refresh
 from cases.promises.judging import promises_unkept_count
@@ -29,14 +30,14 @@ from cases.promises.judging import promises_unkept_count
 MAX_ROWS = 1000
 
 
-class ReversalIn(serializers.Serializer):
+class ReversalIn(StrictSerializer):
     """A payment taken back: which one (its external reference), the reversal's own reference, why and when."""
 
     payment = serializers.CharField(max_length=64, help_text="The external reference of the payment reversed.")
     external_reference = serializers.CharField(max_length=64, help_text="The reversal's own reference.")
     reason = serializers.ChoiceField(choices=ReversalReason.choices)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-    reversed_at = serializers.DateTimeField()
+    reversed_at = StrictDateTimeField()
 
 
 class ReversalOut(serializers.Serializer):
