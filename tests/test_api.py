@@ -128,7 +128,9 @@ def test_numbers_come_back_masked_unless_the_scope_grants_them(machine):
     assert (full["national_id"], full["mobile"]) == (ID_NUMBER, "13812345678")
 
 
-def test_a_line_and_its_bills_are_upserted_and_an_amendment_needs_a_reason_and_stays_above_what_was_paid(machine):
+def test_a_line_and_its_bills_are_upserted_and_an_amendment_needs_a_reason_and_paid_money_to_back_what_it_moves(
+    machine,
+):
     writer = machine(Scope.LEDGER_WRITE)
     writer.post(
         reverse("api:customers"), {"national_id": ID_NUMBER, "name": "王伟", "mobile": "13812345678"}, format="json"
@@ -152,6 +154,7 @@ def test_a_line_and_its_bills_are_upserted_and_an_amendment_needs_a_reason_and_s
     assert (amended.status_code, amended.json()["principal_due"]) == (200, "900.00")
     stored = Bill.objects.get(credit_line__number="CL-API-1")
     assert (stored.principal_due_fen, stored.history.first().history_change_reason) == (90_000, "利息减免")
+    # Paid figures with no allocations behind them: there is no payment to move the excess from.
     Bill.objects.filter(pk=stored.pk).update(principal_paid_fen=50_000)
     below = writer.post(bills, {**bill, "principal_due": "400.00", "reason": "更正"}, format="json")
     assert below.status_code == 400
