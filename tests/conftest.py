@@ -4,11 +4,13 @@ import importlib
 import pytest
 from django.apps import apps as django_apps
 from django.conf import settings
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
+from rest_framework.test import APIClient
 
+from backoffice.kernel.api.services import api_client_create
 from backoffice.kernel.roles import AGENT, LEGAL, SUPERVISOR, apply_roles
 from backoffice.night import dunning_run
 from tests.factories import user_in
@@ -89,3 +91,23 @@ def shipped_data(transactional_db):
 def _throttles_counted_afresh():
     """Each test starts with no request counted by the API's throttles (they count in the cache)."""
     cache.clear()
+
+
+@pytest.fixture
+def root(db):
+    """A superuser: who creates the API clients and subscriptions of a test."""
+    return User.objects.create_superuser("root", password="pw-123456")
+
+
+@pytest.fixture
+def machine(root):
+    """A client of the lending system holding ``scopes``, authenticated by its bearer token."""
+
+    def make(*scopes: str) -> APIClient:
+        name = f"core-{len(scopes)}-{'-'.join(scopes)}"[:100]  # the name's column holds 100
+        _client, token = api_client_create(name=name, scopes=list(scopes), actor=root)
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return api
+
+    return make

@@ -4,7 +4,6 @@ import datetime
 
 import pytest
 import time_machine
-from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -31,26 +30,6 @@ pytestmark = pytest.mark.django_db
 DUE = datetime.date(2026, 1, 10)
 TODAY = datetime.date(2026, 3, 20)  # 69 days past due: legal recovery under the standard policy
 ID_NUMBER = "110101199003074514"
-
-
-@pytest.fixture
-def root(db):
-    return User.objects.create_superuser("root-api", password="pw-123456")
-
-
-@pytest.fixture
-def machine(root):
-    """A client of the lending system with the scopes ``scopes``, as an authenticated API client."""
-
-    def make(*scopes: str) -> APIClient:
-        _client, token = api_client_create(
-            name=f"core-{len(scopes)}-{'-'.join(scopes)}", scopes=list(scopes), actor=root
-        )
-        api = APIClient()
-        api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-        return api
-
-    return make
 
 
 def error_fields(response) -> list[tuple]:

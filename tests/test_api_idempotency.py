@@ -7,7 +7,6 @@ import time
 
 import pytest
 import time_machine
-from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connections, transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -24,11 +23,6 @@ from tests.factories import overdue_line
 pytestmark = pytest.mark.django_db
 
 CUSTOMER = {"national_id": "110101199003074514", "name": "王伟", "mobile": "13812345678"}
-
-
-@pytest.fixture
-def root(db):
-    return User.objects.create_superuser("root-idem", password="pw-123456")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import datetime
 
 import pytest
 import time_machine
-from django.contrib.auth.models import User
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -12,7 +11,6 @@ from accounts.choices import CreditLineStatus
 from accounts.models import CreditLine, Payment
 from accounts.services import payment_post, payment_reverse
 from backoffice.kernel.api.scopes import Scope
-from backoffice.kernel.api.services import api_client_create
 from backoffice.kernel.events import Event, EventType
 from backoffice.kernel.roles import SUPERVISOR
 from cases.casework.selectors import case_timeline
@@ -37,22 +35,6 @@ QUERIES_PER_REQUEST, QUERIES_PER_ROW = 10, 42
 def _today():
     with time_machine.travel(datetime.datetime(2026, 3, 20, 10, tzinfo=CST), tick=False):
         yield
-
-
-@pytest.fixture
-def root(db):
-    return User.objects.create_superuser("root-rev", password="pw-123456")
-
-
-@pytest.fixture
-def machine(root):
-    def make(*scopes: str) -> APIClient:
-        _client, token = api_client_create(name=f"core-{'-'.join(scopes)}", scopes=list(scopes), actor=root)
-        api = APIClient()
-        api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-        return api
-
-    return make
 
 
 @pytest.fixture

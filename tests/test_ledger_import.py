@@ -255,11 +255,6 @@ def test_payments_bring_their_lines_cases_up_to_date_the_same_day(tmp_path, run_
     assert (partly_case.stage != Stage.RESOLVED, partly_case.balance_fen) == (True, 90_000)
 
 
-@pytest.fixture
-def root(db):
-    return User.objects.create_superuser("root-import", password="pw-123456")
-
-
 def upload(client, path, kind: str):
     with open(path, "rb") as file:
         content = SimpleUploadedFile(path.name, file.read())

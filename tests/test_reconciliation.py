@@ -6,7 +6,6 @@ import io
 
 import pytest
 import time_machine
-from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -100,11 +99,6 @@ def test_a_bill_sent_again_unchanged_writes_nothing(db):
     before = bill.history.count()
     same, created = bill_upsert(credit_line=bill.credit_line, due_date=bill.due_date, amounts=amounts, reason="again")
     assert (same.pk, created, bill.history.count()) == (bill.pk, False, before)
-
-
-@pytest.fixture
-def root(db):
-    return User.objects.create_superuser("root-recon", password="pw-123456")
 
 
 def bearer(root, *scopes):

@@ -1,5 +1,4 @@
 import pytest
-from django.contrib.auth.models import User
 
 from backoffice.kernel.webhooks.services import webhook_subscription_create
 from tests.kernel.receiver import Receiver
@@ -10,11 +9,6 @@ def receiver():
     running = Receiver().start()
     yield running
     running.stop()
-
-
-@pytest.fixture
-def root(db):
-    return User.objects.create_superuser("root-hooks", password="pw-123456")
 
 
 @pytest.fixture

@@ -34,24 +34,6 @@ DEEP = "[" * 5000 + "]" * 5000
 
 
 @pytest.fixture
-def root(db):
-    return User.objects.create_superuser("root-hard", password="pw-123456")
-
-
-@pytest.fixture
-def machine(root):
-    """An API client holding ``scopes`` (every scope by default), authenticated by its token."""
-
-    def make(*scopes: str) -> APIClient:
-        _client, token = api_client_create(name=f"core-{'-'.join(scopes)}", scopes=list(scopes), actor=root)
-        api = APIClient()
-        api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-        return api
-
-    return make
-
-
-@pytest.fixture
 def everything(machine):
     return machine(*Scope.values)
 
