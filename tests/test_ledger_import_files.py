@@ -18,7 +18,7 @@ from accounts.models import Customer, Payment
 from accounts.services import payment_post
 from backoffice.ledger_import.importing import Outcome
 from tests.factories import overdue_line, valid_national_id
-from tests.test_ledger_import import import_ledger, ledger_file, root  # noqa: F401 - the fixture
+from tests.test_ledger_import import import_ledger, ledger_file
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +47,7 @@ def test_a_nul_byte_in_a_cell_is_refused_at_the_check_naming_row_field_and_value
     assert not Customer.objects.exists()
 
 
-def test_the_preview_refuses_a_control_character_and_offers_no_import(client, root, tmp_path):  # noqa: F811
+def test_the_preview_refuses_a_control_character_and_offers_no_import(client, root, tmp_path):
     data = csv_bytes([CUSTOMER_HEADER, [valid_national_id(), "王\x1b伟", "13812345678"]])
     client.force_login(root)
     page = upload_bytes(client, data, "customers").content.decode()
@@ -55,7 +55,7 @@ def test_the_preview_refuses_a_control_character_and_offers_no_import(client, ro
     assert reverse("ledger_import_confirm") not in page
 
 
-def test_a_latin1_file_is_refused_in_the_admin_naming_the_byte_and_line(client, root):  # noqa: F811
+def test_a_latin1_file_is_refused_in_the_admin_naming_the_byte_and_line(client, root):
     data = "national_id,name,mobile\n110101199003074496,José Müller,13812345678\n".encode("latin-1")
     client.force_login(root)
     response = upload_bytes(client, data, "customers")
@@ -150,7 +150,7 @@ def _workbook(sheets: list[tuple[str, list[list[object]], str]], active: int) ->
     return buffer.getvalue()
 
 
-def test_a_hidden_first_sheet_is_not_read_and_the_preview_names_the_sheet_read(client, root):  # noqa: F811
+def test_a_hidden_first_sheet_is_not_read_and_the_preview_names_the_sheet_read(client, root):
     shown = valid_national_id()
     data = _workbook(
         [
@@ -209,7 +209,7 @@ def _preview_payments(client, tmp_path, line) -> str:
     return preview.context["confirm"].initial["token"]
 
 
-def test_confirming_under_another_kind_checks_the_file_again_and_refuses_it(client, root, tmp_path):  # noqa: F811
+def test_confirming_under_another_kind_checks_the_file_again_and_refuses_it(client, root, tmp_path):
     client.force_login(root)
     token = _preview_payments(client, tmp_path, overdue_line(due=datetime.date(2026, 1, 10)))
     done = client.post(reverse("ledger_import_confirm"), {"kind": "customers", "token": token}, follow=True)
@@ -217,7 +217,7 @@ def test_confirming_under_another_kind_checks_the_file_again_and_refuses_it(clie
     assert not Payment.objects.exists()
 
 
-def test_a_reference_used_between_preview_and_confirm_stops_the_import_naming_the_row(client, root, tmp_path):  # noqa: F811
+def test_a_reference_used_between_preview_and_confirm_stops_the_import_naming_the_row(client, root, tmp_path):
     line = overdue_line(due=datetime.date(2026, 1, 10))
     client.force_login(root)
     token = _preview_payments(client, tmp_path, line)
