@@ -17,7 +17,8 @@ from rest_framework.views import APIView
 from accounts.choices import PaymentChannel
 from accounts.ingest import PaymentRow, PaymentsRefused, Posted, payments_post
 from accounts.models import Payment
-from backoffice.kernel.api.errors import errors_response, serializer_errors
+from backoffice.kernel.api.bulk import bulk_read
+from backoffice.kernel.api.errors import errors_response
 from backoffice.kernel.api.fields import YuanField
 from backoffice.kernel.api.idempotency import IdempotentPost
 from backoffice.kernel.api.scopes import Scope
@@ -88,16 +89,11 @@ class PaymentPost(IdempotentPost, APIView):
     )
     def post(self, request: Request) -> Response:
         """Record the payments, all or none, and bring their lines' cases up to date."""
-        rows = request.data if isinstance(request.data, list) else [request.data]
-        if not 1 <= len(rows) <= MAX_ROWS:
-            message = _("A request carries 1 to %(max)d payments, not %(n)d.") % {"max": MAX_ROWS, "n": len(rows)}
-            return errors_response(
-                [{"index": None, "field": None, "value": len(rows), "code": "size", "message": message}], 400
-            )
-        serializer = PaymentIn(data=rows, many=True)
-        if not serializer.is_valid():
-            return errors_response(serializer_errors(serializer.errors, rows), status.HTTP_400_BAD_REQUEST)
-        payments = [PaymentRow(**row) for row in serializer.validated_data]
+        size = _("A request carries 1 to %(max)d payments, not %(n)d.")
+        bulk = bulk_read(request.data, PaymentIn, most=MAX_ROWS, size_message=size)
+        if bulk.refused:
+            return bulk.refused
+        rows, payments = bulk.sent, [PaymentRow(**row) for row in bulk.rows]
         with transaction.atomic():
             try:
                 posted = payments_post(rows=payments, actor=request.user)

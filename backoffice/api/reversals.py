@@ -19,7 +19,8 @@ from rest_framework.views import APIView
 from accounts.choices import ReversalReason
 from accounts.models import Payment
 from accounts.services import payment_reverse
-from backoffice.kernel.api.errors import django_validation_errors, errors_response, serializer_errors
+from backoffice.kernel.api.bulk import bulk_read
+from backoffice.kernel.api.errors import django_validation_errors, errors_response
 from backoffice.kernel.api.idempotency import IdempotentPost
 from backoffice.kernel.api.scopes import Scope
 from backoffice.kernel.api.strict import StrictDateTimeField, StrictSerializer
@@ -62,14 +63,6 @@ def _out(reversal: Payment, original: Payment, replayed: bool) -> dict:
         "reason": reversal.reversal_reason,
         "replayed": replayed,
     }
-
-
-def _size_refused(count: int) -> Response:
-    message = _("A request carries 1 to %(max)d reversals, not %(n)d.") % {"max": MAX_ROWS, "n": count}
-    return errors_response(
-        [{"index": None, "field": None, "value": count, "code": "size", "message": message}],
-        status.HTTP_400_BAD_REQUEST,
-    )
 
 
 class ReversalPost(IdempotentPost, APIView):
@@ -116,16 +109,15 @@ class ReversalPost(IdempotentPost, APIView):
     )
     def post(self, request: Request) -> Response:
         """Record the reversals, all or none, and bring their lines' cases up to date."""
-        rows = request.data if isinstance(request.data, list) else [request.data]
-        if not 1 <= len(rows) <= MAX_ROWS:
-            return _size_refused(len(rows))
-        serializer = ReversalIn(data=rows, many=True)
-        if not serializer.is_valid():
-            return errors_response(serializer_errors(serializer.errors, rows), status.HTTP_400_BAD_REQUEST)
-        references = [row["external_reference"] for row in serializer.validated_data]
+        size = _("A request carries 1 to %(max)d reversals, not %(n)d.")
+        bulk = bulk_read(request.data, ReversalIn, most=MAX_ROWS, size_message=size)
+        if bulk.refused:
+            return bulk.refused
+        rows, validated = bulk.sent, bulk.rows
+        references = [row["external_reference"] for row in validated]
         with transaction.atomic():
             known = set(Payment.objects.filter(external_reference__in=references).values_list("pk", flat=True))
-            recorded, errors = self._reverse_all(serializer.validated_data, rows)
+            recorded, errors = self._reverse_all(validated, rows)
             if errors:
                 transaction.set_rollback(True)
                 return errors_response(errors, status.HTTP_400_BAD_REQUEST)

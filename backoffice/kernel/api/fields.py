@@ -1,6 +1,7 @@
 """Money in the API: yuan as decimal strings, never JSON numbers (a float cannot hold ¥0.10 exactly)."""
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
@@ -29,3 +30,17 @@ class YuanField(serializers.DecimalField):
         if not _YUAN.fullmatch(data):
             self.fail("not_plain", value=data)
         return super().to_internal_value(data)
+
+
+def yuan_reader(field: YuanField) -> Callable[[str], Decimal]:
+    """Return a plain reading of ``field`` (``backoffice.kernel.api.strict.plain_rows``): what the field gives, or ValueError."""
+
+    def read(text: str) -> Decimal:
+        if not _YUAN.fullmatch(text):
+            raise ValueError(text)
+        try:
+            return field.quantize(field.validate_precision(Decimal(text)))
+        except serializers.ValidationError as exc:
+            raise ValueError(text) from exc
+
+    return read
