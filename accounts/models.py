@@ -172,8 +172,9 @@ class BillQuerySet(models.QuerySet):
 class Bill(models.Model):
     """One statement or instalment, with what is due and what has been paid per component."""
 
+    # No index of its own: the unique (line, due date) index serves every lookup by line.
     credit_line = models.ForeignKey(
-        CreditLine, verbose_name=_("credit line"), on_delete=models.PROTECT, related_name="bills"
+        CreditLine, verbose_name=_("credit line"), on_delete=models.PROTECT, related_name="bills", db_index=False
     )
     due_date = models.DateField(_("due date"))
     principal_due_fen = models.BigIntegerField(_("principal due (fen)"))
@@ -190,7 +191,8 @@ class Bill(models.Model):
     )
 
     objects = BillQuerySet.as_manager()
-    history = HistoricalRecords()
+    # A bill's history is read by bill and by time; an index by line would cost every payment a write.
+    history = HistoricalRecords(no_db_index=["credit_line"])
 
     class Meta:
         verbose_name = _("bill")
@@ -249,7 +251,8 @@ class Payment(models.Model):
     credit_line = models.ForeignKey(
         CreditLine, verbose_name=_("credit line"), on_delete=models.PROTECT, related_name="payments"
     )
-    external_reference = models.CharField(_("external reference"), max_length=64, unique=True)
+    # Unique by a constraint, not ``unique=True``: that would add a second (pattern) index no lookup uses.
+    external_reference = models.CharField(_("external reference"), max_length=64)
     amount_fen = models.BigIntegerField(_("amount (fen)"))
     unallocated_fen = models.BigIntegerField(
         _("credit left (fen)"), default=0, help_text=_("Overpayment kept as credit on the line.")
@@ -281,12 +284,14 @@ class Payment(models.Model):
     reversal_reason = models.CharField(_("reversal reason"), max_length=16, choices=ReversalReason.choices, blank=True)
     reversal_note = models.TextField(_("reversal note"), blank=True)
 
-    history = HistoricalRecords()
+    # A payment's history is read by payment and by time; more indexes would cost every payment writes.
+    history = HistoricalRecords(no_db_index=["credit_line", "external_reference", "recorded_by", "reversal_of"])
 
     class Meta:
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
         constraints = [
+            models.UniqueConstraint(fields=["external_reference"], name="payment_one_per_reference"),
             models.CheckConstraint(
                 condition=Q(reversal_of__isnull=True, amount_fen__gt=0, reversal_reason="")
                 | Q(reversal_of__isnull=False, amount_fen__lt=0) & ~Q(reversal_reason=""),
