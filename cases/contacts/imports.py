@@ -24,7 +24,11 @@ Chinese Excel writes). Columns, in any order, header names case-insensitive:
     An agent who has left since is still named: the permission checked is the importer's.
 ``identity_disclosed``
     yes/no, true/false, 1/0, 是/否; empty means no.
-``phone_number``, ``notes``, ``recording_reference``
+``phone_number``
+    the number called (or that called): a mainland mobile or fixed-line number, with or without
+    +86, spaces or hyphens; stored as dialled within the mainland, ``13800138000``,
+    ``01062345678`` (``contact_phone_number``). Empty for none.
+``notes``, ``recording_reference``
     free text.
 
 Row numbers are those a spreadsheet shows: the header is row 1, the first contact row 2.
@@ -56,7 +60,7 @@ from cases.casework.models import Case
 from cases.casework.numbers import case_id_from_number
 from cases.choices import ContactChannel, ContactDirection, ContactOutcome, ContactParty, ContactSource
 from cases.contacts.models import ComplianceIncident, Contact
-from cases.contacts.services import contact_log
+from cases.contacts.services import contact_log, contact_phone_number
 from cases.workload.priority import refresh_queue_ranks
 
 IMPORT_PERMISSION = "cases.add_contact"
@@ -328,8 +332,8 @@ def _field_parsers() -> dict[str, Callable[[str], object]]:
     for name, choices in _CHOICES.items():
         parsers[name] = _parse_choice(choices, _DEFAULTS.get(name))
     parsers["identity_disclosed"] = _parse_yes_no
-    for name in ("phone_number", "recording_reference"):
-        parsers[name] = _parse_text(Contact._meta.get_field(name).max_length)
+    parsers["phone_number"] = _parse_phone_number
+    parsers["recording_reference"] = _parse_text(Contact._meta.get_field("recording_reference").max_length)
     parsers["notes"] = _parse_text(None)
     return parsers
 
@@ -375,6 +379,13 @@ def _parse_yes_no(text: str) -> bool:
         return parse_yes_no(text)
     except ValueError as problem:
         raise _Bad(str(problem)) from None
+
+
+def _parse_phone_number(text: str) -> str:
+    try:
+        return contact_phone_number(text)
+    except ValidationError as exc:
+        raise _Bad(" ".join(exc.messages)) from None
 
 
 def _parse_text(max_length: int | None) -> Callable[[str], str]:

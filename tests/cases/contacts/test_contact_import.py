@@ -248,3 +248,21 @@ def test_an_import_leaves_each_case_it_touched_ranked_as_its_new_contacts_make_i
     # Contacted an hour ago: the days-since-last-contact part of the rank fell to nothing.
     assert case.queue_rank < before
     assert refresh_queue_ranks(case_ids=[case.pk]) == 0  # the stored rank is the rank
+
+
+def test_a_number_is_stored_as_dialled_within_the_mainland_and_a_bad_one_refuses_the_file_naming_it(case):
+    row = f"{case.number},2026-03-02T09:{{minute}}:00+08:00,call,outbound,customer,no_answer,{{number}},,,,"
+    good = [row.format(minute="00", number="+86 10 6234 5678"), row.format(minute="01", number="138-0013-8000")]
+    bad = [row.format(minute="02", number="6234 5678"), row.format(minute="03", number="1" * 30)]
+
+    with pytest.raises(ValidationError) as caught:
+        import_rows(*good, *bad)
+
+    text = refusal(caught)
+    assert "Row 4, phone_number '6234 5678': Phone number '6234 5678' is not a mainland China mobile" in text
+    assert f"Row 5, phone_number '{'1' * 30}': Phone number" in text
+    assert "Row 2" not in text
+    assert "Row 3" not in text
+    assert not Contact.objects.exists()
+    assert import_rows(*good).rows_stored == 2
+    assert sorted(Contact.objects.values_list("phone_number", flat=True)) == ["01062345678", "13800138000"]
