@@ -10,9 +10,11 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from backoffice.kernel.roles import AGENT
+from backoffice.kernel.roles import AGENCY, AGENT, LEGAL
+from cases.agencies.services import case_place
+from cases.choices import AgencyStatus
 from cases.contacts.imports import contacts_import
-from cases.models import Case, ComplianceIncident, Contact
+from cases.models import Agency, AgencyMember, Case, ComplianceIncident, Contact
 from cases.workload.priority import refresh_queue_ranks
 from tests.factories import overdue_line, user_in
 
@@ -266,3 +268,29 @@ def test_a_number_is_stored_as_dialled_within_the_mainland_and_a_bad_one_refuses
     assert not Contact.objects.exists()
     assert import_rows(*good).rows_stored == 2
     assert sorted(Contact.objects.values_list("phone_number", flat=True)) == ["01062345678", "13800138000"]
+
+
+def test_a_row_names_only_a_back_office_user_who_may_log_contacts_and_an_agency_only_its_own(case, agent, supervisor):
+    row = f"{case.number},2026-03-02T09:00:00+08:00,call,outbound,customer,connected,,{{agent}},yes,,"
+    with pytest.raises(ValidationError) as caught:
+        import_rows(row.format(agent=user_in(LEGAL, "legal-x").username), actor=supervisor)
+    assert refusal(caught) == (
+        "Row 2, agent 'legal-x': not a back-office user who may log contacts "
+        "(a collection agent, agency agent or supervisor)."
+    )
+    agency = Agency.objects.create(
+        name="华信商务咨询有限公司",
+        status=AgencyStatus.APPROVED,
+        contract_start=timezone.localdate() - datetime.timedelta(days=30),
+        contract_end=timezone.localdate() + datetime.timedelta(days=30),
+    )
+    collector, colleague = user_in(AGENCY, "agency-a"), user_in(AGENCY, "agency-b")
+    for user in (collector, colleague):
+        AgencyMember.objects.create(user=user, agency=agency)
+    case_place(case=case, agency=agency, actor=supervisor)
+
+    with pytest.raises(ValidationError) as caught:
+        import_rows(row.format(agent=agent.username), actor=collector)
+    assert refusal(caught) == "Row 2, agent 'agent-t': not a user of your agency who may log contacts."
+    assert import_rows(row.format(agent="agency-b"), actor=collector).rows_stored == 1
+    assert Contact.objects.get().agent == colleague

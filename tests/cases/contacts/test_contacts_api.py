@@ -9,8 +9,9 @@ from rest_framework.test import APIClient
 
 from backoffice.kernel.api.scopes import Scope
 from backoffice.kernel.api.services import api_client_create
+from backoffice.kernel.roles import AGENCY, AGENT
 from cases.models import Case, ComplianceIncident, Contact
-from tests.factories import overdue_line
+from tests.factories import overdue_line, user_in
 
 pytestmark = pytest.mark.django_db
 
@@ -205,3 +206,34 @@ def test_a_call_written_with_another_form_of_its_number_counts_against_the_daily
     assert again.status_code == 400
     assert again.json()["errors"][0]["message"].startswith("is already stored")
     assert Contact.objects.count() == 7
+
+
+def test_an_agent_who_has_left_is_named_and_a_user_who_works_no_cases_is_refused(case, telephony, legal):
+    departed = user_in(AGENT, "agent-left")
+    departed.is_active = False
+    departed.save()
+    collector = user_in(AGENCY, "agency-c")
+    User.objects.create_user("a-customer", password="pw-123456")  # no back-office login
+    service_client, api = telephony()
+    rows = [
+        call(case, "2026-03-02T09:00:00+08:00", agent="agent-left", recording_reference="R1"),
+        call(case, "2026-03-02T09:05:00+08:00", agent="agency-c", recording_reference="R2"),
+        call(case, "2026-03-02T09:10:00+08:00", agent=legal.username),
+        call(case, "2026-03-02T09:15:00+08:00", agent="a-customer"),
+        call(case, "2026-03-02T09:20:00+08:00", agent=service_client.user.username),
+    ]
+    refused = api.post(reverse("api:contacts"), rows, format="json")
+    assert refused.status_code == 400
+    errors = refused.json()["errors"]
+    assert [(error["index"], error["field"], error["value"]) for error in errors] == [
+        (2, "agent", legal.username),
+        (3, "agent", "a-customer"),
+        (4, "agent", service_client.user.username),
+    ]
+    assert errors[0]["message"] == (
+        "not a back-office user who may log contacts (a collection agent, agency agent or supervisor)."
+    )
+    stored = api.post(reverse("api:contacts"), rows[:2], format="json")
+    assert stored.status_code == 201, stored.json()
+    agents = dict(Contact.objects.values_list("recording_reference", "agent"))
+    assert agents == {"R1": departed.pk, "R2": collector.pk}
