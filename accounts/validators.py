@@ -1,4 +1,4 @@
-"""Validators and masks for PRC national ID numbers and mobile numbers."""
+"""Validators and masks for PRC national ID numbers and phone numbers, and the ledger's dates and numbers."""
 
 import datetime
 import re
@@ -18,6 +18,8 @@ _ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
 _PERMIT_REGIONS = frozenset({"810000", "820000", "830000"})
 _MOBILE_SHAPE = re.compile(r"^1[3-9]\d{9}$")
 _MOBILE_TYPES = frozenset({phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE})
+# A number an agent or a dialler calls: a mobile or a fixed line (no 400/800 service number).
+_DIALLED_TYPES = _MOBILE_TYPES | {phonenumbers.PhoneNumberType.FIXED_LINE}
 
 
 def national_id_check_character(first17: str) -> str:
@@ -77,13 +79,50 @@ def validate_mobile(value: str) -> None:
         raise ValidationError(
             _("Mobile number %(value)r must be 11 digits starting with 13–19."), params={"value": value}, code="mobile"
         )
-    number = phonenumbers.parse(value, "CN")
-    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in _MOBILE_TYPES:
+    if _mainland_number(value, _MOBILE_TYPES) is None:
         raise ValidationError(
             _("Mobile number %(value)r is on a prefix no mainland mobile number has."),
             params={"value": value},
             code="mobile",
         )
+
+
+def _mainland_number(value: str, types: frozenset[int]) -> phonenumbers.PhoneNumber | None:
+    """Return ``value`` parsed when libphonenumber holds it for a valid mainland number of one of ``types``."""
+    try:
+        number = phonenumbers.parse(value, "CN")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number_for_region(number, "CN") or phonenumbers.number_type(number) not in types:
+        return None
+    return number
+
+
+def mainland_phone_number(value: str) -> str:
+    """Return a mainland mobile or fixed-line number in the one form it is stored in: the digits dialled within
+    the mainland, ``13800138000`` or ``01062345678`` (a customer's mobile is stored the same way).
+
+    Written with or without +86 (or 0086, 86), spaces, hyphens or brackets, it is the same number
+    and is stored the same: the contact rules compare stored numbers as they are. Raise
+    ``ValidationError`` naming the value for anything else, and for a number with an extension.
+    """
+    number = _mainland_number(value, _DIALLED_TYPES)
+    if number is None:
+        raise ValidationError(
+            _(
+                "Phone number %(value)r is not a mainland China mobile or fixed-line number, "
+                "such as 13800138000 or 010-62345678 (+86 may be written or not)."
+            ),
+            params={"value": value},
+            code="phone_number",
+        )
+    if number.extension:
+        raise ValidationError(
+            _("Phone number %(value)r has an extension; give the number dialled without it."),
+            params={"value": value},
+            code="phone_number",
+        )
+    return phonenumbers.format_number_for_mobile_dialing(number, "CN", with_formatting=False)
 
 
 def mask_national_id(value: str) -> str:

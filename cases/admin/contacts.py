@@ -29,7 +29,8 @@ class ContactForm(forms.Form):
     direction = forms.ChoiceField(label=_("Direction"), choices=ContactDirection.choices)
     party = forms.ChoiceField(label=_("Party"), choices=ContactParty.choices)
     outcome = forms.ChoiceField(label=_("Outcome"), choices=ContactOutcome.choices)
-    phone_number = forms.CharField(label=_("Number called"), required=False, max_length=20)
+    # As long as the API takes: the number is checked and stored in its normal form by ``contact_log``.
+    phone_number = forms.CharField(label=_("Number called"), required=False, max_length=64)
     identity_disclosed = forms.BooleanField(label=_("I said which institution I act for"), required=False)
     notes = forms.CharField(
         label=_("Notes / message"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000

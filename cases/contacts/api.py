@@ -31,8 +31,21 @@ class ContactIn(StrictSerializer):
     outcome = serializers.CharField(max_length=64)
     direction = serializers.CharField(max_length=64, required=False, allow_blank=True)
     party = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    phone_number = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    agent = serializers.CharField(max_length=150, required=False, allow_blank=True, help_text="The agent's username.")
+    phone_number = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="A mainland mobile or fixed-line number, with or without +86: 13800138000, 010-62345678.",
+    )
+    agent = serializers.CharField(
+        max_length=150,
+        required=False,
+        allow_blank=True,
+        help_text=(
+            "The username of a back-office user who may log contacts (collection agent, agency agent or "
+            "supervisor), who made the contact; one deactivated since is still named."
+        ),
+    )
     identity_disclosed = serializers.BooleanField(required=False, default=False)
     notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
     recording_reference = serializers.CharField(max_length=200, required=False, allow_blank=True)

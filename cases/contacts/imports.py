@@ -21,10 +21,17 @@ Chinese Excel writes). Columns, in any order, header names case-insensitive:
     the stored value (``call``, ``no_answer``, ...) or its label in English or Chinese, any case.
 ``agent``
     the username of the agent who made the contact; empty for nobody known (an agency's dialler).
-    An agent who has left since is still named: the permission checked is the importer's.
+    It names a back-office user who may log contacts: a collection agent, an agency agent or a
+    supervisor (``contact_agents_by_username``). One who has left since (deactivated) is still
+    named, the call being theirs; the permission to import is the importer's. An agency's file
+    names its own people only.
 ``identity_disclosed``
     yes/no, true/false, 1/0, 是/否; empty means no.
-``phone_number``, ``notes``, ``recording_reference``
+``phone_number``
+    the number called (or that called): a mainland mobile or fixed-line number, with or without
+    +86, spaces or hyphens; stored as dialled within the mainland, ``13800138000``,
+    ``01062345678`` (``contact_phone_number``). Empty for none.
+``notes``, ``recording_reference``
     free text.
 
 Row numbers are those a spreadsheet shows: the header is row 1, the first contact row 2.
@@ -41,7 +48,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
@@ -56,7 +62,8 @@ from cases.casework.models import Case
 from cases.casework.numbers import case_id_from_number
 from cases.choices import ContactChannel, ContactDirection, ContactOutcome, ContactParty, ContactSource
 from cases.contacts.models import ComplianceIncident, Contact
-from cases.contacts.services import contact_log
+from cases.contacts.selectors import contact_agents_by_username
+from cases.contacts.services import contact_log, contact_phone_number
 from cases.workload.priority import refresh_queue_ranks
 
 IMPORT_PERMISSION = "cases.add_contact"
@@ -328,8 +335,8 @@ def _field_parsers() -> dict[str, Callable[[str], object]]:
     for name, choices in _CHOICES.items():
         parsers[name] = _parse_choice(choices, _DEFAULTS.get(name))
     parsers["identity_disclosed"] = _parse_yes_no
-    for name in ("phone_number", "recording_reference"):
-        parsers[name] = _parse_text(Contact._meta.get_field(name).max_length)
+    parsers["phone_number"] = _parse_phone_number
+    parsers["recording_reference"] = _parse_text(Contact._meta.get_field("recording_reference").max_length)
     parsers["notes"] = _parse_text(None)
     return parsers
 
@@ -377,6 +384,13 @@ def _parse_yes_no(text: str) -> bool:
         raise _Bad(str(problem)) from None
 
 
+def _parse_phone_number(text: str) -> str:
+    try:
+        return contact_phone_number(text)
+    except ValidationError as exc:
+        raise _Bad(" ".join(exc.messages)) from None
+
+
 def _parse_text(max_length: int | None) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if max_length is not None and len(text) > max_length:
@@ -389,7 +403,7 @@ def _parse_text(max_length: int | None) -> Callable[[str], str]:
 def _resolve(rows: list[ContactRow], actor: AbstractBaseUser | None) -> list[RowError]:
     """Find each row's case and agent in a few queries; return the rows that name unknown ones."""
     cases, ambiguous = _cases_by_reference({row.case_reference for row in rows}, actor)
-    agents = _agents_by_username({row.agent_username for row in rows if row.agent_username}, actor)
+    agents = contact_agents_by_username({row.agent_username for row in rows if row.agent_username}, reporter=actor)
     errors = []
     for row in rows:
         row.case, row.agent = cases.get(row.case_reference), agents.get(row.agent_username)
@@ -400,9 +414,14 @@ def _resolve(rows: list[ContactRow], actor: AbstractBaseUser | None) -> list[Row
             problem = _("no case with this case or contract number that you can see.")
             errors.append(RowError(row.number, "case", row.case_reference, problem))
         if row.agent_username and row.agent is None:
-            problem = _("no user with this username that you may report for.")
-            errors.append(RowError(row.number, "agent", row.agent_username, problem))
+            errors.append(RowError(row.number, "agent", row.agent_username, _unknown_agent_problem(actor)))
     return errors
+
+
+def _unknown_agent_problem(actor: AbstractBaseUser | None) -> str:
+    if actor is not None and agency_id_of(actor) is not None:
+        return _("not a user of your agency who may log contacts.")
+    return _("not a back-office user who may log contacts (a collection agent, agency agent or supervisor).")
 
 
 def _cases_by_reference(references: set[str], actor: AbstractBaseUser | None) -> tuple[dict[str, Case], set[str]]:
@@ -423,17 +442,6 @@ def _cases_by_reference(references: set[str], actor: AbstractBaseUser | None) ->
         elif by_number or by_line:
             found[reference] = by_number or by_line
     return found, ambiguous
-
-
-def _agents_by_username(usernames: set[str], actor: AbstractBaseUser | None) -> dict[str, AbstractBaseUser]:
-    user_model = get_user_model()
-    field_name = user_model.USERNAME_FIELD
-    users = user_model.objects.filter(**{f"{field_name}__in": usernames})
-    agency_id = agency_id_of(actor) if actor is not None else None
-    if agency_id is not None:
-        # An agency reports its own people's contacts only: it cannot put its calls on the lender's staff.
-        users = users.filter(agency_membership__agency_id=agency_id)
-    return {getattr(user, field_name): user for user in users}
 
 
 def _record_key(case_id: int, values: dict) -> tuple:

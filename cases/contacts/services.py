@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Customer
+from accounts.validators import mainland_phone_number
 from cases.casework.models import Case
 from cases.casework.services import refuse_unless_open
 from cases.choices import ContactChannel, ContactDirection, ContactOutcome, ContactParty, ContactSource
@@ -32,6 +33,20 @@ def _contact_input_errors(values: dict) -> dict:
         for field, allowed in choices.items()
         if values[field] not in allowed
     }
+
+
+def contact_phone_number(value: str) -> str:
+    """Return the number called as it is stored (empty for none): the one check of every contact's number.
+
+    Raise ``ValidationError`` keyed by ``phone_number``, naming the value, for a number that is not
+    a mainland mobile or fixed line.
+    """
+    if not value:
+        return ""
+    try:
+        return mainland_phone_number(value)
+    except ValidationError as exc:
+        raise ValidationError({"phone_number": exc.error_list}) from None
 
 
 def _recent_calls(case: Case, pack: RulePack, occurred_at: datetime.datetime) -> list[Contact]:
@@ -84,6 +99,7 @@ def contact_log(
     values = {"channel": channel, "outcome": outcome, "party": party, "direction": direction, "source": source}
     if errors := _contact_input_errors(values):
         raise ValidationError(errors)
+    phone_number = contact_phone_number(phone_number)
     occurred_at = occurred_at or timezone.now()
     if source == ContactSource.ENTERED:
         refuse_unless_open(case)

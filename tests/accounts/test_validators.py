@@ -4,6 +4,7 @@ from django.urls import reverse
 
 from accounts.models import Customer
 from accounts.validators import (
+    mainland_phone_number,
     mask_mobile,
     mask_national_id,
     national_id_check_character,
@@ -115,6 +116,50 @@ def test_a_mobile_number_on_a_prefix_in_use_passes(prefix):
 def test_a_mobile_number_is_taken_as_its_eleven_digits_only(value):
     with pytest.raises(ValidationError, match="11 digits"):
         validate_mobile(value)
+
+
+@pytest.mark.parametrize(
+    ("written", "stored"),
+    [
+        ("13800138000", "13800138000"),
+        ("+86 138 0013 8000", "13800138000"),
+        ("0086-138-0013-8000", "13800138000"),
+        ("8613800138000", "13800138000"),
+        ("010-62345678", "01062345678"),
+        ("+86 (0)10 6234 5678", "01062345678"),
+        ("+86 10 6234 5678", "01062345678"),
+        ("(0571) 8888 6666", "057188886666"),
+        ("0351 1234567", "03511234567"),
+    ],
+)
+def test_a_mainland_mobile_or_fixed_line_is_stored_as_dialled_within_the_mainland(written, stored):
+    assert mainland_phone_number(written) == stored
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "12345",
+        "6234 5678",
+        "1380013800",
+        "14012345678",
+        "400-812-3123",
+        "+852 9123 4567",
+        "+1 650 253 0000",
+        "1" * 30,
+    ],
+)
+def test_a_number_that_is_no_mainland_mobile_or_fixed_line_is_refused_naming_it(value):
+    with pytest.raises(ValidationError) as caught:
+        mainland_phone_number(value)
+    assert caught.value.code == "phone_number"
+    assert repr(value) in caught.value.messages[0]
+
+
+def test_a_number_with_an_extension_is_refused():
+    with pytest.raises(ValidationError, match="extension"):
+        mainland_phone_number("010-62345678 ext. 12")
 
 
 def test_masks_keep_only_what_agents_may_see():

@@ -10,9 +10,11 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from backoffice.kernel.roles import AGENT
+from backoffice.kernel.roles import AGENCY, AGENT, LEGAL
+from cases.agencies.services import case_place
+from cases.choices import AgencyStatus
 from cases.contacts.imports import contacts_import
-from cases.models import Case, ComplianceIncident, Contact
+from cases.models import Agency, AgencyMember, Case, ComplianceIncident, Contact
 from cases.workload.priority import refresh_queue_ranks
 from tests.factories import overdue_line, user_in
 
@@ -248,3 +250,47 @@ def test_an_import_leaves_each_case_it_touched_ranked_as_its_new_contacts_make_i
     # Contacted an hour ago: the days-since-last-contact part of the rank fell to nothing.
     assert case.queue_rank < before
     assert refresh_queue_ranks(case_ids=[case.pk]) == 0  # the stored rank is the rank
+
+
+def test_a_number_is_stored_as_dialled_within_the_mainland_and_a_bad_one_refuses_the_file_naming_it(case):
+    row = f"{case.number},2026-03-02T09:{{minute}}:00+08:00,call,outbound,customer,no_answer,{{number}},,,,"
+    good = [row.format(minute="00", number="+86 10 6234 5678"), row.format(minute="01", number="138-0013-8000")]
+    bad = [row.format(minute="02", number="6234 5678"), row.format(minute="03", number="1" * 30)]
+
+    with pytest.raises(ValidationError) as caught:
+        import_rows(*good, *bad)
+
+    text = refusal(caught)
+    assert "Row 4, phone_number '6234 5678': Phone number '6234 5678' is not a mainland China mobile" in text
+    assert f"Row 5, phone_number '{'1' * 30}': Phone number" in text
+    assert "Row 2" not in text
+    assert "Row 3" not in text
+    assert not Contact.objects.exists()
+    assert import_rows(*good).rows_stored == 2
+    assert sorted(Contact.objects.values_list("phone_number", flat=True)) == ["01062345678", "13800138000"]
+
+
+def test_a_row_names_only_a_back_office_user_who_may_log_contacts_and_an_agency_only_its_own(case, agent, supervisor):
+    row = f"{case.number},2026-03-02T09:00:00+08:00,call,outbound,customer,connected,,{{agent}},yes,,"
+    with pytest.raises(ValidationError) as caught:
+        import_rows(row.format(agent=user_in(LEGAL, "legal-x").username), actor=supervisor)
+    assert refusal(caught) == (
+        "Row 2, agent 'legal-x': not a back-office user who may log contacts "
+        "(a collection agent, agency agent or supervisor)."
+    )
+    agency = Agency.objects.create(
+        name="华信商务咨询有限公司",
+        status=AgencyStatus.APPROVED,
+        contract_start=timezone.localdate() - datetime.timedelta(days=30),
+        contract_end=timezone.localdate() + datetime.timedelta(days=30),
+    )
+    collector, colleague = user_in(AGENCY, "agency-a"), user_in(AGENCY, "agency-b")
+    for user in (collector, colleague):
+        AgencyMember.objects.create(user=user, agency=agency)
+    case_place(case=case, agency=agency, actor=supervisor)
+
+    with pytest.raises(ValidationError) as caught:
+        import_rows(row.format(agent=agent.username), actor=collector)
+    assert refusal(caught) == "Row 2, agent 'agent-t': not a user of your agency who may log contacts."
+    assert import_rows(row.format(agent="agency-b"), actor=collector).rows_stored == 1
+    assert Contact.objects.get().agent == colleague

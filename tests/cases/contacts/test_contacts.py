@@ -1,10 +1,12 @@
 """Contacts under the collection rules: each rule at its boundary."""
 
 import datetime
+import importlib
 import zoneinfo
 
 import pytest
 import time_machine
+from django.apps import apps as django_apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
@@ -208,3 +210,44 @@ def test_the_china_pack_has_no_rolling_rule(case, agent):
     for day in range(2, 10):
         call(case, agent, at(9, day=day), outcome="no_answer")
     assert Contact.objects.filter(case=case).count() == 8
+
+
+def test_a_number_logged_on_the_case_page_is_stored_in_its_one_form_and_a_bad_one_is_shown_on_its_field(
+    client, case, agent
+):
+    Case.objects.filter(pk=case.pk).update(assignee=agent)
+    client.force_login(agent)
+    url = reverse("admin:cases_case_log_contact", args=[case.pk])
+    data = {"channel": "call", "direction": "outbound", "party": "customer", "outcome": "no_answer"}
+    with time_machine.travel(at(10), tick=False):
+        assert client.post(url, data | {"phone_number": "+86 (0)10 6234-5678"}).status_code == 302
+        refused = client.post(url, data | {"phone_number": "+86 10 6234 5678 ext. 9"})
+    assert refused.status_code == 200
+    assert refused.context["form"].errors["phone_number"] == [
+        "Phone number '+86 10 6234 5678 ext. 9' has an extension; give the number dialled without it."
+    ]
+    assert list(Contact.objects.values_list("phone_number", flat=True)) == ["01062345678"]
+
+
+# Thirty digits: longer than the column, which PostgreSQL refuses with a database error.
+@pytest.mark.parametrize("number", ["+1 650 253 0000", "1" * 30])
+def test_a_contact_logged_by_a_service_call_is_refused_for_a_number_that_is_no_mainland_number(case, agent, number):
+    with pytest.raises(ValidationError) as caught:
+        call(case, agent, at(9), phone_number=number)
+    assert list(caught.value.message_dict) == ["phone_number"]
+    assert number in caught.value.message_dict["phone_number"][0]
+    assert not Contact.objects.exists()
+
+
+def test_stored_numbers_written_another_way_are_rewritten_in_the_one_form_and_the_rest_kept(case, agent):
+    stored = {"138-0013-8000": "13800138000", "+86 10 6234 5678": "01062345678", "13900139000": "13900139000"}
+    stored |= {"12345": "12345", "+852 9123 4567": "+852 9123 4567", "": ""}
+    for minute, number in enumerate(stored):
+        contact = call(case, agent, at(9, minute), outcome="no_answer", phone_number="")
+        Contact.objects.filter(pk=contact.pk).update(phone_number=number)
+    migration = importlib.import_module("cases.migrations.0023_contact_phone_numbers_normalized")
+
+    migration.normalize(django_apps, None)
+
+    kept = Contact.objects.order_by("occurred_at").values_list("phone_number", flat=True)
+    assert list(kept) == list(stored.values())

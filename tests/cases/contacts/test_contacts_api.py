@@ -9,8 +9,9 @@ from rest_framework.test import APIClient
 
 from backoffice.kernel.api.scopes import Scope
 from backoffice.kernel.api.services import api_client_create
+from backoffice.kernel.roles import AGENCY, AGENT
 from cases.models import Case, ComplianceIncident, Contact
-from tests.factories import overdue_line
+from tests.factories import overdue_line, user_in
 
 pytestmark = pytest.mark.django_db
 
@@ -146,3 +147,93 @@ def test_an_unknown_field_or_a_time_without_its_offset_refuses_the_request_namin
         (2, "occurred_at", "2026-03-02"),
     ]
     assert not Contact.objects.exists()
+
+
+def test_a_number_is_stored_as_dialled_within_the_mainland_however_it_is_written(case, telephony):
+    _client, api = telephony()
+    written = ["+86 138 0013 8000", "0086-138-0013-8000", "010-62345678", "+86 (0)10 6234 5678", "0755 8765 4321"]
+    rows = [
+        call(case, f"2026-03-02T09:{minute:02d}:00+08:00", phone_number=number, outcome="no_answer")
+        for minute, number in enumerate(written)
+    ]
+    response = api.post(reverse("api:contacts"), rows, format="json")
+    assert response.status_code == 201, response.json()
+    stored = Contact.objects.filter(case=case).order_by("occurred_at").values_list("phone_number", flat=True)
+    assert list(stored) == ["13800138000", "13800138000", "01062345678", "01062345678", "075587654321"]
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "1" * 30,  # longer than the column: refused as a number, never a database error
+        "12345",
+        "1380013800",  # a digit short
+        "+852 9123 4567",  # Hong Kong
+        "400-812-3123",  # a service number, not one a customer answers
+        "010-62345678 ext. 12",
+    ],
+)
+def test_a_number_that_is_no_mainland_mobile_or_fixed_line_refuses_the_request_naming_row_field_and_value(
+    case, telephony, number
+):
+    _client, api = telephony(Scope.CONTACTS_WRITE, Scope.PERSONAL_DATA_READ)
+    rows = [call(case, "2026-03-02T09:00:00+08:00"), call(case, "2026-03-02T09:05:00+08:00", phone_number=number)]
+    response = api.post(reverse("api:contacts"), rows, format="json")
+    assert response.status_code == 400
+    (error,) = response.json()["errors"]
+    assert (error["index"], error["field"], error["value"], error["code"]) == (1, "phone_number", number, "invalid")
+    assert number in error["message"]
+    assert not Contact.objects.exists()
+
+
+def test_a_call_written_with_another_form_of_its_number_counts_against_the_daily_attempt_cap_and_as_sent_twice(
+    case, telephony
+):
+    _client, api = telephony()
+    forms_of_one_number = ["13800138000", "138-0013-8000", "+8613800138000", "+86 138 0013 8000", "8613800138000"]
+    rows = [
+        call(case, f"2026-03-02T09:{minute:02d}:00+08:00", outcome="no_answer", phone_number=number)
+        for minute, number in enumerate([*forms_of_one_number, "138 0013 8000", "0086 13800138000"])
+    ]
+    response = api.post(reverse("api:contacts"), rows, format="json")
+    assert response.status_code == 201, response.json()
+    assert [row["incidents"] for row in response.json()["contacts"]] == [[]] * 6 + [["DAILY_ATTEMPT_CAP"]]
+    again = api.post(
+        reverse("api:contacts"),
+        [call(case, "2026-03-02T09:00:00+08:00", outcome="no_answer", phone_number="+86 138-0013-8000")],
+        format="json",
+    )
+    assert again.status_code == 400
+    assert again.json()["errors"][0]["message"].startswith("is already stored")
+    assert Contact.objects.count() == 7
+
+
+def test_an_agent_who_has_left_is_named_and_a_user_who_works_no_cases_is_refused(case, telephony, legal):
+    departed = user_in(AGENT, "agent-left")
+    departed.is_active = False
+    departed.save()
+    collector = user_in(AGENCY, "agency-c")
+    User.objects.create_user("a-customer", password="pw-123456")  # no back-office login
+    service_client, api = telephony()
+    rows = [
+        call(case, "2026-03-02T09:00:00+08:00", agent="agent-left", recording_reference="R1"),
+        call(case, "2026-03-02T09:05:00+08:00", agent="agency-c", recording_reference="R2"),
+        call(case, "2026-03-02T09:10:00+08:00", agent=legal.username),
+        call(case, "2026-03-02T09:15:00+08:00", agent="a-customer"),
+        call(case, "2026-03-02T09:20:00+08:00", agent=service_client.user.username),
+    ]
+    refused = api.post(reverse("api:contacts"), rows, format="json")
+    assert refused.status_code == 400
+    errors = refused.json()["errors"]
+    assert [(error["index"], error["field"], error["value"]) for error in errors] == [
+        (2, "agent", legal.username),
+        (3, "agent", "a-customer"),
+        (4, "agent", service_client.user.username),
+    ]
+    assert errors[0]["message"] == (
+        "not a back-office user who may log contacts (a collection agent, agency agent or supervisor)."
+    )
+    stored = api.post(reverse("api:contacts"), rows[:2], format="json")
+    assert stored.status_code == 201, stored.json()
+    agents = dict(Contact.objects.values_list("recording_reference", "agent"))
+    assert agents == {"R1": departed.pk, "R2": collector.pk}
