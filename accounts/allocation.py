@@ -36,18 +36,32 @@ class Share:
 
 def allocate(amount_fen: int, owed: list[Owed]) -> tuple[list[Share], int]:
     """Split ``amount_fen`` over ``owed`` (already oldest first); return the shares and the credit left."""
+    return take(amount_fen, [[bill.bill_id, bill.fees_fen, bill.interest_fen, bill.principal_fen] for bill in owed])
+
+
+def take(amount_fen: int, owing: list[list[int]]) -> tuple[list[Share], int]:
+    """Split ``amount_fen`` over ``owing``, each ``[bill_id, fees, interest, principal]`` still owed, oldest first.
+
+    The one rule, in place: what each share takes comes off ``owing``, so that the next payment of
+    the same line, in the order received, is allocated to what this one left. Returns the shares
+    and the credit left.
+    """
     shares: list[Share] = []
     left = amount_fen
-    for bill in owed:
+    for bill in owing:
         if left == 0:
             break
-        taken = {}
-        for component in COMPONENTS:
-            take = min(left, getattr(bill, f"{component}_fen"))
-            taken[f"{component}_fen"] = take
-            left -= take
-        share = Share(bill_id=bill.bill_id, **taken)
-        if share.total_fen:
-            shares.append(share)
-    assert sum(share.total_fen for share in shares) + left == amount_fen
+        bill_id, fees, interest, principal = bill
+        # COMPONENTS order: fees, then interest, then principal.
+        fees = min(left, fees)
+        left -= fees
+        interest = min(left, interest)
+        left -= interest
+        principal = min(left, principal)
+        left -= principal
+        if fees or interest or principal:
+            bill[1] -= fees
+            bill[2] -= interest
+            bill[3] -= principal
+            shares.append(Share(bill_id, fees, interest, principal))
     return shares, left

@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.allocation import Owed, Share, allocate
+from accounts.allocation import COMPONENTS, Share, take
 from accounts.choices import PaymentChannel
 from accounts.models import Bill, CreditLine, Payment, PaymentAllocation
 from accounts.positions import unpaid_bills
@@ -178,7 +178,7 @@ def payments_post(*, rows: list[PaymentRow], actor: AbstractBaseUser | None) -> 
     with transaction.atomic():
         lines = _lock_lines(sorted({row.credit_line for row in rows}))
         recorded = _recorded(sorted({row.external_reference for row in rows}))
-        posted, fresh = _sort_out(rows, amounts, lines, recorded, errors)
+        posted, fresh = _sort_out(rows, amounts, lines, recorded, errors, now=timezone.now())
         if errors:
             raise PaymentsRefused(sorted(errors, key=lambda error: error.index))
         if fresh:
@@ -198,8 +198,11 @@ def _sort_out(
     lines: dict[str, tuple[int, datetime.date]],
     recorded: dict[str, tuple],
     errors: list[RowError],
+    *,
+    now: datetime.datetime,
 ) -> tuple[list[Posted | None], dict[str, _New]]:
     """Tell replays from new payments, adding an error for every unknown line and reused reference."""
+    zone = timezone.get_current_timezone()
     posted: list[Posted | None] = [None] * len(rows)
     fresh: dict[str, _New] = {}
     bad = {error.index for error in errors}
@@ -222,17 +225,25 @@ def _sort_out(
         elif reference in fresh:
             if (fresh[reference].line_id, fresh[reference].amount_fen) != (line_id, amount_fen):
                 errors.append(_reused(index, reference))
-        elif _received_plausibly(row, index, opened_on, errors):
-            received_on = timezone.localdate(row.received_at)
+        elif _received_plausibly(row, index, opened_on, errors, now=now, zone=zone):
+            received_on = row.received_at.astimezone(zone).date()
             fresh[reference] = _New(
                 index, line_id, row.credit_line, reference, amount_fen, row.channel, row.received_at, received_on
             )
     return posted, fresh
 
 
-def _received_plausibly(row: PaymentRow, index: int, opened_on: datetime.date, errors: list[RowError]) -> bool:
+def _received_plausibly(
+    row: PaymentRow,
+    index: int,
+    opened_on: datetime.date,
+    errors: list[RowError],
+    *,
+    now: datetime.datetime,
+    zone: datetime.tzinfo,
+) -> bool:
     try:
-        validate_received_at(row.received_at, opened_on=opened_on, now=timezone.now())
+        validate_received_at(row.received_at, opened_on=opened_on, now=now, zone=zone)
     except ValidationError as exc:
         errors.append(RowError(index, "received_at", row.received_at.isoformat(), exc.code, exc.messages[0]))
         return False
@@ -241,37 +252,17 @@ def _received_plausibly(row: PaymentRow, index: int, opened_on: datetime.date, e
 
 def _allocate(new: list[_New]) -> list[_New]:
     """Allocate the new payments, per line in the order received; return them in that order."""
-    owing: dict[int, list[dict]] = defaultdict(list)
-    fields = ["id", "credit_line_id", *(f"{part}_{kind}_fen" for part in _COMPONENTS for kind in ("due", "paid"))]
-    for values in unpaid_bills(line_ids=sorted({payment.line_id for payment in new})).values_list(*fields):
-        bill = dict(zip(fields, values, strict=True))
-        owing[bill["credit_line_id"]].append(bill)
+    owing: dict[int, list[list[int]]] = defaultdict(list)
+    fields = ["id", "credit_line_id", *(f"{part}_{kind}_fen" for part in COMPONENTS for kind in ("due", "paid"))]
+    bills = unpaid_bills(line_ids=sorted({payment.line_id for payment in new})).values_list(*fields)
+    for bill_id, line_id, fees_due, fees_paid, interest_due, interest_paid, principal_due, principal_paid in bills:
+        owing[line_id].append(
+            [bill_id, fees_due - fees_paid, interest_due - interest_paid, principal_due - principal_paid]
+        )
     received = sorted(new, key=lambda payment: (payment.received_at, payment.index))
     for payment in received:
-        open_bills = [bill for bill in owing[payment.line_id] if _owed_fen(bill)]
-        owed = [
-            Owed(
-                bill["id"],
-                bill["fees_due_fen"] - bill["fees_paid_fen"],
-                bill["interest_due_fen"] - bill["interest_paid_fen"],
-                bill["principal_due_fen"] - bill["principal_paid_fen"],
-            )
-            for bill in open_bills
-        ]
-        payment.shares, payment.credit_fen = allocate(payment.amount_fen, owed)
-        by_id = {bill["id"]: bill for bill in open_bills}
-        for share in payment.shares:
-            bill = by_id[share.bill_id]
-            for component in _COMPONENTS:
-                bill[f"{component}_paid_fen"] += getattr(share, f"{component}_fen")
+        payment.shares, payment.credit_fen = take(payment.amount_fen, owing[payment.line_id])
     return received
-
-
-_COMPONENTS = ("fees", "interest", "principal")
-
-
-def _owed_fen(bill: dict) -> int:
-    return sum(bill[f"{part}_due_fen"] - bill[f"{part}_paid_fen"] for part in _COMPONENTS)
 
 
 _PAYMENT_COLUMNS = [
@@ -372,7 +363,7 @@ def _bill_history_sql(payment_ids: list[int], now: datetime.datetime, actor_id: 
     values = []
     for column in columns:
         component = column.removesuffix("_paid_fen")
-        if component in _COMPONENTS:
+        if component in COMPONENTS:
             values.append(f"b.{column} + SUM(a.{component}_fen) {running}")
         elif column == "last_paid_on":
             values.append(_later("b.last_paid_on", f"MAX(a.received_on) {running}"))
@@ -390,8 +381,8 @@ def _bill_history_sql(payment_ids: list[int], now: datetime.datetime, actor_id: 
 
 def _bill_update_sql(payment_ids: list[int]) -> tuple[str, list]:
     """Add the new allocations to the bills they paid, in one statement."""
-    sums = ", ".join(f"SUM({component}_fen) AS {component}" for component in _COMPONENTS)
-    paid = ", ".join(f"{component}_paid_fen = b.{component}_paid_fen + s.{component}" for component in _COMPONENTS)
+    sums = ", ".join(f"SUM({component}_fen) AS {component}" for component in COMPONENTS)
+    paid = ", ".join(f"{component}_paid_fen = b.{component}_paid_fen + s.{component}" for component in COMPONENTS)
     condition, params = member_of("payment_id", payment_ids)
     sql = f"""
         UPDATE {Bill._meta.db_table} AS b SET {paid}, last_paid_on = {_later("b.last_paid_on", "s.last_received")}

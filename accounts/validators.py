@@ -198,13 +198,18 @@ def validate_due_date(value: datetime.date, *, opened_on: datetime.date) -> None
         )
 
 
-def validate_received_at(value: datetime.datetime, *, opened_on: datetime.date, now: datetime.datetime) -> None:
-    """Refuse a payment time later than now (give or take clock skew), or before its line opened (local date)."""
+def validate_received_at(
+    value: datetime.datetime, *, opened_on: datetime.date, now: datetime.datetime, zone: datetime.tzinfo | None = None
+) -> None:
+    """Refuse a payment time later than now (give or take clock skew), or before its line opened (local date).
+
+    ``zone`` is the business time zone (by default the current one), given by callers that check many rows.
+    """
     if value > now + PAYMENT_CLOCK_SKEW:
         raise ValidationError(
             _("Received time %(value)s is in the future."), params={"value": value.isoformat()}, code="future"
         )
-    if timezone.localdate(value) < opened_on:
+    if value.astimezone(zone or timezone.get_current_timezone()).date() < opened_on:
         raise ValidationError(
             _("Received time %(value)s is before the line opened on %(opened)s."),
             params={"value": value.isoformat(), "opened": opened_on.isoformat()},

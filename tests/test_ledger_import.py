@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from accounts.models import Bill, CreditLine, Customer, Payment, PaymentAllocation
 from backoffice.ledger_import import staging
+from backoffice.ledger_import.staged_rows import staging_table
 from cases.choices import Stage
 from cases.models import Case
 from tests.factories import BillFactory, CreditLineFactory, CustomerFactory, overdue_line, product_on, valid_national_id
@@ -320,3 +321,64 @@ def test_an_agent_may_not_import_the_ledger(client, agent, tmp_path):
     assert upload(client, ledger_file(tmp_path, rows), "customers").status_code == 403
     assert client.post(reverse("ledger_import_confirm"), {"kind": "customers", "token": "x" * 32}).status_code == 403
     assert not Customer.objects.exists()
+
+
+@time_machine.travel(datetime.datetime(2026, 3, 20, 10, tzinfo=BEIJING), tick=False)
+def test_a_lines_payments_are_allocated_in_the_order_received_whatever_the_order_of_the_file(tmp_path):
+    line = overdue_line(due=datetime.date(2026, 1, 10), principal_fen=100_000)
+    newer = BillFactory(credit_line=line, due_date=datetime.date(2026, 2, 10), principal_due_fen=100_000)
+    other = overdue_line(due=datetime.date(2026, 1, 10))
+    rows = [
+        ["credit_line", "external_reference", "amount", "channel", "received_at"],
+        [line.number, "LATE", "1000.00", "alipay", "2026-03-19 15:00"],
+        [other.number, "OTHER", "1.00", "alipay", "2026-03-19 12:00"],
+        [line.number, "EARLY", "1000.00", "alipay", "2026-03-19 09:00"],
+    ]
+    # One row a batch: in file order, LATE would be recorded (and take the oldest bill) first.
+    summary = import_ledger(ledger_file(tmp_path, rows), "payments", batch_size=1)
+    assert summary.strip().startswith("3 rows: 3 payments recorded")
+    oldest = Bill.objects.get(credit_line=line, due_date=datetime.date(2026, 1, 10))
+    assert list(
+        PaymentAllocation.objects.filter(bill=oldest).values_list("payment__external_reference", flat=True)
+    ) == ["EARLY"]
+    assert list(PaymentAllocation.objects.filter(bill=newer).values_list("payment__external_reference", flat=True)) == [
+        "LATE"
+    ]
+
+
+@time_machine.travel(datetime.datetime(2026, 3, 20, 10, tzinfo=BEIJING), tick=False)
+def test_a_payment_received_in_the_future_or_before_its_line_opened_refuses_the_file_before_anything_is_written(
+    tmp_path,
+):
+    line = overdue_line(due=datetime.date(2026, 1, 10))
+    rows = [
+        ["credit_line", "external_reference", "amount", "channel", "received_at"],
+        [line.number, "PAY-1", "10.00", "alipay", "2026-03-19 09:30"],
+        [line.number, "PAY-2", "10.00", "alipay", "2026-03-21 09:30"],
+        [line.number, "PAY-3", "10.00", "alipay", "2020-01-01 09:30"],
+    ]
+    with pytest.raises(CommandError) as caught:
+        import_ledger(ledger_file(tmp_path, rows), "payments", batch_size=1)
+    message = str(caught.value)
+    assert "File refused; nothing was imported." in message
+    assert "Row 3, received_at '2026-03-21 09:30': Received time 2026-03-21T09:30:00+08:00 is in the future." in message
+    assert (
+        "Row 4, received_at '2020-01-01 09:30': Received time 2020-01-01T09:30:00+08:00 is before the line opened"
+        in (message)
+    )
+    assert not Payment.objects.exists()
+
+
+def _staged(rows: list[tuple], size: int) -> list[list[str]]:
+    with staging_table([("credit_line", "text"), ("external_reference", "text")]) as table:
+        table.add(rows)
+        batches = table.batches(order=("credit_line", "number"), group="credit_line", size=size)
+        return [[reference for _number, _line, reference in batch] for batch in batches]
+
+
+def test_staged_rows_come_back_sorted_in_batches_that_split_a_line_only_when_it_fills_one_alone():
+    rows = [(2, "B", "b1"), (3, "A", "a1"), (4, "B", "b2"), (5, "C", "c1"), (6, "A", "a2"), (7, "B", "b3")]
+    assert _staged(rows, size=4) == [["a1", "a2"], ["b1", "b2", "b3", "c1"]]
+    assert _staged(rows, size=2) == [["a1", "a2"], ["b1", "b2"], ["b3", "c1"]]
+    assert _staged(rows, size=100) == [["a1", "a2", "b1", "b2", "b3", "c1"]]
+    assert _staged([], size=3) == []

@@ -4,8 +4,10 @@ Every row is checked before anything is written: its cells, then against the dat
 (unknown lines, references used for another payment, amendments without a reason). One bad row
 refuses the whole file, every bad row named by row, column and value. A good file is applied in
 batches of ``BATCH_SIZE`` rows, one transaction each, so a million rows never hold one long
-transaction; a batch of payments then brings its lines' cases up to date. Applying the same file
-again changes nothing: upserts skip unchanged rows and payments are recorded once per reference.
+transaction; a batch of payments then brings its lines' cases up to date. Payments are read once,
+into a staging table as they are checked, and applied from it sorted by line and time received
+(``staged_rows``), so each line's cases are refreshed once. Applying the same file again changes
+nothing: upserts skip unchanged rows and payments are recorded once per reference.
 """
 
 from collections import Counter
@@ -20,6 +22,7 @@ from django.utils.translation import ngettext
 
 from backoffice.ledger_import.kinds import KINDS, OMITTED, Column, Problem, Row
 from backoffice.ledger_import.reading import is_xlsx, records
+from backoffice.ledger_import.staged_rows import staging_table
 from backoffice.sameday import lines_refresh
 
 BATCH_SIZE = 5000
@@ -102,9 +105,18 @@ class Outcome:
 
 
 def ledger_file_check(
-    *, data: bytes, kind: str, batch_size: int = BATCH_SIZE, on_rows: Progress | None = None
+    *,
+    data: bytes,
+    kind: str,
+    batch_size: int = BATCH_SIZE,
+    on_rows: Progress | None = None,
+    on_good: Callable[[list[Row]], None] | None = None,
 ) -> Check:
-    """Check every row of a file of ``kind`` without writing anything; return the preview and every problem."""
+    """Check every row of a file of ``kind`` without writing anything; return the preview and every problem.
+
+    ``on_good`` is given each batch of rows as long as no problem was found, so that a caller can
+    keep the rows of a good file (a staging table) without reading it twice.
+    """
     check = Check(kind=kind)
     try:
         source = records(data)
@@ -122,6 +134,8 @@ def ledger_file_check(
             problems = [problem for _row, problems in parsed for problem in problems]
             problems += _repeated(good, kind, seen) + KINDS[kind].check(good)
             check.add(sorted(problems, key=lambda problem: getattr(problem, "row", 0)))
+            if on_good and check.ok:
+                on_good(good)
             if on_rows:
                 on_rows(consumed)
     except ValidationError as exc:
@@ -146,19 +160,20 @@ def ledger_file_import(
     ``actor`` is who imports (None: the system, no permission check); the services record it.
     ``checked`` says the file passed ``ledger_file_check`` as ``kind`` already (the admin's preview):
     it is not read twice, each batch is only checked again against the ledger just before it is applied.
+    A kind with ``staged_columns`` (payments) is read once into a staging table, checked whole
+    (again, if ``checked``) before anything is applied, and applied from there a line at a time.
     """
     if actor is not None and not may_import_ledger(actor):
         raise PermissionDenied(_("Only superusers may import ledger files."))
+    if KINDS[kind].staged_columns:
+        return _import_staged(data, kind, actor, batch_size, on_checked, on_applied, checked=checked)
     if not checked:
         check = ledger_file_check(data=data, kind=kind, batch_size=batch_size, on_rows=on_checked)
         if not check.ok:
             raise ValidationError(check.messages())
-    source = records(data)
-    _number, header = next(source)
-    index, _problems = _header_index(KINDS[kind].columns, header)
     counts: Counter = Counter()
     rows = 0
-    for parsed, consumed in _batches(source, kind, index, batch_size, strict_width=not is_xlsx(data)):
+    for parsed, consumed in _parsed(data, kind, batch_size):
         if checked:
             _recheck(parsed, kind, imported=rows)
         rows += len(parsed)
@@ -166,6 +181,57 @@ def ledger_file_import(
         if on_applied:
             on_applied(consumed)
     return Outcome(kind=kind, rows=rows, counts=counts)
+
+
+def _parsed(data: bytes, kind: str, batch_size: int) -> Iterator[tuple[list[tuple[Row, list[str]]], int]]:
+    source = records(data)
+    _number, header = next(source)
+    index, _problems = _header_index(KINDS[kind].columns, header)
+    yield from _batches(source, kind, index, batch_size, strict_width=not is_xlsx(data))
+
+
+def _import_staged(
+    data: bytes,
+    kind: str,
+    actor: AbstractBaseUser | None,
+    batch_size: int,
+    on_checked: Progress | None,
+    on_applied: Progress | None,
+    *,
+    checked: bool,
+) -> Outcome:
+    """Read the file once into a staging table, checking it whole, then apply it from there a line at a time."""
+    spec = KINDS[kind]
+    with staging_table(spec.staged_columns) as table:
+
+        def stage(rows: list[Row]) -> None:
+            table.add([(row.number, *spec.staged(row)) for row in rows])
+
+        if checked:
+            # The preview checked the file; the ledger may have changed since: check each batch against it again.
+            problems: list[str] = []
+            for parsed, consumed in _parsed(data, kind, batch_size):
+                batch_problems = [problem for _row, row_problems in parsed for problem in row_problems]
+                batch_problems = batch_problems or spec.check([row for row, _problems in parsed])
+                problems += batch_problems
+                if not problems:
+                    stage([row for row, _problems in parsed])
+                if on_checked:
+                    on_checked(consumed)
+            if problems:
+                stopped = _("The ledger changed since the preview; nothing was imported.")
+                raise ValidationError([ValidationError(message, code="changed") for message in (stopped, *problems)])
+        else:
+            check = ledger_file_check(data=data, kind=kind, batch_size=batch_size, on_rows=on_checked, on_good=stage)
+            if not check.ok:
+                raise ValidationError(check.messages())
+        counts: Counter = Counter()
+        for values in table.batches(order=spec.staged_order, group=spec.staged_group, size=batch_size):
+            rows = spec.unstaged(values)
+            counts += _apply_batch(rows, kind, actor, done=counts)
+            if on_applied:
+                on_applied(len(rows))
+        return Outcome(kind=kind, rows=table.rows, counts=counts)
 
 
 def _recheck(parsed: list[tuple[Row, list[str]]], kind: str, *, imported: int) -> None:
@@ -190,13 +256,15 @@ def _apply_batch(rows: list[Row], kind: str, actor: AbstractBaseUser | None, *, 
             counts, paid_lines = KINDS[kind].apply(rows, actor)
     except ValidationError as exc:
         # Only a change made by someone else since the check gets here; the batches before are kept.
+        numbers = sorted(row.number for row in rows)
+        shown = ", ".join(str(number) for number in numbers[:10]) + (", …" if len(numbers) > 10 else "")
         raise ValidationError(
             ngettext(
-                "Rows %(first)d to %(last)d were refused (%(error)s); the %(done)d row before them was imported.",
-                "Rows %(first)d to %(last)d were refused (%(error)s); the %(done)d rows before them were imported.",
+                "A batch of rows was refused (%(error)s): rows %(rows)s. The %(done)d row imported before it is kept.",
+                "A batch of rows was refused (%(error)s): rows %(rows)s. The %(done)d rows imported before it are kept.",
                 done.total(),
             )
-            % {"first": rows[0].number, "last": rows[-1].number, "error": " ".join(exc.messages), "done": done.total()},
+            % {"rows": shown, "error": " ".join(exc.messages), "done": done.total()},
             code="interrupted",
         ) from exc
     if paid_lines:

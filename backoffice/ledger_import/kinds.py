@@ -7,23 +7,28 @@ file twice writes nothing the second time. ``apply`` returns the counts and the 
 cases the caller brings up to date once the batch is committed.
 """
 
+import datetime
 from collections import Counter
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.choices import CreditLineStatus, Language, PaymentChannel
 from accounts.ingest import PaymentRow, payments_post
 from accounts.models import Bill, CreditLine, Customer, Payment, Product
 from accounts.services import bill_upsert, credit_line_upsert, customer_upsert
+from accounts.validators import validate_received_at
 from backoffice.kernel.bulksql import members
 from backoffice.kernel.money import fen_to_yuan
 from backoffice.kernel.tabular import row_problem
 from backoffice.ledger_import import cells
 
 OMITTED = object()
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+_MICROSECOND = datetime.timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,7 @@ def _field_problems(row: Row, exc: ValidationError) -> list[str]:
 class Customers:
     """Customers, keyed by national ID; an empty optional cell leaves that field as it is."""
 
+    staged_columns: tuple = ()
     name = "customers"
     booleans = ("consents_to_calls", "consents_to_sms", "consents_to_email", "do_not_contact", "vulnerable")
     columns = (
@@ -128,6 +134,7 @@ class Customers:
 class CreditLines:
     """Credit lines, keyed by contract number; the lender owns the limit and whether the line is closed."""
 
+    staged_columns: tuple = ()
     name = "lines"
     columns = (
         Column("number", "合同号", cells.text(CreditLine._meta.get_field("number").max_length, required=True), True),
@@ -202,6 +209,7 @@ _BILL_AMOUNTS = ("principal_due", "interest_due", "fees_due")
 class Bills:
     """Bills, keyed by credit line and due date; amending the amounts of a bill needs a reason."""
 
+    staged_columns: tuple = ()
     name = "bills"
     columns = (
         Column("credit_line", "合同号", cells.text(required=True), required=True),
@@ -285,28 +293,71 @@ class Payments:
         """The external reference."""
         return row.values["external_reference"]
 
+    # Read once into a staging table and applied sorted by line, then by time received and row.
+    staged_columns = (
+        ("credit_line", "text"),
+        ("external_reference", "text"),
+        ("amount", "bigint"),
+        ("channel", "text"),
+        ("received_at", "bigint"),  # microseconds since the epoch: sorts as the instant, on both databases
+    )
+    staged_order = ("credit_line", "received_at", "number")
+    staged_group = "credit_line"
+
+    def staged(self, row: Row) -> tuple:
+        """The row's values as the staging table holds them."""
+        values = row.values
+        received = (values["received_at"] - _EPOCH) // _MICROSECOND
+        return (values["credit_line"], values["external_reference"], values["amount"], values["channel"], received)
+
+    def unstaged(self, staged: list[tuple]) -> list[Row]:
+        """Rows back from the staging table (their cells are not kept: only a refused batch names them)."""
+        zone, rows = timezone.get_current_timezone(), []
+        for number, line, reference, amount, channel, received in staged:
+            values = {
+                "credit_line": line,
+                "external_reference": reference,
+                "amount": amount,
+                "channel": channel,
+                "received_at": (_EPOCH + datetime.timedelta(microseconds=received)).astimezone(zone),
+            }
+            rows.append(Row(number, {"credit_line": line, "external_reference": reference}, values))
+        return rows
+
     def check(self, rows: list[Row]) -> list[str]:
-        """Refuse rows naming an unknown line, or a reference already used for another payment (two queries)."""
-        lines = dict(
-            CreditLine.objects.filter(
+        """Refuse rows naming an unknown line, a time it cannot have been received, or a reference used before.
+
+        Two queries, whatever the number of rows; the times are checked as ``payments_post`` checks them.
+        """
+        lines = {
+            number: (line_id, opened_on)
+            for number, line_id, opened_on in CreditLine.objects.filter(
                 number__in=members(sorted({row.values["credit_line"] for row in rows}), "text")
-            ).values_list("number", "id")
-        )
+            ).values_list("number", "id", "opened_on")
+        }
         recorded = {
             reference: (line_id, amount_fen)
             for reference, line_id, amount_fen in Payment.objects.filter(
                 external_reference__in=members([self.key(row) for row in rows], "text")
             ).values_list("external_reference", "credit_line_id", "amount_fen")
         }
-        problems = []
+        problems, now, zone = [], timezone.now(), timezone.get_current_timezone()
         for row in rows:
-            line_id, earlier = lines.get(row.values["credit_line"]), recorded.get(self.key(row))
+            (line_id, opened_on), earlier = (
+                lines.get(row.values["credit_line"], (None, None)),
+                recorded.get(self.key(row)),
+            )
             if line_id is None:
                 problems.append(row.problem("credit_line", _("no credit line has this contract number.")))
-            elif earlier is not None and earlier != (line_id, row.values["amount"]):
+                continue
+            if earlier is not None and earlier != (line_id, row.values["amount"]):
                 problems.append(
                     row.problem("external_reference", _("already used for a different payment (line or amount)."))
                 )
+            try:
+                validate_received_at(row.values["received_at"], opened_on=opened_on, now=now, zone=zone)
+            except ValidationError as exc:
+                problems.append(row.problem("received_at", exc.messages[0]))
         return problems
 
     def apply(self, rows: list[Row], actor: AbstractBaseUser | None) -> tuple[Counter, set[int]]:
