@@ -24,7 +24,7 @@ from accounts.choices import PaymentChannel
 from accounts.models import Bill, CreditLine, Payment, PaymentAllocation
 from accounts.positions import unpaid_bills
 from accounts.validators import validate_received_at
-from backoffice.kernel.bulksql import insert_new_rows, insert_rows, member_of
+from backoffice.kernel.bulksql import insert_new_rows, insert_rows, member_of, members
 from backoffice.kernel.money import yuan_to_fen
 
 MAX_REFERENCE_LENGTH = Payment._meta.get_field("external_reference").max_length
@@ -154,23 +154,21 @@ def _as_date(value: object) -> datetime.date:
     return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value))
 
 
-_RECORDED = ("id", "external_reference", "credit_line_id", "amount_fen", "unallocated_fen")
+_RECORDED = ("id", "external_reference", "credit_line_id", "amount_fen", "unallocated_fen", "channel", "received_at")
 
 
 def _recorded(references: list[str]) -> dict[str, tuple]:
-    """Return the payments already recorded under these references: ``(id, reference, line, amount, credit)``."""
-    condition, params = member_of("external_reference", references)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(_RECORDED)} FROM {Payment._meta.db_table} WHERE {condition}", params)
-        return {row[1]: row for row in cursor.fetchall()}
+    """Return the payments already recorded under these references: ``(id, reference, line, amount, credit, channel, received)``."""
+    found = Payment.objects.filter(external_reference__in=members(references, "text")).values_list(*_RECORDED)
+    return {row[1]: row for row in found}
 
 
 def payments_post(*, rows: list[PaymentRow], actor: AbstractBaseUser | None) -> list[Posted]:
     """Record every payment of ``rows`` not recorded before and allocate it; all or nothing.
 
     Returns one ``Posted`` per row, in order. A reference recorded before (or twice in the set)
-    for the same line and amount is a replay and records nothing; for another line or amount it
-    refuses the set. An unknown line, a bad amount, channel or time refuse it too: raises
+    for the same line, amount, channel and time received is a replay and records nothing; for
+    anything else it refuses the set. An unknown line, a bad amount, channel or time refuse it too: raises
     ``PaymentsRefused`` naming every bad row, and nothing is written.
     """
     errors: list[RowError] = []
@@ -217,13 +215,24 @@ def _sort_out(
         reference = row.external_reference
         earlier = recorded.get(reference)
         if earlier is not None:
-            payment_id, _ref, earlier_line, earlier_amount, credit_fen = earlier
-            if (earlier_line, earlier_amount) != (line_id, amount_fen):
+            payment_id, _ref, earlier_line, earlier_amount, credit_fen, earlier_channel, earlier_time = earlier
+            if (earlier_line, earlier_amount, earlier_channel, earlier_time) != (
+                line_id,
+                amount_fen,
+                row.channel,
+                row.received_at,
+            ):
                 errors.append(_reused(index, reference))
                 continue
             posted[index] = Posted(payment_id, line_id, row.credit_line, reference, amount_fen, credit_fen, True)
         elif reference in fresh:
-            if (fresh[reference].line_id, fresh[reference].amount_fen) != (line_id, amount_fen):
+            first = fresh[reference]
+            if (first.line_id, first.amount_fen, first.channel, first.received_at) != (
+                line_id,
+                amount_fen,
+                row.channel,
+                row.received_at,
+            ):
                 errors.append(_reused(index, reference))
         elif _received_plausibly(row, index, opened_on, errors, now=now, zone=zone):
             received_on = row.received_at.astimezone(zone).date()

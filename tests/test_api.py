@@ -177,6 +177,38 @@ def test_a_bulk_of_payments_is_all_or_nothing_and_names_every_bad_row(machine):
     assert Payment.objects.count() == 1
 
 
+@pytest.mark.parametrize(
+    ("field", "other"),
+    [("amount", "10.01"), ("channel", "wechat_pay"), ("received_at", "2026-03-20T10:00:01+08:00")],
+)
+def test_a_reference_sent_again_with_another_amount_channel_or_time_is_refused_not_replayed(machine, field, other):
+    line = overdue_line(due=DUE)
+    writer = machine(Scope.LEDGER_WRITE)
+    row = {
+        "credit_line": line.number,
+        "external_reference": "P-1",
+        "amount": "10.00",
+        "channel": "alipay",
+        "received_at": "2026-03-20T10:00:00+08:00",
+    }
+    assert writer.post(reverse("api:payments"), [row], format="json").status_code == 201
+    # The same instant written in another offset is the same payment.
+    same = writer.post(reverse("api:payments"), [{**row, "received_at": "2026-03-20T02:00:00Z"}], format="json")
+    assert (same.status_code, same.json()[0]["replayed"]) == (200, True)
+    again = writer.post(reverse("api:payments"), [{**row, field: other}], format="json")
+    assert again.status_code == 400
+    assert [(e["index"], e["field"], e["code"]) for e in again.json()["errors"]] == [
+        (0, "external_reference", "reused")
+    ]
+    twice = writer.post(
+        reverse("api:payments"),
+        [{**row, "external_reference": "P-2"}, {**row, "external_reference": "P-2", field: other}],
+        format="json",
+    )
+    assert [(e["index"], e["code"]) for e in twice.json()["errors"]] == [(1, "reused")]
+    assert Payment.objects.count() == 1
+
+
 def test_a_bad_row_of_a_bulk_request_is_named_by_its_index_field_and_value(machine):
     row = {
         "credit_line": "CL-1",

@@ -336,10 +336,10 @@ class Payments:
             ).values_list("number", "id", "opened_on")
         }
         recorded = {
-            reference: (line_id, amount_fen)
-            for reference, line_id, amount_fen in Payment.objects.filter(
+            reference: earlier
+            for reference, *earlier in Payment.objects.filter(
                 external_reference__in=members([self.key(row) for row in rows], "text")
-            ).values_list("external_reference", "credit_line_id", "amount_fen")
+            ).values_list("external_reference", "credit_line_id", "amount_fen", "channel", "received_at")
         }
         problems, now, zone = [], timezone.now(), timezone.get_current_timezone()
         for row in rows:
@@ -350,9 +350,13 @@ class Payments:
             if line_id is None:
                 problems.append(row.problem("credit_line", _("no credit line has this contract number.")))
                 continue
-            if earlier is not None and earlier != (line_id, row.values["amount"]):
+            values = row.values
+            if earlier is not None and earlier != [line_id, values["amount"], values["channel"], values["received_at"]]:
                 problems.append(
-                    row.problem("external_reference", _("already used for a different payment (line or amount)."))
+                    row.problem(
+                        "external_reference",
+                        _("already used for a different payment (line, amount, channel or time received)."),
+                    )
                 )
             try:
                 validate_received_at(row.values["received_at"], opened_on=opened_on, now=now, zone=zone)
