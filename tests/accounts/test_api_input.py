@@ -71,6 +71,7 @@ def test_a_read_only_field_sent_to_a_bill_is_refused_as_unknown(writer, line_sen
 def test_an_amount_that_is_not_plain_ascii_digits_with_two_decimals_is_refused(writer, line_sent, amount):
     response = writer.post(reverse("api:credit-lines"), {**line_sent, "limit": amount}, format="json")
     assert errors(response) == [("limit", amount)]
+    assert response.json()["errors"][0]["message"].startswith(f"Amount {amount!r} must be plain digits")
 
 
 def test_an_unknown_time_zone_and_an_overlong_address_are_refused(writer):
@@ -156,8 +157,9 @@ def test_a_payment_received_in_the_future_or_before_its_line_opened_is_refused()
 @pytest.mark.parametrize("value", ["2026-03-02", "2026-03-02T14:30:00", "2026-03-02 14:30", "１2026-03-02T14:30Z"])
 def test_a_strict_date_time_without_a_time_or_an_offset_is_refused(value):
     field = StrictDateTimeField()
-    with pytest.raises(Exception, match="with its offset"):
+    with pytest.raises(Exception, match="with its offset") as refused:
         field.run_validation(value)
+    assert str(refused.value.detail[0]).startswith(f"Send {value!r} as a date and time with its offset")
 
 
 @pytest.mark.parametrize("value", ["2026-03-02T14:30:00+08:00", "2026-03-02T06:30:00Z", "2026-03-02 14:30+0800"])

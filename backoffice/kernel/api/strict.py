@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
-from backoffice.kernel.api.fields import YuanField, yuan_reader
+from backoffice.kernel.api.fields import YuanField, refuse, yuan_reader
 
 # Ordinary whitespace is text; every other control or format character (bidirectional
 # overrides, zero-width joiners, NUL) can disguise a name or a reference on screen and on paper.
@@ -75,9 +75,9 @@ class StrictDateTimeField(serializers.DateTimeField):
     def to_internal_value(self, value: object) -> datetime.datetime:
         """Refuse text without a time and an offset before reading it."""
         if isinstance(value, str) and not _WITH_OFFSET.fullmatch(value):
-            self.fail("no_offset", value=value)
+            refuse(self, "no_offset", value=value)
         if isinstance(value, datetime.datetime) and value.tzinfo is None:
-            self.fail("no_offset", value=value.isoformat())
+            refuse(self, "no_offset", value=value.isoformat())
         return super().to_internal_value(value)
 
 

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from backoffice.kernel.events import Event, EventType
 
@@ -9,7 +10,8 @@ from backoffice.kernel.events import Event, EventType
 class DeliveryStatus(models.TextChoices):
     """Where a delivery stands."""
 
-    PENDING = "pending", _("Pending")
+    # Not a promise's "Pending" (awaiting judgement): waiting to be delivered.
+    PENDING = "pending", pgettext_lazy("webhook delivery", "Pending")
     DELIVERED = "delivered", _("Delivered")
     DEAD = "dead", _("Dead")
 
