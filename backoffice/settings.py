@@ -57,6 +57,9 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
+# A change's reason is kept whole: an amendment's reason (up to 500 characters) or a reversal's, not cut at 100.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+
 ROOT_URLCONF = "backoffice.urls"
 
 TEMPLATES = [

@@ -424,3 +424,13 @@ def test_a_request_of_a_hundred_payments_takes_no_more_statements_than_one_of_te
     assert all(row["replayed"] for row in replay.json())
     assert Payment.objects.count() == 110
     assert Case.objects.filter(stage=Stage.RESOLVED).count() == 110 // 4 + 1
+
+
+def test_an_amendment_reason_as_long_as_the_api_takes_is_kept_whole_in_the_bills_history(machine):
+    line = overdue_line(due=DUE)
+    reason = "利息减免，" * 100  # 500 characters, the most a reason may be
+    writer = machine(Scope.LEDGER_WRITE)
+    bill = {"due_date": DUE.isoformat(), "principal_due": "900.00", "reason": reason}
+    response = writer.post(reverse("api:bills", args=[line.number]), bill, format="json")
+    assert response.status_code == 200, response.content
+    assert Bill.objects.get(credit_line=line).history.first().history_change_reason == reason
