@@ -262,14 +262,19 @@ def _apply_batch(rows: list[Row], kind: str, actor: AbstractBaseUser | None, *, 
             ngettext(
                 "A batch of rows was refused (%(error)s): rows %(rows)s. The %(done)d row imported before it is kept.",
                 "A batch of rows was refused (%(error)s): rows %(rows)s. The %(done)d rows imported before it are kept.",
-                done.total(),
+                _rows_applied(done),
             )
-            % {"rows": shown, "error": " ".join(exc.messages), "done": done.total()},
+            % {"rows": shown, "error": " ".join(exc.messages), "done": _rows_applied(done)},
             code="interrupted",
         ) from exc
     if paid_lines:
         counts["cases_resolved"] += lines_refresh(line_ids=sorted(paid_lines))
     return counts
+
+
+def _rows_applied(counts: Counter) -> int:
+    # Rows, not every count: cases resolved are counted beside the rows that resolved them.
+    return sum(counts[name] for name in ("created", "updated", "unchanged", "recorded", "replayed"))
 
 
 def _normal(name: str) -> str:
