@@ -106,7 +106,9 @@ def _worklist_sql(*, among: bool = False) -> str:
         UNION ALL
         SELECT c.credit_line_id, NULL, NULL, NULL, 0, {case_columns}
           FROM open_case c
-         WHERE NOT EXISTS (SELECT 1 FROM pos WHERE pos.credit_line_id = c.credit_line_id)
+         -- NOT IN, not NOT EXISTS: with the CTEs' row estimates PostgreSQL plans NOT EXISTS as a nested
+         -- loop (every open case against every overdue line); NOT IN over pos (never NULL) is one hash.
+         WHERE c.credit_line_id NOT IN (SELECT pos.credit_line_id FROM pos)
     """
 
 

@@ -27,6 +27,7 @@ from backoffice.kernel.api.scopes import Scope
 from backoffice.kernel.api.services import api_client_create
 from backoffice.kernel.progress import progress_bar
 from backoffice.night import dunning_run
+from cases.models import Case, CaseTransition
 
 BENCH_CLIENT = "bench-ingest"
 
@@ -113,6 +114,7 @@ class Command(BaseCommand):
         lines = bench.build_portfolio(lines=count, as_of=today)
         # Payments arrive on a ledger the night has run over: the lines overdue are in collection already.
         dunning_run(as_of=today, batch_size=settings.DUNNING_BATCH_SIZE)
+        bench.analyze((Case, CaseTransition, CreditLine))
         numbers = list(CreditLine.objects.filter(pk__in=lines).order_by("id").values_list("number", flat=True))
         client = self._client()
         queries = {
