@@ -18,7 +18,7 @@ from accounts.choices import PaymentChannel
 from accounts.ingest import PaymentRow, PaymentsRefused, Posted, payments_post
 from accounts.models import Payment
 from backoffice.kernel.api.bulk import bulk_read
-from backoffice.kernel.api.errors import errors_response
+from backoffice.kernel.api.errors import errors_response, row_errors
 from backoffice.kernel.api.fields import YuanField
 from backoffice.kernel.api.idempotency import IdempotentPost
 from backoffice.kernel.api.scopes import Scope
@@ -98,23 +98,9 @@ class PaymentPost(IdempotentPost, APIView):
             try:
                 posted = payments_post(rows=payments, actor=request.user)
             except PaymentsRefused as refused:
-                return errors_response(_row_errors(refused, rows), status.HTTP_400_BAD_REQUEST)
+                return errors_response(row_errors(refused.row_errors, rows), status.HTTP_400_BAD_REQUEST)
             lines_refresh(line_ids=sorted({payment.credit_line_id for payment in posted if not payment.replayed}))
         out = [_out(payment) for payment in posted]
         created = any(not row["replayed"] for row in out)
         body = out if isinstance(request.data, list) else out[0]
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
-
-
-def _row_errors(refused: PaymentsRefused, sent: list) -> list[dict]:
-    """Name each bad row by its index, field and the value as sent."""
-    return [
-        {
-            "index": error.index,
-            "field": error.field,
-            "value": sent[error.index].get(error.field) if isinstance(sent[error.index], dict) else None,
-            "code": error.code,
-            "message": error.message,
-        }
-        for error in refused.row_errors
-    ]

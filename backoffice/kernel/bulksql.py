@@ -133,6 +133,22 @@ def member_of(column: str, values: Sequence[object]) -> tuple[str, list[object]]
     return f"{column} IN (SELECT value FROM json_each(%s))", [member_param(values)]
 
 
+def values_table(columns: Sequence[Column], rows: Sequence[Sequence[object]]) -> tuple[str, list[object]]:
+    """Return SQL for a derived table of ``rows`` (to join under an alias), and its parameters.
+
+    PostgreSQL takes one array per column (``unnest``), SQLite one JSON list (``json_each``): a
+    fixed number of parameters whatever the number of rows, so the statement is parsed once.
+    """
+    names = [name for name, _type in columns]
+    if connection.vendor == "postgresql":
+        # The only text spliced in is our own column names and types; the values are bound.
+        arrays = ", ".join(f"%s::{pg_type}[]" for _name, pg_type in columns)
+        values = [list(column) for column in zip(*rows, strict=True)] or [[] for _column in columns]
+        return f"(SELECT * FROM unnest({arrays}) AS v({', '.join(names)}))", values
+    fields = ", ".join(f"json_extract(value, '$[{n}]') AS {name}" for n, name in enumerate(names))
+    return f"(SELECT {fields} FROM json_each(%s))", [json.dumps(_adapt(columns, rows))]
+
+
 def insert_new_rows(
     table: str,
     columns: Sequence[Column],

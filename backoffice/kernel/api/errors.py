@@ -6,6 +6,9 @@ bad row without searching. What is echoed is cut to ``ECHO_MAX`` characters, and
 masked for callers who may not see them (``backoffice.kernel.api.echo``, applied as the answer is rendered).
 """
 
+from collections.abc import Iterable
+from typing import Protocol
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -70,6 +73,29 @@ def django_validation_errors(exc: DjangoValidationError, data: object, index: in
         {"index": index, "field": None, "value": None, "code": error.code or "invalid", "message": message}
         for error in exc.error_list
         for message in error.messages
+    ]
+
+
+class RowError(Protocol):
+    """A refused row of a set-wise service: its index in the set, the field, why (a code and a message)."""
+
+    index: int
+    field: str
+    code: str
+    message: str
+
+
+def row_errors(errors: Iterable[RowError], sent: list) -> list[dict]:
+    """Turn a set-wise service's row errors into error rows, each naming its value as sent."""
+    return [
+        {
+            "index": error.index,
+            "field": error.field,
+            "value": _sent(sent, error.index, error.field),
+            "code": error.code,
+            "message": error.message,
+        }
+        for error in errors
     ]
 
 
