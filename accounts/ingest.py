@@ -1,4 +1,4 @@
-"""Record a set of payments at once: checked whole, inserted once per external reference, allocated set-wise.
+"""Record a set of payments, or of reversals, at once: checked whole, inserted once per external reference.
 
 The one path for every payment, whether it comes alone (``payment_post``), in a bulk request of
 the API or in a ledger file. Whatever the number of rows, it takes a fixed number of statements:
@@ -6,6 +6,11 @@ the lines are locked and read in one, the references already recorded in one, th
 of every line in one; the allocation runs in memory with the one rule (``accounts.allocation``),
 line by line in the order the payments were received; payments, allocations, bill figures and
 their history rows are then written with one set-based statement each.
+
+Reversals (``payments_reverse``, and ``payment_reverse`` for one) take the same path: the lines
+of the payments reversed are locked in one statement, those payments and any reversal already
+recorded read in one, their allocations as they stand netted per bill in one; the reversals are
+then written by the same statements as payments, with one more for their events.
 """
 
 import datetime
@@ -16,19 +21,23 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.allocation import COMPONENTS, Share, take
-from accounts.choices import PaymentChannel
+from accounts.choices import PaymentChannel, ReversalReason
 from accounts.models import Bill, CreditLine, Payment, PaymentAllocation
 from accounts.positions import unpaid_bills
-from accounts.validators import validate_received_at
-from backoffice.kernel.bulksql import insert_new_rows, insert_rows, member_of, members
-from backoffice.kernel.money import yuan_to_fen
+from accounts.validators import PAYMENT_CLOCK_SKEW, validate_received_at
+from backoffice.kernel.bulksql import insert_new_rows, insert_rows, member_of, members, values_table
+from backoffice.kernel.events import EventType, events_record
+from backoffice.kernel.money import fen_to_yuan, yuan_to_fen
 
 MAX_REFERENCE_LENGTH = Payment._meta.get_field("external_reference").max_length
+MAX_NOTE_LENGTH = 500
 _CHANNELS = frozenset(PaymentChannel.values)
+_REASONS = frozenset(ReversalReason.values)
 
 
 @dataclass(frozen=True)
@@ -94,6 +103,11 @@ class _New:
     received_on: datetime.date
     shares: list[Share] | None = None
     credit_fen: int = 0
+    # A reversal's: the payment it takes back, why, and what its history says of it.
+    reversal_of: int | None = None
+    reversal_reason: str = ""
+    reversal_note: str = ""
+    change_reason: str | None = None
 
 
 def _amount_fen(row: PaymentRow, index: int, errors: list[RowError]) -> int:
@@ -118,10 +132,7 @@ def _amount_fen(row: PaymentRow, index: int, errors: list[RowError]) -> int:
 def _check_row(row: PaymentRow, index: int, errors: list[RowError]) -> int:
     """Check one row on its own; return its amount in fen."""
     amount_fen = _amount_fen(row, index, errors)
-    reference = row.external_reference
-    if not reference or len(reference) > MAX_REFERENCE_LENGTH:
-        message = _("External reference %(value)r must be 1 to 64 characters.") % {"value": reference}
-        errors.append(RowError(index, "external_reference", reference, "invalid", message))
+    _check_reference(row.external_reference, index, errors)
     if row.channel not in _CHANNELS:
         message = _("Unknown payment channel %(value)r.") % {"value": row.channel}
         errors.append(RowError(index, "channel", row.channel, "invalid_choice", message))
@@ -132,14 +143,22 @@ def _check_row(row: PaymentRow, index: int, errors: list[RowError]) -> int:
     return amount_fen
 
 
-def _reused(index: int, reference: str) -> RowError:
+def _check_reference(reference: str, index: int, errors: list[RowError]) -> None:
+    if not reference or len(reference) > MAX_REFERENCE_LENGTH:
+        message = _("External reference %(value)r must be 1 to 64 characters.") % {"value": reference}
+        errors.append(RowError(index, "external_reference", reference, "invalid", message))
+
+
+def _reused(index: int, reference: str, *, code: str = "reused") -> RowError:
     message = _("External reference %(value)r was already used for a different payment.") % {"value": reference}
-    return RowError(index, "external_reference", reference, "reused", message)
+    return RowError(index, "external_reference", reference, code, message)
 
 
-def _lock_lines(numbers: list[str]) -> dict[str, tuple[int, datetime.date]]:
-    """Lock the lines named (in id order, so that two sets never wait on each other); return id and opening by number."""
-    condition, params = member_of("number", numbers)
+def _lock_lines(condition: str, params: list) -> dict[str, tuple[int, datetime.date]]:
+    """Lock the lines ``condition`` selects (in id order, so that two sets never wait on each other).
+
+    Returns each one's id and opening date by its number.
+    """
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     with connection.cursor() as cursor:
         cursor.execute(
@@ -174,7 +193,7 @@ def payments_post(*, rows: list[PaymentRow], actor: AbstractBaseUser | None) -> 
     errors: list[RowError] = []
     amounts = [_check_row(row, index, errors) for index, row in enumerate(rows)]
     with transaction.atomic():
-        lines = _lock_lines(sorted({row.credit_line for row in rows}))
+        lines = _lock_lines(*member_of("number", sorted({row.credit_line for row in rows})))
         recorded = _recorded(sorted({row.external_reference for row in rows}))
         posted, fresh = _sort_out(rows, amounts, lines, recorded, errors, now=timezone.now())
         if errors:
@@ -274,6 +293,257 @@ def _allocate(new: list[_New]) -> list[_New]:
     return received
 
 
+@dataclass(frozen=True)
+class ReversalRow:
+    """A payment taken back, as sent: the payment's external reference, the reversal's own, why, when and a note."""
+
+    payment: str
+    external_reference: str
+    reason: str
+    reversed_at: datetime.datetime
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Reversed:
+    """A reversal as recorded, with the payment it takes back, and whether it was recorded before this call."""
+
+    payment_id: int
+    credit_line_id: int
+    credit_line: str
+    payment: str
+    external_reference: str
+    amount_fen: int
+    reason: str
+    replayed: bool
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """A payment (or reversal) already recorded, as the checks of a reversal read it."""
+
+    id: int
+    reference: str
+    line_id: int
+    amount_fen: int
+    credit_fen: int
+    channel: str
+    received_at: datetime.datetime
+    reversal_of: int | None
+    reason: str
+
+
+_STORED = (
+    "id",
+    "external_reference",
+    "credit_line_id",
+    "amount_fen",
+    "unallocated_fen",
+    "channel",
+    "received_at",
+    "reversal_of_id",
+    "reversal_reason",
+)
+# The code the reversals' refusals have always carried; a reference reused says so by its message.
+_REFUSED = "invalid"
+
+
+def payments_reverse(*, rows: list[ReversalRow], actor: AbstractBaseUser | None) -> list[Reversed]:
+    """Record the reversal of each payment of ``rows`` not reversed before; all or nothing.
+
+    A reversal is a payment of its own: its amount and credit are the negatives of the payment's,
+    its allocations the negatives of the payment's as they stand (netted per bill, after any
+    amendment moved them), dated at the reversal, so that what the bills were paid goes back; each
+    writes a ``payment.reversed`` event. Returns one ``Reversed`` per row, in order. The same
+    reference for the same payment again (recorded before, or twice in the set) is a replay and
+    records nothing. An unknown payment, a reversal reversed, a payment already reversed under
+    another reference, a reference of another payment, a reversal time before the payment was
+    received or in the future, or a bad reason or note refuse the set: raises ``PaymentsRefused``
+    naming every bad row, field and value, and nothing is written.
+    """
+    errors: list[RowError] = []
+    for index, row in enumerate(rows):
+        _check_reversal(row, index, errors)
+    payments = sorted({row.payment for row in rows})
+    with transaction.atomic():
+        condition, params = member_of("external_reference", payments)
+        lines = _lock_lines(f"id IN (SELECT credit_line_id FROM {Payment._meta.db_table} WHERE {condition})", params)
+        numbers = {line_id: number for number, (line_id, _opened_on) in lines.items()}
+        stored = _stored(sorted({*payments, *(row.external_reference for row in rows)}))
+        fresh = _sort_out_reversals(rows, stored, numbers, errors, now=timezone.now())
+        if errors:
+            raise PaymentsRefused(sorted(errors, key=lambda error: error.index))
+        ids: dict[str, int] = {}
+        if fresh:
+            ids = _reversals_record(list(fresh.values()), rows, actor)
+        return [_reversed(row, stored, fresh, ids, numbers) for row in rows]
+
+
+def _check_reversal(row: ReversalRow, index: int, errors: list[RowError]) -> None:
+    """Check one reversal on its own."""
+    _check_reference(row.external_reference, index, errors)
+    if row.reason not in _REASONS:
+        message = _("Unknown reversal reason %(value)r.") % {"value": row.reason}
+        errors.append(RowError(index, "reason", row.reason, _REFUSED, message))
+    when = row.reversed_at
+    if not isinstance(when, datetime.datetime) or timezone.is_naive(when):
+        message = _("Reversal time %(value)r must be a date and time with a time zone.") % {"value": when}
+        errors.append(RowError(index, "reversed_at", when, _REFUSED, message))
+    if len(row.note or "") > MAX_NOTE_LENGTH:
+        message = _("A note takes at most 500 characters, not %(value)d.") % {"value": len(row.note)}
+        errors.append(RowError(index, "note", len(row.note), _REFUSED, message))
+
+
+def _stored(references: list[str]) -> dict[str, _Stored]:
+    """Return the payments recorded under these references, and the reversals of those, by reference."""
+    named = Payment.objects.filter(external_reference__in=members(references, "text"))
+    found = Payment.objects.filter(
+        Q(external_reference__in=members(references, "text")) | Q(reversal_of__in=named.values("pk"))
+    )
+    return {row[1]: _Stored(*row) for row in found.values_list(*_STORED)}
+
+
+def _sort_out_reversals(
+    rows: list[ReversalRow],
+    stored: dict[str, _Stored],
+    numbers: dict[int, str],
+    errors: list[RowError],
+    *,
+    now: datetime.datetime,
+) -> dict[str, _New]:
+    """Tell replays from new reversals, adding an error for every row that cannot be recorded; return the new."""
+    reversed_by = {payment.reversal_of: payment.reference for payment in stored.values() if payment.reversal_of}
+    fresh: dict[str, _New] = {}
+    bad = {error.index for error in errors}
+    for index, row in enumerate(rows):
+        if index in bad:
+            continue
+        original = stored.get(row.payment)
+        # A payment recorded after the lines were locked (on a line not locked here) was not there to reverse.
+        if original is None or original.line_id not in numbers:
+            message = _("No payment has the external reference %(value)r.") % {"value": row.payment}
+            errors.append(RowError(index, "payment", row.payment, "unknown", message))
+            continue
+        earlier = stored.get(row.external_reference) or fresh.get(row.external_reference)
+        if earlier is not None:
+            # The same reference for the same payment is a replay, whatever else the row says.
+            if earlier.reversal_of != original.id:
+                errors.append(_reused(index, row.external_reference, code=_REFUSED))
+            continue
+        refusal = _irreversible(row, index, original, reversed_by.get(original.id), now=now)
+        if refusal is not None:
+            errors.append(refusal)
+            continue
+        fresh[row.external_reference] = _reversal_of(original, row, index, numbers[original.line_id])
+        reversed_by[original.id] = row.external_reference
+    return fresh
+
+
+def _irreversible(
+    row: ReversalRow, index: int, original: _Stored, reversed_by: str | None, *, now: datetime.datetime
+) -> RowError | None:
+    """Return why ``original`` cannot be reversed as ``row`` says, if it cannot."""
+    if original.reversal_of is not None:
+        message = _("Payment %(value)r is itself a reversal.") % {"value": original.reference}
+        return RowError(index, "payment", row.payment, _REFUSED, message)
+    if reversed_by is not None:
+        message = _("Payment %(value)r was already reversed by %(by)r.") % {
+            "value": original.reference,
+            "by": reversed_by,
+        }
+        return RowError(index, "payment", row.payment, _REFUSED, message)
+    when = row.reversed_at.isoformat()
+    if row.reversed_at < original.received_at:
+        message = _("Reversal time %(value)s is before the payment was received (%(received)s).") % {
+            "value": when,
+            "received": original.received_at.isoformat(),
+        }
+        return RowError(index, "reversed_at", when, _REFUSED, message)
+    if row.reversed_at > now + PAYMENT_CLOCK_SKEW:
+        message = _("Reversal time %(value)s is in the future.") % {"value": when}
+        return RowError(index, "reversed_at", when, "future", message)
+    return None
+
+
+def _reversal_of(original: _Stored, row: ReversalRow, index: int, number: str) -> _New:
+    """Return the reversal of ``original`` that ``row`` asks for, its shares still to be read."""
+    why = _("Payment %(value)s reversed (%(reason)s).") % {
+        "value": original.reference,
+        "reason": ReversalReason(row.reason).label,
+    }
+    return _New(
+        index,
+        original.line_id,
+        number,
+        row.external_reference,
+        -original.amount_fen,
+        original.channel,
+        row.reversed_at,
+        timezone.localdate(row.reversed_at),
+        credit_fen=-original.credit_fen,
+        reversal_of=original.id,
+        reversal_reason=row.reason,
+        reversal_note=(row.note or "").strip(),
+        change_reason=why,
+    )
+
+
+def _reversals_record(new: list[_New], rows: list[ReversalRow], actor: AbstractBaseUser | None) -> dict[str, int]:
+    """Write the reversals (in the order sent), their shares, the bills' figures, the history and the events."""
+    _take_back(new)
+    ids = _write(new, actor=actor, reused_code=_REFUSED)
+    events_record(
+        (
+            EventType.PAYMENT_REVERSED,
+            None,
+            p.line_id,
+            {
+                "payment": rows[p.index].payment,
+                "reversal": p.reference,
+                "amount": str(fen_to_yuan(-p.amount_fen)),
+                "reason": p.reversal_reason,
+            },
+        )
+        for p in new
+    )
+    return ids
+
+
+def _take_back(new: list[_New]) -> None:
+    """Give each reversal the negatives of its payment's allocations as they stand, netted per bill."""
+    nets = (
+        PaymentAllocation.objects.filter(payment_id__in=members([p.reversal_of for p in new]))
+        .values("payment_id", "bill_id")
+        .annotate(**{part: Sum(f"{part}_fen") for part in COMPONENTS})
+        .order_by("payment_id", "bill_id")
+    )
+    shares: dict[int, list[Share]] = defaultdict(list)
+    for net in nets:
+        share = Share(net["bill_id"], -net["fees"], -net["interest"], -net["principal"])
+        # A bill the payment's allocations net to nothing on (an amendment moved it all) is left alone.
+        if share.total_fen:
+            shares[net["payment_id"]].append(share)
+    for reversal in new:
+        reversal.shares = shares[reversal.reversal_of]
+
+
+def _reversed(
+    row: ReversalRow, stored: dict[str, _Stored], fresh: dict[str, _New], ids: dict[str, int], numbers: dict[int, str]
+) -> Reversed:
+    original = stored[row.payment]
+    number = numbers[original.line_id]
+    new = fresh.get(row.external_reference)
+    if new is not None:
+        reference = new.reference
+        return Reversed(
+            ids[reference], new.line_id, number, row.payment, reference, new.amount_fen, new.reversal_reason, False
+        )
+    earlier = stored[row.external_reference]
+    return Reversed(
+        earlier.id, original.line_id, number, row.payment, earlier.reference, earlier.amount_fen, earlier.reason, True
+    )
+
+
 _PAYMENT_COLUMNS = [
     ("credit_line_id", "bigint"),
     ("external_reference", "text"),
@@ -286,6 +556,7 @@ _PAYMENT_COLUMNS = [
     ("recorded_by_id", "integer"),
     ("reversal_reason", "text"),
     ("reversal_note", "text"),
+    ("reversal_of_id", "bigint"),
 ]
 
 _ALLOCATION_COLUMNS = [
@@ -300,7 +571,20 @@ _ALLOCATION_COLUMNS = [
 
 def _record(new: list[_New], actor: AbstractBaseUser | None) -> dict[int, Posted]:
     """Write the new payments, their allocations, the bills' figures and the history of both."""
-    received = _allocate(new)
+    # In the order received, so that allocation ids follow it and the bills' history can replay it.
+    ids = _write(_allocate(new), actor=actor)
+    return {
+        p.index: Posted(ids[p.reference], p.line_id, p.number, p.reference, p.amount_fen, p.credit_fen, False)
+        for p in new
+    }
+
+
+def _write(payments: list[_New], *, actor: AbstractBaseUser | None, reused_code: str = "reused") -> dict[str, int]:
+    """Insert the payments and their shares, in the order given; apply the shares to the bills, with history.
+
+    The order given is the order the shares apply in: allocation ids follow it, and each bill's
+    history replays it. Returns the payments' ids by reference.
+    """
     now, actor_id = timezone.now(), actor.pk if actor is not None else None
     rows = [
         (
@@ -313,10 +597,11 @@ def _record(new: list[_New], actor: AbstractBaseUser | None) -> dict[int, Posted
             p.received_on,
             now,
             actor_id,
-            "",
-            "",
+            p.reversal_reason,
+            p.reversal_note,
+            p.reversal_of,
         )
-        for p in received
+        for p in payments
     ]
     inserted = insert_new_rows(
         Payment._meta.db_table,
@@ -326,28 +611,26 @@ def _record(new: list[_New], actor: AbstractBaseUser | None) -> dict[int, Posted
         returning=["external_reference", "id"],
     )
     ids = dict(inserted)
-    if len(ids) != len(new):
+    if len(ids) != len(payments):
         # Another transaction recorded one of these references meanwhile, on another line
         # (the same line is locked): that is a reference reused for a different payment.
-        raise PaymentsRefused([_reused(p.index, p.reference) for p in new if p.reference not in ids])
-    # In the order received, so that allocation ids follow it and the bills' history can replay it.
+        missing = sorted((p for p in payments if p.reference not in ids), key=lambda p: p.index)
+        raise PaymentsRefused([_reused(p.index, p.reference, code=reused_code) for p in missing])
     allocations = [
         (ids[p.reference], s.bill_id, s.fees_fen, s.interest_fen, s.principal_fen, p.received_on)
-        for p in received
+        for p in payments
         for s in p.shares
     ]
     insert_rows(PaymentAllocation._meta.db_table, _ALLOCATION_COLUMNS, allocations)
     payment_ids = sorted(ids.values())
+    reasons = {ids[p.reference]: p.change_reason for p in payments if p.change_reason}
     with connection.cursor() as cursor:
         if allocations:
             # History first: it adds each share to the bill as it stood, as payments posted one by one would.
-            cursor.execute(*_bill_history_sql(payment_ids, now, actor_id))
+            cursor.execute(*_bill_history_sql(payment_ids, now, actor_id, reasons))
             cursor.execute(*_bill_update_sql(payment_ids))
-        cursor.execute(*_payment_history_sql(payment_ids, now, actor_id))
-    return {
-        p.index: Posted(ids[p.reference], p.line_id, p.number, p.reference, p.amount_fen, p.credit_fen, False)
-        for p in new
-    }
+        cursor.execute(*_payment_history_sql(payment_ids, now, actor_id, reasons))
+    return ids
 
 
 _HISTORY_FIELDS = ("history_date", "history_change_reason", "history_type", "history_user_id")
@@ -364,7 +647,20 @@ def _later(left: str, right: str) -> str:
     return f"CASE WHEN {left} IS NULL OR {right} > {left} THEN {right} ELSE {left} END"
 
 
-def _bill_history_sql(payment_ids: list[int], now: datetime.datetime, actor_id: int | None) -> tuple[str, list]:
+def _reasons_sql(reasons: dict[int, str], payment_id: str) -> tuple[str, str, list]:
+    """Return the change reason of each payment's history rows: the column, a join (if any) and its parameters.
+
+    ``reasons`` gives it by payment id; a payment it does not name has none (NULL).
+    """
+    if not reasons:
+        return "NULL", "", []
+    table, params = values_table([("payment_id", "bigint"), ("reason", "text")], sorted(reasons.items()))
+    return "why.reason", f"LEFT JOIN {table} why ON why.payment_id = {payment_id}", params
+
+
+def _bill_history_sql(
+    payment_ids: list[int], now: datetime.datetime, actor_id: int | None, reasons: dict[int, str]
+) -> tuple[str, list]:
     """One history row per share: the bill with this share and those before it (in allocation order) added."""
     bill, allocation = Bill._meta.db_table, PaymentAllocation._meta.db_table
     columns = _history_columns(Bill)
@@ -379,13 +675,14 @@ def _bill_history_sql(payment_ids: list[int], now: datetime.datetime, actor_id: 
         else:
             values.append(f"b.{column}")
     condition, params = member_of("a.payment_id", payment_ids)
+    reason, join, reason_params = _reasons_sql(reasons, "a.payment_id")
     sql = f"""
         INSERT INTO {Bill.history.model._meta.db_table} ({", ".join(columns)}, {", ".join(_HISTORY_FIELDS)})
-        SELECT {", ".join(values)}, %s, NULL, '~', %s
-          FROM {allocation} a JOIN {bill} b ON b.id = a.bill_id
+        SELECT {", ".join(values)}, %s, {reason}, '~', %s
+          FROM {allocation} a JOIN {bill} b ON b.id = a.bill_id {join}
          WHERE {condition}
     """
-    return sql, [_moment(now), actor_id, *params]
+    return sql, [_moment(now), actor_id, *reason_params, *params]
 
 
 def _bill_update_sql(payment_ids: list[int]) -> tuple[str, list]:
@@ -402,15 +699,20 @@ def _bill_update_sql(payment_ids: list[int]) -> tuple[str, list]:
     return sql, params
 
 
-def _payment_history_sql(payment_ids: list[int], now: datetime.datetime, actor_id: int | None) -> tuple[str, list]:
+def _payment_history_sql(
+    payment_ids: list[int], now: datetime.datetime, actor_id: int | None, reasons: dict[int, str]
+) -> tuple[str, list]:
     """One history row per new payment, as django-simple-history writes on creation."""
-    columns = ", ".join(_history_columns(Payment))
-    condition, params = member_of("id", payment_ids)
+    columns = _history_columns(Payment)
+    condition, params = member_of("p.id", payment_ids)
+    reason, join, reason_params = _reasons_sql(reasons, "p.id")
     sql = f"""
-        INSERT INTO {Payment.history.model._meta.db_table} ({columns}, {", ".join(_HISTORY_FIELDS)})
-        SELECT {columns}, %s, NULL, '+', %s FROM {Payment._meta.db_table} WHERE {condition}
+        INSERT INTO {Payment.history.model._meta.db_table} ({", ".join(columns)}, {", ".join(_HISTORY_FIELDS)})
+        SELECT {", ".join(f"p.{column}" for column in columns)}, %s, {reason}, '+', %s
+          FROM {Payment._meta.db_table} p {join}
+         WHERE {condition}
     """
-    return sql, [_moment(now), actor_id, *params]
+    return sql, [_moment(now), actor_id, *reason_params, *params]
 
 
 def _moment(value: datetime.datetime) -> object:

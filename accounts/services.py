@@ -14,12 +14,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.allocation import Owed, Share, allocate
-from accounts.choices import CreditLineStatus, ReversalReason
-from accounts.ingest import PaymentRow, payments_post
+from accounts.choices import CreditLineStatus
+from accounts.ingest import PaymentRow, ReversalRow, payments_post, payments_reverse
 from accounts.models import Bill, CreditLine, Customer, Payment, PaymentAllocation, PersonalDataReveal, Product
 from accounts.validators import validate_due_date, validate_line_number, validate_opened_on
 from backoffice.kernel.events import EventType, event_record, events_record
-from backoffice.kernel.money import fen_to_yuan, format_yuan, yuan_to_fen
+from backoffice.kernel.money import format_yuan, yuan_to_fen
 
 T = TypeVar("T")
 
@@ -428,57 +428,6 @@ def allocation_rows(
     ]
 
 
-def _check_reversal_input(*, external_reference: str, reason: str, reversed_at: datetime.datetime, note: str) -> None:
-    errors: dict[str, str] = {}
-    if not external_reference or len(external_reference) > 64:
-        errors["external_reference"] = _("External reference %(value)r must be 1 to 64 characters.") % {
-            "value": external_reference
-        }
-    if reason not in ReversalReason.values:
-        errors["reason"] = _("Unknown reversal reason %(value)r.") % {"value": reason}
-    if not isinstance(reversed_at, datetime.datetime) or timezone.is_naive(reversed_at):
-        errors["reversed_at"] = _("Reversal time %(value)r must be a date and time with a time zone.") % {
-            "value": reversed_at
-        }
-    if len(note or "") > 500:
-        errors["note"] = _("A note takes at most 500 characters, not %(value)d.") % {"value": len(note)}
-    if errors:
-        raise ValidationError(errors)
-
-
-def _reversal_replayed(reversal: Payment, *, payment: Payment) -> Payment:
-    if reversal.reversal_of_id != payment.pk:
-        raise ValidationError(
-            {
-                "external_reference": _("External reference %(value)r was already used for a different payment.")
-                % {"value": reversal.external_reference}
-            }
-        )
-    return reversal
-
-
-def _check_reversible(original: Payment, reversed_at: datetime.datetime) -> None:
-    if original.reversal_of_id is not None:
-        raise ValidationError(
-            {"payment": _("Payment %(value)r is itself a reversal.") % {"value": original.external_reference}}
-        )
-    already = Payment.objects.filter(reversal_of=original).values_list("external_reference", flat=True).first()
-    if already is not None:
-        raise ValidationError(
-            {
-                "payment": _("Payment %(value)r was already reversed by %(by)r.")
-                % {"value": original.external_reference, "by": already}
-            }
-        )
-    if reversed_at < original.received_at:
-        raise ValidationError(
-            {
-                "reversed_at": _("Reversal time %(value)s is before the payment was received (%(received)s).")
-                % {"value": reversed_at.isoformat(), "received": original.received_at.isoformat()}
-            }
-        )
-
-
 def payment_reverse(
     *,
     payment: Payment,
@@ -493,89 +442,12 @@ def payment_reverse(
     The reversal's amount, allocations and credit are the negatives of the original's (its
     allocations as they stand, after any amendment moved them), dated at the reversal, so that
     what the bills were paid goes back to what they owe. A replay of the same reference returns
-    the reversal first recorded; a payment is reversed at most once, and a reversal never.
+    the reversal first recorded; a payment is reversed at most once, and a reversal never. One
+    reversal takes the path of a set of them (``payments_reverse``), so the two follow one rule.
     """
-    _check_reversal_input(external_reference=external_reference, reason=reason, reversed_at=reversed_at, note=note)
-    existing = Payment.objects.filter(external_reference=external_reference).first()
-    if existing is not None:
-        return _reversal_replayed(existing, payment=payment)
-    try:
-        with transaction.atomic():
-            CreditLine.objects.select_for_update().filter(pk=payment.credit_line_id).first()
-            existing = Payment.objects.filter(external_reference=external_reference).first()
-            if existing is not None:
-                return _reversal_replayed(existing, payment=payment)
-            original = Payment.objects.get(pk=payment.pk)
-            _check_reversible(original, reversed_at)
-            return _reversal_record(
-                original=original,
-                external_reference=external_reference,
-                reason=reason,
-                reversed_at=reversed_at,
-                actor=actor,
-                note=(note or "").strip(),
-            )
-    except IntegrityError:
-        existing = Payment.objects.filter(external_reference=external_reference).first()
-        if existing is None:
-            _check_reversible(payment, reversed_at)
-            raise
-        return _reversal_replayed(existing, payment=payment)
-
-
-def _reversal_record(
-    *,
-    original: Payment,
-    external_reference: str,
-    reason: str,
-    reversed_at: datetime.datetime,
-    actor: AbstractBaseUser | None,
-    note: str,
-) -> Payment:
-    reversed_on = timezone.localdate(reversed_at)
-    reversal = Payment(
-        credit_line_id=original.credit_line_id,
-        external_reference=external_reference,
-        amount_fen=-original.amount_fen,
-        unallocated_fen=-original.unallocated_fen,
-        channel=original.channel,
-        received_at=reversed_at,
-        received_on=reversed_on,
-        recorded_by=actor,
-        reversal_of=original,
-        reversal_reason=reason,
-        reversal_note=note,
-    )
-    why = _("Payment %(value)s reversed (%(reason)s).") % {
-        "value": original.external_reference,
-        "reason": ReversalReason(reason).label,
-    }
-    reversal._history_user, reversal._change_reason = actor, why
-    reversal.save()
-    nets = (
-        PaymentAllocation.objects.filter(payment=original)
-        .values("bill_id")
-        .annotate(**{part: Sum(f"{part}_fen") for part in PARTS})
-        .order_by("bill_id")
-    )
-    shares = [Share(net["bill_id"], -net["fees"], -net["interest"], -net["principal"]) for net in nets]
-    shares = [share for share in shares if share.total_fen]
-    bills = list(Bill.objects.select_for_update().filter(pk__in=[share.bill_id for share in shares]))
-    touched: dict[int, Bill] = {}
-    _shares_apply(bills, shares, reversed_on, touched)
-    for bill in touched.values():
-        bill._history_user, bill._change_reason = actor, why
-        bill.save()
-    PaymentAllocation.objects.bulk_create(allocation_rows(reversal, shares))
-    event_record(
-        type=EventType.PAYMENT_REVERSED,
-        credit_line_id=original.credit_line_id,
-        payment=original.external_reference,
-        reversal=external_reference,
-        amount=str(fen_to_yuan(original.amount_fen)),
-        reason=reason,
-    )
-    return reversal
+    row = ReversalRow(payment.external_reference, external_reference, reason, reversed_at, note or "")
+    (reversed_,) = payments_reverse(rows=[row], actor=actor)
+    return Payment.objects.get(pk=reversed_.payment_id)
 
 
 def product_upsert(*, code: str, name: str, policy: object) -> Product:

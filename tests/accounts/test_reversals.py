@@ -1,15 +1,19 @@
 """Reversals of payments in the ledger: their own row, the negatives of the original, netted out everywhere."""
 
 import datetime
+import json
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.db.models import Sum
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.ingest import PaymentRow, PaymentsRefused, ReversalRow, payments_post, payments_reverse
 from accounts.models import Bill, Payment, PaymentAllocation
 from accounts.positions import credit_line_position, line_balance, paid_fen, payments_since
-from accounts.services import payment_post, payment_reverse
+from accounts.services import bill_upsert, payment_post, payment_reverse
 from backoffice.kernel.events import Event, EventType
 from tests.factories import BillFactory, CreditLineFactory
 
@@ -120,6 +124,7 @@ def test_a_reversal_is_never_reversed_and_a_payment_only_once(line):
         ("reversed_at", {"day": D(2026, 1, 19)}, "2026-01-19T12:00:00"),
         ("external_reference", {"reference": ""}, "''"),
         ("note", {"note": "x" * 501}, "501"),
+        ("reversed_at", {"day": D(2099, 1, 1)}, "2099-01-01T12:00:00"),
     ],
 )
 def test_a_bad_reversal_is_refused_naming_the_field_and_value_and_nothing_is_written(line, field, extra, shown):
@@ -165,3 +170,235 @@ def test_a_payment_on_a_charged_off_line_is_reversed_and_the_line_stays_charged_
     reverse(pay(line, "100.00", "PAY-1"))
     line.refresh_from_db()
     assert line.status == "charged_off"
+
+
+def test_a_reversal_time_a_few_minutes_ahead_of_the_clock_is_taken_as_clock_skew_as_for_a_payment(line):
+    payment = pay(line, "100.00", "PAY-1")
+    ahead = payment_reverse(
+        payment=payment,
+        external_reference="REV-1",
+        reason="bounced",
+        reversed_at=timezone.now() + datetime.timedelta(minutes=4),
+        actor=None,
+    )
+    assert ahead.amount_fen == -10_000
+
+
+def ordered(rows):
+    # By their text: dates and reasons may be NULL.
+    return sorted(rows, key=repr)
+
+
+def the_ledger():
+    """Everything a reversal writes, by reference and bill, without the ids and times that differ between runs."""
+    bills = ordered(
+        Bill.objects.values_list(
+            "credit_line_id", "due_date", "fees_paid_fen", "interest_paid_fen", "principal_paid_fen", "last_paid_on"
+        )
+    )
+    payments = ordered(
+        Payment.objects.values_list(
+            "external_reference",
+            "credit_line_id",
+            "amount_fen",
+            "unallocated_fen",
+            "channel",
+            "received_on",
+            "reversal_of__external_reference",
+            "reversal_reason",
+            "reversal_note",
+        )
+    )
+    allocations = ordered(
+        PaymentAllocation.objects.values_list(
+            "payment__external_reference", "bill_id", "fees_fen", "interest_fen", "principal_fen", "received_on"
+        )
+    )
+    bill_history = ordered(
+        Bill.history.values_list(
+            "id",
+            "fees_paid_fen",
+            "interest_paid_fen",
+            "principal_paid_fen",
+            "last_paid_on",
+            "history_type",
+            "history_change_reason",
+            "history_user_id",
+        )
+    )
+    payment_history = ordered(
+        Payment.history.values_list(
+            "external_reference", "amount_fen", "unallocated_fen", "history_type", "history_change_reason"
+        )
+    )
+    events = ordered(
+        (kind, line_id, json.dumps(data, sort_keys=True))
+        for kind, line_id, data in Event.objects.values_list("type", "credit_line_id", "data")
+    )
+    return bills, payments, allocations, bill_history, payment_history, events
+
+
+class Rollback(Exception):
+    pass
+
+
+def undone(step):
+    """Return the ledger as ``step`` leaves it, and leave the database as it was."""
+    try:
+        with transaction.atomic():
+            step()
+            result = the_ledger()
+            raise Rollback
+    except Rollback:
+        return result
+
+
+def test_a_set_of_reversals_leaves_the_ledger_its_history_and_events_as_reversing_one_by_one(line, supervisor):
+    second = CreditLineFactory()
+    BillFactory(
+        credit_line=second, due_date=D(2026, 1, 10), principal_due_fen=10_000, interest_due_fen=0, fees_due_fen=0
+    )
+    pay(line, "60.00", "PAY-1")
+    pay(line, "200.00", "PAY-2", day=D(2026, 1, 21))  # the rest of January, February in full, 50.00 credit
+    pay(second, "80.00", "PAY-3")
+    pay(second, "50.00", "PAY-4", day=D(2026, 1, 22))  # 30.00 of it credit
+    # Amended below what was paid: 20.00 of PAY-4 and 10.00 of PAY-3 move off the bill, to credit.
+    bill_upsert(credit_line=second, due_date=D(2026, 1, 10), amounts={"principal_due": "70.00"}, reason="更正")
+    rows = [
+        ReversalRow("PAY-2", "REV-2", "bounced", at(D(2026, 2, 25)), "余额不足"),
+        ReversalRow("PAY-4", "REV-4", "charged_back", at(D(2026, 2, 26))),
+        ReversalRow("PAY-1", "REV-1", "other", at(D(2026, 2, 27)), "  退票  "),
+        ReversalRow("PAY-3", "REV-3", "bounced", at(D(2026, 2, 25), hour=9)),
+        ReversalRow("PAY-2", "REV-2", "bounced", at(D(2026, 2, 25)), "余额不足"),  # the same again: a replay
+    ]
+
+    def as_a_set():
+        payments_reverse(rows=rows, actor=supervisor)
+
+    def one_by_one():
+        for row in rows:
+            payment_reverse(
+                payment=Payment.objects.get(external_reference=row.payment),
+                external_reference=row.external_reference,
+                reason=row.reason,
+                reversed_at=row.reversed_at,
+                note=row.note,
+                actor=supervisor,
+            )
+
+    by_set, by_one = undone(as_a_set), undone(one_by_one)
+    assert by_set == by_one
+    bills, payments, allocations, bill_history, payment_history, events = by_set
+    assert [bill[2:5] for bill in bills] == [(0, 0, 0)] * 3
+    assert [entry for entry in payments if entry[6]] == [
+        ("REV-1", line.pk, -6_000, 0, "alipay", D(2026, 2, 27), "PAY-1", "other", "退票"),
+        ("REV-2", line.pk, -20_000, -5_000, "alipay", D(2026, 2, 25), "PAY-2", "bounced", "余额不足"),
+        ("REV-3", second.pk, -8_000, -1_000, "alipay", D(2026, 2, 25), "PAY-3", "bounced", ""),
+        ("REV-4", second.pk, -5_000, -5_000, "alipay", D(2026, 2, 26), "PAY-4", "charged_back", ""),
+    ]
+    assert [row[0] for row in allocations if row[0].startswith("REV-")] == ["REV-1", "REV-2", "REV-2", "REV-3"]
+    reversed_bills = [(entry[6], entry[7]) for entry in bill_history if entry[6] and "reversed" in entry[6]]
+    assert sorted(reversed_bills) == [
+        ("Payment PAY-1 reversed (Other).", supervisor.pk),
+        ("Payment PAY-2 reversed (Bounced).", supervisor.pk),
+        ("Payment PAY-2 reversed (Bounced).", supervisor.pk),
+        ("Payment PAY-3 reversed (Bounced).", supervisor.pk),
+    ]
+    assert [entry[3:] for entry in payment_history if entry[0].startswith("REV-")] == [
+        ("+", "Payment PAY-1 reversed (Other)."),
+        ("+", "Payment PAY-2 reversed (Bounced)."),
+        ("+", "Payment PAY-3 reversed (Bounced)."),
+        ("+", "Payment PAY-4 reversed (Charged back)."),
+    ]
+    assert [event for event in events if event[0] == EventType.PAYMENT_REVERSED] == sorted(
+        (EventType.PAYMENT_REVERSED, line_id, json.dumps(data, sort_keys=True))
+        for line_id, data in [
+            (line.pk, {"payment": "PAY-1", "reversal": "REV-1", "amount": "60.00", "reason": "other"}),
+            (line.pk, {"payment": "PAY-2", "reversal": "REV-2", "amount": "200.00", "reason": "bounced"}),
+            (second.pk, {"payment": "PAY-3", "reversal": "REV-3", "amount": "80.00", "reason": "bounced"}),
+            (second.pk, {"payment": "PAY-4", "reversal": "REV-4", "amount": "50.00", "reason": "charged_back"}),
+        ]
+    )
+
+
+def test_a_set_answers_each_row_with_its_reversal_and_a_replay_with_the_one_first_recorded(line):
+    pay(line, "100.00", "PAY-1")
+    pay(line, "50.00", "PAY-2", day=D(2026, 1, 21))
+    (first,) = payments_reverse(rows=[ReversalRow("PAY-1", "REV-1", "bounced", at(REVERSED_ON))], actor=None)
+    rows = [
+        ReversalRow("PAY-2", "REV-2", "bounced", at(REVERSED_ON)),
+        ReversalRow("PAY-1", "REV-1", "other", at(REVERSED_ON), "sent again, told otherwise"),
+        ReversalRow("PAY-2", "REV-2", "bounced", at(REVERSED_ON)),
+    ]
+    answers = payments_reverse(rows=rows, actor=None)
+    recorded = Payment.objects.get(external_reference="REV-2")
+    assert [(a.payment_id, a.payment, a.external_reference, a.amount_fen, a.reason, a.replayed) for a in answers] == [
+        (recorded.pk, "PAY-2", "REV-2", -5_000, "bounced", False),
+        (first.payment_id, "PAY-1", "REV-1", -10_000, "bounced", True),
+        (recorded.pk, "PAY-2", "REV-2", -5_000, "bounced", False),
+    ]
+    assert {answer.credit_line for answer in answers} == {line.number}
+    assert Payment.objects.get(external_reference="REV-1").reversal_note == ""
+    assert Event.objects.filter(type=EventType.PAYMENT_REVERSED).count() == 2
+
+
+def test_every_bad_row_of_a_set_of_reversals_is_named_by_index_field_and_value_and_nothing_is_written(line):
+    for serial, day in enumerate((PAID_ON, D(2026, 1, 21), D(2026, 1, 22), D(2026, 1, 23)), start=1):
+        pay(line, "10.00", f"PAY-{serial}", day=day)
+    reverse(Payment.objects.get(external_reference="PAY-1"))
+    before = the_ledger()
+    rows = [
+        ReversalRow("PAY-2", "REV-2", "bounced", at(REVERSED_ON)),
+        ReversalRow("PAY-NONE", "REV-3", "bounced", at(REVERSED_ON)),
+        ReversalRow("REV-1", "REV-4", "bounced", at(REVERSED_ON)),  # a reversal
+        ReversalRow("PAY-1", "REV-5", "bounced", at(REVERSED_ON)),  # reversed by REV-1 before
+        ReversalRow("PAY-2", "REV-6", "bounced", at(REVERSED_ON)),  # reversed by the first row
+        ReversalRow("PAY-3", "PAY-4", "bounced", at(REVERSED_ON)),  # another payment's reference
+        ReversalRow("PAY-3", "REV-2", "bounced", at(REVERSED_ON)),  # the first row's reference
+        ReversalRow("PAY-3", "REV-7", "bounced", at(D(2026, 1, 21))),  # before PAY-3 was received
+        ReversalRow("PAY-4", "REV-8", "bounced", timezone.now() + datetime.timedelta(minutes=6)),
+        ReversalRow("PAY-4", "", "lost", datetime.datetime(2026, 2, 25, 12), "x" * 501),
+    ]
+    with pytest.raises(PaymentsRefused) as refused:
+        payments_reverse(rows=rows, actor=None)
+    assert [(error.index, error.field, error.value) for error in refused.value.row_errors] == [
+        (1, "payment", "PAY-NONE"),
+        (2, "payment", "REV-1"),
+        (3, "payment", "PAY-1"),
+        (4, "payment", "PAY-2"),
+        (5, "external_reference", "PAY-4"),
+        (6, "external_reference", "REV-2"),
+        (7, "reversed_at", at(D(2026, 1, 21)).isoformat()),
+        (8, "reversed_at", rows[8].reversed_at.isoformat()),
+        (9, "external_reference", ""),
+        (9, "reason", "lost"),
+        (9, "reversed_at", datetime.datetime(2026, 2, 25, 12)),
+        (9, "note", 501),
+    ]
+    messages = [error.message for error in refused.value.row_errors]
+    assert messages[2:4] == [
+        "Payment 'PAY-1' was already reversed by 'REV-1'.",
+        "Payment 'PAY-2' was already reversed by 'REV-2'.",
+    ]
+    assert "is in the future" in messages[7]
+    assert the_ledger() == before
+
+
+def test_a_set_of_a_hundred_reversals_takes_no_more_statements_than_a_set_of_ten(django_assert_max_num_queries):
+    lines = [CreditLineFactory() for _ in range(110)]
+    for line in lines:
+        BillFactory(credit_line=line, due_date=D(2026, 1, 10), principal_due_fen=10_000)
+    payments_post(
+        rows=[PaymentRow(line.number, f"PAY-{n}", "150.00", "alipay", at(PAID_ON)) for n, line in enumerate(lines)],
+        actor=None,
+    )
+    rows = [ReversalRow(f"PAY-{n}", f"REV-{n}", "bounced", at(REVERSED_ON)) for n in range(110)]
+    with CaptureQueriesContext(connection) as ten:
+        payments_reverse(rows=rows[:10], actor=None)
+    with django_assert_max_num_queries(len(ten)):
+        payments_reverse(rows=rows[10:], actor=None)
+    with django_assert_max_num_queries(len(ten)):
+        assert all(answer.replayed for answer in payments_reverse(rows=rows[10:], actor=None))
+    assert len(ten) <= 13
+    assert not Bill.objects.filter(principal_paid_fen__gt=0).exists()
+    assert Event.objects.filter(type=EventType.PAYMENT_REVERSED).count() == 110
