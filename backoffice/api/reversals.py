@@ -1,13 +1,14 @@
 """Reversals from the lending system (a payment bounced or charged back): one, or up to 1,000 at once.
 
 Each reversal is a payment of its own, recorded once by its own external reference. A request is
-all or nothing: one bad row refuses it and the response names every bad row. Each reversal
-brings its line's case up to date the same day (``backoffice.sameday``): where the line is
-overdue again a new case opens; a charged-off line stays charged off. A promise that the
-reversed money had kept stays kept, and counts as broken on the line's open case.
+all or nothing: one bad row refuses it and the response names every bad row. The request is
+recorded set-wise (``accounts.ingest.payments_reverse``), in a fixed number of statements whatever
+its size, and its lines' cases are brought up to date the same day, set-wise too
+(``backoffice.sameday``): where a line is overdue again a new case opens; a charged-off line stays
+charged off. A promise that the reversed money had kept stays kept, and counts as broken on the
+line's open case.
 """
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
@@ -17,10 +18,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.choices import ReversalReason
+from accounts.ingest import PaymentsRefused, ReversalRow, Reversed, payments_reverse
 from accounts.models import Payment
-from accounts.services import payment_reverse
 from backoffice.kernel.api.bulk import bulk_read
-from backoffice.kernel.api.errors import django_validation_errors, errors_response
+from backoffice.kernel.api.errors import errors_response, row_errors
 from backoffice.kernel.api.idempotency import IdempotentPost
 from backoffice.kernel.api.scopes import Scope
 from backoffice.kernel.api.strict import StrictDateTimeField, StrictSerializer
@@ -53,15 +54,15 @@ class ReversalOut(serializers.Serializer):
     replayed = serializers.BooleanField()
 
 
-def _out(reversal: Payment, original: Payment, replayed: bool) -> dict:
+def _out(reversal: Reversed) -> dict:
     return {
-        "id": reversal.pk,
-        "credit_line": original.credit_line.number,
-        "payment": original.external_reference,
+        "id": reversal.payment_id,
+        "credit_line": reversal.credit_line,
+        "payment": reversal.payment,
         "external_reference": reversal.external_reference,
         "amount": str(fen_to_yuan(reversal.amount_fen)),
-        "reason": reversal.reversal_reason,
-        "replayed": replayed,
+        "reason": reversal.reason,
+        "replayed": reversal.replayed,
     }
 
 
@@ -113,47 +114,15 @@ class ReversalPost(IdempotentPost, APIView):
         bulk = bulk_read(request.data, ReversalIn, most=MAX_ROWS, size_message=size)
         if bulk.refused:
             return bulk.refused
-        rows, validated = bulk.sent, bulk.rows
-        references = [row["external_reference"] for row in validated]
+        rows = [ReversalRow(**row) for row in bulk.rows]
         with transaction.atomic():
-            known = set(Payment.objects.filter(external_reference__in=references).values_list("pk", flat=True))
-            recorded, errors = self._reverse_all(validated, rows)
-            if errors:
-                transaction.set_rollback(True)
-                return errors_response(errors, status.HTTP_400_BAD_REQUEST)
-            lines_refresh(line_ids=[original.credit_line_id for _reversal, original in recorded])
-            fresh = [original.credit_line_id for reversal, original in recorded if reversal.pk not in known]
-            promises_unkept_count(line_ids=fresh)
-        out = [_out(reversal, original, reversal.pk in known) for reversal, original in recorded]
+            try:
+                recorded = payments_reverse(rows=rows, actor=request.user)
+            except PaymentsRefused as refused:
+                return errors_response(row_errors(refused.row_errors, bulk.sent), status.HTTP_400_BAD_REQUEST)
+            lines_refresh(line_ids=[reversal.credit_line_id for reversal in recorded])
+            promises_unkept_count(line_ids=[reversal.credit_line_id for reversal in recorded if not reversal.replayed])
+        out = [_out(reversal) for reversal in recorded]
         created = any(not row["replayed"] for row in out)
         body = out if isinstance(request.data, list) else out[0]
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
-
-    def _reverse_all(self, rows: list[dict], sent: list) -> tuple[list[tuple[Payment, Payment]], list[dict]]:
-        originals = Payment.objects.select_related("credit_line").in_bulk(
-            [row["payment"] for row in rows], field_name="external_reference"
-        )
-        recorded, errors = [], []
-        for index, row in enumerate(rows):
-            original = originals.get(row["payment"])
-            if original is None:
-                message = _("No payment has the external reference %(value)r.") % {"value": row["payment"]}
-                errors.append(
-                    {"index": index, "field": "payment", "value": row["payment"], "code": "unknown", "message": message}
-                )
-                continue
-            try:
-                with transaction.atomic():
-                    reversal = payment_reverse(
-                        payment=original,
-                        external_reference=row["external_reference"],
-                        reason=row["reason"],
-                        reversed_at=row["reversed_at"],
-                        note=row["note"],
-                        actor=self.request.user,
-                    )
-            except DjangoValidationError as exc:
-                errors.extend(django_validation_errors(exc, sent, index))
-                continue
-            recorded.append((reversal, original))
-        return recorded, errors
