@@ -15,13 +15,13 @@ def _unquote(line: str) -> str:
 
 
 def po_entries():
-    """Return (msgid, msgstr, fuzzy, msgid_plural) of every entry of the catalogue, header excluded."""
+    """Return (msgid, msgstr, fuzzy, msgid_plural, msgctxt) of every entry of the catalogue, header excluded."""
     entries, current, key, fuzzy = [], {}, None, False
     lines = [*(LOCALE / "django.po").read_text(encoding="utf-8").splitlines(), ""]
     for line in lines:
         if line.startswith("#,"):
             fuzzy = "fuzzy" in line
-        elif line.startswith(("msgid ", "msgstr ", "msgid_plural ", "msgstr[0] ")):
+        elif line.startswith(("msgctxt ", "msgid ", "msgstr ", "msgid_plural ", "msgstr[0] ")):
             key, _space, rest = line.partition(" ")
             key = {"msgstr[0]": "msgstr"}.get(key, key)
             current[key] = _unquote(rest)
@@ -29,7 +29,15 @@ def po_entries():
             current[key] += _unquote(line)
         elif not line.strip() and current:
             if current.get("msgid"):
-                entries.append((current["msgid"], current.get("msgstr", ""), fuzzy, current.get("msgid_plural")))
+                entries.append(
+                    (
+                        current["msgid"],
+                        current.get("msgstr", ""),
+                        fuzzy,
+                        current.get("msgid_plural"),
+                        current.get("msgctxt"),
+                    )
+                )
             current, key, fuzzy = {}, None, False
     return entries
 
@@ -37,15 +45,20 @@ def po_entries():
 def test_every_message_has_a_chinese_translation_and_none_is_fuzzy():
     entries = po_entries()
     assert len(entries) > 150
-    assert [msgid for msgid, msgstr, _fuzzy, _plural in entries if not msgstr] == []
-    assert [msgid for msgid, _msgstr, fuzzy, _plural in entries if fuzzy] == []
+    assert [msgid for msgid, msgstr, _fuzzy, _plural, _context in entries if not msgstr] == []
+    assert [msgid for msgid, _msgstr, fuzzy, _plural, _context in entries if fuzzy] == []
 
 
 def test_the_compiled_catalogue_matches_the_translations():
     with open(LOCALE / "django.mo", "rb") as handle:
         catalogue = gettext.GNUTranslations(handle)
-    for msgid, msgstr, _fuzzy, plural in po_entries():
-        translated = catalogue.ngettext(msgid, plural, 1) if plural else catalogue.gettext(msgid)
+    for msgid, msgstr, _fuzzy, plural, context in po_entries():
+        if context:
+            translated = (
+                catalogue.npgettext(context, msgid, plural, 1) if plural else catalogue.pgettext(context, msgid)
+            )
+        else:
+            translated = catalogue.ngettext(msgid, plural, 1) if plural else catalogue.gettext(msgid)
         assert translated == msgstr, msgid
 
 
