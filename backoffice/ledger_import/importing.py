@@ -188,6 +188,10 @@ def _apply_batch(rows: list[Row], kind: str, actor: AbstractBaseUser | None, *, 
     try:
         with transaction.atomic():
             counts, paid_lines = KINDS[kind].apply(rows, actor)
+            if paid_lines:
+                # In the batch's transaction, which holds the lines' locks since it changed their
+                # bills: a night batch on them waits for it, or it for the night (``accounts.locks``).
+                counts["cases_resolved"] += lines_refresh(line_ids=sorted(paid_lines))
     except ValidationError as exc:
         # Only a change made by someone else since the check gets here; the batches before are kept.
         raise ValidationError(
@@ -199,8 +203,6 @@ def _apply_batch(rows: list[Row], kind: str, actor: AbstractBaseUser | None, *, 
             % {"first": rows[0].number, "last": rows[-1].number, "error": " ".join(exc.messages), "done": done.total()},
             code="interrupted",
         ) from exc
-    if paid_lines:
-        counts["cases_resolved"] += lines_refresh(line_ids=sorted(paid_lines))
     return counts
 
 
