@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.choices import ReversalReason
+from accounts.locks import credit_lines_lock
 from accounts.models import Payment
 from accounts.services import payment_reverse
 from backoffice.kernel.api.bulk import bulk_read
@@ -133,6 +134,9 @@ class ReversalPost(IdempotentPost, APIView):
         originals = Payment.objects.select_related("credit_line").in_bulk(
             [row["payment"] for row in rows], field_name="external_reference"
         )
+        # Every line of the request at once, in id order, as a payment or a night batch locks its
+        # lines: reversal by reversal, in the request's order, two lines could be taken the other way.
+        credit_lines_lock(line_ids=[original.credit_line_id for original in originals.values()], for_update=True)
         recorded, errors = [], []
         for index, row in enumerate(rows):
             original = originals.get(row["payment"])
