@@ -8,6 +8,10 @@ sent are cancelled with the reason. A fixed number of statements, whatever the n
 
 What the night does beyond that stays with the night: completing paid settlements, recalling
 placements whose agency contract ended, sharing out new cases and drafting letters.
+
+Call it in the transaction that changed the lines' ledger, which holds their locks (``accounts.locks``:
+a payment, a reversal, a bill amendment): a night batch locks its range before it reads, so the two
+take turns on a line and the one that comes second reads what the first wrote.
 """
 
 import datetime

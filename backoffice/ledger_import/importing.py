@@ -254,6 +254,10 @@ def _apply_batch(rows: list[Row], kind: str, actor: AbstractBaseUser | None, *, 
     try:
         with transaction.atomic():
             counts, paid_lines = KINDS[kind].apply(rows, actor)
+            if paid_lines:
+                # In the batch's transaction, which holds the lines' locks since it changed their
+                # bills: a night batch on them waits for it, or it for the night (``accounts.locks``).
+                counts["cases_resolved"] += lines_refresh(line_ids=sorted(paid_lines))
     except ValidationError as exc:
         # Only a change made by someone else since the check gets here; the batches before are kept.
         numbers = sorted(row.number for row in rows)
@@ -267,8 +271,6 @@ def _apply_batch(rows: list[Row], kind: str, actor: AbstractBaseUser | None, *, 
             % {"rows": shown, "error": " ".join(exc.messages), "done": _rows_applied(done)},
             code="interrupted",
         ) from exc
-    if paid_lines:
-        counts["cases_resolved"] += lines_refresh(line_ids=sorted(paid_lines))
     return counts
 
 

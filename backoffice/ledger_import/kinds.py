@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.choices import CreditLineStatus, Language, PaymentChannel
 from accounts.ingest import PaymentRow, payments_post
+from accounts.locks import credit_lines_lock
 from accounts.models import Bill, CreditLine, Customer, Payment, Product
 from accounts.services import bill_upsert, credit_line_upsert, customer_upsert
 from accounts.validators import validate_received_at
@@ -185,6 +186,8 @@ class CreditLines:
     def apply(self, rows: list[Row], actor: AbstractBaseUser | None) -> tuple[Counter, set[int]]:
         """Open or update each line whose row changes something."""
         customers, _products, lines = self._context(rows)
+        # The lines already open, at once and in id order, rather than row by row in the file's order (see Bills).
+        credit_lines_lock(line_ids=[line.pk for line in lines.values()], for_update=True)
         counts = Counter()
         for row in rows:
             if self._unchanged(lines.get(self.key(row)), row):
@@ -254,6 +257,9 @@ class Bills:
     def apply(self, rows: list[Row], actor: AbstractBaseUser | None) -> tuple[Counter, set[int]]:
         """Create or amend each bill whose row changes something; return the lines amended (their cases refresh)."""
         lines, bills = self._context(rows)
+        # Every line of the batch at once, in id order, as a payment or a night batch locks its
+        # lines: bill by bill, in the file's order, two lines could be taken the other way.
+        credit_lines_lock(line_ids=[line.pk for line in lines.values()], for_update=True)
         counts, amended = Counter(), set()
         for row in rows:
             if self._unchanged(bills.get(self.key(row)), row):

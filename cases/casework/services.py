@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
 
+from accounts.locks import credit_lines_lock
 from accounts.services import credit_line_charge_off, credit_line_freeze
 from backoffice.kernel.events import event_record, stage_event
 from cases.casework.closing import end_casework
@@ -67,6 +68,11 @@ def case_move(
     from_stage = case.stage
     try:
         with transaction.atomic():
+            # The line before its case, in the order a payment and a night batch take them: the
+            # move may freeze, unfreeze or charge off the line after saving the case, and holding
+            # the case while waiting for a line that a batch holds, the batch waiting to write
+            # the case, would be a deadlock.
+            credit_lines_lock(line_ids=[case.credit_line_id])
             method(**kwargs)
             if case.stage in FINAL_STAGES:
                 case.closed_at = timezone.now()

@@ -18,6 +18,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from accounts.choices import CreditLineStatus
+from accounts.locks import credit_line_range_lock
 from accounts.models import CreditLine
 from backoffice.kernel.bulksql import insert_rows, members, update_rows
 from backoffice.kernel.events import EventType, events_record, stage_event
@@ -299,9 +300,17 @@ def run_batch(
     thresholds: dict[int, Thresholds],
     dry_run: bool = False,
 ) -> Tally:
-    """Plan and apply the run to the credit lines with ids in ``[first_id, last_id]``, in one transaction."""
+    """Plan and apply the run to the credit lines with ids in ``[first_id, last_id]``, in one transaction.
+
+    The range's lines are locked before anything is read (``accounts.locks``): a payment on one of
+    them waits for the batch to commit, and the batch for a payment already in flight, so the
+    batch never writes a case from bills read before a payment that has since refreshed it. A
+    dry run writes nothing and locks nothing.
+    """
     with transaction.atomic():
         _no_jit()
+        if not dry_run:
+            credit_line_range_lock(first_id=first_id, last_id=last_id)
         items = worklist(as_of=as_of, first_id=first_id, last_id=last_id)
         open_cases = open_case_count(first_id=first_id, last_id=last_id)
         batch = _plan_batch(items, thresholds, as_of)
@@ -319,7 +328,9 @@ def lines_apply(*, line_ids: list[int], as_of: datetime.date) -> tuple[Tally, li
 
     The same worklist, plan and writes as a batch of the night, restricted to the lines given, so
     a line gets the same answer the same day as it would get that night, in the same few statements
-    whatever the number of lines. Moves keep the case's last run, as the one-case path does.
+    whatever the number of lines. Moves keep the case's last run, as the one-case path does. Call
+    it in a transaction that holds the lines' locks (``accounts.locks``), as a payment's does: a
+    night batch locks its range before its read, and the two must take turns on a line.
     """
     ids = sorted(set(line_ids))
     if not ids:

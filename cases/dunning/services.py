@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.choices import CreditLineStatus
+from accounts.locks import credit_lines_lock
 from accounts.models import CreditLine
 from accounts.positions import credit_line_position
 from backoffice.kernel.events import EventType, event_record
@@ -31,7 +32,14 @@ def case_apply_dunning(*, credit_line: CreditLine, as_of: datetime.date, run: Du
 
     The same plan as the set-based run (``plan_line``), taken edge by edge with ``_move``: the
     path an interactive recalculation uses, and the yardstick the batch run is measured against.
+    In one transaction, the line locked before its bills are read, as a night batch locks its own.
     """
+    with transaction.atomic():
+        credit_lines_lock(line_ids=[credit_line.pk])
+        return _apply_dunning(credit_line, as_of, run)
+
+
+def _apply_dunning(credit_line: CreditLine, as_of: datetime.date, run: DunningRun | None) -> Case | None:
     if (
         credit_line.status == CreditLineStatus.CHARGED_OFF
         and not Case.objects.open().filter(credit_line=credit_line).exists()
@@ -49,27 +57,26 @@ def case_apply_dunning(*, credit_line: CreditLine, as_of: datetime.date, run: Du
         )
     dpd, overdue = position.days_past_due, position.overdue_fen
     plan = plan_line(case=snapshot, thresholds=thresholds, days_past_due=dpd, overdue_fen=overdue, as_of=as_of)
-    with transaction.atomic():
-        if plan.open_case:
-            case = Case.objects.create(
-                credit_line=credit_line,
-                customer_id=credit_line.customer_id,
-                days_past_due=dpd,
-                balance_fen=overdue,
-                opened_on=as_of,
-                opened_at=timezone.now(),
-                opened_by_run=run,
-                last_run=run,
-            )
-            event_record(type=EventType.CASE_OPENED, case_id=case.pk, credit_line_id=credit_line.pk)
-        if case is None:
-            return None
-        case.days_past_due, case.balance_fen = dpd, overdue
-        for source, target in plan.edges:
-            reason = edge_reason(source, target, days_past_due=dpd, thresholds=thresholds)
-            case_move(case=case, name=_method_for(source, target), actor=None, reason=reason, run=run)
-        if not plan.edges:
-            figures = {"days_past_due": dpd, "balance_fen": overdue}
-            Case.objects.filter(pk=case.pk).exclude(**figures).update(**figures, changed_at=timezone.now())
-        refresh_queue_ranks(today=as_of, case_ids=[case.pk])
+    if plan.open_case:
+        case = Case.objects.create(
+            credit_line=credit_line,
+            customer_id=credit_line.customer_id,
+            days_past_due=dpd,
+            balance_fen=overdue,
+            opened_on=as_of,
+            opened_at=timezone.now(),
+            opened_by_run=run,
+            last_run=run,
+        )
+        event_record(type=EventType.CASE_OPENED, case_id=case.pk, credit_line_id=credit_line.pk)
+    if case is None:
+        return None
+    case.days_past_due, case.balance_fen = dpd, overdue
+    for source, target in plan.edges:
+        reason = edge_reason(source, target, days_past_due=dpd, thresholds=thresholds)
+        case_move(case=case, name=_method_for(source, target), actor=None, reason=reason, run=run)
+    if not plan.edges:
+        figures = {"days_past_due": dpd, "balance_fen": overdue}
+        Case.objects.filter(pk=case.pk).exclude(**figures).update(**figures, changed_at=timezone.now())
+    refresh_queue_ranks(today=as_of, case_ids=[case.pk])
     return case
