@@ -53,6 +53,14 @@ def promises_judge(
     if dry_run:
         return {"kept": len(kept), "broken": len(broken)}
     with transaction.atomic():
+        # Judged here once: the night's judging and a payment's same-day judging may have read the same
+        # pending promise; the second to lock it finds it judged and leaves it (and its case's count) alone.
+        still = set(
+            Promise.objects.select_for_update()
+            .filter(pk__in=kept + broken, status=PromiseStatus.PENDING)
+            .values_list("pk", flat=True)
+        )
+        kept, broken = [pk for pk in kept if pk in still], [pk for pk in broken if pk in still]
         per_case = (
             Promise.objects.filter(pk__in=broken, case=OuterRef("pk"))
             .order_by()
