@@ -11,7 +11,15 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from backoffice.kernel.envconfig import env_bool, env_choice, env_int, env_list, env_str, env_time_zone
+from backoffice.kernel.envconfig import (
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_networks,
+    env_str,
+    env_time_zone,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -229,6 +237,10 @@ EVENTS_ON_COMMIT = "backoffice.kernel.webhooks.dispatch.webhooks_wake"
 EVENT_REPRESENTATION = "backoffice.api.events.events_represent"
 # Subscriber URLs must be https unless this is off (a test receiver, a closed network).
 WEBHOOK_HTTPS_ONLY = env_bool("WEBHOOK_HTTPS_ONLY", default=not DEBUG)
+# Deliveries run inside our network, so they go to public addresses only: never loopback, private,
+# link-local (cloud metadata), multicast or reserved ones, unless in one of these networks (CIDR, e.g.
+# 10.20.0.0/16 for a lender reached over a private link, 127.0.0.1/32 for a receiver on this machine).
+WEBHOOK_ALLOWED_NETWORKS = env_networks("WEBHOOK_ALLOWED_NETWORKS", [])
 WEBHOOK_CONNECT_TIMEOUT = env_int("WEBHOOK_CONNECT_TIMEOUT", 3, minimum=1, maximum=30)
 WEBHOOK_READ_TIMEOUT = env_int("WEBHOOK_READ_TIMEOUT", 10, minimum=1, maximum=60)
 # A delivery failing for this long (from its first attempt) is dead; at least a day.

@@ -27,6 +27,10 @@ def start(**env):
         ({"DEBUG": "true", "LANGUAGE_CODE": "fr"}, "LANGUAGE_CODE='fr'"),
         ({"DEBUG": "true", "DATABASE_URL": "mysql://x@y/z"}, "DATABASE_URL="),
         ({"DEBUG": "true", "PORT": "http"}, "PORT='http'"),
+        (
+            {"DEBUG": "true", "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32,10.1.2.3/8"},
+            "WEBHOOK_ALLOWED_NETWORKS: '10.1.2.3/8'",
+        ),
     ],
 )
 def test_a_bad_setting_stops_start_up_naming_it(env, named):

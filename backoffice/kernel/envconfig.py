@@ -5,6 +5,7 @@ value it could not accept, so a typo stops start-up instead of silently turning
 into a default.
 """
 
+import ipaddress
 import os
 import zoneinfo
 
@@ -38,6 +39,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_networks(name: str, default: list[str]) -> list[str]:
+    """Return a comma-separated list of IPv4 or IPv6 networks in CIDR form (an address alone is its /32 or /128)."""
+    networks = []
+    for item in env_list(name, default):
+        try:
+            networks.append(str(ipaddress.ip_network(item)))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not a network such as 10.20.0.0/16 ({exc}).") from None
+    return networks
 
 
 def env_int(name: str, default: int, *, minimum: int = 0, maximum: int = 65535) -> int:
