@@ -4,12 +4,13 @@
 # the exact command to run and carries on.
 set -euo pipefail
 
-# Usage: system-deps.sh [test]. "test" adds Chromium for the end-to-end tests, poppler-utils, and
-# redis-server for the test that runs a real Celery worker (production points CELERY_BROKER_URL at its own).
+# Usage: system-deps.sh [test]. "test" adds Chromium for the end-to-end tests, poppler-utils,
+# redis-server for the test that runs a real Celery worker (production points CELERY_BROKER_URL at its own),
+# and openssl, which makes the certificates of the webhook tests' https receiver.
 # fonts-hanazono: its HanaMinB has 99.9 % of CJK Ext B-F, of which Noto Serif CJK lacks 96 % (BabelStone Han: a third of Ext B); SIL OFL; 22 MB.
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-hanazono gettext)
 if [ "${1:-}" = "test" ]; then
-  packages+=(chromium poppler-utils redis-server)
+  packages+=(chromium poppler-utils redis-server openssl)
 fi
 
 missing=()

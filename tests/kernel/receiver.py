@@ -1,9 +1,11 @@
 """A real webhook subscriber on 127.0.0.1: an http.server thread that checks each delivery's signature as the
-README tells subscribers to, keeps what it accepted, and can be down, failing, slow or redirecting."""
+README tells subscribers to, keeps what it accepted, and can be down, failing, slow or redirecting; it can
+also answer by a host name and over TLS, and notes the Host header and TLS server name each request gave."""
 
 import hashlib
 import hmac
 import json
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,7 +22,9 @@ def verify(secret: str, header: str, body: bytes, *, tolerance: int = 300) -> bo
 class Receiver:
     """Answer ``status`` (or fail the event ids in ``failing``); keep accepted bodies in ``received``."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, name: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> None:
+        self.name = name  # the host the URL names; a test's resolver maps a name to 127.0.0.1
+        self.tls = tls
         self.secret = ""
         self.status = 200
         self.failing: set[str] = set()
@@ -29,16 +33,22 @@ class Receiver:
         self.headers: dict[str, str] = {}
         self.received: list[dict] = []
         self.refused_signatures = 0
+        self.hosts: list[str] = []  # the Host header of each request
+        self.server_names: list[str | None] = []  # the TLS server name (SNI) of each handshake
         self.port = 0
         self._server: ThreadingHTTPServer | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hooks/collections?source=backoffice"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{self.name}:{self.port}/hooks/collections?source=backoffice"
 
     def start(self) -> "Receiver":
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler(self))
         self.port = self._server.server_address[1]
+        if self.tls:
+            self.tls.sni_callback = lambda _socket, name, _context: self.server_names.append(name)
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
@@ -56,6 +66,7 @@ class Receiver:
 def _handler(receiver: Receiver) -> type:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
+            receiver.hosts.append(self.headers["Host"])
             body = self.rfile.read(int(self.headers["Content-Length"]))
             time.sleep(receiver.delay)
             if not verify(receiver.secret, self.headers["X-Signature"], body):

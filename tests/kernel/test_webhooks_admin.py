@@ -17,6 +17,7 @@ def test_a_superuser_subscribes_a_url_sees_its_secret_once_and_rotates_it_after_
     client, root, receiver, settings
 ):
     settings.WEBHOOK_HTTPS_ONLY = False
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
     client.force_login(root)
     page = client.post(
         reverse(ADD),
@@ -54,6 +55,9 @@ def test_a_superuser_subscribes_a_url_sees_its_secret_once_and_rotates_it_after_
         ("https://user:pw@lender.example.com/hooks", False, "credentials in the URL are refused"),
         ("https://lender.example.com/hooks#x", False, "a fragment"),
         ("not a url", False, "is not a webhook URL: give a full URL"),
+        ("https://lender.example.com:99999/hooks", False, "give a port from 1 to 65535"),
+        ("https://lender.example.com:0/hooks", False, "give a port from 1 to 65535"),
+        (f"https://{'中' * 60}.example.com/hooks", False, "its host name cannot be written for DNS"),
     ],
 )
 def test_a_url_events_may_not_go_to_is_refused_with_the_reason_and_nothing_is_made(

@@ -70,6 +70,8 @@ def _worker_environment() -> dict[str, str]:
         "CELERY_BROKER_URL": BROKER,
         "SECRET_KEY": "worker-test-only",
         "WEBHOOK_POLL_SECONDS": "1",
+        "WEBHOOK_HTTPS_ONLY": "false",
+        "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32",  # the receiver's, as the subscribe fixture allows it here
         "DEBUG": "false",
     }
 

@@ -44,7 +44,11 @@ class WebhookSubscriptionForm(forms.ModelForm):
         required=False,
         help_text=_("None ticked: every event, including types added later."),
     )
-    url = forms.CharField(label=_("URL"), max_length=500, help_text=_("Where events are POSTed; https in production."))
+    url = forms.CharField(
+        label=_("URL"),
+        max_length=500,
+        help_text=_("Where events are POSTed: https in production, at a public address unless the settings allow it."),
+    )
 
     class Meta:
         model = WebhookSubscription

@@ -1,6 +1,6 @@
 """What a superuser does with webhooks: subscribe a URL, change it, rotate its secret, redeliver events."""
 
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from backoffice.kernel.events import EventType, events_committed
 from backoffice.kernel.webhooks.delivery import feed_end
+from backoffice.kernel.webhooks.destinations import DestinationRefused, destination_addresses, destination_port
 from backoffice.kernel.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from backoffice.kernel.webhooks.signing import secret_new
 
@@ -45,7 +46,30 @@ def webhook_url_check(url: str) -> str:
         )
     if parts.fragment:
         raise ValidationError({"url": refuse + _("a fragment (#…) is never sent to a server.")})
+    _destination_check(parts, refuse)
     return url
+
+
+def _destination_check(parts: SplitResult, refuse: str) -> None:
+    try:
+        port = destination_port(parts)
+    except ValueError:
+        port = 0
+    if not port:
+        raise ValidationError({"url": refuse + _("give a port from 1 to 65535, or none for the scheme's own.")})
+    try:
+        destination_addresses(parts.hostname, port)
+    except DestinationRefused as exc:
+        reason = _("%(reason)s; events go only to public addresses, or to a network in WEBHOOK_ALLOWED_NETWORKS.")
+        raise ValidationError({"url": refuse + reason % {"reason": exc}}) from None
+    except UnicodeError:
+        raise ValidationError(
+            {"url": refuse + _("its host name cannot be written for DNS (a part too long?).")}
+        ) from None
+    except OSError:
+        # A name that does not resolve yet (its DNS may be published later) is accepted: every delivery
+        # resolves it again and is refused then if it leads somewhere forbidden.
+        pass
 
 
 def webhook_event_types_check(event_types: list[str]) -> list[str]:
