@@ -144,11 +144,11 @@ def _plan_batch(items: list[WorkItem], thresholds: dict[int, Thresholds], as_of:
 
 
 def _insert_new_cases(
-    batch: _Batch, run: DunningRun | None, as_of: datetime.date, now: datetime.datetime
+    batch: _Batch, run: DunningRun | None, as_of: datetime.date, now: datetime.datetime, frozen: set[int]
 ) -> list[tuple]:
     run_pk = run.pk if run else None
     rows = [
-        (line_id, customer_id, stage, dpd, bal, rank, as_of, now, run_pk, run_pk, now)
+        (line_id, customer_id, stage, dpd, bal, rank, as_of, now, run_pk, run_pk, now, line_id in frozen)
         for line_id, customer_id, stage, dpd, bal, rank in batch.new_cases
     ]
     insert_rows(
@@ -165,6 +165,7 @@ def _insert_new_cases(
             ("opened_by_run_id", "bigint"),
             ("last_run_id", "bigint"),
             ("changed_at", "timestamptz"),
+            ("froze_line", "boolean"),
         ],
         rows,
     )
@@ -233,7 +234,9 @@ def _apply_moves(batch: _Batch, run: DunningRun | None, now: datetime.datetime) 
 
 def _apply(batch: _Batch, run: DunningRun | None, as_of: datetime.date) -> None:
     now = timezone.now()
-    transitions = _insert_new_cases(batch, run, as_of, now) + _apply_moves(batch, run, now)
+    # The lines first, so that a new case is written knowing whether it froze its line (not updated after).
+    frozen = _freeze_lines(batch.freeze_line_ids)
+    transitions = _insert_new_cases(batch, run, as_of, now, frozen) + _apply_moves(batch, run, now)
     insert_rows(
         _TRANSITION,
         [
@@ -265,20 +268,27 @@ def _apply(batch: _Batch, run: DunningRun | None, as_of: datetime.date) -> None:
         ],
         rows=[(*figures, now) for figures in batch.figures],
     )
-    batch.tally.lines_frozen = _freeze(batch.freeze_line_ids)
+    batch.tally.lines_frozen = _frozen_recorded(frozen, opened={line_id for line_id, *_rest in batch.new_cases})
 
 
-def _freeze(line_ids: list[int]) -> int:
-    frozen = update_rows(
+def _freeze_lines(line_ids: list[int]) -> set[int]:
+    """Freeze the lines still active among ``line_ids``; return those frozen (a line the lender froze is not ours)."""
+    return update_rows(
         CreditLine._meta.db_table,
         key=("id", "bigint"),
         guard=("status", "text"),
         columns=[("status", "text"), ("held_frozen", "boolean")],
         rows=[(line_id, CreditLineStatus.ACTIVE, CreditLineStatus.FROZEN, True) for line_id in line_ids],
     )
+
+
+def _frozen_recorded(frozen: set[int], *, opened: set[int]) -> int:
+    """Mark the open cases already there of the lines frozen as having frozen them, and report the freezes."""
     if frozen:
-        # Only lines this run froze: a line the lender froze was not ours, and its freeze is not ours to lift.
-        Case.objects.filter(credit_line_id__in=members(sorted(frozen)), stage__in=OPEN_STAGES).update(froze_line=True)
+        # Only lines this run froze: their freeze is the case's to lift. A case opened now was written so.
+        earlier = sorted(frozen - opened)
+        if earlier:
+            Case.objects.filter(credit_line_id__in=members(earlier), stage__in=OPEN_STAGES).update(froze_line=True)
         events_record((EventType.CREDIT_LINE_FROZEN, None, line_id, {}) for line_id in sorted(frozen))
     return len(frozen)
 
