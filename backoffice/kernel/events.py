@@ -121,10 +121,25 @@ def events_record(rows: Iterable[tuple[str, int | None, int | None, dict]]) -> i
     One wake per call on commit, however many rows: the night's batches add no work per event here.
     """
     now = timezone.now()
-    values = [(uuid.uuid4(), kind, now, case_id, line_id, json.dumps(data)) for kind, case_id, line_id, data in rows]
+    encoded: dict[tuple, str] = {}  # the night's events repeat a few details (stages, run) a million times
+    values = [
+        (uuid.uuid4(), kind, now, case_id, line_id, _encoded(data, encoded)) for kind, case_id, line_id, data in rows
+    ]
     if values:
         transaction.on_commit(events_committed)
     return insert_rows(Event._meta.db_table, EVENT_COLUMNS, values)
+
+
+def _encoded(data: dict, seen: dict[tuple, str]) -> str:
+    """Return ``data`` as JSON, encoding each distinct set of details once per call."""
+    try:
+        key = tuple(data.items())
+        return seen[key]
+    except KeyError:
+        seen[key] = text = json.dumps(data)
+        return text
+    except TypeError:  # a detail that cannot be a key (a list): encoded each time
+        return json.dumps(data)
 
 
 _PUBLISH_LOCK = zlib.crc32(b"backoffice.events_publish")
