@@ -2,6 +2,7 @@
 
 import datetime
 import threading
+import uuid
 
 import pytest
 from django.contrib.auth.models import User
@@ -13,7 +14,7 @@ from rest_framework.test import APIClient
 from accounts.services import payment_post
 from backoffice.kernel.api.scopes import Scope
 from backoffice.kernel.api.services import api_client_create
-from backoffice.kernel.events import Event, EventType, event_record, events_publish
+from backoffice.kernel.events import Event, EventType, event_record, events_publish, events_record
 from backoffice.sameday import lines_refresh
 from cases.dunning.services import case_apply_dunning
 from cases.models import Case, CaseTransition
@@ -110,3 +111,11 @@ def test_an_event_whose_transaction_commits_late_is_placed_after_and_never_skipp
     thread.join(10)
     assert events_publish() == 1
     assert list(Event.objects.order_by("position").values_list("case_id", "position")) == [(2, 1), (1, 2)]
+
+
+def test_events_written_as_a_set_each_get_an_id_of_their_own(db):
+    with transaction.atomic():
+        events_record((EventType.CASE_OPENED, None, line_id, {}) for line_id in (1, 2, 3))
+    ids = list(Event.objects.values_list("event_id", flat=True))
+    assert len(set(ids)) == len(ids) == 3
+    assert all(isinstance(event_id, uuid.UUID) and event_id.version == 4 for event_id in ids)

@@ -122,12 +122,13 @@ def events_record(rows: Iterable[tuple[str, int | None, int | None, dict]]) -> i
     """
     now = timezone.now()
     encoded: dict[tuple, str] = {}  # the night's events repeat a few details (stages, run) a million times
-    values = [
-        (uuid.uuid4(), kind, now, case_id, line_id, _encoded(data, encoded)) for kind, case_id, line_id, data in rows
-    ]
+    values = [(kind, now, case_id, line_id, _encoded(data, encoded)) for kind, case_id, line_id, data in rows]
     if values:
         transaction.on_commit(events_committed)
-    return insert_rows(Event._meta.db_table, EVENT_COLUMNS, values)
+    if connection.vendor == "postgresql":
+        # The database draws each id (gen_random_uuid(), the column's default there): a million fewer here.
+        return insert_rows(Event._meta.db_table, EVENT_COLUMNS[1:], values)
+    return insert_rows(Event._meta.db_table, EVENT_COLUMNS, [(uuid.uuid4(), *row) for row in values])
 
 
 def _encoded(data: dict, seen: dict[tuple, str]) -> str:
