@@ -119,3 +119,10 @@ def test_events_written_as_a_set_each_get_an_id_of_their_own(db):
     ids = list(Event.objects.values_list("event_id", flat=True))
     assert len(set(ids)) == len(ids) == 3
     assert all(isinstance(event_id, uuid.UUID) and event_id.version == 4 for event_id in ids)
+
+
+def test_details_that_are_equal_as_keys_keep_their_own_json(db):
+    with transaction.atomic():
+        events_record((EventType.CASE_OPENED, None, 1, {"x": value}) for value in (1, True, 1.0))
+    details = Event.objects.order_by("id").values_list("data", flat=True)
+    assert [type(data["x"]) for data in details] == [int, bool, float]

@@ -134,7 +134,8 @@ def events_record(rows: Iterable[tuple[str, int | None, int | None, dict]]) -> i
 def _encoded(data: dict, seen: dict[tuple, str]) -> str:
     """Return ``data`` as JSON, encoding each distinct set of details once per call."""
     try:
-        key = tuple(data.items())
+        # With the values' types: 1, 1.0 and True are one dictionary key, but not one JSON value.
+        key = (*data.items(), *map(type, data.values()))
         return seen[key]
     except KeyError:
         seen[key] = text = json.dumps(data)

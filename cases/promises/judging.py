@@ -58,6 +58,7 @@ def promises_judge(
         still = set(
             Promise.objects.select_for_update()
             .filter(pk__in=kept + broken, status=PromiseStatus.PENDING)
+            .order_by("pk")  # two judgings lock their promises in one order
             .values_list("pk", flat=True)
         )
         kept, broken = [pk for pk in kept if pk in still], [pk for pk in broken if pk in still]

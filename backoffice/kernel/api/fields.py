@@ -44,7 +44,7 @@ def yuan_reader(field: YuanField) -> Callable[[str], Decimal]:
     """Return a plain reading of ``field`` (``backoffice.kernel.api.strict.plain_rows``): what the field gives, or ValueError."""
 
     def read(text: str) -> Decimal:
-        if not _YUAN.fullmatch(text):
+        if len(text) > field.MAX_STRING_LENGTH or not _YUAN.fullmatch(text):
             raise ValueError(text)
         try:
             return field.quantize(field.validate_precision(Decimal(text)))

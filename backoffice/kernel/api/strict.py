@@ -143,8 +143,12 @@ def _readers(serializer_class: type[StrictSerializer]) -> dict[str, tuple[Reader
         return _READERS[serializer_class]
     readers: dict[str, tuple[Reader, bool, object]] | None = {}
     fields = serializer_class().fields
-    own_checks = serializer_class.validate is not serializers.Serializer.validate or any(
-        hasattr(serializer_class, f"validate_{name}") for name in fields
+    own_checks = (
+        serializer_class.validate is not serializers.Serializer.validate
+        or serializer_class.to_internal_value is not StrictSerializer.to_internal_value
+        or serializer_class.run_validation is not serializers.Serializer.run_validation
+        or getattr(getattr(serializer_class, "Meta", None), "validators", None)
+        or any(hasattr(serializer_class, f"validate_{name}") for name in fields)
     )
     for name, field in fields.items():
         reader = None if field.read_only or field.source != name else _reader(field)

@@ -24,7 +24,7 @@ DUE = datetime.date(2026, 1, 10)
 TODAY = datetime.date(2026, 2, 5)
 
 
-def test_a_promise_judged_by_two_at_once_is_broken_once(on_postgres, run_dunning, agent):
+def test_a_promise_judged_by_two_at_once_is_broken_once(on_postgres, shipped_data, run_dunning, agent):
     line = overdue_line(due=DUE)
     run_dunning(TODAY)
     case = Case.objects.get(credit_line=line)
