@@ -11,6 +11,7 @@ import zoneinfo
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cases.choices import REACHED_OUTCOMES, ContactChannel, ContactDirection, ContactOutcome, ContactParty
 
@@ -75,17 +76,36 @@ def _window_breach(pack: object, local: datetime.datetime) -> Breach | None:
     )
 
 
-def reach_breaches(
-    *, pack: object, customer: object, channel: str, at: datetime.datetime, party: str = ContactParty.CUSTOMER
-) -> list[Breach]:
-    """Return the rules any contact about the customer must keep: do-not-contact, and the window for direct channels.
+# The customer's consent per medium (PIPL; an opt-out per medium is honoured), for what we start.
+CONSENTS = {
+    ContactChannel.CALL: ("consents_to_calls", gettext_lazy("The customer withdrew consent to calls.")),
+    ContactChannel.SMS: ("consents_to_sms", gettext_lazy("The customer withdrew consent to SMS.")),
+    ContactChannel.EMAIL: ("consents_to_email", gettext_lazy("The customer withdrew consent to e-mail.")),
+}
 
-    Do-not-contact is the customer's own; the window, at the customer's hours, protects whoever is
+
+def reach_breaches(
+    *,
+    pack: object,
+    customer: object,
+    channel: str,
+    at: datetime.datetime,
+    party: str = ContactParty.CUSTOMER,
+    direction: str = ContactDirection.OUTBOUND,
+) -> list[Breach]:
+    """Return the rules any contact about the customer must keep: do-not-contact, consent, the window.
+
+    Do-not-contact and consent per medium are the customer's own, for a contact we start (the
+    customer calling us needs neither); the window, at the customer's hours, protects whoever is
     reached. Also what an e-mailed letter is checked against before it is sent.
     """
     found = []
     if customer.do_not_contact and party != ContactParty.THIRD_PARTY:
         found.append(Breach("DO_NOT_CONTACT", _("The customer asked not to be contacted.")))
+    consent = CONSENTS.get(channel)
+    outbound_to_customer = party == ContactParty.CUSTOMER and direction == ContactDirection.OUTBOUND
+    if consent and outbound_to_customer and not getattr(customer, consent[0]):
+        found.append(Breach("CONSENT_WITHDRAWN", str(consent[1])))
     local = at.astimezone(customer_zone(customer.time_zone))
     if channel in WINDOWED and (window := _window_breach(pack, local)):
         found.append(window)
@@ -124,7 +144,12 @@ def breaches(
     """
     local = contact.occurred_at.astimezone(customer_zone(customer.time_zone))
     found = reach_breaches(
-        pack=pack, customer=customer, channel=contact.channel, at=contact.occurred_at, party=contact.party
+        pack=pack,
+        customer=customer,
+        channel=contact.channel,
+        at=contact.occurred_at,
+        party=contact.party,
+        direction=contact.direction,
     )
     reached = contact.outcome in REACHED_OUTCOMES
     if contact.channel in VOICE and reached and contact.party == ContactParty.CUSTOMER:

@@ -196,6 +196,18 @@ def test_an_email_outside_the_customers_window_is_refused_and_the_letter_stays_a
     assert not mail.outbox
 
 
+def test_an_email_to_a_customer_who_withdrew_email_consent_is_refused_but_registered_post_goes(letter, legal):
+    letter_approve(letter=letter, actor=legal, seen_sha256=letter.pdf_sha256)
+    customer = letter.case.credit_line.customer
+    customer.consents_to_email = False
+    customer.save()
+    with time_machine.travel(SHANGHAI_AFTERNOON, tick=False), pytest.raises(ValidationError) as caught:
+        letter_dispatch(letter=letter, actor=legal, channel="email", address="nana@example.com")
+    assert caught.value.error_list[0].code == "CONSENT_WITHDRAWN"
+    sent = letter_dispatch(letter=letter, actor=legal, channel="post", carrier="EMS", tracking_number="EMS9")
+    assert sent.status == LetterStatus.SENT
+
+
 def test_an_email_to_a_do_not_contact_customer_is_refused_but_registered_post_goes(letter, legal):
     letter_approve(letter=letter, actor=legal, seen_sha256=letter.pdf_sha256)
     customer = letter.case.credit_line.customer

@@ -107,6 +107,44 @@ def test_do_not_contact_and_identity_disclosure_are_enforced(case, agent):
     assert "DO_NOT_CONTACT" in codes(caught)
 
 
+@pytest.mark.parametrize(
+    ("channel", "consent"), [("call", "consents_to_calls"), ("sms", "consents_to_sms"), ("email", "consents_to_email")]
+)
+def test_a_contact_on_a_medium_the_customer_withdrew_consent_to_is_refused_and_the_others_and_their_calls_are_not(
+    case, agent, channel, consent
+):
+    customer = case.credit_line.customer
+    setattr(customer, consent, False)
+    customer.save()
+    with pytest.raises(ValidationError) as caught:
+        call(case, agent, at(9), channel=channel)
+    assert codes(caught) == ["CONSENT_WITHDRAWN"]
+    assert Contact.objects.count() == 0
+    other = "sms" if channel == "call" else "call"
+    call(case, agent, at(10), channel=other)
+    # The customer calling us needs no consent; nor does a visit.
+    call(case, agent, at(11), channel=channel, direction="inbound")
+    call(case, agent, at(12), channel="visit")
+    assert Contact.objects.count() == 3
+
+
+def test_an_imported_call_to_a_customer_who_withdrew_consent_is_stored_and_opens_an_incident(case):
+    customer = case.credit_line.customer
+    customer.consents_to_calls = False
+    customer.save()
+    contact = contact_log(
+        case=case,
+        actor=None,
+        channel="call",
+        outcome="connected",
+        identity_disclosed=True,
+        occurred_at=at(9),
+        source=ContactSource.IMPORTED,
+    )
+    assert Contact.objects.filter(pk=contact.pk).exists()
+    assert list(ComplianceIncident.objects.values_list("rule", flat=True)) == ["CONSENT_WITHDRAWN"]
+
+
 def test_a_message_with_a_prohibited_phrase_is_refused(case, agent):
     ProhibitedPhraseList.objects.create(language="zh-hans", version=2, phrases="曝光\n通讯录")
     with pytest.raises(ValidationError) as caught:
