@@ -10,6 +10,7 @@ the writer run until it waits, and checks that the writer holds nothing the batc
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.urls import reverse
 
@@ -20,8 +21,9 @@ from backoffice.kernel.api.scopes import Scope
 from backoffice.ledger_import.importing import ledger_file_import
 from backoffice.night import dunning_run
 from cases.casework.services import case_escalate
-from cases.choices import Stage
-from cases.models import Case
+from cases.choices import ProposalKind, ProposalStatus, Stage
+from cases.models import Case, Proposal
+from cases.settlements.services import proposal_approve, proposal_reject, proposal_submit
 from tests.factories import overdue_line
 from tests.test_sameday_concurrency import WAIT, in_a_thread, others_wait_on_locks
 
@@ -137,3 +139,60 @@ def test_a_person_escalating_a_case_takes_its_line_before_the_case(on_postgres, 
     assert free, "the escalation held the case while it waited for the line"
     assert outcome["writer"] == Stage.COLLECTION, outcome
     assert CreditLine.objects.get(pk=line.pk).status == CreditLineStatus.FROZEN
+
+
+@pytest.fixture
+def write_off(shipped_data, agent):
+    """A write-off proposed on an open case."""
+    line = overdue_line(due=DUE)
+    dunning_run(as_of=DUE + datetime.timedelta(days=10), batch_size=100)
+    case = Case.objects.with_customer().get(credit_line=line)
+    return proposal_submit(case=case, actor=agent, kind=ProposalKind.WRITE_OFF, reason="无力偿还")
+
+
+@pytest.mark.parametrize(
+    ("decide", "status"),
+    [(proposal_approve, ProposalStatus.COMPLETED), (proposal_reject, ProposalStatus.REJECTED)],
+    ids=["approving", "rejecting"],
+)
+def test_a_supervisor_deciding_a_proposal_takes_its_line_before_the_case(
+    on_postgres, write_off, supervisor, decide, status
+):
+    case = write_off.case
+
+    def decide_it():
+        return decide(proposal=write_off, actor=supervisor, note="核实").status
+
+    free, outcome = writer_waits_holding_nothing_of(
+        CreditLine.objects.filter(pk=case.credit_line_id), Case.objects.filter(pk=case.pk), decide_it
+    )
+
+    assert free, "the decision held the case while it waited for the line"
+    assert outcome["writer"] == status, outcome
+
+
+def test_a_write_off_approved_while_a_batch_resolves_its_case_is_refused_not_deadlocked(
+    on_postgres, write_off, supervisor
+):
+    case = write_off.case
+    payment_post(
+        credit_line=case.credit_line,
+        external_reference="P-FULL",
+        amount="1000.00",
+        channel="alipay",
+        received_at=PAID_AT,
+    )
+    outcome = {}
+    with transaction.atomic():
+        # The line held as the night batch holds it, then the batch resolves the case and cancels its proposal.
+        list(CreditLine.objects.filter(pk=case.credit_line_id).select_for_update(no_key=True))
+        thread = in_a_thread(lambda: proposal_approve(proposal=write_off, actor=supervisor), outcome, "approval")
+        assert others_wait_on_locks(), f"the approval never waited: {outcome}"
+        dunning_run(as_of=DUE + datetime.timedelta(days=20), batch_size=100)
+    thread.join(WAIT)
+
+    assert isinstance(outcome["approval"], ValidationError), outcome
+    assert "meanwhile, which cancelled this proposal" in str(outcome["approval"]), outcome
+    assert Case.objects.get(pk=case.pk).stage == Stage.RESOLVED
+    assert Proposal.objects.get(pk=write_off.pk).status == ProposalStatus.CANCELLED
+    assert CreditLine.objects.get(pk=case.credit_line_id).status != CreditLineStatus.CHARGED_OFF

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.locks import credit_lines_lock
 from accounts.positions import paid_fen, payments_since
 from backoffice.kernel.money import format_yuan, yuan_to_fen
 from cases.casework.models import Case
@@ -63,9 +64,21 @@ def proposal_submit(
 def _decide(proposal: Proposal, actor: AbstractBaseUser) -> Proposal:
     if not actor.has_perm("cases.decide_proposal"):
         raise PermissionDenied(_("You are not allowed to decide proposals."))
-    locked = Proposal.objects.select_for_update().select_related("case__credit_line").get(pk=proposal.pk)
+    # The line, then the case, then the proposal: the order a night batch takes them when it
+    # resolves the case and cancels its proposals. Holding the proposal or the case while waiting
+    # for a line the batch holds, the batch waiting to write them, would be a deadlock.
+    line_id, case_id = Proposal.objects.values_list("case__credit_line_id", "case_id").get(pk=proposal.pk)
+    credit_lines_lock(line_ids=[line_id])
+    case = Case.objects.select_for_update(no_key=True, of=("self",)).select_related("credit_line").get(pk=case_id)
+    locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    locked.case = case
     if locked.proposed_by_id == actor.pk:
         raise PermissionDenied(_("Four eyes: you proposed this yourself, so another supervisor must decide it."))
+    if locked.status == ProposalStatus.CANCELLED and not case.is_open:
+        raise ValidationError(
+            _("Case %(number)s was closed as %(stage)s meanwhile, which cancelled this proposal.")
+            % {"number": case.number, "stage": case.get_stage_display()}
+        )
     if locked.status != ProposalStatus.PENDING:
         raise ValidationError(
             _("This proposal is already %(status)s.") % {"status": locked.get_status_display().lower()}
