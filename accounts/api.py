@@ -46,6 +46,7 @@ class CustomerSerializer(StrictSerializer):
     consents_to_calls = serializers.BooleanField(required=False)
     consents_to_sms = serializers.BooleanField(required=False)
     consents_to_email = serializers.BooleanField(required=False)
+    consents_to_push = serializers.BooleanField(required=False)
     do_not_contact = serializers.BooleanField(required=False)
     vulnerable = serializers.BooleanField(required=False)
 

@@ -50,6 +50,7 @@ class Customer(models.Model):
     consents_to_calls = models.BooleanField(_("consents to calls"), default=True)
     consents_to_sms = models.BooleanField(_("consents to SMS"), default=True)
     consents_to_email = models.BooleanField(_("consents to e-mail"), default=True)
+    consents_to_push = models.BooleanField(_("consents to app push"), default=True, db_default=True)
     do_not_contact = models.BooleanField(_("do not contact"), default=False)
     vulnerable = models.BooleanField(
         _("hardship or vulnerability"), default=False, help_text=_("Handle with the hardship procedure.")

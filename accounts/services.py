@@ -42,6 +42,7 @@ CUSTOMER_FIELDS = (
     "consents_to_calls",
     "consents_to_sms",
     "consents_to_email",
+    "consents_to_push",
     "do_not_contact",
     "vulnerable",
 )

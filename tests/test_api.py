@@ -434,3 +434,11 @@ def test_an_amendment_reason_as_long_as_the_api_takes_is_kept_whole_in_the_bills
     response = writer.post(reverse("api:bills", args=[line.number]), bill, format="json")
     assert response.status_code == 200, response.content
     assert Bill.objects.get(credit_line=line).history.first().history_change_reason == reason
+
+
+def test_a_customers_consent_to_app_push_is_sent_and_kept_like_the_others(machine):
+    writer = machine(Scope.LEDGER_WRITE)
+    customer = {"national_id": ID_NUMBER, "name": "王伟", "mobile": "13812345678", "consents_to_push": False}
+    assert writer.post(reverse("api:customers"), customer, format="json").status_code == 201
+    stored = Customer.objects.get(national_id=ID_NUMBER)
+    assert (stored.consents_to_push, stored.consents_to_sms) == (False, True)

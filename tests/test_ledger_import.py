@@ -56,13 +56,14 @@ def test_customers_are_created_then_updated_by_national_id_with_chinese_headers(
     known = CustomerFactory(name="李娜", mobile="13900000000")
     new_id = valid_national_id()
     rows = [
-        ["身份证号", "姓名", "手机号", "邮箱", "勿扰"],
-        [new_id, "王伟", "13812345678", "wang@example.com", "否"],
-        [known.national_id, "李娜", "13911112222", "", "是"],
+        ["身份证号", "姓名", "手机号", "邮箱", "勿扰", "同意推送"],
+        [new_id, "王伟", "13812345678", "wang@example.com", "否", "否"],
+        [known.national_id, "李娜", "13911112222", "", "是", ""],
     ]
     summary = import_ledger(ledger_file(tmp_path, rows, file_format), "customers")
     assert summary.strip() == "2 rows: 1 created, 1 updated, 0 unchanged."
     created = Customer.objects.get(national_id=new_id)
+    assert (created.consents_to_push, Customer.objects.get(pk=known.pk).consents_to_push) == (False, True)
     assert (created.name, created.mobile, created.email, created.do_not_contact) == (
         "王伟",
         "13812345678",

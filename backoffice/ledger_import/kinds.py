@@ -80,7 +80,14 @@ class Customers:
 
     staged_columns: tuple = ()
     name = "customers"
-    booleans = ("consents_to_calls", "consents_to_sms", "consents_to_email", "do_not_contact", "vulnerable")
+    booleans = (
+        "consents_to_calls",
+        "consents_to_sms",
+        "consents_to_email",
+        "consents_to_push",
+        "do_not_contact",
+        "vulnerable",
+    )
     columns = (
         Column("national_id", "身份证号", cells.text(), required=True),
         Column("name", "姓名", cells.text(required=True), required=True),
@@ -92,6 +99,7 @@ class Customers:
         Column("consents_to_calls", "同意电话", cells.yes_no),
         Column("consents_to_sms", "同意短信", cells.yes_no),
         Column("consents_to_email", "同意邮件", cells.yes_no),
+        Column("consents_to_push", "同意推送", cells.yes_no),
         Column("do_not_contact", "勿扰", cells.yes_no),
         Column("vulnerable", "困难客户", cells.yes_no),
     )

@@ -81,6 +81,7 @@ CONSENTS = {
     ContactChannel.CALL: ("consents_to_calls", gettext_lazy("The customer withdrew consent to calls.")),
     ContactChannel.SMS: ("consents_to_sms", gettext_lazy("The customer withdrew consent to SMS.")),
     ContactChannel.EMAIL: ("consents_to_email", gettext_lazy("The customer withdrew consent to e-mail.")),
+    ContactChannel.PUSH: ("consents_to_push", gettext_lazy("The customer withdrew consent to app push.")),
 }
 
 

@@ -108,7 +108,13 @@ def test_do_not_contact_and_identity_disclosure_are_enforced(case, agent):
 
 
 @pytest.mark.parametrize(
-    ("channel", "consent"), [("call", "consents_to_calls"), ("sms", "consents_to_sms"), ("email", "consents_to_email")]
+    ("channel", "consent"),
+    [
+        ("call", "consents_to_calls"),
+        ("sms", "consents_to_sms"),
+        ("email", "consents_to_email"),
+        ("push", "consents_to_push"),
+    ],
 )
 def test_a_contact_on_a_medium_the_customer_withdrew_consent_to_is_refused_and_the_others_and_their_calls_are_not(
     case, agent, channel, consent
