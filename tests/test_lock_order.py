@@ -20,10 +20,11 @@ from accounts.services import payment_post
 from backoffice.kernel.api.scopes import Scope
 from backoffice.ledger_import.importing import ledger_file_import
 from backoffice.night import dunning_run
+from backoffice.sameday import lines_refresh
 from cases.casework.services import case_escalate
 from cases.choices import ProposalKind, ProposalStatus, Stage
 from cases.models import Case, Proposal
-from cases.settlements.services import proposal_approve, proposal_reject, proposal_submit
+from cases.settlements.services import proposal_approve, proposal_reject, proposal_submit, settlements_complete
 from tests.factories import overdue_line
 from tests.test_sameday_concurrency import WAIT, in_a_thread, others_wait_on_locks
 
@@ -196,3 +197,28 @@ def test_a_write_off_approved_while_a_batch_resolves_its_case_is_refused_not_dea
     assert Case.objects.get(pk=case.pk).stage == Stage.RESOLVED
     assert Proposal.objects.get(pk=write_off.pk).status == ProposalStatus.CANCELLED
     assert CreditLine.objects.get(pk=case.credit_line_id).status != CreditLineStatus.CHARGED_OFF
+
+
+def test_a_settlement_whose_case_is_resolved_while_the_completion_waits_is_cancelled_not_a_conflict(
+    on_postgres, shipped_data, agent, supervisor
+):
+    line = overdue_line(due=DUE)
+    dunning_run(as_of=DUE + datetime.timedelta(days=10), batch_size=100)
+    case = Case.objects.with_customer().get(credit_line=line)
+    settlement = proposal_submit(
+        case=case, actor=agent, kind=ProposalKind.SETTLEMENT, amount="500.00", reason="一次性结清"
+    )
+    proposal_approve(proposal=settlement, actor=supervisor)
+    payment_post(credit_line=line, external_reference="P-FULL", amount="1000.00", channel="alipay", received_at=PAID_AT)
+    outcome = {}
+    with transaction.atomic():
+        # The line held as a payment's refresh holds it; the completion has read its list and waits.
+        list(CreditLine.objects.filter(pk=line.pk).select_for_update())
+        thread = in_a_thread(settlements_complete, outcome, "completion")
+        assert others_wait_on_locks(), f"the completion never waited: {outcome}"
+        lines_refresh(line_ids=[line.pk], as_of=DUE + datetime.timedelta(days=20))
+    thread.join(WAIT)
+
+    assert outcome["completion"] == 0, outcome
+    assert Case.objects.get(pk=case.pk).stage == Stage.RESOLVED
+    assert Proposal.objects.get(pk=settlement.pk).status == ProposalStatus.CANCELLED

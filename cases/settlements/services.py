@@ -112,13 +112,19 @@ def proposal_reject(*, proposal: Proposal, actor: AbstractBaseUser, note: str) -
 def settlements_complete() -> int:
     """Settle every case whose approved settlement has been paid since its approval; return how many.
 
-    Proposals whose case closed another way (paid in full, closed) are cancelled.
+    Proposals whose case closed another way (paid in full, closed) are cancelled. Each is taken in
+    its own transaction, its line then its case then itself locked and read afresh, so that a case a
+    payment or a night batch changed since the list was read is judged as it stands now.
     """
     done = 0
     approved = Proposal.objects.filter(status=ProposalStatus.APPROVED, kind=ProposalKind.SETTLEMENT)
-    for proposal in approved.select_related("case__credit_line__product__policy"):
-        case = proposal.case
+    for proposal_id, case_id, line_id in approved.values_list("pk", "case_id", "case__credit_line_id"):
         with transaction.atomic():
+            credit_lines_lock(line_ids=[line_id])
+            case = Case.objects.select_for_update(no_key=True, of=("self",)).get(pk=case_id)
+            proposal = Proposal.objects.select_for_update().get(pk=proposal_id)
+            if proposal.status != ProposalStatus.APPROVED:
+                continue
             if not case.is_open:
                 proposal.status, proposal.completed_at = ProposalStatus.CANCELLED, timezone.now()
                 proposal.save(update_fields=["status", "completed_at"])
