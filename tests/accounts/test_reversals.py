@@ -5,7 +5,7 @@ import json
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -16,6 +16,7 @@ from accounts.positions import credit_line_position, line_balance, paid_fen, pay
 from accounts.services import bill_upsert, payment_post, payment_reverse
 from backoffice.kernel.events import Event, EventType
 from tests.factories import BillFactory, CreditLineFactory
+from tests.undo import undone
 
 pytestmark = pytest.mark.django_db
 
@@ -238,21 +239,6 @@ def the_ledger():
     return bills, payments, allocations, bill_history, payment_history, events
 
 
-class Rollback(Exception):
-    pass
-
-
-def undone(step):
-    """Return the ledger as ``step`` leaves it, and leave the database as it was."""
-    try:
-        with transaction.atomic():
-            step()
-            result = the_ledger()
-            raise Rollback
-    except Rollback:
-        return result
-
-
 def test_a_set_of_reversals_leaves_the_ledger_its_history_and_events_as_reversing_one_by_one(line, supervisor):
     second = CreditLineFactory()
     BillFactory(
@@ -286,7 +272,7 @@ def test_a_set_of_reversals_leaves_the_ledger_its_history_and_events_as_reversin
                 actor=supervisor,
             )
 
-    by_set, by_one = undone(as_a_set), undone(one_by_one)
+    by_set, by_one = undone(as_a_set, the_ledger), undone(one_by_one, the_ledger)
     assert by_set == by_one
     bills, payments, allocations, bill_history, payment_history, events = by_set
     assert [bill[2:5] for bill in bills] == [(0, 0, 0)] * 3

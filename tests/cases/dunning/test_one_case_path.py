@@ -3,7 +3,6 @@
 import datetime
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import CreditLine
@@ -13,6 +12,7 @@ from cases.choices import LADDER, Stage
 from cases.dunning.services import case_apply_dunning
 from cases.models import ESCALATION_METHODS, Case, CaseTransition
 from tests.factories import overdue_line
+from tests.undo import undone
 
 pytestmark = pytest.mark.django_db
 
@@ -49,20 +49,6 @@ def one_case_at_a_time(as_of):
         case_apply_dunning(credit_line=line, as_of=as_of)
 
 
-class Rollback(Exception):
-    pass
-
-
-def run_and_undo(step):
-    try:
-        with transaction.atomic():
-            step()
-            result = outcome()
-            raise Rollback
-    except Rollback:
-        return result
-
-
 def test_batch_and_one_case_paths_make_the_same_transitions_for_the_same_input(run_dunning, agent):
     portfolio(agent)
     dates = [datetime.date(2026, 1, 12), datetime.date(2026, 2, 10), datetime.date(2026, 3, 15)]
@@ -75,7 +61,7 @@ def test_batch_and_one_case_paths_make_the_same_transitions_for_the_same_input(r
         for as_of in dates:
             one_case_at_a_time(as_of)
 
-    by_batch, by_case = run_and_undo(batch), run_and_undo(one_by_one)
+    by_batch, by_case = undone(batch, outcome), undone(one_by_one, outcome)
     assert by_batch == by_case
     # Each case, however it was opened, stores its line's customer.
     assert by_batch[1]
@@ -100,7 +86,7 @@ def test_both_paths_end_holds_the_same_way(run_dunning, agent):
         today=datetime.date(2026, 1, 20),
     )
     later = datetime.date(2026, 3, 20)
-    assert run_and_undo(lambda: run_dunning(later)) == run_and_undo(lambda: one_case_at_a_time(later))
+    assert undone(lambda: run_dunning(later), outcome) == undone(lambda: one_case_at_a_time(later), outcome)
 
 
 def test_the_ladder_the_batch_run_climbs_is_the_django_fsm_graph():
