@@ -1,7 +1,7 @@
 """Settings for the collections back office, read from the environment.
 
 Variables: DATABASE_URL, CACHE_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, TIME_ZONE, LANGUAGE_CODE, CELERY_BROKER_URL
-and the WEBHOOK_* ones below.
+the WEBHOOK_* and EMAIL_* ones below.
 A bad value stops start-up with a message naming the variable.
 """
 
@@ -146,7 +146,27 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Everything sent to a customer goes through backoffice.kernel.outbound, one provider per channel.
+# EMAIL_PROVIDER=smtp sends through EMAIL_HOST; the default prints headers only (the demo).
+EMAIL_PROVIDER = env_choice("EMAIL_PROVIDER", "console", ["console", "smtp"])
+EMAIL_BACKEND = {
+    "console": "backoffice.kernel.outbound.email.HeadersOnlyConsoleBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+}[EMAIL_PROVIDER]
+EMAIL_HOST = env_str("EMAIL_HOST") or "localhost"
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1, maximum=120)
+# The right-hand side of the Message-IDs we give e-mails (a name of ours, not the machine's).
+EMAIL_MESSAGE_ID_DOMAIN = env_str("EMAIL_MESSAGE_ID_DOMAIN") or "backoffice.invalid"
+OUTBOUND_PROVIDERS = {
+    "email": "backoffice.kernel.outbound.email.EmailProvider",
+    "sms": "backoffice.kernel.outbound.console.ConsoleProvider",
+    "push": "backoffice.kernel.outbound.console.ConsoleProvider",
+}
 
 LOGIN_URL = "admin:login"
 
