@@ -62,6 +62,30 @@ def customer_upsert(*, national_id: str, actor: AbstractBaseUser | None, **detai
     return _racing_insert(lambda: _customer_write(national_id=national_id, actor=actor, details=details))
 
 
+CONSENT_FIELDS = {
+    "call": "consents_to_calls",
+    "sms": "consents_to_sms",
+    "email": "consents_to_email",
+    "push": "consents_to_push",
+}
+
+
+def customer_consent_withdraw(
+    *, customer: Customer, channel: str, actor: AbstractBaseUser | None, reason: str
+) -> Customer:
+    """Record that the customer withdrew consent to ``channel`` (``call``, ``sms``, ``email``, ``push``), with why."""
+    field = CONSENT_FIELDS.get(channel)
+    if field is None:
+        raise ValidationError({"channel": _("Unknown channel %(value)r.") % {"value": channel}})
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        if getattr(locked, field):
+            setattr(locked, field, False)
+            locked._history_user, locked._change_reason = actor, reason
+            locked.save(update_fields=[field])
+    return locked
+
+
 def _racing_insert(write: Callable[[], T]) -> T:
     """Run ``write`` (which reads by a natural key, then inserts or updates) in a savepoint, twice if need be.
 

@@ -2,7 +2,8 @@
 
 Promises are judged, paid settlements close their cases and placements that may no longer stand
 are recalled; then the batches open, escalate and resolve cases line by line; the new and
-escalated cases are shared out among the stage teams; last, the letters the policies call for
+escalated cases are shared out among the stage teams; the day's messages to customers are
+planned (``send_messages`` or the workers send them); last, the letters the policies call for
 are drafted (``render_letters`` renders them). All of it under one lock, so two nights never
 overlap, and each step is idempotent, so a night killed anywhere and started again ends where
 an uninterrupted one would.
@@ -14,6 +15,7 @@ import datetime
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
 from cases.agencies.services import placements_recall_ended
@@ -21,6 +23,7 @@ from cases.choices import RunStatus
 from cases.dunning.batch import Tally, refresh_statistics, run_batches, run_finish, run_start
 from cases.dunning.lock import dunning_lock
 from cases.dunning.models import DunningRun
+from cases.outreach.plan import messages_plan
 from cases.promises.judging import promises_judge
 from cases.settlements.services import settlements_complete
 from cases.workload.share_out import assign_by_teams
@@ -39,6 +42,7 @@ def _after_batches(tally: Tally, run: DunningRun, as_of: datetime.date) -> None:
     # Once every batch has committed: the share-out sees every new and escalated case.
     tally.assigned = assign_by_teams(run=run)
     refresh_statistics(tally)
+    tally.messages_planned = messages_plan(as_of=as_of, run_id=run.pk, batch_size=settings.DUNNING_BATCH_SIZE)
     tally.letters_drafted = letters_draft_due(as_of=as_of)
 
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.dunning.batch import lines_apply
+from cases.outreach.services import messages_cancel_unsent
 from cases.promises.judging import promises_judge
 from letters.services import letters_cancel_unsent
 
@@ -36,4 +37,5 @@ def lines_refresh(*, line_ids: list[int], as_of: datetime.date | None = None) ->
         _tally, resolved = lines_apply(line_ids=ids, as_of=as_of)
         if resolved:
             letters_cancel_unsent(case_ids=resolved, reason=_("The case was paid in full before the letter was sent."))
+        messages_cancel_unsent(line_ids=ids, reason=_("Paid before the message was sent."))
     return len(resolved)

@@ -244,12 +244,25 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # How often beat asks for due webhook deliveries (seconds); a poll not run by then expires.
 WEBHOOK_POLL_SECONDS = env_int("WEBHOOK_POLL_SECONDS", 30, minimum=1, maximum=300)
+# Messages to customers: how often beat asks for due ones, how many one sending task takes, how many
+# one poll queues, how long a claim lasts before another worker may take the message, how often a
+# refused message is tried.
+MESSAGE_POLL_SECONDS = env_int("MESSAGE_POLL_SECONDS", 30, minimum=1, maximum=300)
+MESSAGE_CHUNK = env_int("MESSAGE_CHUNK", 100, minimum=1, maximum=10_000)
+MESSAGE_POLL_BATCH = env_int("MESSAGE_POLL_BATCH", 20_000, minimum=1, maximum=1_000_000)
+MESSAGE_LEASE_SECONDS = env_int("MESSAGE_LEASE_SECONDS", 300, minimum=30, maximum=3600)
+MESSAGE_MAX_ATTEMPTS = env_int("MESSAGE_MAX_ATTEMPTS", 5, minimum=1, maximum=20)
 CELERY_BEAT_SCHEDULE = {
     "webhooks-poll": {
         "task": "backoffice.webhooks.poll",
         "schedule": float(WEBHOOK_POLL_SECONDS),
         "options": {"expires": float(WEBHOOK_POLL_SECONDS)},
-    }
+    },
+    "messages-poll": {
+        "task": "cases.outreach.poll",
+        "schedule": float(MESSAGE_POLL_SECONDS),
+        "options": {"expires": float(MESSAGE_POLL_SECONDS)},
+    },
 }
 
 # Webhooks: who is told when events commit, and the body each event is sent as (the pull feed's).

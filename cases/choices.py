@@ -164,3 +164,36 @@ class ProposalStatus(models.TextChoices):
 
 # A proposal still in play: at most one per case.
 LIVE_PROPOSAL_STATUSES: tuple[str, ...] = (ProposalStatus.PENDING, ProposalStatus.APPROVED)
+
+
+class MessageChannel(models.TextChoices):
+    """How the system itself reaches a customer (the same values as a contact's channel)."""
+
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
+    PUSH = "push", _("App push")
+
+
+class MessageKind(models.TextChoices):
+    """Why a message is sent."""
+
+    PRE_DUE = "pre_due", _("Before the due date")
+    OVERDUE = "overdue", _("Overdue reminder")
+    STAGE_ENTRY = "stage_entry", _("On entering a stage")
+
+
+class MessageStatus(models.TextChoices):
+    """Where a message to a customer stands."""
+
+    PLANNED = "planned", _("Planned")
+    SENDING = "sending", _("Being sent")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+    BOUNCED = "bounced", _("Bounced")
+    STOPPED = "stopped", _("Stopped by a rule")
+    CANCELLED = "cancelled", _("Cancelled (no longer due)")
+
+
+# A message that may still leave: what a payment or a stop cancels.
+UNSENT_MESSAGE_STATUSES: tuple[str, ...] = (MessageStatus.PLANNED,)

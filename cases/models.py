@@ -9,6 +9,7 @@ from cases.casework.models import ESCALATION_METHODS, Case, CaseQuerySet, CaseTr
 from cases.casework.numbers import case_id_from_number, case_number
 from cases.contacts.models import ComplianceIncident, Contact, ProhibitedPhraseList, RulePack
 from cases.dunning.models import DunningPolicy, DunningRun
+from cases.outreach.models import Message, MessageTemplate, ReminderRule
 from cases.promises.models import Promise
 from cases.settlements.models import Proposal
 from cases.workload.models import CaseAssignment, MyCase, Team
@@ -25,11 +26,14 @@ __all__ = [
     "Contact",
     "DunningPolicy",
     "DunningRun",
+    "Message",
+    "MessageTemplate",
     "MyCase",
     "Placement",
     "ProhibitedPhraseList",
     "Promise",
     "Proposal",
+    "ReminderRule",
     "RulePack",
     "Team",
     "agency_id_of",

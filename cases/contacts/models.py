@@ -39,6 +39,15 @@ class RulePack(models.Model):
         blank=True,
         help_text=_("Empty: no such rule. Regulation F: no call within 7 days after a conversation about the debt."),
     )
+    daily_message_cap = models.PositiveSmallIntegerField(
+        _("messages and contacts per customer per day"),
+        default=3,
+        db_default=3,
+        help_text=_("What the system sends and what agents and agencies start, together, per customer's local day."),
+    )
+    weekly_message_cap = models.PositiveSmallIntegerField(
+        _("messages and contacts per customer per 7 days"), default=10, db_default=10
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     history = HistoricalRecords()

@@ -54,6 +54,7 @@ class Tally:
     recalled: int = 0
     assigned: int = 0
     letters_drafted: int = 0
+    messages_planned: int = 0
 
     def __iadd__(self, other: "Tally") -> "Tally":
         for item in fields(self):

@@ -48,6 +48,12 @@ class DunningPolicy(models.Model):
     max_hold_days = models.PositiveSmallIntegerField(
         _("longest hold (days)"), default=30, help_text=_("How far ahead a hold may be set to expire.")
     )
+    message_vulnerable = models.BooleanField(
+        _("send automated messages to vulnerable customers"),
+        default=False,
+        db_default=False,
+        help_text=_("Off: a customer flagged for hardship or vulnerability gets no automated message."),
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     history = HistoricalRecords()
@@ -115,6 +121,7 @@ class DunningRun(models.Model):
     recalled = models.PositiveIntegerField(_("recalled from agencies"), default=0)
     assigned = models.PositiveIntegerField(_("assigned to agents"), default=0)
     letters_drafted = models.PositiveIntegerField(_("letters drafted"), default=0, db_default=0)
+    messages_planned = models.PositiveIntegerField(_("messages planned"), default=0, db_default=0)
     seconds = models.FloatField(_("seconds"), default=0)
     error = models.TextField(_("error"), blank=True)
 
@@ -142,6 +149,7 @@ class DunningRun(models.Model):
             "recalled": self.recalled,
             "assigned": self.assigned,
             "letters_drafted": self.letters_drafted,
+            "messages_planned": self.messages_planned,
             "lines_examined": self.lines_examined,
             "seconds": round(self.seconds, 3),
         }

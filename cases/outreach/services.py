@@ -1,0 +1,336 @@
+"""Sending what is due, recording the providers' receipts and replies, and cancelling what is no longer due.
+
+The sender claims due messages in small chunks under a lease (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL, so any number of workers share the queue without sending one message twice), asks
+the verdict of each, hands those that may leave to the outbound layer outside any transaction,
+and records what came back. A worker that dies mid-chunk leaves its lease to expire and the
+messages are taken again: a message is sent at least once, and a provider's receipt for the
+first copy still finds it.
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, fields
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.choices import Language
+from accounts.models import Customer
+from accounts.services import customer_consent_withdraw
+from backoffice.kernel.outbound import Outgoing, SendFailed, send
+from cases.choices import LADDER, ContactDirection, ContactParty, MessageChannel, MessageStatus, PromiseStatus
+from cases.contacts.models import Contact, ProhibitedPhraseList, RulePack
+from cases.models import Promise
+from cases.outreach.models import Message, MessageTemplate
+from cases.outreach.rendering import Rendered, render, values_for
+from cases.outreach.verdict import CANCEL, DEFER, SEND, STOP, Verdict, contacts_in_day_and_week, message_verdict
+
+SENT_STATUSES = (MessageStatus.SENDING, MessageStatus.SENT, MessageStatus.DELIVERED)
+
+
+@dataclass
+class SendTally:
+    """What one pass of the sender did."""
+
+    sent: int = 0
+    stopped: int = 0
+    cancelled: int = 0
+    deferred: int = 0
+    failed: int = 0
+    retrying: int = 0
+
+    def __iadd__(self, other: "SendTally") -> "SendTally":
+        for item in fields(self):
+            setattr(self, item.name, getattr(self, item.name) + getattr(other, item.name))
+        return self
+
+    @property
+    def handled(self) -> int:
+        """Return how many messages the pass took."""
+        return sum(getattr(self, item.name) for item in fields(self))
+
+
+def _claim(now: datetime.datetime, limit: int) -> list[int]:
+    """Lease up to ``limit`` due messages to this process; return their ids."""
+    due = Q(status=MessageStatus.PLANNED, due_at__lte=now) | Q(status=MessageStatus.SENDING, lease_until__lt=now)
+    with transaction.atomic():
+        query = Message.objects.filter(due).order_by("due_at").values_list("pk", flat=True)[:limit]
+        if connection.vendor == "postgresql":
+            query = query.select_for_update(skip_locked=True)
+        ids = list(query)
+        lease = now + datetime.timedelta(seconds=settings.MESSAGE_LEASE_SECONDS)
+        Message.objects.filter(pk__in=ids).update(status=MessageStatus.SENDING, lease_until=lease)
+    return ids
+
+
+@dataclass
+class _Context:
+    """What the verdicts of one chunk read, loaded once for the chunk."""
+
+    templates: dict[tuple[str, str, str], MessageTemplate]
+    phrases: dict[str, list[str]]
+    pending: set[int]
+    counts: dict[int, list[int]]
+    default_pack: RulePack | None
+
+
+def _load(ids: list[int]) -> list[Message]:
+    related = ("customer", "credit_line__product__policy__rule_pack", "case", "bill")
+    return list(Message.objects.filter(pk__in=ids).select_related(*related).order_by("due_at", "pk"))
+
+
+def _context(messages: list[Message], now: datetime.datetime) -> _Context:
+    codes = {m.template_code for m in messages}
+    templates = {
+        (t.code, t.channel, t.language): t for t in MessageTemplate.objects.filter(code__in=codes, is_active=True)
+    }
+    case_ids = [m.case_id for m in messages if m.case_id]
+    pending = set(
+        Promise.objects.filter(case_id__in=case_ids, status=PromiseStatus.PENDING).values_list("case_id", flat=True)
+    )
+    return _Context(
+        templates=templates,
+        phrases={code: ProhibitedPhraseList.objects.in_force(code) for code in Language.values},
+        pending=pending,
+        counts=_counts(messages, now),
+        default_pack=RulePack.objects.filter(code="cn-default").first(),
+    )
+
+
+def _counts(messages: list[Message], now: datetime.datetime) -> dict[int, list[int]]:
+    """Return, per customer, [today, this week] of what was sent and what people started, in their local days."""
+    customers = {m.customer_id: m.customer for m in messages}
+    since = now - datetime.timedelta(days=8)
+    times, days = defaultdict(list), defaultdict(list)
+    sent = Message.objects.filter(customer_id__in=customers, sent_at__gte=since, status__in=SENT_STATUSES)
+    for customer_id, at in sent.values_list("customer_id", "sent_at"):
+        times[customer_id].append(at)
+    contacts = Contact.objects.filter(
+        case__customer_id__in=customers,
+        customer_local_date__gte=since.date(),
+        party=ContactParty.CUSTOMER,
+        direction=ContactDirection.OUTBOUND,
+    )
+    for customer_id, day in contacts.values_list("case__customer_id", "customer_local_date"):
+        days[customer_id].append(day)
+    return {
+        pk: list(contacts_in_day_and_week(times[pk], days[pk], customer.time_zone, now))
+        for pk, customer in customers.items()
+    }
+
+
+def _template_for(message: Message, context: _Context) -> MessageTemplate | None:
+    for language in (message.language, Language.CHINESE):
+        template = context.templates.get((message.template_code, message.channel, language))
+        if template is not None:
+            return template
+    return None
+
+
+def _recipient(message: Message) -> str:
+    if message.channel == MessageChannel.SMS:
+        return message.customer.mobile
+    if message.channel == MessageChannel.EMAIL:
+        return message.customer.email
+    return message.credit_line.number
+
+
+def _prohibited(rendered: Rendered, phrases: list[str]) -> str | None:
+    text = f"{rendered.subject}\n{rendered.text}"
+    return next((phrase for phrase in phrases if phrase in text), None)
+
+
+def _judge(message: Message, context: _Context, now: datetime.datetime) -> tuple[Verdict, Rendered | None]:
+    policy = message.credit_line.product.policy
+    pack = policy.rule_pack or context.default_pack
+    today, week = context.counts[message.customer_id]
+    verdict = message_verdict(
+        message=message,
+        pack=pack,
+        policy=policy,
+        now=now,
+        pending_promise=message.case_id in context.pending,
+        today_count=today,
+        week_count=week,
+    )
+    if verdict.action != SEND:
+        return verdict, None
+    template = _template_for(message, context)
+    if template is None:
+        return Verdict(STOP, rule="NO_TEMPLATE", reason=""), None
+    rendered = render(template, values_for(message))
+    phrase = _prohibited(rendered, context.phrases.get(template.language, []))
+    if phrase:
+        return Verdict(STOP, rule="PROHIBITED_CONTENT", reason=f"{phrase!r}"), None
+    return verdict, rendered
+
+
+def _handed_over(message: Message, rendered: Rendered, now: datetime.datetime) -> str:
+    """Send one message through its channel; return the status it ends in."""
+    outgoing = Outgoing(
+        channel=message.channel,
+        reference=message.reference,
+        to=_recipient(message),
+        language=rendered.template.language,
+        text=rendered.text,
+        subject=rendered.subject,
+        template_code=rendered.template.provider_template_code,
+        params=rendered.params,
+    )
+    message.attempts += 1
+    message.language, message.template_version = rendered.template.language, rendered.template.version
+    try:
+        accepted = send(outgoing)
+    except SendFailed as failure:
+        message.last_error = f"{failure.code}: {failure}" if failure.code else str(failure)
+        if failure.permanent or message.attempts >= settings.MESSAGE_MAX_ATTEMPTS:
+            message.status = MessageStatus.FAILED
+            return "failed"
+        message.status = MessageStatus.PLANNED
+        message.due_at = now + datetime.timedelta(seconds=60 * 2 ** (message.attempts - 1))
+        return "retrying"
+    message.status, message.sent_at, message.last_error = MessageStatus.SENT, timezone.now(), ""
+    message.provider, message.provider_message_id = accepted.provider, accepted.provider_message_id
+    return "sent"
+
+
+def _apply(message: Message, verdict: Verdict, rendered: Rendered | None, context: _Context, now) -> str:
+    message.lease_until = None
+    if verdict.action == CANCEL:
+        message.status, message.stop_reason = MessageStatus.CANCELLED, verdict.reason
+        return "cancelled"
+    if verdict.action == STOP:
+        message.status, message.stop_rule, message.stop_reason = MessageStatus.STOPPED, verdict.rule, verdict.reason
+        return "stopped"
+    if verdict.action == DEFER:
+        message.status, message.due_at = MessageStatus.PLANNED, verdict.wait_until
+        return "deferred"
+    outcome = _handed_over(message, rendered, now)
+    if outcome == "sent":
+        context.counts[message.customer_id][0] += 1
+        context.counts[message.customer_id][1] += 1
+    return outcome
+
+
+_WRITTEN = [
+    "status",
+    "stop_rule",
+    "stop_reason",
+    "due_at",
+    "lease_until",
+    "attempts",
+    "last_error",
+    "language",
+    "template_version",
+    "provider",
+    "provider_message_id",
+    "sent_at",
+]
+
+
+def messages_send_chunk(*, now: datetime.datetime | None = None, limit: int = 100) -> SendTally:
+    """Claim, judge, send and record up to ``limit`` due messages; return what happened to them."""
+    now = now or timezone.now()
+    ids = _claim(now, limit)
+    if not ids:
+        return SendTally()
+    messages = _load(ids)
+    context, tally = _context(messages, now), SendTally()
+    for message in messages:
+        verdict, rendered = _judge(message, context, now)
+        outcome = _apply(message, verdict, rendered, context, now)
+        setattr(tally, outcome, getattr(tally, outcome) + 1)
+    Message.objects.bulk_update(messages, _WRITTEN)
+    return tally
+
+
+def messages_send_due(*, now: datetime.datetime | None = None, limit: int = 10_000, chunk: int = 100) -> SendTally:
+    """Send what is due at ``now``, up to ``limit`` messages, chunk by chunk; return the total."""
+    total = SendTally()
+    while total.handled < limit:
+        done = messages_send_chunk(now=now, limit=min(chunk, limit - total.handled))
+        if not done.handled:
+            break
+        total += done
+    return total
+
+
+def messages_cancel_unsent(*, line_ids: list[int], reason: str) -> int:
+    """Cancel the planned messages of these lines that are no longer due: their case closed, their bill paid.
+
+    Called after a same-day payment, before the messages' due time; the sender checks again anyway.
+    """
+    unsent = Message.objects.unsent().filter(credit_line_id__in=line_ids)
+    no_case = Q(case__isnull=False) & ~Q(case__stage__in=LADDER)
+    paid_bill = Q(bill__isnull=False) & Q(
+        bill__principal_paid_fen__gte=F("bill__principal_due_fen"),
+        bill__interest_paid_fen__gte=F("bill__interest_due_fen"),
+        bill__fees_paid_fen__gte=F("bill__fees_due_fen"),
+    )
+    ids = list(unsent.filter(no_case | paid_bill).values_list("pk", flat=True))
+    return Message.objects.filter(pk__in=ids, status=MessageStatus.PLANNED).update(
+        status=MessageStatus.CANCELLED, stop_reason=reason
+    )
+
+
+@dataclass
+class ReceiptTally:
+    """What a batch of receipts changed."""
+
+    delivered: int = 0
+    failed: int = 0
+    unknown: int = 0
+    repeated: int = 0
+
+
+def _message_of(provider: str, receipt: object) -> Message | None:
+    found = Message.objects.filter(provider=provider, provider_message_id=receipt.provider_message_id).first()
+    if found is None and str(receipt.reference).startswith("MSG-") and receipt.reference[4:].isdigit():
+        found = Message.objects.filter(pk=int(receipt.reference[4:])).first()
+    return found
+
+
+def message_receipts_record(*, provider: str, receipts: list[object], bounced: bool = False) -> ReceiptTally:
+    """Record the provider's delivery receipts; a receipt seen before changes nothing.
+
+    ``bounced``: the channel's failure is a bounce (e-mail), not a plain failure.
+    """
+    tally = ReceiptTally()
+    for receipt in receipts:
+        with transaction.atomic():
+            message = _message_of(provider, receipt)
+            if message is None:
+                tally.unknown += 1
+                continue
+            message = Message.objects.select_for_update().get(pk=message.pk)
+            if message.status in (MessageStatus.DELIVERED, MessageStatus.FAILED, MessageStatus.BOUNCED):
+                tally.repeated += 1
+                continue
+            if receipt.delivered:
+                message.status, message.delivered_at = MessageStatus.DELIVERED, receipt.at
+                tally.delivered += 1
+            else:
+                message.status = MessageStatus.BOUNCED if bounced else MessageStatus.FAILED
+                message.last_error = f"{receipt.error_code}: {receipt.error_message}".strip(": ")
+                tally.failed += 1
+            message.save(update_fields=["status", "delivered_at", "last_error"])
+    return tally
+
+
+def sms_stop_requests_record(*, phone_numbers: list[str], actor: AbstractBaseUser | None = None) -> int:
+    """Withdraw the SMS consent of the customers who replied asking to stop; cancel their planned SMS."""
+    withdrawn = 0
+    for customer in Customer.objects.filter(mobile__in=set(phone_numbers), consents_to_sms=True):
+        customer_consent_withdraw(
+            customer=customer, channel="sms", actor=actor, reason=_("The customer replied to an SMS asking to stop.")
+        )
+        Message.objects.unsent().filter(customer=customer, channel=MessageChannel.SMS).update(
+            status=MessageStatus.STOPPED, stop_rule="CONSENT_WITHDRAWN", stop_reason=""
+        )
+        withdrawn += 1
+    return withdrawn
