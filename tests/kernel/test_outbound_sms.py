@@ -235,3 +235,12 @@ def test_the_receipts_alibaba_pushes_back_name_the_biz_id_and_our_reference(aliy
         (second.provider_message_id, "M000000043", True),
     ]
     assert all(r.error_code == "DELIVERED" and r.at.utcoffset().total_seconds() == 8 * 3600 for r in receipts)
+
+
+@pytest.mark.parametrize("to", ["13812345678,13912345678", "138 1234 5678", "", "张三"])
+def test_an_sms_goes_to_exactly_one_number(aliyun, to):
+    with pytest.raises(SendFailed) as failure:
+        send(reminder(to=to))
+
+    assert (failure.value.code, failure.value.permanent) == ("invalid_number", True)
+    assert aliyun.received == []

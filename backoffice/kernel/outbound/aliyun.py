@@ -21,7 +21,9 @@ where ``encode`` percent-encodes the UTF-8 bytes of everything but ``A-Z a-z 0-9
 ``%20``, never ``+``; ``*`` is ``%2A``).
 
 An SMS says only what an approved template says: Alibaba gets the template code and its params, never
-the free ``text`` (which stays with us, for the record of what was sent).
+the free ``text`` (which stays with us, for the record of what was sent). A message without a template
+code (``no_template``), or whose ``to`` is not one number (``invalid_number``: ``PhoneNumbers`` takes a
+list), is refused before anything is sent, permanently.
 
 What an answer means:
 
@@ -41,6 +43,7 @@ import hashlib
 import hmac
 import http.client
 import json
+import re
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -56,6 +59,9 @@ API_VERSION = "2017-05-25"
 REGION = "cn-hangzhou"
 # An answer is a small JSON object; anything longer is not one.
 ANSWER_BYTES = 64 * 1024
+# One number (mainland 13812345678, or a country code and number): PhoneNumbers takes a comma-separated
+# list, and one message must never reach a second handset.
+ONE_NUMBER = re.compile(r"\+?[0-9]{5,20}")
 
 # Codes that refuse the message itself: retrying it unchanged would be refused again.
 PERMANENT_CODES = frozenset(
@@ -137,6 +143,8 @@ class AliyunSmsProvider:
                 code="no_template",
                 permanent=True,
             )
+        if not ONE_NUMBER.fullmatch(outgoing.to):
+            raise SendFailed("An SMS goes to one phone number, digits only.", code="invalid_number", permanent=True)
         params = send_sms_parameters(outgoing, now=timezone.now(), nonce=str(uuid.uuid4()))
         body = canonical_query(params).encode() + b"&Signature=" + percent_encode(params["Signature"]).encode()
         status, answer = _post(settings.ALIYUN_SMS_ENDPOINT, body)
