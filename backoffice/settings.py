@@ -1,7 +1,7 @@
 """Settings for the collections back office, read from the environment.
 
 Variables: DATABASE_URL, CACHE_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, TIME_ZONE, LANGUAGE_CODE, CELERY_BROKER_URL
-the WEBHOOK_* and EMAIL_* ones below.
+the WEBHOOK_*, EMAIL_*, SMS_*, ALIYUN_SMS_* and PUSH_* ones below.
 A bad value stops start-up with a message naming the variable.
 """
 
@@ -17,8 +17,11 @@ from backoffice.kernel.envconfig import (
     env_int,
     env_list,
     env_networks,
+    env_require,
+    env_secret,
     env_str,
     env_time_zone,
+    env_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -162,10 +165,39 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1, maximum=120)
 # The right-hand side of the Message-IDs we give e-mails (a name of ours, not the machine's).
 EMAIL_MESSAGE_ID_DOMAIN = env_str("EMAIL_MESSAGE_ID_DOMAIN") or "backoffice.invalid"
+# SMS_PROVIDER=aliyun sends through Alibaba Cloud SMS (templates only); the default prints headers only.
+SMS_PROVIDER = env_choice("SMS_PROVIDER", "console", ["console", "aliyun"])
+if SMS_PROVIDER == "aliyun":
+    env_require(
+        ["ALIYUN_SMS_ACCESS_KEY_ID", "ALIYUN_SMS_ACCESS_KEY_SECRET", "ALIYUN_SMS_SIGN_NAME"],
+        because="when SMS_PROVIDER=aliyun",
+    )
+ALIYUN_SMS_ACCESS_KEY_ID = (env_str("ALIYUN_SMS_ACCESS_KEY_ID") or "").strip()
+ALIYUN_SMS_ACCESS_KEY_SECRET = (env_str("ALIYUN_SMS_ACCESS_KEY_SECRET") or "").strip()
+# The sign (签名) Alibaba approved, printed as 【…】 at the head of every SMS.
+ALIYUN_SMS_SIGN_NAME = (env_str("ALIYUN_SMS_SIGN_NAME") or "").strip()
+ALIYUN_SMS_ENDPOINT = env_url("ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/")
+ALIYUN_SMS_CONNECT_TIMEOUT = env_int("ALIYUN_SMS_CONNECT_TIMEOUT", 3, minimum=1, maximum=30)
+ALIYUN_SMS_READ_TIMEOUT = env_int("ALIYUN_SMS_READ_TIMEOUT", 5, minimum=1, maximum=60)
+# Alibaba's receipt and reply pushes are not signed: the URLs given to it carry this secret instead.
+# Blank closes both endpoints.
+SMS_RECEIPT_SECRET = env_secret("SMS_RECEIPT_SECRET", minimum_length=32)
+# PUSH_PROVIDER=http posts app pushes, signed, to the lender's push service; the default prints headers only.
+PUSH_PROVIDER = env_choice("PUSH_PROVIDER", "console", ["console", "http"])
+if PUSH_PROVIDER == "http":
+    env_require(["PUSH_SERVICE_URL", "PUSH_SIGNING_SECRET"], because="when PUSH_PROVIDER=http")
+PUSH_SERVICE_URL = env_url("PUSH_SERVICE_URL", "https://push.invalid/")
+PUSH_SIGNING_SECRET = (env_str("PUSH_SIGNING_SECRET") or "").strip()
 OUTBOUND_PROVIDERS = {
     "email": "backoffice.kernel.outbound.email.EmailProvider",
-    "sms": "backoffice.kernel.outbound.console.ConsoleProvider",
-    "push": "backoffice.kernel.outbound.console.ConsoleProvider",
+    "sms": {
+        "console": "backoffice.kernel.outbound.console.ConsoleProvider",
+        "aliyun": "backoffice.kernel.outbound.aliyun.AliyunSmsProvider",
+    }[SMS_PROVIDER],
+    "push": {
+        "console": "backoffice.kernel.outbound.console.ConsoleProvider",
+        "http": "backoffice.kernel.outbound.push.PushProvider",
+    }[PUSH_PROVIDER],
 }
 
 LOGIN_URL = "admin:login"
@@ -270,6 +302,9 @@ EVENTS_ON_COMMIT = "backoffice.kernel.webhooks.dispatch.webhooks_wake"
 EVENT_REPRESENTATION = "backoffice.api.events.events_represent"
 # Subscriber URLs must be https unless this is off (a test receiver, a closed network).
 WEBHOOK_HTTPS_ONLY = env_bool("WEBHOOK_HTTPS_ONLY", default=not DEBUG)
+# App pushes travel by the same transport: refuse at start an http push service it would refuse at each send.
+if PUSH_PROVIDER == "http" and WEBHOOK_HTTPS_ONLY and not PUSH_SERVICE_URL.startswith("https://"):
+    raise ImproperlyConfigured(f"PUSH_SERVICE_URL={PUSH_SERVICE_URL!r} must be https while WEBHOOK_HTTPS_ONLY is on.")
 # Deliveries run inside our network, so they go to public addresses only: never loopback, private,
 # link-local (cloud metadata), multicast or reserved ones, unless in one of these networks (CIDR, e.g.
 # 10.20.0.0/16 for a lender reached over a private link, 127.0.0.1/32 for a receiver on this machine).

@@ -8,6 +8,7 @@ into a default.
 import ipaddress
 import os
 import zoneinfo
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -81,4 +82,38 @@ def env_choice(name: str, default: str, choices: list[str]) -> str:
     value = os.environ.get(name, default)
     if value not in choices:
         raise ImproperlyConfigured(f"{name}={value!r} is not one of: {', '.join(choices)}.")
+    return value
+
+
+def env_url(name: str, default: str, *, schemes: tuple[str, ...] = ("https", "http")) -> str:
+    """Return an absolute URL with one of ``schemes``, a host, and no credentials in it."""
+    value = os.environ.get(name, default)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a URL.") from None
+    if parts.scheme not in schemes or not parts.hostname or parts.username or parts.password:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a URL such as {schemes[0]}://host/path (schemes: {', '.join(schemes)}; "
+            "credentials belong in their own variables)."
+        )
+    return value
+
+
+def env_require(names: list[str], *, because: str) -> None:
+    """Stop start-up if any of ``names`` is unset or blank, naming every missing one and why it is needed."""
+    missing = [name for name in names if not (os.environ.get(name) or "").strip()]
+    if missing:
+        raise ImproperlyConfigured(f"{', '.join(missing)} must be set {because}.")
+
+
+def env_secret(name: str, *, minimum_length: int) -> str:
+    """Return a secret that may appear in a URL: blank, or at least ``minimum_length`` of ``A-Za-z0-9-_``."""
+    value = (os.environ.get(name) or "").strip()
+    if value and (len(value) < minimum_length or not all(c.isascii() and (c.isalnum() or c in "-_") for c in value)):
+        raise ImproperlyConfigured(
+            f"{name} must be at least {minimum_length} characters of A-Z, a-z, 0-9, - and _ "
+            '(python -c "import secrets; print(secrets.token_urlsafe(32))").'
+        )
     return value
