@@ -1,4 +1,4 @@
-"""Top-level URL configuration: the admin (the whole back office, its ledger import and reconciliation), language switching, letter verification, the API."""
+"""Top-level URL configuration: the admin (the whole back office, its ledger import and reconciliation), language switching, letter verification, the API, the SMS provider's callbacks."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -22,6 +22,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("verify/", include("letters.urls")),
     path("api/v1/", include("backoffice.api.urls")),
+    path("outreach/", include("cases.outreach.urls")),
 ]
 
 handler400 = bad_request

@@ -14,6 +14,7 @@ from backoffice.kernel.api.services import api_client_create
 from backoffice.kernel.roles import AGENT, LEGAL, SUPERVISOR, apply_roles
 from backoffice.night import dunning_run
 from tests.factories import user_in
+from tests.kernel.aliyun_fake import FakeAliyunSms
 
 
 @pytest.fixture
@@ -112,3 +113,20 @@ def machine(root):
         return api
 
     return make
+
+
+@pytest.fixture
+def aliyun(settings):
+    """Send SMS through Alibaba Cloud's SendSms, faked on 127.0.0.1 (it checks our signature)."""
+    fake = FakeAliyunSms().start()
+    settings.SMS_PROVIDER = "aliyun"
+    settings.OUTBOUND_PROVIDERS = {
+        **settings.OUTBOUND_PROVIDERS,
+        "sms": "backoffice.kernel.outbound.aliyun.AliyunSmsProvider",
+    }
+    settings.ALIYUN_SMS_ACCESS_KEY_ID = fake.access_key_id
+    settings.ALIYUN_SMS_ACCESS_KEY_SECRET = fake.secret
+    settings.ALIYUN_SMS_SIGN_NAME = "示例消费金融"
+    settings.ALIYUN_SMS_ENDPOINT = fake.url
+    yield fake
+    fake.stop()

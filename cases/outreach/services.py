@@ -189,7 +189,9 @@ def _handed_over(message: Message, rendered: Rendered, now: datetime.datetime) -
     except SendFailed as failure:
         message.last_error = f"{failure.code}: {failure}" if failure.code else str(failure)
         if failure.permanent or message.attempts >= settings.MESSAGE_MAX_ATTEMPTS:
-            message.status = MessageStatus.FAILED
+            # A mail server refusing the recipient for good is a bounce at the door.
+            refused_mail = failure.permanent and message.channel == MessageChannel.EMAIL
+            message.status = MessageStatus.BOUNCED if refused_mail else MessageStatus.FAILED
             return "failed"
         message.status = MessageStatus.PLANNED
         message.due_at = now + datetime.timedelta(seconds=60 * 2 ** (message.attempts - 1))

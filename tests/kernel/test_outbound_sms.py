@@ -7,7 +7,7 @@ import pytest
 
 from backoffice.kernel.outbound import Outgoing, SendFailed, send, sms_receipts_parse
 from backoffice.kernel.outbound.aliyun import AliyunSmsProvider, canonical_query, rpc_signature, string_to_sign
-from tests.kernel.aliyun_fake import FakeAliyunSms, PushCatcher
+from tests.kernel.aliyun_fake import PushCatcher
 
 # The worked example of the SMS documentation's signature chapter (a GET, secret "testSecret").
 SMS_EXAMPLE = {
@@ -65,22 +65,6 @@ def test_the_signature_covers_the_method_so_a_post_is_signed_as_a_post():
 
 def test_the_canonical_query_leaves_the_signature_out_and_encodes_spaces_and_stars_as_percent_codes():
     assert canonical_query({"b": "x y*", "a": "~1", "Signature": "ignored"}) == "a=~1&b=x%20y%2A"
-
-
-@pytest.fixture
-def aliyun(settings):
-    fake = FakeAliyunSms().start()
-    settings.SMS_PROVIDER = "aliyun"
-    settings.OUTBOUND_PROVIDERS = {
-        **settings.OUTBOUND_PROVIDERS,
-        "sms": "backoffice.kernel.outbound.aliyun.AliyunSmsProvider",
-    }
-    settings.ALIYUN_SMS_ACCESS_KEY_ID = fake.access_key_id
-    settings.ALIYUN_SMS_ACCESS_KEY_SECRET = fake.secret
-    settings.ALIYUN_SMS_SIGN_NAME = "示例消费金融"
-    settings.ALIYUN_SMS_ENDPOINT = fake.url
-    yield fake
-    fake.stop()
 
 
 def reminder(**overrides) -> Outgoing:
