@@ -206,6 +206,7 @@ def clear_portfolio() -> None:
         "backoffice_webhookdelivery",
         "backoffice_event",
         "letters_letter",
+        "cases_message",
         "cases_complianceincident",
         "cases_contact",
         "cases_promise",

@@ -1,0 +1,31 @@
+"""The outreach benchmark plans on an empty ledger, sends with two real worker processes, and cleans up."""
+
+import datetime
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts.models import CreditLine
+from cases.models import Message, ReminderRule
+from tests.factories import overdue_line
+
+
+def test_bench_outreach_prints_its_figures_and_cleans_up(capsys, shipped_data, on_postgres):
+    # Committed data (shipped_data is transactional): the two worker processes read it from the same database.
+    call_command("bench_outreach", "--lines", "3000", "--send", "300", "--json")
+    figures = json.loads(capsys.readouterr().out)
+    assert {"lines", "planned", "plan_seconds", "send_per_second"} <= figures.keys()
+    assert figures["planned"] > 300
+    assert (figures["sent"], figures["workers"]) == (300, 2)
+    assert figures["send_per_second"] > 0
+    assert not CreditLine.objects.exists()
+    assert not Message.objects.exists()
+    assert not ReminderRule.objects.filter(policy__code__startswith="bench-").exists()
+
+
+@pytest.mark.django_db
+def test_bench_outreach_refuses_a_ledger_that_is_not_empty():
+    overdue_line(due=datetime.date(2026, 1, 10))
+    with pytest.raises(CommandError, match="empty ledger"):
+        call_command("bench_outreach", "--lines", "10")
