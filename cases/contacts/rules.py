@@ -113,6 +113,35 @@ def reach_breaches(
     return found
 
 
+# What the system sends and what people start in writing: the media the message caps govern for agents.
+WRITTEN = (ContactChannel.SMS, ContactChannel.EMAIL, ContactChannel.PUSH)
+
+
+def days_counted(
+    times: list[datetime.datetime], local_days: list[datetime.date], zone: str, now: datetime.datetime
+) -> tuple[int, int]:
+    """Return how many of ``times`` (messages sent) and ``local_days`` (contacts) fall on the customer's day and week."""
+    today = now.astimezone(customer_zone(zone)).date()
+    days = [t.astimezone(customer_zone(zone)).date() for t in times] + list(local_days)
+    week_start = today - datetime.timedelta(days=6)
+    return sum(1 for d in days if d == today), sum(1 for d in days if week_start <= d <= today)
+
+
+def cap_breaches(*, pack: object, today: int, week: int, local: datetime.datetime) -> list[Breach]:
+    """Return the daily or weekly cap on messages and contacts together that one more would pass."""
+    found = []
+    for count, cap, days, code in (
+        (today, pack.daily_message_cap, 1, "DAILY_MESSAGE_CAP"),
+        (week, pack.weekly_message_cap, 7, "WEEKLY_MESSAGE_CAP"),
+    ):
+        if count >= cap:
+            message = _(
+                "The customer already got %(count)s messages and contacts in %(days)s day(s), across channels, agents, agencies and the system (the limit is %(cap)s)."
+            ) % {"count": count, "days": days, "cap": cap}
+            found.append(Breach(code, message, _next_day_opens(pack, local)))
+    return found
+
+
 def _next_day_opens(pack: object, local: datetime.datetime) -> datetime.datetime:
     return datetime.datetime.combine(local.date() + datetime.timedelta(days=1), pack.window_start, tzinfo=local.tzinfo)
 
@@ -136,12 +165,14 @@ def breaches(
     recent_customer_attempts: list[str],
     prohibited: list[str],
     recent_calls: list[object] = (),
+    reach_counts: tuple[int, int] = (0, 0),
 ) -> list[Breach]:
     """Return every rule ``contact`` breaks.
 
     ``earlier_today``: the customer's contacts of the same local day, all agents and agencies;
     ``recent_customer_attempts``: outcomes of the latest attempts on the customer, newest first;
-    ``recent_calls``: calls about this debt, either way, in the pack's rolling period before the contact.
+    ``recent_calls``: calls about this debt, either way, in the pack's rolling period before the contact;
+    ``reach_counts``: messages sent and contacts started to the customer, their local day and last 7 days.
     """
     local = contact.occurred_at.astimezone(customer_zone(customer.time_zone))
     found = reach_breaches(
@@ -185,6 +216,9 @@ def breaches(
                     _next_day_opens(pack, local),
                 )
             )
+    outbound_to_customer = contact.party == ContactParty.CUSTOMER and contact.direction == ContactDirection.OUTBOUND
+    if contact.channel in WRITTEN and outbound_to_customer:
+        found.extend(cap_breaches(pack=pack, today=reach_counts[0], week=reach_counts[1], local=local))
     if contact.party == ContactParty.THIRD_PARTY:
         found.extend(_third_party_breaches(contact, pack, case, recent_customer_attempts))
     if contact.channel == ContactChannel.CALL and contact.direction == ContactDirection.OUTBOUND:

@@ -1,11 +1,22 @@
-"""Named reads of contacts: which rule pack a case follows, and who a reported contact may name as its agent."""
+"""Named reads of contacts: which rule pack a case follows, who a reported contact may name as its agent, and how
+often a customer was reached."""
+
+import datetime
+from collections import defaultdict
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q
 
 from cases.agencies.models import agency_id_of
 from cases.casework.models import Case
-from cases.contacts.models import RulePack
+from cases.choices import REACHED_OUTCOMES, ContactDirection, ContactParty, MessageStatus
+from cases.contacts.models import Contact, RulePack
+from cases.contacts.rules import WRITTEN, days_counted
+from cases.outreach.models import Message
+
+# A message counts against the caps from the moment it is handed over.
+REACHING_STATUSES = (MessageStatus.SENDING, MessageStatus.SENT, MessageStatus.DELIVERED)
 
 # Who makes contacts: the collection agent, agency agent and supervisor roles (``backoffice.kernel.roles``).
 LOG_CONTACT_PERMISSION = "cases.add_contact"
@@ -36,3 +47,27 @@ def contact_agents_by_username(
         # An agency cannot put its calls on the lender's staff.
         users = users.filter(agency_membership__agency_id=agency_id)
     return {getattr(user, field_name): user for user in users}
+
+
+def reach_counts(customers: dict[int, object], now: datetime.datetime) -> dict[int, list[int]]:
+    """Return, per customer id, [today, last 7 days] of messages sent and contacts started to them, in their local days.
+
+    What the message caps count: the system's messages and every agent's and agency's outbound
+    contacts with the customer, across channels (written ones, and calls and visits that reached them). Two queries, whatever the number of customers.
+    """
+    since = now - datetime.timedelta(days=8)
+    times, days = defaultdict(list), defaultdict(list)
+    sent = Message.objects.filter(customer_id__in=customers, sent_at__gte=since, status__in=REACHING_STATUSES)
+    for customer_id, at in sent.values_list("customer_id", "sent_at"):
+        times[customer_id].append(at)
+    # Written contacts, and calls and visits that reached the customer; unanswered attempts have their own cap.
+    contacts = Contact.objects.filter(
+        Q(channel__in=WRITTEN) | Q(outcome__in=REACHED_OUTCOMES),
+        case__customer_id__in=customers,
+        customer_local_date__gte=since.date(),
+        party=ContactParty.CUSTOMER,
+        direction=ContactDirection.OUTBOUND,
+    )
+    for customer_id, day in contacts.values_list("case__customer_id", "customer_local_date"):
+        days[customer_id].append(day)
+    return {pk: list(days_counted(times[pk], days[pk], customer.time_zone, now)) for pk, customer in customers.items()}

@@ -16,7 +16,7 @@ from cases.casework.services import refuse_unless_open
 from cases.choices import ContactChannel, ContactDirection, ContactOutcome, ContactParty, ContactSource
 from cases.contacts.models import ComplianceIncident, Contact, ProhibitedPhraseList, RulePack
 from cases.contacts.rules import ProposedContact, breaches, customer_zone
-from cases.contacts.selectors import rule_pack_for
+from cases.contacts.selectors import reach_counts, rule_pack_for
 from cases.workload.priority import refresh_queue_ranks
 
 
@@ -128,6 +128,7 @@ def contact_log(
             ),
             prohibited=ProhibitedPhraseList.objects.in_force(customer.preferred_language),
             recent_calls=_recent_calls(case, pack, occurred_at),
+            reach_counts=tuple(reach_counts({customer.pk: customer}, occurred_at)[customer.pk]),
         )
         if found and source == ContactSource.ENTERED:
             raise ValidationError([ValidationError(f"{b.code}: {b.text}", code=b.code) for b in found])

@@ -9,7 +9,6 @@ first copy still finds it.
 """
 
 import datetime
-from collections import defaultdict
 from dataclasses import dataclass, fields
 
 from django.conf import settings
@@ -23,14 +22,13 @@ from accounts.choices import Language
 from accounts.models import Customer
 from accounts.services import customer_consent_withdraw
 from backoffice.kernel.outbound import Outgoing, SendFailed, send
-from cases.choices import LADDER, ContactDirection, ContactParty, MessageChannel, MessageStatus, PromiseStatus
-from cases.contacts.models import Contact, ProhibitedPhraseList, RulePack
+from cases.choices import LADDER, MessageChannel, MessageStatus, PromiseStatus
+from cases.contacts.models import ProhibitedPhraseList, RulePack
+from cases.contacts.selectors import reach_counts
 from cases.models import Promise
 from cases.outreach.models import Message, MessageTemplate
 from cases.outreach.rendering import Rendered, render, values_for
-from cases.outreach.verdict import CANCEL, DEFER, SEND, STOP, Verdict, contacts_in_day_and_week, message_verdict
-
-SENT_STATUSES = (MessageStatus.SENDING, MessageStatus.SENT, MessageStatus.DELIVERED)
+from cases.outreach.verdict import CANCEL, DEFER, SEND, STOP, Verdict, message_verdict
 
 
 @dataclass
@@ -97,31 +95,9 @@ def _context(messages: list[Message], now: datetime.datetime) -> _Context:
         templates=templates,
         phrases={code: ProhibitedPhraseList.objects.in_force(code) for code in Language.values},
         pending=pending,
-        counts=_counts(messages, now),
+        counts=reach_counts({m.customer_id: m.customer for m in messages}, now),
         default_pack=RulePack.objects.filter(code="cn-default").first(),
     )
-
-
-def _counts(messages: list[Message], now: datetime.datetime) -> dict[int, list[int]]:
-    """Return, per customer, [today, this week] of what was sent and what people started, in their local days."""
-    customers = {m.customer_id: m.customer for m in messages}
-    since = now - datetime.timedelta(days=8)
-    times, days = defaultdict(list), defaultdict(list)
-    sent = Message.objects.filter(customer_id__in=customers, sent_at__gte=since, status__in=SENT_STATUSES)
-    for customer_id, at in sent.values_list("customer_id", "sent_at"):
-        times[customer_id].append(at)
-    contacts = Contact.objects.filter(
-        case__customer_id__in=customers,
-        customer_local_date__gte=since.date(),
-        party=ContactParty.CUSTOMER,
-        direction=ContactDirection.OUTBOUND,
-    )
-    for customer_id, day in contacts.values_list("case__customer_id", "customer_local_date"):
-        days[customer_id].append(day)
-    return {
-        pk: list(contacts_in_day_and_week(times[pk], days[pk], customer.time_zone, now))
-        for pk, customer in customers.items()
-    }
 
 
 def _template_for(message: Message, context: _Context) -> MessageTemplate | None:

@@ -5,13 +5,12 @@ recent messages and contacts, and the template, and asks; the answer says what t
 """
 
 import datetime
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
 from cases.choices import LADDER, MessageKind
-from cases.contacts.rules import customer_zone, reach_breaches
+from cases.contacts.rules import cap_breaches, customer_zone, reach_breaches
 
 SEND, STOP, CANCEL, DEFER = "send", "stop", "cancel", "defer"
 
@@ -46,16 +45,6 @@ def _recipient_missing(message: object) -> bool:
     return message.channel == "email" and not message.customer.email
 
 
-def contacts_in_day_and_week(
-    times: Sequence[datetime.datetime], local_days: Sequence[datetime.date], zone: str, now: datetime.datetime
-) -> tuple[int, int]:
-    """Return how many of the customer's messages (``times``) and contacts (``local_days``) fall today and in 7 days."""
-    today = now.astimezone(customer_zone(zone)).date()
-    days = [t.astimezone(customer_zone(zone)).date() for t in times] + list(local_days)
-    week_start = today - datetime.timedelta(days=6)
-    return sum(1 for d in days if d == today), sum(1 for d in days if week_start <= d <= today)
-
-
 def message_verdict(
     *,
     message: object,
@@ -84,19 +73,12 @@ def message_verdict(
         return Verdict(STOP, rule="VULNERABLE_CUSTOMER", reason=stop_reason("VULNERABLE_CUSTOMER"))
     if _recipient_missing(message):
         return Verdict(STOP, rule="NO_ADDRESS", reason=stop_reason("NO_ADDRESS"))
-    if today_count >= pack.daily_message_cap:
-        return Verdict(STOP, rule="DAILY_MESSAGE_CAP", reason=_cap_reason(today_count, pack.daily_message_cap, 1))
-    if week_count >= pack.weekly_message_cap:
-        return Verdict(STOP, rule="WEEKLY_MESSAGE_CAP", reason=_cap_reason(week_count, pack.weekly_message_cap, 7))
+    local = now.astimezone(customer_zone(customer.time_zone))
+    for breach in cap_breaches(pack=pack, today=today_count, week=week_count, local=local):
+        return Verdict(STOP, rule=breach.code, reason=breach.message)
     if waiting is not None:
         return Verdict(DEFER, rule=waiting.code, reason=waiting.text, wait_until=waiting.allowed_from)
     return Verdict(SEND)
-
-
-def _cap_reason(count: int, cap: int, days: int) -> str:
-    return _(
-        "The customer already got %(count)s messages and contacts in %(days)s day(s), across channels, agents and agencies (the limit is %(cap)s)."
-    ) % {"count": count, "days": days, "cap": cap}
 
 
 def stop_reason(rule: str) -> str:

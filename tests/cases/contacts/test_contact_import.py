@@ -45,7 +45,8 @@ def refusal(caught) -> str:
 
 
 def a_day_of_calls(case, agent) -> list[str]:
-    """Five contacts of 2 March (Beijing time): the 12:00 call is the fourth connected one, the SMS is at 23:00."""
+    """Five contacts of 2 March (Beijing time): the 12:00 call is the fourth connected one, the SMS (the fifth
+    time the customer is reached that day, past the cap of 3 across channels) is at 23:00."""
     number = case.number
     return [
         # Listed first, but made last: the rules see the day in the order it happened.
@@ -61,7 +62,7 @@ def test_a_gb18030_file_is_stored_whole_and_rule_breaking_rows_are_kept_with_an_
     result = import_rows(*a_day_of_calls(case, agent), actor=supervisor, encoding="gb18030")
 
     assert result.rows_stored == 5
-    assert result.incidents == {"CONTACT_OUTSIDE_WINDOW": 1, "DAILY_CONTACT_CAP": 1}
+    assert result.incidents == {"CONTACT_OUTSIDE_WINDOW": 1, "DAILY_CONTACT_CAP": 1, "DAILY_MESSAGE_CAP": 1}
     contacts = Contact.objects.filter(case=case)
     assert contacts.count() == 5
     assert set(contacts.values_list("source", flat=True)) == {"imported"}
@@ -71,9 +72,9 @@ def test_a_gb18030_file_is_stored_whole_and_rule_breaking_rows_are_kept_with_an_
     sms = contacts.get(channel="sms")
     assert sms.notes == "请尽快还款"
     assert sms.occurred_at == datetime.datetime(2026, 3, 2, 15, 0, tzinfo=datetime.UTC)
-    assert list(sms.incidents.values_list("rule", flat=True)) == ["CONTACT_OUTSIDE_WINDOW"]
+    assert sorted(sms.incidents.values_list("rule", flat=True)) == ["CONTACT_OUTSIDE_WINDOW", "DAILY_MESSAGE_CAP"]
     assert contacts.get(recording_reference="REC-2").outcome == "promise"
-    assert "5 contacts imported; 2 compliance incidents opened" in result.summary()
+    assert "5 contacts imported; 3 compliance incidents opened" in result.summary()
 
 
 def test_a_utf8_file_with_a_byte_order_mark_names_the_case_by_contract_and_an_agent_who_has_left(case, supervisor):
@@ -183,7 +184,10 @@ def test_a_supervisor_uploads_a_file_in_the_admin_and_sees_the_summary(client, c
 
     assert response.redirect_chain[-1][0] == reverse("admin:cases_contact_changelist")
     page = response.content.decode()
-    assert "5 contacts imported; 2 compliance incidents opened: CONTACT_OUTSIDE_WINDOW 1, DAILY_CONTACT_CAP 1." in page
+    assert (
+        "5 contacts imported; 3 compliance incidents opened: CONTACT_OUTSIDE_WINDOW 1, DAILY_CONTACT_CAP 1, DAILY_MESSAGE_CAP 1."
+        in page
+    )
     assert 'id="import-contacts"' in page
     assert Contact.objects.filter(case=case).count() == 5
 
@@ -230,7 +234,7 @@ def test_the_command_prints_the_summary_and_fails_on_a_bad_file(case, agent, sup
 
     call_command("import_contacts", str(good), user=supervisor.username, stdout=out)
 
-    assert "5 contacts imported; 2 compliance incidents opened" in out.getvalue()
+    assert "5 contacts imported; 3 compliance incidents opened" in out.getvalue()
     with pytest.raises(CommandError) as caught:
         call_command("import_contacts", str(bad))
     assert "nothing was imported" in str(caught.value)

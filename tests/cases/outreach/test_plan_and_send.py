@@ -5,6 +5,7 @@ import zoneinfo
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from accounts.models import Bill
@@ -241,3 +242,19 @@ def test_entering_agent_collection_sends_its_own_message(night):
     line = overdue_line(due=DAY - datetime.timedelta(days=31))
     night()
     assert Message.objects.filter(credit_line=line, kind="stage_entry", channel="sms", stage="collection").exists()
+
+
+def test_an_agents_sms_is_refused_after_the_days_automated_messages_reach_the_cap(night, agent):
+    line = first_day_overdue(email="li@example.com")
+    night()
+    assert send_at(at(21, 50)).sent == 3
+    case = Case.objects.get(credit_line=line)
+    with time_machine.travel(at(21, 55), tick=False), pytest.raises(ValidationError, match="DAILY_MESSAGE_CAP"):
+        contact_log(
+            case=case,
+            actor=agent,
+            channel=ContactChannel.SMS,
+            outcome=ContactOutcome.CONNECTED,
+            notes="请回电",
+            identity_disclosed=True,
+        )
