@@ -15,6 +15,7 @@ from backoffice.kernel.roles import AGENT, LEGAL, SUPERVISOR, apply_roles
 from backoffice.night import dunning_run
 from tests.factories import user_in
 from tests.kernel.aliyun_fake import FakeAliyunSms
+from tests.kernel.push_fake import FakePushService
 
 
 @pytest.fixture
@@ -130,3 +131,19 @@ def aliyun(settings):
     settings.ALIYUN_SMS_ENDPOINT = fake.url
     yield fake
     fake.stop()
+
+
+@pytest.fixture
+def push_service(settings):
+    """Send app pushes to the lender's push service, faked on 127.0.0.1 (it checks our signature)."""
+    service = FakePushService().start()
+    settings.OUTBOUND_PROVIDERS = {
+        **settings.OUTBOUND_PROVIDERS,
+        "push": "backoffice.kernel.outbound.push.PushProvider",
+    }
+    settings.PUSH_SERVICE_URL = service.url
+    settings.PUSH_SIGNING_SECRET = service.secret
+    settings.WEBHOOK_HTTPS_ONLY = False
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    yield service
+    service.stop()

@@ -48,7 +48,7 @@ TEMPLATES = [
         "sms",
         "en",
         "",
-        "Dear {name}, contract {contract} is {days_past_due} days overdue, {amount} in arrears. Please pay via "
+        "Dear {name}, contract {contract} is overdue (days past due: {days_past_due}), {amount} in arrears. Please pay via "
         + PAY
         + ". Questions: contact {creditor}.",
         "SMS_OVERDUE_EN",
@@ -66,7 +66,7 @@ TEMPLATES = [
         "push",
         "en",
         "Overdue reminder",
-        "Contract {contract} is {days_past_due} days overdue: {amount}. Please pay soon.",
+        "Contract {contract} is overdue (days past due: {days_past_due}): {amount}. Please pay soon.",
         "",
     ),
     (
@@ -84,7 +84,7 @@ TEMPLATES = [
         "email",
         "en",
         "Overdue payment reminder: contract {contract}",
-        "Dear {name},\n\nContract {contract} is {days_past_due} days overdue, with {amount} in arrears.\nPlease pay via "
+        "Dear {name},\n\nContract {contract} is overdue (days past due: {days_past_due}), with {amount} in arrears.\nPlease pay via "
         + PAY
         + ".\nIf you dispute the amount, contact {creditor} and we will look into it.\n\n{creditor}",
         "",
@@ -123,7 +123,7 @@ TEMPLATES = [
         "email",
         "en",
         "Contract {contract} passed to a law firm",
-        "Dear {name},\n\nContract {contract} is {days_past_due} days overdue, with {amount} in arrears.\n{creditor} has engaged a law firm, which will send you a lawyer's letter.\nPaying now still settles it: "
+        "Dear {name},\n\nContract {contract} is overdue (days past due: {days_past_due}), with {amount} in arrears.\n{creditor} has engaged a law firm, which will send you a lawyer's letter.\nPaying now still settles it: "
         + PAY
         + ".\nIf you dispute the amount, contact {creditor}.\n\n{creditor}",
         "",

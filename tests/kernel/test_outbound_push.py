@@ -7,22 +7,6 @@ import pytest
 import time_machine
 
 from backoffice.kernel.outbound import Outgoing, SendFailed, send
-from tests.kernel.push_fake import FakePushService
-
-
-@pytest.fixture
-def push_service(settings):
-    service = FakePushService().start()
-    settings.OUTBOUND_PROVIDERS = {
-        **settings.OUTBOUND_PROVIDERS,
-        "push": "backoffice.kernel.outbound.push.PushProvider",
-    }
-    settings.PUSH_SERVICE_URL = service.url
-    settings.PUSH_SIGNING_SECRET = service.secret
-    settings.WEBHOOK_HTTPS_ONLY = False
-    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
-    yield service
-    service.stop()
 
 
 def push(**overrides) -> Outgoing:

@@ -129,3 +129,19 @@ def test_alibaba_busy_is_tried_again_later_and_an_illegal_number_fails_for_good(
         messages_send_due()
     assert Message.objects.get(credit_line=second).status == MessageStatus.FAILED
     assert Message.objects.get(credit_line=first).status == MessageStatus.FAILED
+
+
+def test_an_app_push_reaches_the_lenders_push_service_signed_in_the_customers_language(
+    push_service, run_dunning, shipped_data
+):
+    line = first_day_overdue(preferred_language="en")
+    with time_machine.travel(at(0, 10), tick=False):
+        run_dunning(DAY)
+    with time_machine.travel(at(21, 50), tick=False):
+        messages_send_due()
+    (push,) = push_service.received
+    assert push["recipient"] == line.number
+    assert (push["language"], push["title"]) == ("en", "Overdue reminder")
+    assert "days past due: 1" in push["body"]
+    sent = Message.objects.get(credit_line=line, channel="push")
+    assert (sent.status, sent.provider, push["id"]) == (MessageStatus.SENT, "push", sent.reference)
