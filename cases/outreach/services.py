@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.choices import Language
 from accounts.models import Customer
 from accounts.services import customer_consent_withdraw
+from backoffice.kernel.bulksql import update_rows
 from backoffice.kernel.outbound import Outgoing, SendFailed, send
 from cases.choices import LADDER, MessageChannel, MessageStatus, PromiseStatus
 from cases.contacts.models import ProhibitedPhraseList, RulePack
@@ -53,8 +54,8 @@ class SendTally:
         return sum(getattr(self, item.name) for item in fields(self))
 
 
-def _claim(now: datetime.datetime, limit: int) -> list[int]:
-    """Lease up to ``limit`` due messages to this process; return their ids."""
+def _claim(now: datetime.datetime, limit: int) -> tuple[list[int], datetime.datetime]:
+    """Lease up to ``limit`` due messages to this process; return their ids and the lease."""
     due = Q(status=MessageStatus.PLANNED, due_at__lte=now) | Q(status=MessageStatus.SENDING, lease_until__lt=now)
     with transaction.atomic():
         query = Message.objects.filter(due).order_by("due_at").values_list("pk", flat=True)[:limit]
@@ -63,7 +64,7 @@ def _claim(now: datetime.datetime, limit: int) -> list[int]:
         ids = list(query)
         lease = now + datetime.timedelta(seconds=settings.MESSAGE_LEASE_SECONDS)
         Message.objects.filter(pk__in=ids).update(status=MessageStatus.SENDING, lease_until=lease)
-    return ids
+    return ids, lease
 
 
 @dataclass
@@ -196,25 +197,33 @@ def _apply(message: Message, verdict: Verdict, rendered: Rendered | None, contex
 
 
 _WRITTEN = [
-    "status",
-    "stop_rule",
-    "stop_reason",
-    "due_at",
-    "lease_until",
-    "attempts",
-    "last_error",
-    "language",
-    "template_version",
-    "provider",
-    "provider_message_id",
-    "sent_at",
+    ("status", "text"),
+    ("stop_rule", "text"),
+    ("stop_reason", "text"),
+    ("due_at", "timestamptz"),
+    ("lease_until", "timestamptz"),
+    ("attempts", "integer"),
+    ("last_error", "text"),
+    ("language", "text"),
+    ("template_version", "integer"),
+    ("provider", "text"),
+    ("provider_message_id", "text"),
+    ("sent_at", "timestamptz"),
 ]
+
+
+def _record(messages: list[Message], lease: datetime.datetime) -> None:
+    """Write what became of the chunk, only where our lease still holds (another worker may have taken one since)."""
+    rows = [(m.pk, lease, *(getattr(m, name) for name, _type in _WRITTEN)) for m in messages]
+    update_rows(
+        Message._meta.db_table, key=("id", "bigint"), guard=("lease_until", "timestamptz"), columns=_WRITTEN, rows=rows
+    )
 
 
 def messages_send_chunk(*, now: datetime.datetime | None = None, limit: int = 100) -> SendTally:
     """Claim, judge, send and record up to ``limit`` due messages; return what happened to them."""
     now = now or timezone.now()
-    ids = _claim(now, limit)
+    ids, lease = _claim(now, limit)
     if not ids:
         return SendTally()
     messages = _load(ids)
@@ -223,7 +232,7 @@ def messages_send_chunk(*, now: datetime.datetime | None = None, limit: int = 10
         verdict, rendered = _judge(message, context, now)
         outcome = _apply(message, verdict, rendered, context, now)
         setattr(tally, outcome, getattr(tally, outcome) + 1)
-    Message.objects.bulk_update(messages, _WRITTEN)
+    _record(messages, lease)
     return tally
 
 
