@@ -126,6 +126,8 @@ class LetterTemplateAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
                 messages.success(request, _("%(t)s is now active.") % {"t": template})
             except ValidationError as exc:
                 messages.error(request, f"{template}: {' '.join(exc.messages)}")
+            except PermissionDenied as exc:
+                messages.error(request, f"{template}: {exc}")
 
     def get_urls(self) -> list:
         """Add the preview."""

@@ -47,5 +47,7 @@ class RequestLetterForm(forms.Form):
     """Which letter to draft for a case."""
 
     template = forms.ModelChoiceField(
-        label=_("Template"), queryset=LetterTemplate.objects.filter(is_active=True).order_by("kind", "language")
+        label=_("Template"),
+        queryset=LetterTemplate.objects.filter(is_active=True).order_by("kind", "language"),
+        help_text=_("The letter is written in the customer's preferred language when the template has it."),
     )

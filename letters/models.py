@@ -53,7 +53,8 @@ class Lawyer(models.Model):
 
 
 class LetterTemplate(models.Model):
-    """One version of a letter template. A version any letter used is never edited: saving makes a new one."""
+    """One version of a letter template in one language. A version any letter used is never edited: saving makes
+    a new one."""
 
     code = models.SlugField(_("code"), max_length=64)
     version = models.PositiveIntegerField(_("version"), default=1)
@@ -81,9 +82,17 @@ class LetterTemplate(models.Model):
         verbose_name = _("letter template")
         verbose_name_plural = _("letter templates")
         ordering = ["code", "-version"]
+        # A code names one letter in every language it is written in (lawyer-letter in Chinese and in
+        # English): each language has its own versions, and one of them in use at a time.
         constraints = [
-            models.UniqueConstraint(fields=["code", "version"], name="template_version_unique"),
-            models.UniqueConstraint(fields=["code"], condition=Q(is_active=True), name="template_one_active_version"),
+            models.UniqueConstraint(
+                fields=["code", "language", "version"], name="template_version_unique_per_language"
+            ),
+            models.UniqueConstraint(
+                fields=["code", "language"],
+                condition=Q(is_active=True),
+                name="template_one_active_version_per_language",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -25,7 +25,7 @@ from cases.choices import FINAL_STAGES, OPEN_STAGES, Stage
 from cases.contacts.rules import Breach, reach_breaches
 from cases.contacts.selectors import rule_pack_for
 from cases.models import Case, CaseTransition, DunningPolicy, ProhibitedPhraseList
-from letters.choices import IN_FLIGHT_STATUSES, DispatchChannel, LetterKind, LetterStatus
+from letters.choices import IN_FLIGHT_STATUSES, DispatchChannel, LetterKind, LetterLanguage, LetterStatus
 from letters.documents import build_snapshot, render_html, sample_snapshot, visible_text
 from letters.models import Lawyer, Letter, LetterCounter, LetterTemplate
 from letters.rendering import render_pdf, sha256_of
@@ -88,16 +88,21 @@ def template_problems(template: LetterTemplate) -> list[str]:
 
 
 def template_activate(*, template: LetterTemplate, actor: AbstractBaseUser | None) -> LetterTemplate:
-    """Make this version the one in use for its code, if nothing is missing or prohibited."""
+    """Make this version the one in use for its code in its language, if nothing is missing or prohibited.
+
+    Four eyes: a person never activates a version they wrote (the system, shipping templates, may).
+    """
     if actor is not None and not actor.has_perm("letters.change_lettertemplate"):
         raise PermissionDenied(_("You are not allowed to activate letter templates."))
+    if actor is not None and template.created_by_id == actor.pk:
+        raise PermissionDenied(_("You wrote %(template)s: someone else must activate it.") % {"template": template})
     problems = template_problems(template)
     if problems:
         raise ValidationError({"body_html": problems})
     with transaction.atomic():
-        LetterTemplate.objects.filter(code=template.code, is_active=True).exclude(pk=template.pk).update(
-            is_active=False
-        )
+        LetterTemplate.objects.filter(code=template.code, language=template.language, is_active=True).exclude(
+            pk=template.pk
+        ).update(is_active=False)
         LetterTemplate.objects.filter(pk=template.pk).update(is_active=True)
     template.is_active = True
     return template
@@ -114,9 +119,10 @@ def template_save(*, template: LetterTemplate, actor: AbstractBaseUser | None) -
         if problems:
             raise ValidationError({"body_html": problems})
     if used:
-        latest = LetterTemplate.objects.filter(code=template.code).order_by("-version").first()
+        latest = LetterTemplate.objects.filter(code=template.code, language=template.language).order_by("-version")
         template.pk, template.id = None, None
-        template.version, template.is_active, template.created_by = latest.version + 1, False, actor
+        template.version = (latest.values_list("version", flat=True).first() or 0) + 1
+        template.is_active, template.created_by = False, actor
     elif template.pk is None:
         template.created_by = actor
     template.full_clean(exclude=["is_active"])
@@ -171,6 +177,18 @@ def _refuse_if_nothing_overdue(case: Case, overdue_fen: int, as_of: datetime.dat
         )
 
 
+def template_in_language(*, template: LetterTemplate, language: str) -> LetterTemplate:
+    """Return the version in use of ``template``'s code in ``language``, or ``template`` itself if there is none."""
+    if template.language == language:
+        return template
+    return (
+        LetterTemplate.objects.select_related("firm")
+        .filter(code=template.code, language=language, is_active=True)
+        .first()
+        or template
+    )
+
+
 def letter_draft(
     *,
     case: Case,
@@ -182,7 +200,8 @@ def letter_draft(
 ) -> Letter:
     """Take the next letter number and freeze the snapshot; the PDF is rendered once that has committed.
 
-    Refused when the case is closed or on hold, when nothing is overdue, and while another letter
+    The letter is written in the customer's preferred language when ``template``'s code has a
+    version in use in it, else in ``template``'s. Refused when the case is closed or on hold, when nothing is overdue, and while another letter
     of the case is on its way (drafted, awaiting approval or approved). ``render`` off leaves the
     draft to ``render_letters``; on, it is rendered right after the commit, so rendering never
     holds the year's number counter (every other drafter would wait) and a rollback leaves no file.
@@ -192,6 +211,7 @@ def letter_draft(
     _refuse_if_not_lettered(case)
     if not template.is_active:
         raise ValidationError({"template": _("Template %(template)s is not active.") % {"template": template}})
+    template = template_in_language(template=template, language=case.credit_line.customer.preferred_language)
     as_of = as_of or timezone.localdate()
     lawyer = _signing_lawyer(template)
     overdue = line_balance(credit_line_id=case.credit_line_id, as_of=as_of).overdue
@@ -245,7 +265,7 @@ def letters_draft_due(*, as_of: datetime.date, batch: int = 500) -> int:
     refused for another reason (nothing overdue any more) is logged and skipped.
     """
     templates = {
-        policy.pk: LetterTemplate.objects.filter(code=policy.legal_letter_template, is_active=True).first()
+        policy.pk: _policy_template(policy.legal_letter_template)
         for policy in DunningPolicy.objects.exclude(legal_letter_template="")
     }
     templates = {policy_id: template for policy_id, template in templates.items() if template is not None}
@@ -277,6 +297,15 @@ def letters_draft_due(*, as_of: datetime.date, batch: int = 500) -> int:
                     continue
                 drafted += 1
     return drafted
+
+
+def _policy_template(code: str) -> LetterTemplate | None:
+    """Return the version in use of a policy's template code: the Chinese one, else any language's.
+
+    ``letter_draft`` then takes the customer's language instead, where the code has it.
+    """
+    active = LetterTemplate.objects.select_related("firm").filter(code=code, is_active=True)
+    return active.filter(language=LetterLanguage.CHINESE).first() or active.order_by("language").first()
 
 
 def _refuse_prohibited(letter: Letter, html: str) -> None:
@@ -377,7 +406,10 @@ def letter_redraft(*, letter: Letter, actor: AbstractBaseUser | None) -> Letter:
     letter = Letter.objects.select_related("case__credit_line__customer", "template").get(pk=letter.pk)
     if letter.status != LetterStatus.REJECTED:
         raise ValidationError(_("Only a rejected letter is redrafted."))
-    template = LetterTemplate.objects.filter(code=letter.template.code, is_active=True).first() or letter.template
+    template = (
+        LetterTemplate.objects.filter(code=letter.template.code, language=letter.language, is_active=True).first()
+        or letter.template
+    )
     return letter_draft(case=letter.case, template=template, actor=actor, redraft_of=letter)
 
 

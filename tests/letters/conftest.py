@@ -18,7 +18,7 @@ def firm(db, legal):
 
 @pytest.fixture
 def lawyer_template(firm):
-    return LetterTemplate.objects.get(code="lawyer-letter-zh", is_active=True)
+    return LetterTemplate.objects.get(code="lawyer-letter", language="zh-hans", is_active=True)
 
 
 @pytest.fixture

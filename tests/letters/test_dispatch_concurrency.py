@@ -26,7 +26,7 @@ def queued_letters(count, *, agent, legal, run_dunning):
     lines = [overdue_line(due=datetime.date(2026, 1, 10)) for _ in range(count)]
     run_dunning(datetime.date(2026, 3, 20))  # before the firm's templates are active: the night drafts none
     law_firm_with_lawyer(legal)
-    template = LetterTemplate.objects.get(code="lawyer-letter-zh", is_active=True)
+    template = LetterTemplate.objects.get(code="lawyer-letter", language="zh-hans", is_active=True)
     letters = []
     for line in lines:
         case = Case.objects.with_customer().get(credit_line=line)
