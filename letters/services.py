@@ -709,7 +709,7 @@ def _email_give_up(letter: Letter, error: str) -> str:
     return "failed"
 
 
-def email_retry_delay(attempts: int) -> datetime.timedelta:
+def _email_retry_delay(attempts: int) -> datetime.timedelta:
     """Return the wait after the ``attempts``-th refusal: the base delay, doubled after each refusal."""
     return datetime.timedelta(seconds=settings.LETTER_EMAIL_RETRY_SECONDS * 2 ** min(attempts - 1, 16))
 
@@ -727,7 +727,7 @@ def _email_refused(letter_id: int, *, lease: datetime.datetime, failure: SendFai
         letter.dispatch_last_error = f"{failure.code}: {failure}" if failure.code else str(failure)
         if letter.dispatch_attempts >= settings.LETTER_EMAIL_MAX_ATTEMPTS:
             return _email_give_up(letter, letter.dispatch_last_error)
-        letter.next_attempt_at = now + email_retry_delay(letter.dispatch_attempts)
+        letter.next_attempt_at = now + _email_retry_delay(letter.dispatch_attempts)
         letter.save()
     logger.info(
         "Letter %s: e-mail refused (%s), try %d; tried again later.",
@@ -777,7 +777,7 @@ def letters_cancel_unsent(*, case_ids: list[int], reason: str) -> int:
     unsent = Letter.objects.select_for_update().filter(case_id__in=case_ids, status__in=IN_FLIGHT_STATUSES)
     cancelled = list(unsent.values_list("pk", "number", "case_id", "case__credit_line_id"))
     Letter.objects.filter(pk__in=[pk for pk, *_rest in cancelled]).update(
-        status=LetterStatus.CANCELLED, cancellation_reason=reason
+        status=LetterStatus.CANCELLED, cancellation_reason=reason, next_attempt_at=None
     )
     events_record(
         (EventType.LETTER_CANCELLED, case_id, line_id, {"letter": number, "reason": reason})
