@@ -18,6 +18,7 @@ from django.utils import timezone
 from faker import Faker
 
 from accounts.allocation import Owed, allocate
+from accounts.choices import Language
 from accounts.models import Bill, CreditLine, Customer, Payment, PaymentAllocation, PersonalDataReveal, Product
 from accounts.services import allocation_rows, product_upsert
 from accounts.validators import validate_mobile, validate_national_id
@@ -55,6 +56,7 @@ BEHAVIOURS = [("on_time", 45), ("late", 15), ("partial", 10), ("stopped", 22), (
 BILLS_PER_LINE = 6
 _STATEMENT_LEAD_DAYS = 20
 _CHANNELS = ["bank_transfer", "alipay", "wechat_pay", "debit_card", "auto_debit"]
+ENGLISH_EVERY = 10
 
 
 def demo_users() -> list[tuple[str, str]]:
@@ -199,6 +201,9 @@ def _seed_chunk(fake, rng, product_list, seen_ids, today, first_number, size) ->
         if person["national_id"] not in seen_ids:
             seen_ids.add(person["national_id"])
             people.append(person)
+    for number, person in enumerate(people, start=first_number + 1):
+        # One customer in ten reads English, so the demo shows letters in both languages.
+        person["preferred_language"] = Language.ENGLISH if number % ENGLISH_EVERY == 0 else Language.CHINESE
     customers = Customer.objects.bulk_create(Customer(**person) for person in people)
     lines, plans = [], []
     for number, customer in enumerate(customers, start=first_number + 1):

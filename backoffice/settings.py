@@ -284,6 +284,8 @@ MESSAGE_CHUNK = env_int("MESSAGE_CHUNK", 100, minimum=1, maximum=10_000)
 MESSAGE_POLL_BATCH = env_int("MESSAGE_POLL_BATCH", 20_000, minimum=1, maximum=1_000_000)
 MESSAGE_LEASE_SECONDS = env_int("MESSAGE_LEASE_SECONDS", 300, minimum=30, maximum=3600)
 MESSAGE_MAX_ATTEMPTS = env_int("MESSAGE_MAX_ATTEMPTS", 5, minimum=1, maximum=20)
+# How often beat asks for letters due to be e-mailed (seconds); ``send_letters`` (cron) does the same without beat.
+LETTERS_POLL_SECONDS = env_int("LETTERS_POLL_SECONDS", 60, minimum=5, maximum=3600)
 CELERY_BEAT_SCHEDULE = {
     "webhooks-poll": {
         "task": "backoffice.webhooks.poll",
@@ -294,6 +296,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.outreach.poll",
         "schedule": float(MESSAGE_POLL_SECONDS),
         "options": {"expires": float(MESSAGE_POLL_SECONDS)},
+    },
+    "letters-send-due": {
+        "task": "letters.send_due",
+        "schedule": float(LETTERS_POLL_SECONDS),
+        "options": {"expires": float(LETTERS_POLL_SECONDS)},
     },
 }
 
@@ -323,7 +330,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"cases": {"level": "INFO"}, "accounts": {"level": "INFO"}, "backoffice.webhooks": {"level": "INFO"}},
+    "loggers": {
+        "cases": {"level": "INFO"},
+        "accounts": {"level": "INFO"},
+        "letters": {"level": "INFO"},
+        "backoffice.webhooks": {"level": "INFO"},
+    },
 }
 
 MEDIA_ROOT = VAR_DIR / "media"
@@ -342,3 +354,11 @@ LETTER_DEADLINE_DAYS = env_int("LETTER_DEADLINE_DAYS", 15, minimum=1, maximum=90
 # Where the verification QR code points; the public address of this back office.
 LETTER_VERIFY_BASE_URL = (env_str("LETTER_VERIFY_BASE_URL") or f"http://127.0.0.1:{PORT}").rstrip("/")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "letters@example.com"
+# An e-mailed letter the mail server refuses is tried again, waiting LETTER_EMAIL_RETRY_SECONDS, then twice as
+# long after each refusal, LETTER_EMAIL_MAX_ATTEMPTS tries in all; then it waits for a person (dispatch failed).
+LETTER_EMAIL_MAX_ATTEMPTS = env_int("LETTER_EMAIL_MAX_ATTEMPTS", 5, minimum=1, maximum=20)
+LETTER_EMAIL_RETRY_SECONDS = env_int("LETTER_EMAIL_RETRY_SECONDS", 300, minimum=1, maximum=24 * 3600)
+# How long a runner holds a claimed try before another may take it: longer than one SMTP conversation can last.
+LETTER_EMAIL_LEASE_SECONDS = env_int("LETTER_EMAIL_LEASE_SECONDS", 600, minimum=60, maximum=3600)
+# Letters one poll (or one ``send_letters``) tries at most.
+LETTERS_SEND_BATCH = env_int("LETTERS_SEND_BATCH", 200, minimum=1, maximum=10_000)

@@ -21,9 +21,9 @@ from accounts.positions import line_balance
 from backoffice.kernel.admin import DeclaredFiltersOnly, ReadOnlyAdmin
 from cases.casework.scoping import CaseScoped
 from cases.models import Case, CaseTransition
-from letters.choices import LetterStatus
+from letters.choices import DispatchChannel, LetterStatus
 from letters.documents import build_snapshot, render_html, sample_snapshot
-from letters.forms import ApproveForm, DispatchForm, RejectForm
+from letters.forms import ApproveForm, DispatchForm, RecordDeliveryForm, RejectForm
 from letters.models import (
     LawFirm,
     Lawyer,
@@ -35,6 +35,7 @@ from letters.rendering import render_pdf
 from letters.services import (
     letter_approve,
     letter_dispatch,
+    letter_record_delivery,
     letter_redraft,
     letter_reject,
     stored_pdf_hash,
@@ -125,6 +126,8 @@ class LetterTemplateAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
                 messages.success(request, _("%(t)s is now active.") % {"t": template})
             except ValidationError as exc:
                 messages.error(request, f"{template}: {' '.join(exc.messages)}")
+            except PermissionDenied as exc:
+                messages.error(request, f"{template}: {exc}")
 
     def get_urls(self) -> list:
         """Add the preview."""
@@ -231,7 +234,18 @@ class LetterReview(CaseScoped, ReadOnlyAdmin):
             .order_by("created_at", "id"),
             "approve_form": ApproveForm(initial={"seen_sha256": letter.pdf_sha256}),
             "reject_form": RejectForm(),
-            "dispatch_form": DispatchForm(initial={"address": letter.case.credit_line.customer.email}),
+            "dispatch_form": DispatchForm(
+                initial={
+                    "channel": letter.dispatch_channel or DispatchChannel.EMAIL,
+                    "address": letter.dispatch_address or letter.case.credit_line.customer.email,
+                }
+            ),
+            "can_send": letter.status == LetterStatus.DISPATCH_FAILED
+            or (letter.status == LetterStatus.APPROVED and letter.next_attempt_at is None),
+            "delivery_form": RecordDeliveryForm(),
+            "awaits_delivery": letter.status == LetterStatus.SENT
+            and letter.dispatch_channel == DispatchChannel.POST
+            and letter.arrived_at is None,
             "act_url": f"admin:letters_{self.model._meta.model_name}_act",
             "can_review": request.user.has_perm("letters.approve_letter"),
             "can_dispatch": request.user.has_perm("letters.dispatch_letter"),
@@ -247,6 +261,7 @@ class LetterReview(CaseScoped, ReadOnlyAdmin):
             "approve": self._approve,
             "reject": self._reject,
             "dispatch": self._dispatch,
+            "record_delivery": self._record_delivery,
             "redraft": self._redraft,
         }
         if action not in handlers:
@@ -279,14 +294,22 @@ class LetterReview(CaseScoped, ReadOnlyAdmin):
         if not form.is_valid():
             raise ValidationError(_("Choose how the letter is sent."))
         letter = letter_dispatch(letter=letter, actor=request.user, **form.cleaned_data)
-        if letter.status == LetterStatus.CANCELLED:
-            messages.warning(
-                request,
-                _("Letter %(number)s was not sent and is cancelled: %(reason)s")
-                % {"number": letter.number, "reason": letter.cancellation_reason},
-            )
-        else:
-            messages.success(request, _("Letter %(number)s sent.") % {"number": letter.number})
+        # An e-mail was tried once the dispatch committed: say what became of it.
+        letter.refresh_from_db()
+        level, text = _dispatch_outcome(letter)
+        messages.add_message(request, level, text)
+        return letter
+
+    def _record_delivery(self, request: HttpRequest, letter: Letter) -> Letter:
+        form = RecordDeliveryForm(request.POST)
+        if not form.is_valid():
+            raise ValidationError(" ".join(f"{error}" for errors in form.errors.values() for error in errors))
+        letter = letter_record_delivery(letter=letter, actor=request.user, arrived_at=form.cleaned_data["arrived_at"])
+        messages.success(
+            request,
+            _("Delivery of letter %(number)s recorded; the limitation period is interrupted on %(date)s.")
+            % {"number": letter.number, "date": letter.limitation_interrupted_on},
+        )
         return letter
 
     def _redraft(self, request: HttpRequest, letter: Letter) -> Letter:
@@ -328,6 +351,27 @@ class LetterReview(CaseScoped, ReadOnlyAdmin):
     def has_approve_permission(self, request: HttpRequest) -> bool:
         """Only legal reviewers see the bulk approval."""
         return request.user.has_perm("letters.approve_letter")
+
+
+def _dispatch_outcome(letter: Letter) -> tuple[int, str]:
+    """Return the message level and text that tell a person where their dispatch stands."""
+    values = {"number": letter.number, "reason": letter.cancellation_reason, "error": letter.dispatch_last_error}
+    if letter.status == LetterStatus.CANCELLED:
+        return messages.WARNING, _("Letter %(number)s was not sent and is cancelled: %(reason)s") % values
+    if letter.status == LetterStatus.DISPATCH_FAILED:
+        return messages.ERROR, _("Letter %(number)s could not be e-mailed: %(error)s") % values
+    if letter.status == LetterStatus.SENT and letter.dispatch_channel == DispatchChannel.EMAIL:
+        return messages.SUCCESS, _("Letter %(number)s sent: the mail server accepted it.") % values
+    if letter.status == LetterStatus.SENT:
+        return messages.SUCCESS, _(
+            "Letter %(number)s handed to registered post; record its delivery when the tracking shows it."
+        ) % values
+    values["when"] = timezone.localtime(letter.next_attempt_at).strftime("%Y-%m-%d %H:%M")
+    if letter.dispatch_last_error:
+        return messages.WARNING, _(
+            "Letter %(number)s was refused by the mail server (%(error)s); next try at %(when)s."
+        ) % values
+    return messages.INFO, _("Letter %(number)s is queued for e-mail; next try at %(when)s.") % values
 
 
 @admin.register(Letter)

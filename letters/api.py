@@ -31,7 +31,11 @@ class LetterFilter(django_filters.FilterSet):
 
 
 class LetterSerializer(serializers.ModelSerializer):
-    """A letter's number, kind, status and dates; ``pdf_sha256`` is the hash its approval is bound to."""
+    """A letter's number, kind, status and dates; ``pdf_sha256`` is the hash its approval is bound to.
+
+    Sent and arrived are two dates: an e-mail arrives when the mail server accepts it, registered
+    post when its delivery is recorded, and the limitation period is interrupted on arrival.
+    """
 
     class Meta:
         model = Letter
@@ -46,6 +50,7 @@ class LetterSerializer(serializers.ModelSerializer):
             "approved_at",
             "pdf_sha256",
             "sent_at",
+            "arrived_at",
             "dispatch_channel",
             "limitation_interrupted_on",
             "cancellation_reason",
@@ -82,7 +87,7 @@ class LetterDetail(generics.RetrieveAPIView):
 
 
 # A letter's PDF is the letter only once a legal reviewer approved it, and until it is cancelled.
-PDF_STATUSES = (LetterStatus.APPROVED, LetterStatus.SENT)
+PDF_STATUSES = (LetterStatus.APPROVED, LetterStatus.DISPATCH_FAILED, LetterStatus.SENT)
 
 
 class LetterNotApproved(exceptions.NotFound):

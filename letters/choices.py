@@ -27,6 +27,9 @@ class LetterStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
     CANCELLED = "cancelled", _("Cancelled")
     SENT = "sent", _("Sent")
+    # The mail server refused the e-mail on every try, or the collection rules now forbid e-mail:
+    # a person sends it again (the dispatch re-checks run first) or by registered post.
+    DISPATCH_FAILED = "dispatch_failed", _("Dispatch failed")
 
 
 class DispatchChannel(models.TextChoices):
@@ -37,4 +40,9 @@ class DispatchChannel(models.TextChoices):
 
 
 # A letter in one of these is still on its way out: a case has at most one at a time.
-IN_FLIGHT_STATUSES: tuple[str, ...] = (LetterStatus.DRAFT, LetterStatus.PENDING_APPROVAL, LetterStatus.APPROVED)
+IN_FLIGHT_STATUSES: tuple[str, ...] = (
+    LetterStatus.DRAFT,
+    LetterStatus.PENDING_APPROVAL,
+    LetterStatus.APPROVED,
+    LetterStatus.DISPATCH_FAILED,
+)

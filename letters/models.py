@@ -53,7 +53,8 @@ class Lawyer(models.Model):
 
 
 class LetterTemplate(models.Model):
-    """One version of a letter template. A version any letter used is never edited: saving makes a new one."""
+    """One version of a letter template in one language. A version any letter used is never edited: saving makes
+    a new one."""
 
     code = models.SlugField(_("code"), max_length=64)
     version = models.PositiveIntegerField(_("version"), default=1)
@@ -81,9 +82,17 @@ class LetterTemplate(models.Model):
         verbose_name = _("letter template")
         verbose_name_plural = _("letter templates")
         ordering = ["code", "-version"]
+        # A code names one letter in every language it is written in (lawyer-letter in Chinese and in
+        # English): each language has its own versions, and one of them in use at a time.
         constraints = [
-            models.UniqueConstraint(fields=["code", "version"], name="template_version_unique"),
-            models.UniqueConstraint(fields=["code"], condition=Q(is_active=True), name="template_one_active_version"),
+            models.UniqueConstraint(
+                fields=["code", "language", "version"], name="template_version_unique_per_language"
+            ),
+            models.UniqueConstraint(
+                fields=["code", "language"],
+                condition=Q(is_active=True),
+                name="template_one_active_version_per_language",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -158,15 +167,49 @@ class Letter(models.Model):
     rejection_reason = models.TextField(_("rejection reason"), blank=True)
     cancellation_reason = models.TextField(_("cancellation reason"), blank=True)
     dispatch_channel = models.CharField(_("channel"), max_length=8, choices=DispatchChannel.choices, blank=True)
-    dispatch_address = models.CharField(_("sent to"), max_length=300, blank=True)
+    # An e-mail address or a postal address (the ledger keeps up to 500 characters of one).
+    dispatch_address = models.CharField(_("sent to"), max_length=500, blank=True)
     carrier = models.CharField(_("carrier"), max_length=64, blank=True)
     tracking_number = models.CharField(_("tracking number"), max_length=64, blank=True)
+    dispatch_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("dispatch requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    dispatch_requested_at = models.DateTimeField(_("dispatch requested at"), null=True, blank=True)
+    # The e-mail queue: a letter is due for a try when this time has come (polled, never a task ETA).
+    # A runner that claims the try moves it forward by a lease, so no other runner sends it meanwhile.
+    next_attempt_at = models.DateTimeField(_("next try at"), null=True, blank=True)
+    dispatch_attempts = models.PositiveSmallIntegerField(_("tries"), default=0)
+    dispatch_last_error = models.TextField(_("last dispatch error"), blank=True)
+    provider_message_id = models.CharField(
+        _("message id"), max_length=200, blank=True, help_text=_("The e-mail's Message-ID the mail server accepted.")
+    )
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    arrived_at = models.DateTimeField(
+        _("arrived at"),
+        null=True,
+        blank=True,
+        help_text=_("E-mail: when the mail server accepted it. Registered post: the delivery the tracking shows."),
+    )
+    arrival_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("arrival recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     limitation_interrupted_on = models.DateField(
         _("limitation period interrupted on"),
         null=True,
         blank=True,
-        help_text=_("Civil Code art. 195: a demand interrupts the three-year limitation period."),
+        help_text=_(
+            "Civil Code arts. 137 and 195: a demand interrupts the three-year limitation period when it arrives."
+        ),
     )
     redraft_of = models.ForeignKey(
         "self", verbose_name=_("redraft of"), null=True, blank=True, on_delete=models.PROTECT, related_name="redrafts"
@@ -180,6 +223,9 @@ class Letter(models.Model):
             models.UniqueConstraint(
                 fields=["case"], condition=Q(status__in=IN_FLIGHT_STATUSES), name="letter_one_in_flight_per_case"
             )
+        ]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], condition=Q(next_attempt_at__isnull=False), name="letter_send_due")
         ]
         permissions = [
             ("approve_letter", _("Can approve or reject letters")),

@@ -1,9 +1,11 @@
-"""Named reads of letters for other screens: a case's letters on its timeline."""
+"""Named reads of letters: a case's letters on its timeline, the e-mail queue."""
 
+from django.db.models import QuerySet
 from django.urls import reverse
 
 from cases.casework.models import Case
 from cases.casework.selectors import TIMELINE_DEPTH, Event, who
+from letters.choices import DispatchChannel, LetterStatus
 from letters.models import Letter
 
 
@@ -21,3 +23,10 @@ def letter_events(case: Case) -> list[Event]:
         )
         for letter in rows[:TIMELINE_DEPTH]
     ]
+
+
+def letters_queued_for_email() -> QuerySet[Letter]:
+    """Return the approved letters waiting for an e-mail try (due now or later)."""
+    return Letter.objects.filter(
+        status=LetterStatus.APPROVED, dispatch_channel=DispatchChannel.EMAIL, next_attempt_at__isnull=False
+    )

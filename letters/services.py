@@ -4,27 +4,32 @@ import datetime
 import logging
 import secrets
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.core.mail import EmailMessage
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.positions import line_balance, payments_since
+from backoffice.kernel import outbound
 from backoffice.kernel.events import EventType, event_record, events_record
 from backoffice.kernel.money import format_yuan
+from backoffice.kernel.outbound import Accepted, Attachment, Outgoing, SendFailed
 from cases.choices import FINAL_STAGES, OPEN_STAGES, Stage
-from cases.contacts.rules import reach_breaches
+from cases.contacts.rules import Breach, reach_breaches
 from cases.contacts.selectors import rule_pack_for
 from cases.models import Case, CaseTransition, DunningPolicy, ProhibitedPhraseList
-from letters.choices import IN_FLIGHT_STATUSES, DispatchChannel, LetterKind, LetterStatus
+from letters.choices import IN_FLIGHT_STATUSES, DispatchChannel, LetterKind, LetterLanguage, LetterStatus
 from letters.documents import build_snapshot, render_html, sample_snapshot, visible_text
 from letters.models import Lawyer, Letter, LetterCounter, LetterTemplate
 from letters.rendering import render_pdf, sha256_of
+from letters.selectors import letters_queued_for_email
 
 logger = logging.getLogger(__name__)
 
@@ -83,16 +88,21 @@ def template_problems(template: LetterTemplate) -> list[str]:
 
 
 def template_activate(*, template: LetterTemplate, actor: AbstractBaseUser | None) -> LetterTemplate:
-    """Make this version the one in use for its code, if nothing is missing or prohibited."""
+    """Make this version the one in use for its code in its language, if nothing is missing or prohibited.
+
+    Four eyes: a person never activates a version they wrote (the system, shipping templates, may).
+    """
     if actor is not None and not actor.has_perm("letters.change_lettertemplate"):
         raise PermissionDenied(_("You are not allowed to activate letter templates."))
+    if actor is not None and template.created_by_id == actor.pk:
+        raise PermissionDenied(_("You wrote %(template)s: someone else must activate it.") % {"template": template})
     problems = template_problems(template)
     if problems:
         raise ValidationError({"body_html": problems})
     with transaction.atomic():
-        LetterTemplate.objects.filter(code=template.code, is_active=True).exclude(pk=template.pk).update(
-            is_active=False
-        )
+        LetterTemplate.objects.filter(code=template.code, language=template.language, is_active=True).exclude(
+            pk=template.pk
+        ).update(is_active=False)
         LetterTemplate.objects.filter(pk=template.pk).update(is_active=True)
     template.is_active = True
     return template
@@ -109,9 +119,10 @@ def template_save(*, template: LetterTemplate, actor: AbstractBaseUser | None) -
         if problems:
             raise ValidationError({"body_html": problems})
     if used:
-        latest = LetterTemplate.objects.filter(code=template.code).order_by("-version").first()
+        latest = LetterTemplate.objects.filter(code=template.code, language=template.language).order_by("-version")
         template.pk, template.id = None, None
-        template.version, template.is_active, template.created_by = latest.version + 1, False, actor
+        template.version = (latest.values_list("version", flat=True).first() or 0) + 1
+        template.is_active, template.created_by = False, actor
     elif template.pk is None:
         template.created_by = actor
     template.full_clean(exclude=["is_active"])
@@ -166,6 +177,18 @@ def _refuse_if_nothing_overdue(case: Case, overdue_fen: int, as_of: datetime.dat
         )
 
 
+def template_in_language(*, template: LetterTemplate, language: str) -> LetterTemplate:
+    """Return the version in use of ``template``'s code in ``language``, or ``template`` itself if there is none."""
+    if template.language == language:
+        return template
+    return (
+        LetterTemplate.objects.select_related("firm")
+        .filter(code=template.code, language=language, is_active=True)
+        .first()
+        or template
+    )
+
+
 def letter_draft(
     *,
     case: Case,
@@ -177,7 +200,8 @@ def letter_draft(
 ) -> Letter:
     """Take the next letter number and freeze the snapshot; the PDF is rendered once that has committed.
 
-    Refused when the case is closed or on hold, when nothing is overdue, and while another letter
+    The letter is written in the customer's preferred language when ``template``'s code has a
+    version in use in it, else in ``template``'s. Refused when the case is closed or on hold, when nothing is overdue, and while another letter
     of the case is on its way (drafted, awaiting approval or approved). ``render`` off leaves the
     draft to ``render_letters``; on, it is rendered right after the commit, so rendering never
     holds the year's number counter (every other drafter would wait) and a rollback leaves no file.
@@ -187,6 +211,7 @@ def letter_draft(
     _refuse_if_not_lettered(case)
     if not template.is_active:
         raise ValidationError({"template": _("Template %(template)s is not active.") % {"template": template}})
+    template = template_in_language(template=template, language=case.credit_line.customer.preferred_language)
     as_of = as_of or timezone.localdate()
     lawyer = _signing_lawyer(template)
     overdue = line_balance(credit_line_id=case.credit_line_id, as_of=as_of).overdue
@@ -240,7 +265,7 @@ def letters_draft_due(*, as_of: datetime.date, batch: int = 500) -> int:
     refused for another reason (nothing overdue any more) is logged and skipped.
     """
     templates = {
-        policy.pk: LetterTemplate.objects.filter(code=policy.legal_letter_template, is_active=True).first()
+        policy.pk: _policy_template(policy.legal_letter_template)
         for policy in DunningPolicy.objects.exclude(legal_letter_template="")
     }
     templates = {policy_id: template for policy_id, template in templates.items() if template is not None}
@@ -272,6 +297,15 @@ def letters_draft_due(*, as_of: datetime.date, batch: int = 500) -> int:
                     continue
                 drafted += 1
     return drafted
+
+
+def _policy_template(code: str) -> LetterTemplate | None:
+    """Return the version in use of a policy's template code: the Chinese one, else any language's.
+
+    ``letter_draft`` then takes the customer's language instead, where the code has it.
+    """
+    active = LetterTemplate.objects.select_related("firm").filter(code=code, is_active=True)
+    return active.filter(language=LetterLanguage.CHINESE).first() or active.order_by("language").first()
 
 
 def _refuse_prohibited(letter: Letter, html: str) -> None:
@@ -372,7 +406,10 @@ def letter_redraft(*, letter: Letter, actor: AbstractBaseUser | None) -> Letter:
     letter = Letter.objects.select_related("case__credit_line__customer", "template").get(pk=letter.pk)
     if letter.status != LetterStatus.REJECTED:
         raise ValidationError(_("Only a rejected letter is redrafted."))
-    template = LetterTemplate.objects.filter(code=letter.template.code, is_active=True).first() or letter.template
+    template = (
+        LetterTemplate.objects.filter(code=letter.template.code, language=letter.language, is_active=True).first()
+        or letter.template
+    )
     return letter_draft(case=letter.case, template=template, actor=actor, redraft_of=letter)
 
 
@@ -398,45 +435,175 @@ def letter_dispatch(
     carrier: str = "",
     tracking_number: str = "",
 ) -> Letter:
-    """Send an approved letter, or cancel it with the reason if the case no longer calls for it."""
+    """Send an approved letter (or one whose dispatch failed): queue its e-mail, or record its hand-over to
+    registered post; cancel it instead, with the reason, if the case no longer calls for it.
+
+    An e-mail is SENT only once the mail server accepted it (``letter_email_attempt``, tried once
+    right after this commits and then by the poll); registered post is SENT on hand-over and
+    arrives when a person records the delivery from the tracking.
+    """
     if actor is not None and not actor.has_perm("letters.dispatch_letter"):
         raise PermissionDenied(_("You are not allowed to send letters."))
-    errors = {}
-    if channel not in DispatchChannel.values:
-        errors["channel"] = _("Unknown channel %(value)r.") % {"value": channel}
-    elif channel == DispatchChannel.EMAIL and "@" not in address:
-        errors["address"] = _("E-mail address %(value)r is not valid.") % {"value": address}
-    elif channel == DispatchChannel.POST and not (carrier.strip() and tracking_number.strip()):
-        errors["tracking_number"] = _("Registered post needs the carrier and the tracking number.")
-    if errors:
-        raise ValidationError(errors)
+    _refuse_bad_dispatch_input(channel=channel, address=address, carrier=carrier, tracking_number=tracking_number)
     with transaction.atomic():
-        locked = Letter.objects.select_for_update().get(pk=letter.pk)
-        if locked.status != LetterStatus.APPROVED:
-            raise ValidationError(
-                _("Letter %(number)s is %(status)s: only an approved letter is sent.")
-                % {"number": locked.number, "status": locked.get_status_display()}
-            )
-        if stored_pdf_hash(locked) != locked.approved_sha256:
+        locked = _locked_sendable(letter)
+        if _pdf_bytes_if_approved(locked) is None:
             raise ValidationError(
                 _("The PDF of letter %(number)s is not the one approved.") % {"number": locked.number}
             )
         reason = _reason_not_to_send(locked)
         if reason:
-            locked.status, locked.cancellation_reason = LetterStatus.CANCELLED, reason
-            locked.save()
-            _event(EventType.LETTER_CANCELLED, locked, reason=reason)
+            _cancel(locked, reason)
             return locked
         if channel == DispatchChannel.EMAIL:
-            _refuse_outside_the_rules(locked)
-        locked.status, locked.sent_at, locked.dispatch_channel = LetterStatus.SENT, timezone.now(), channel
-        locked.dispatch_address, locked.carrier, locked.tracking_number = address, carrier, tracking_number
-        locked.limitation_interrupted_on = timezone.localdate()
-        locked.save()
-        _event(EventType.LETTER_SENT, locked, channel=channel)
-        if channel == DispatchChannel.EMAIL:
-            transaction.on_commit(lambda: _email(locked))
+            _queue_email(locked, actor=actor, address=address)
+        else:
+            _hand_over_to_post(locked, actor=actor, carrier=carrier, tracking_number=tracking_number)
     return locked
+
+
+def _refuse_bad_dispatch_input(*, channel: str, address: str, carrier: str, tracking_number: str) -> None:
+    errors = {}
+    if channel not in DispatchChannel.values:
+        errors["channel"] = _("Unknown channel %(value)r.") % {"value": channel}
+    elif channel == DispatchChannel.EMAIL:
+        try:
+            # Django's own check: no newline (a header injection), no bare "@", a real domain.
+            validate_email(address)
+        except ValidationError:
+            errors["address"] = _("E-mail address %(value)r is not valid.") % {"value": address}
+    elif not (carrier.strip() and tracking_number.strip()):
+        errors["tracking_number"] = _("Registered post needs the carrier and the tracking number.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _locked_sendable(letter: Letter) -> Letter:
+    locked = Letter.objects.select_for_update().get(pk=letter.pk)
+    if locked.status == LetterStatus.APPROVED and locked.next_attempt_at is not None:
+        raise ValidationError(
+            _("Letter %(number)s is already queued for e-mail; next try at %(when)s.")
+            % {"number": locked.number, "when": timezone.localtime(locked.next_attempt_at).strftime("%Y-%m-%d %H:%M")}
+        )
+    if locked.status not in (LetterStatus.APPROVED, LetterStatus.DISPATCH_FAILED):
+        raise ValidationError(
+            _("Letter %(number)s is %(status)s: only an approved letter is sent.")
+            % {"number": locked.number, "status": locked.get_status_display()}
+        )
+    return locked
+
+
+def _pdf_bytes_if_approved(letter: Letter) -> bytes | None:
+    """Return the stored PDF if it is still the one approved (invariant 3), else None."""
+    with letter.pdf.open("rb") as handle:
+        content = handle.read()
+    return content if sha256_of(content) == letter.approved_sha256 else None
+
+
+def _cancel(letter: Letter, reason: str) -> None:
+    letter.status, letter.cancellation_reason, letter.next_attempt_at = LetterStatus.CANCELLED, reason, None
+    letter.save()
+    _event(EventType.LETTER_CANCELLED, letter, reason=reason)
+
+
+def _email_breaches(letter: Letter, at: datetime.datetime) -> tuple[list[Breach], datetime.datetime | None]:
+    """Return the rules that forbid e-mailing the customer, and when the contact window opens if it is shut."""
+    customer = letter.case.credit_line.customer
+    found = reach_breaches(pack=rule_pack_for(letter.case), customer=customer, channel="email", at=at)
+    window = next((breach for breach in found if breach.code == "CONTACT_OUTSIDE_WINDOW"), None)
+    return [breach for breach in found if breach is not window], window.allowed_from if window else None
+
+
+def _queue_email(letter: Letter, *, actor: AbstractBaseUser | None, address: str) -> None:
+    now = timezone.now()
+    refusing, window_opens = _email_breaches(letter, now)
+    if refusing:
+        raise ValidationError([ValidationError(f"{b.code}: {b.text}", code=b.code) for b in refusing])
+    letter.status, letter.dispatch_channel, letter.dispatch_address = (
+        LetterStatus.APPROVED,
+        DispatchChannel.EMAIL,
+        address,
+    )
+    letter.dispatch_requested_by, letter.dispatch_requested_at = actor, now
+    # Outside the customer's hours the letter waits for them to begin, rather than being refused.
+    letter.next_attempt_at = window_opens or now
+    letter.dispatch_attempts, letter.dispatch_last_error = 0, ""
+    letter.save()
+    letter_id = letter.pk
+    transaction.on_commit(lambda: _send_soon(letter_id), robust=True)
+
+
+def _send_soon(letter_id: int) -> None:
+    """Try the e-mail at once: in this process without a broker (the demo), else by asking a worker for a poll.
+
+    Either way a refused try is left to the poll, which retries it when its next try is due.
+    """
+    if not settings.CELERY_BROKER_URL:
+        letter_email_attempt(letter_id=letter_id)
+        return
+    try:
+        current_app.send_task("letters.send_due", retry=False)
+    except Exception:  # a broker that is down: beat's poll sends it once the broker is back
+        logger.warning("Could not ask the broker to send letter id %s; the periodic poll will.", letter_id)
+
+
+def _hand_over_to_post(letter: Letter, *, actor: AbstractBaseUser | None, carrier: str, tracking_number: str) -> None:
+    # To the customer's own postal address, never one typed in (a letter goes to no third party).
+    postal_address = (letter.case.credit_line.customer.address or "").strip()
+    if not postal_address:
+        raise ValidationError(
+            {"address": _("The customer has no postal address (%(value)r): registered post cannot go.") % {"value": ""}}
+        )
+    now = timezone.now()
+    letter.status, letter.sent_at, letter.dispatch_channel = LetterStatus.SENT, now, DispatchChannel.POST
+    letter.dispatch_address, letter.carrier, letter.tracking_number = (
+        postal_address,
+        carrier.strip(),
+        tracking_number.strip(),
+    )
+    letter.dispatch_requested_by, letter.dispatch_requested_at, letter.next_attempt_at = actor, now, None
+    letter.save()
+    _event(EventType.LETTER_SENT, letter, channel=DispatchChannel.POST)
+
+
+def letter_record_delivery(*, letter: Letter, actor: AbstractBaseUser | None, arrived_at: datetime.datetime) -> Letter:
+    """Record when registered post was delivered, as its tracking shows; the limitation period is interrupted then.
+
+    Civil Code arts. 137 and 195: a demand takes effect, and interrupts the limitation period, when
+    it reaches the customer, not when it is posted.
+    """
+    if actor is not None and not actor.has_perm("letters.dispatch_letter"):
+        raise PermissionDenied(_("You are not allowed to record the delivery of letters."))
+    with transaction.atomic():
+        locked = Letter.objects.select_for_update().get(pk=letter.pk)
+        if locked.status != LetterStatus.SENT or locked.dispatch_channel != DispatchChannel.POST:
+            raise ValidationError(
+                _("Letter %(number)s was not sent by registered post: there is no delivery to record.")
+                % {"number": locked.number}
+            )
+        if locked.arrived_at is not None:
+            raise ValidationError(
+                _("The delivery of letter %(number)s is already recorded (%(when)s).")
+                % {"number": locked.number, "when": timezone.localtime(locked.arrived_at).strftime("%Y-%m-%d %H:%M")}
+            )
+        _refuse_impossible_arrival(locked, arrived_at)
+        locked.arrived_at, locked.arrival_recorded_by = arrived_at, actor
+        locked.limitation_interrupted_on = timezone.localdate(arrived_at)
+        locked.save()
+    return locked
+
+
+def _refuse_impossible_arrival(letter: Letter, arrived_at: datetime.datetime) -> None:
+    shown = timezone.localtime(arrived_at).strftime("%Y-%m-%d %H:%M")
+    if arrived_at > timezone.now():
+        raise ValidationError({"arrived_at": _("Delivery time %(value)s is in the future.") % {"value": shown}})
+    if arrived_at < letter.sent_at:
+        raise ValidationError(
+            {
+                "arrived_at": _("Delivery time %(value)s is before the letter was sent (%(sent)s).")
+                % {"value": shown, "sent": timezone.localtime(letter.sent_at).strftime("%Y-%m-%d %H:%M")}
+            }
+        )
 
 
 def _event(kind: str, letter: Letter, **details: object) -> None:
@@ -449,24 +616,157 @@ def _event(kind: str, letter: Letter, **details: object) -> None:
     )
 
 
-def _refuse_outside_the_rules(letter: Letter) -> None:
-    """Refuse an e-mail the collection rules forbid now (do-not-contact, the customer's contact window)."""
-    customer = letter.case.credit_line.customer
-    found = reach_breaches(pack=rule_pack_for(letter.case), customer=customer, channel="email", at=timezone.now())
-    if found:
-        raise ValidationError([ValidationError(f"{b.code}: {b.text}", code=b.code) for b in found])
+# The e-mail's subject, in the letter's language: what the customer sees in their inbox.
+EMAIL_SUBJECTS = {
+    LetterKind.LAWYER_LETTER: gettext_lazy("Lawyer's letter %(number)s"),
+    LetterKind.REMINDER_NOTICE: gettext_lazy("Reminder notice %(number)s"),
+}
+EMAIL_BODY = gettext_lazy(
+    "Please find attached letter %(number)s from %(issuer)s, as a PDF.\n\n"
+    "You can check that it is genuine at %(verify_url)s with the letter number and the verification code "
+    "printed on it.\n"
+)
 
 
-def _email(letter: Letter) -> None:
-    message = EmailMessage(
-        subject=f"{letter.number}",
-        body=_("Please find attached letter %(number)s.") % {"number": letter.number},
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[letter.dispatch_address],
+def _outgoing(letter: Letter, pdf: bytes) -> Outgoing:
+    issuer = letter.firm.name if letter.kind == LetterKind.LAWYER_LETTER else letter.snapshot["creditor"]["name"]
+    with translation.override(letter.language):
+        subject = str(EMAIL_SUBJECTS[letter.kind]) % {"number": letter.number}
+        body = str(EMAIL_BODY) % {
+            "number": letter.number,
+            "issuer": issuer,
+            "verify_url": f"{settings.LETTER_VERIFY_BASE_URL}/verify/",
+        }
+    return Outgoing(
+        channel="email",
+        reference=letter.number,
+        to=letter.dispatch_address,
+        language=letter.language,
+        subject=subject,
+        text=body,
+        attachments=(Attachment(f"{letter.number}.pdf", pdf, "application/pdf"),),
     )
-    with letter.pdf.open("rb") as handle:
-        message.attach(f"{letter.number}.pdf", handle.read(), "application/pdf")
-    message.send()
+
+
+def letter_email_attempt(*, letter_id: int, now: datetime.datetime | None = None) -> str:
+    """Try once to e-mail a letter whose try is due; return sent, retry, failed, cancelled, waiting or skipped.
+
+    Claim, send, record: the row is locked only to claim the try (re-checking the case, the PDF and
+    the collection rules) and to record its outcome, never during the SMTP conversation. A letter
+    not due, or claimed by another runner, is skipped, so two pollers never send one letter twice.
+    """
+    now = now or timezone.now()
+    claimed = _email_claim(letter_id, now)
+    if isinstance(claimed, str):
+        return claimed
+    letter, lease, pdf = claimed
+    try:
+        accepted = outbound.send(_outgoing(letter, pdf))
+    except SendFailed as exc:
+        return _email_refused(letter_id, lease=lease, failure=exc, now=now)
+    return _email_accepted(letter_id, accepted=accepted)
+
+
+def _email_claim(letter_id: int, now: datetime.datetime) -> str | tuple[Letter, datetime.datetime, bytes]:
+    with transaction.atomic():
+        letter = (
+            Letter.objects.select_for_update()
+            .filter(
+                pk=letter_id,
+                status=LetterStatus.APPROVED,
+                dispatch_channel=DispatchChannel.EMAIL,
+                next_attempt_at__lte=now,
+            )
+            .first()
+        )
+        if letter is None:
+            return "skipped"
+        reason = _reason_not_to_send(letter)
+        if reason:
+            _cancel(letter, reason)
+            return "cancelled"
+        pdf = _pdf_bytes_if_approved(letter)
+        if pdf is None:
+            return _email_give_up(letter, _("The PDF is not the one approved."))
+        refusing, window_opens = _email_breaches(letter, now)
+        if refusing:
+            return _email_give_up(letter, " ".join(f"{b.code}: {b.text}" for b in refusing))
+        if window_opens:
+            letter.next_attempt_at = window_opens
+            letter.save(update_fields=["next_attempt_at"])
+            return "waiting"
+        lease = now + datetime.timedelta(seconds=settings.LETTER_EMAIL_LEASE_SECONDS)
+        letter.next_attempt_at = lease
+        letter.save(update_fields=["next_attempt_at"])
+    return letter, lease, pdf
+
+
+def _email_give_up(letter: Letter, error: str) -> str:
+    letter.status, letter.dispatch_last_error, letter.next_attempt_at = LetterStatus.DISPATCH_FAILED, error, None
+    letter.save()
+    # The letter number and counts only: the error may quote the address.
+    logger.warning("Letter %s: e-mail dispatch failed after %d tries.", letter.number, letter.dispatch_attempts)
+    return "failed"
+
+
+def _email_retry_delay(attempts: int) -> datetime.timedelta:
+    """Return the wait after the ``attempts``-th refusal: the base delay, doubled after each refusal."""
+    return datetime.timedelta(seconds=settings.LETTER_EMAIL_RETRY_SECONDS * 2 ** min(attempts - 1, 16))
+
+
+def _email_refused(letter_id: int, *, lease: datetime.datetime, failure: SendFailed, now: datetime.datetime) -> str:
+    with transaction.atomic():
+        letter = (
+            Letter.objects.select_for_update()
+            .filter(pk=letter_id, status=LetterStatus.APPROVED, next_attempt_at=lease)
+            .first()
+        )
+        if letter is None:  # our claim lapsed and another runner holds the letter now
+            return "skipped"
+        letter.dispatch_attempts += 1
+        letter.dispatch_last_error = f"{failure.code}: {failure}" if failure.code else str(failure)
+        if letter.dispatch_attempts >= settings.LETTER_EMAIL_MAX_ATTEMPTS:
+            return _email_give_up(letter, letter.dispatch_last_error)
+        letter.next_attempt_at = now + _email_retry_delay(letter.dispatch_attempts)
+        letter.save()
+    logger.info(
+        "Letter %s: e-mail refused (%s), try %d; tried again later.",
+        letter.number,
+        failure.code,
+        letter.dispatch_attempts,
+    )
+    return "retry"
+
+
+def _email_accepted(letter_id: int, *, accepted: Accepted) -> str:
+    sent_at = timezone.now()
+    with transaction.atomic():
+        letter = Letter.objects.select_for_update().get(pk=letter_id)
+        if letter.status == LetterStatus.SENT:  # another runner, whose claim outlived ours, recorded it first
+            return "skipped"
+        # The mail server took it: the letter is sent, whatever was decided about it meanwhile (a
+        # payment cancelling it leaves its reason beside the record). For e-mail the accepted
+        # delivery is the arrival, so the limitation period is interrupted now (Civil Code art. 137).
+        letter.status, letter.sent_at, letter.arrived_at = LetterStatus.SENT, sent_at, sent_at
+        letter.limitation_interrupted_on = timezone.localdate(sent_at)
+        letter.provider_message_id, letter.next_attempt_at = accepted.provider_message_id, None
+        letter.dispatch_attempts, letter.dispatch_last_error = letter.dispatch_attempts + 1, ""
+        letter.save()
+        _event(EventType.LETTER_SENT, letter, channel=DispatchChannel.EMAIL)
+    logger.info("Letter %s: e-mail accepted by the mail server.", letter.number)
+    return "sent"
+
+
+def letters_send_due(*, now: datetime.datetime | None = None, limit: int = 200) -> int:
+    """Try every letter whose e-mail is due (up to ``limit``), oldest due first; return how many were sent."""
+    now = now or timezone.now()
+    due = (
+        letters_queued_for_email()
+        .filter(next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(letter_email_attempt(letter_id=letter_id, now=now) == "sent" for letter_id in list(due))
 
 
 def letters_cancel_unsent(*, case_ids: list[int], reason: str) -> int:
@@ -477,7 +777,7 @@ def letters_cancel_unsent(*, case_ids: list[int], reason: str) -> int:
     unsent = Letter.objects.select_for_update().filter(case_id__in=case_ids, status__in=IN_FLIGHT_STATUSES)
     cancelled = list(unsent.values_list("pk", "number", "case_id", "case__credit_line_id"))
     Letter.objects.filter(pk__in=[pk for pk, *_rest in cancelled]).update(
-        status=LetterStatus.CANCELLED, cancellation_reason=reason
+        status=LetterStatus.CANCELLED, cancellation_reason=reason, next_attempt_at=None
     )
     events_record(
         (EventType.LETTER_CANCELLED, case_id, line_id, {"letter": number, "reason": reason})

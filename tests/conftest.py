@@ -82,6 +82,7 @@ def shipped_data(transactional_db):
         ("cases.migrations.0002_shipped_policies", "create_policies", django_apps),
         ("letters.migrations.0002_shipped_templates_and_phrases", "load", before_the_move.apps),
         ("cases.migrations.0004_shipped_policy_letters", "name_letters", django_apps),
+        ("letters.migrations.0006_template_codes_shared_by_their_languages", "share_codes", django_apps),
         ("cases.migrations.0006_shipped_rule_packs", "create", django_apps),
         ("cases.migrations.0014_us_rolling_rule", "set_rolling_rule", django_apps),
         ("cases.migrations.0026_shipped_reminders", "create", django_apps),

@@ -242,7 +242,10 @@ def test_a_payment_in_full_resolves_the_case_the_same_day_as_the_night_would(
     case = Case.objects.with_customer().get(credit_line=paid)
     case_assign(case=case, actor=supervisor, assignee=agent)
     letter = letter_draft(
-        case=case, template=LetterTemplate.objects.get(code="lawyer-letter-zh"), actor=agent, render=False
+        case=case,
+        template=LetterTemplate.objects.get(code="lawyer-letter", language="zh-hans"),
+        actor=agent,
+        render=False,
     )
     payment = {"amount": "1000.00", "channel": "alipay", "received_at": "2026-03-20T10:00:00+08:00"}
     response = machine(Scope.LEDGER_WRITE).post(
@@ -334,7 +337,9 @@ def test_a_letter_is_read_by_letters_read_and_its_pdf_needs_personal_data_too(
     law_firm_with_lawyer(legal)
     case = Case.objects.with_customer().get(credit_line=line)
     with django_capture_on_commit_callbacks(execute=True):
-        letter = letter_draft(case=case, template=LetterTemplate.objects.get(code="lawyer-letter-zh"), actor=agent)
+        letter = letter_draft(
+            case=case, template=LetterTemplate.objects.get(code="lawyer-letter", language="zh-hans"), actor=agent
+        )
     reader, full = machine(Scope.LETTERS_READ), machine(Scope.LETTERS_READ, Scope.PERSONAL_DATA_READ)
     listed = reader.get(reverse("api:letters"), {"status": "pending_approval"}).json()["results"]
     assert [(item["number"], item["case"]) for item in listed] == [(letter.number, case.pk)]
@@ -357,7 +362,9 @@ def test_a_letter_pdf_is_given_only_once_approved_and_never_after_cancellation(
     law_firm_with_lawyer(legal)
     case = Case.objects.with_customer().get(credit_line=line)
     with django_capture_on_commit_callbacks(execute=True):
-        letter = letter_draft(case=case, template=LetterTemplate.objects.get(code="lawyer-letter-zh"), actor=agent)
+        letter = letter_draft(
+            case=case, template=LetterTemplate.objects.get(code="lawyer-letter", language="zh-hans"), actor=agent
+        )
     full = machine(Scope.LETTERS_READ, Scope.PERSONAL_DATA_READ)
     url = reverse("api:letter-pdf", args=[letter.number])
     refused = full.get(url).json()["errors"][0]

@@ -60,3 +60,9 @@ def test_the_demos_night_drafts_the_lawyer_letter_of_every_case_in_legal_recover
     assert set(Letter.objects.values_list("case_id", flat=True)) == set(legal.values_list("id", flat=True))
     assert set(Letter.objects.values_list("status", "requested_by")) == {(LetterStatus.DRAFT, None)}
     assert DunningRun.objects.get().letters_drafted == legal.count()
+
+
+def test_the_demos_english_reading_customers_get_their_lawyer_letters_in_english():
+    call_command("seed_demo", "--customers", "300", "--seed", "7")  # the default size
+    languages = set(Letter.objects.values_list("case__credit_line__customer__preferred_language", "language"))
+    assert languages == {("zh-hans", "zh-hans"), ("en", "en")}

@@ -161,7 +161,7 @@ def world(run_dunning):
         channel="alipay",
         received_at=when,
     )
-    template = LetterTemplate.objects.get(code="reminder-notice-zh", is_active=True)
+    template = LetterTemplate.objects.get(code="reminder-notice", language="zh-hans", is_active=True)
     letter_draft(case=ours, template=template, actor=agent, render=False, as_of=datetime.date(2026, 3, 2))
     proposal_submit(case=ours, actor=agent, kind="write_off", reason="客户失业，无力偿还")
     promise_record(

@@ -56,7 +56,12 @@ def mix(run_dunning, agent, legal):
     promise_record(case=promised, actor=agent, amount="300.00", due_date=TODAY + datetime.timedelta(days=3))
     law_firm_with_lawyer(legal)
     lettered = Case.objects.with_customer().get(credit_line=lines["paid_with_a_letter"])
-    letter_draft(case=lettered, template=LetterTemplate.objects.get(code="lawyer-letter-zh"), actor=agent, render=False)
+    letter_draft(
+        case=lettered,
+        template=LetterTemplate.objects.get(code="lawyer-letter", language="zh-hans"),
+        actor=agent,
+        render=False,
+    )
     pay(lines["paid_in_full"], "FULL-1", "1000.00")
     pay(lines["paid_with_a_letter"], "FULL-2", "1000.00")
     pay(lines["part_paid"], "PART-1", "300.00")

@@ -23,7 +23,7 @@ def waiting_letter(shipped_data, run_dunning):
     line = overdue_line(due=datetime.date(2026, 1, 10))
     run_dunning(datetime.date(2026, 3, 20))  # before the firm's templates are active: the night drafts none
     law_firm_with_lawyer(reviewer)
-    template = LetterTemplate.objects.get(code="lawyer-letter-zh", is_active=True)
+    template = LetterTemplate.objects.get(code="lawyer-letter", language="zh-hans", is_active=True)
     case = Case.objects.with_customer().get(credit_line=line)
     # The agent works the case, and requests its letter from the case page.
     case_assign(case=case, actor=user_in(SUPERVISOR, "supervisor-e2e"), assignee=agent)

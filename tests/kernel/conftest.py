@@ -4,6 +4,7 @@ import pytest
 
 from backoffice.kernel.webhooks.services import webhook_subscription_create
 from tests.kernel.receiver import Receiver
+from tests.smtp_server import smtp_server  # noqa: F401 - a fixture of these tests
 
 
 @pytest.fixture

@@ -4,8 +4,9 @@ import pytest
 
 from cases.models import Case
 from letters.models import LetterTemplate
-from letters.services import letter_draft
+from letters.services import letter_approve, letter_draft
 from tests.factories import law_firm_with_lawyer, overdue_line
+from tests.smtp_server import smtp_server  # noqa: F401 - a fixture of these tests
 
 DUE = datetime.date(2026, 1, 10)
 
@@ -17,7 +18,7 @@ def firm(db, legal):
 
 @pytest.fixture
 def lawyer_template(firm):
-    return LetterTemplate.objects.get(code="lawyer-letter-zh", is_active=True)
+    return LetterTemplate.objects.get(code="lawyer-letter", language="zh-hans", is_active=True)
 
 
 @pytest.fixture
@@ -50,3 +51,9 @@ def draft_rendered(django_capture_on_commit_callbacks):
 @pytest.fixture
 def letter(legal_case, lawyer_template, agent, draft_rendered):
     return draft_rendered(case=legal_case, template=lawyer_template, actor=agent, as_of=datetime.date(2026, 3, 20))
+
+
+@pytest.fixture
+def approved(letter, legal):
+    """The letter, approved by a lawyer of its firm."""
+    return letter_approve(letter=letter, actor=legal, seen_sha256=letter.pdf_sha256)

@@ -140,12 +140,14 @@ def test_a_letter_for_a_case_put_on_hold_after_approval_is_cancelled(letter, leg
     assert result.status == LetterStatus.CANCELLED
 
 
-def test_sending_by_email_attaches_the_pdf_and_records_the_limitation_interruption(
+def test_sending_by_email_attaches_the_pdf_and_records_the_limitation_interruption_once_accepted(
     letter, legal, django_capture_on_commit_callbacks
 ):
     letter_approve(letter=letter, actor=legal, seen_sha256=letter.pdf_sha256)
     with time_machine.travel(SHANGHAI_AFTERNOON, tick=False), django_capture_on_commit_callbacks(execute=True):
-        sent = letter_dispatch(letter=letter, actor=legal, channel="email", address="nana@example.com")
+        queued = letter_dispatch(letter=letter, actor=legal, channel="email", address="nana@example.com")
+        assert (queued.status, mail.outbox) == (LetterStatus.APPROVED, [])  # nothing leaves before the commit
+    sent = Letter.objects.get(pk=letter.pk)
     assert sent.status == LetterStatus.SENT
     assert sent.limitation_interrupted_on == SHANGHAI_AFTERNOON.date()
     assert len(mail.outbox) == 1
@@ -185,13 +187,12 @@ def test_a_sent_letter_cannot_be_approved_or_sent_again(letter, legal):
         letter_approve(letter=letter, actor=legal, seen_sha256=letter.pdf_sha256)
 
 
-def test_an_email_outside_the_customers_window_is_refused_and_the_letter_stays_approved(letter, legal):
+def test_an_email_outside_the_customers_window_waits_for_it_and_the_letter_stays_approved(letter, legal):
     letter_approve(letter=letter, actor=legal, seen_sha256=letter.pdf_sha256)
     late = SHANGHAI_AFTERNOON.replace(hour=22, minute=30)
-    with time_machine.travel(late, tick=False), pytest.raises(ValidationError) as caught:
-        letter_dispatch(letter=letter, actor=legal, channel="email", address="nana@example.com")
-    assert caught.value.error_list[0].code == "CONTACT_OUTSIDE_WINDOW"
-    assert "08:00" in caught.value.messages[0]
+    with time_machine.travel(late, tick=False):
+        queued = letter_dispatch(letter=letter, actor=legal, channel="email", address="nana@example.com")
+    assert queued.next_attempt_at == SHANGHAI_AFTERNOON.replace(hour=8) + datetime.timedelta(days=1)
     assert Letter.objects.get(pk=letter.pk).status == LetterStatus.APPROVED
     assert not mail.outbox
 

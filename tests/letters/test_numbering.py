@@ -41,7 +41,7 @@ def test_letters_drafted_concurrently_get_unique_gap_free_numbers(on_postgres, s
     lines = [overdue_line(due=datetime.date(2026, 3, 1)) for _ in range(18)]
     run_dunning(datetime.date(2026, 3, 20))  # 19 days past due: reminder cases, no lawyer letter of the night's
     cases = [Case.objects.with_customer().get(credit_line=line) for line in lines]
-    template = LetterTemplate.objects.get(code="reminder-notice-zh", is_active=True)
+    template = LetterTemplate.objects.get(code="reminder-notice", language="zh-hans", is_active=True)
 
     def draft(index: int) -> None:
         for case in cases[index * 3 : index * 3 + 3]:
@@ -57,7 +57,7 @@ def test_letters_drafted_concurrently_get_unique_gap_free_numbers(on_postgres, s
 def test_two_requests_for_the_same_case_at_once_give_one_letter_and_one_refusal(
     on_postgres, shipped_data, legal_case, firm, agent
 ):
-    template = LetterTemplate.objects.get(code="reminder-notice-zh", is_active=True)
+    template = LetterTemplate.objects.get(code="reminder-notice", language="zh-hans", is_active=True)
     errors = at_once(4, lambda index: letter_draft(case=legal_case, template=template, actor=agent, render=False))
     assert Letter.objects.filter(case=legal_case).count() == 1
     assert len(errors) == 3

@@ -101,7 +101,7 @@ def test_editing_a_used_template_version_saves_a_new_version(letter, legal):
     saved = template_save(template=template, actor=legal)
     assert saved.version == 2
     assert saved.is_active is False
-    original = LetterTemplate.objects.get(code=saved.code, version=1)
+    original = LetterTemplate.objects.get(code=saved.code, language=saved.language, version=1)
     assert "特此函告。" in original.body_html
     assert original.is_active
 

@@ -35,7 +35,13 @@ class EmailProvider:
         for attachment in outgoing.attachments:
             message.attach(attachment.filename, attachment.content, attachment.mimetype)
         try:
-            message.send(fail_silently=False)
+            sent = message.send(fail_silently=False)
+        except ValueError as exc:
+            # BadHeaderError and a malformed address (a newline, no domain): no server could take it, so a
+            # refusal, not an error thrown at a caller that may already have committed.
+            raise SendFailed(
+                f"The message cannot be sent as addressed: {type(exc).__name__}", code="invalid", permanent=True
+            ) from exc
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _text in exc.recipients.values()]
             raise SendFailed(_refusal(exc), code=str(codes[0]), permanent=all(c >= 500 for c in codes)) from exc
@@ -43,6 +49,9 @@ class EmailProvider:
             raise SendFailed(_refusal(exc), code=str(exc.smtp_code), permanent=exc.smtp_code >= 500) from exc
         except (smtplib.SMTPException, OSError) as exc:
             raise SendFailed(f"{type(exc).__name__}: {exc}", code="connection") from exc
+        if sent != 1:
+            # A backend returns how many it sent; none is no acceptance, whatever it did not raise.
+            raise SendFailed("The mail backend sent nothing.", code="not-sent")
         return Accepted(provider=self.name, provider_message_id=message_id)
 
 

@@ -46,12 +46,12 @@ class Command(BaseCommand):
         # With its firm, so that the template goes to the workers whole and rendering queries nothing.
         template = (
             LetterTemplate.objects.select_related("firm")
-            .filter(code="lawyer-letter-zh")
+            .filter(code="lawyer-letter", language="zh-hans")
             .order_by("-is_active", "-version")
             .first()
         )
         if template is None:
-            raise CommandError("The shipped template lawyer-letter-zh is missing: run `manage.py migrate`.")
+            raise CommandError("The shipped Chinese template lawyer-letter is missing: run `manage.py migrate`.")
         snapshots = self._letters(template, options["count"])
         rate, cpu_ms, pdf_kb = self._batch_rate(template, snapshots, options["processes"])
         figures = {
