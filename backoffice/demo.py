@@ -14,6 +14,8 @@ from decimal import Decimal
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import CharField, F, Value
+from django.db.models.functions import Cast, Concat, Mod
 from django.utils import timezone
 from faker import Faker
 
@@ -26,6 +28,7 @@ from backoffice.kernel.api.models import ApiClient
 from backoffice.kernel.api.scopes import Scope
 from backoffice.kernel.api.services import api_client_create, api_client_rotate
 from backoffice.kernel.roles import AGENCY, AGENT, LEGAL, SUPERVISOR
+from backoffice.night import dunning_run
 from cases import models as cases
 from cases.agencies.services import case_place
 from cases.casework.services import case_hold
@@ -280,6 +283,7 @@ def reset_demo_data() -> None:
     for letter in Letter.objects.exclude(pdf=""):
         letter.pdf.delete(save=False)
     casework = (
+        cases.Message,
         cases.ComplianceIncident,
         cases.Contact,
         cases.Promise,
@@ -414,3 +418,70 @@ def demo_api_client() -> tuple[ApiClient, str]:
         scopes = [Scope.LEDGER_WRITE, Scope.LEDGER_READ, Scope.CASES_READ]
         return api_client_create(name=DEMO_API_CLIENT, scopes=scopes, actor=admin)
     return client, api_client_rotate(client=client, actor=admin)
+
+
+# How far back the demo's nights start, so that its cases show weeks of reminders.
+HISTORY_DAYS = 21
+# Every so many messages one failed at the provider: the list and the timeline show failures too.
+_FAILED_EVERY = 19
+# What a demo receipt arrives after the message left.
+_RECEIPT_DELAY = datetime.timedelta(seconds=40)
+
+
+def _customers_overdue(*, due_from: datetime.date, due_to: datetime.date, count: int) -> list[int]:
+    unpaid = Bill.objects.filter(due_date__range=(due_from, due_to), principal_paid_fen__lt=F("principal_due_fen"))
+    ids = unpaid.order_by("credit_line__customer_id").values_list("credit_line__customer_id", flat=True)
+    return list(dict.fromkeys(ids))[:count]
+
+
+def demo_contact_preferences(*, today: datetime.date) -> None:
+    """Give a few overdue customers the standings that change their messages.
+
+    Among customers long overdue, one prefers English, one asked not to be contacted, one is
+    flagged vulnerable (the shipped policies send them nothing); two who fall overdue during the
+    demo's history withdrew SMS consent, so their reminder SMS are stopped: every status shows.
+    """
+    first = today - datetime.timedelta(days=HISTORY_DAYS)
+    long_overdue = _customers_overdue(due_from=first - datetime.timedelta(days=60), due_to=first, count=3)
+    newly_overdue = _customers_overdue(due_from=first, due_to=today - datetime.timedelta(days=8), count=2)
+    changes = [{"preferred_language": "en", "name": "Li Wei (李伟)"}, {"do_not_contact": True}, {"vulnerable": True}]
+    for customer_id, change in zip(long_overdue, changes, strict=False):
+        Customer.objects.filter(pk=customer_id).update(**change)
+    Customer.objects.filter(pk__in=newly_overdue).update(consents_to_sms=False)
+
+
+def demo_messages_sent(*, day: datetime.date) -> int:
+    """Record the day's planned messages as the sender and the providers' receipts would have left them.
+
+    Each left at its planned time, inside the customer's window; SMS and e-mail were delivered
+    seconds later, except a few that failed (an SMS) or bounced (an e-mail); app pushes have no
+    receipt. What the planner stopped by a rule stays stopped. Return how many left.
+    """
+    due = cases.Message.objects.filter(planned_for=day, status="planned")
+    left = due.update(
+        status="sent",
+        sent_at=F("due_at"),
+        attempts=1,
+        provider="demo",
+        provider_message_id=Concat(Value("demo-"), Cast("id", CharField())),
+    )
+    sent = cases.Message.objects.filter(planned_for=day, status="sent", provider="demo")
+    failing = sent.alias(turn=Mod("id", _FAILED_EVERY)).filter(turn=0)
+    failing.filter(channel="sms").update(status="failed", last_error="DEMO_UNREACHABLE: the handset was off")
+    failing.filter(channel="email").update(status="bounced", last_error="550: mailbox unavailable")
+    sent.filter(channel__in=["sms", "email"]).update(status="delivered", delivered_at=F("due_at") + _RECEIPT_DELAY)
+    return left
+
+
+def demo_nights(*, today: datetime.date, batch_size: int) -> list[cases.DunningRun]:
+    """Run the night for each of the past ``HISTORY_DAYS`` days, as the scheduler would have, sending each day's messages.
+
+    The planner is the night's own; only the sending is simulated (``demo_messages_sent``), so
+    that the history needs no provider and prints nothing per message.
+    """
+    runs = []
+    for back in range(HISTORY_DAYS, 0, -1):
+        day = today - datetime.timedelta(days=back)
+        runs.append(dunning_run(as_of=day, batch_size=batch_size))
+        demo_messages_sent(day=day)
+    return runs

@@ -1,12 +1,16 @@
+import datetime
+import zoneinfo
+
 import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.utils import timezone
 
 from accounts.models import Bill, Customer, Payment
 from accounts.validators import validate_mobile, validate_national_id
 from cases.choices import LADDER, ProposalKind
-from cases.models import Case, DunningRun, Proposal
+from cases.models import Case, DunningRun, Message, Proposal
 from cases.settlements.services import proposal_approve
 from letters.choices import LetterStatus
 from letters.models import Letter
@@ -53,13 +57,38 @@ def test_the_demo_has_an_agency_with_placed_cases_and_proposals_for_supervisor1(
     assert Case.objects.for_agent(User.objects.get(username="agent1")).filter(follow_up_on__isnull=False).exists()
 
 
-def test_the_demos_night_drafts_the_lawyer_letter_of_every_case_in_legal_recovery():
+def test_the_demos_nights_draft_the_lawyer_letter_of_every_case_in_legal_recovery():
     call_command("seed_demo", "--customers", "120", "--seed", "7")
     legal = Case.objects.filter(stage="legal")
     assert legal.exists()
-    assert set(Letter.objects.values_list("case_id", flat=True)) == set(legal.values_list("id", flat=True))
+    drafted = set(Letter.objects.values_list("case_id", flat=True))
+    assert set(legal.values_list("id", flat=True)) <= drafted
     assert set(Letter.objects.values_list("status", "requested_by")) == {(LetterStatus.DRAFT, None)}
-    assert DunningRun.objects.get().letters_drafted == legal.count()
+    assert sum(DunningRun.objects.values_list("letters_drafted", flat=True)) == len(drafted)
+
+
+def test_the_demo_shows_weeks_of_reminders_sent_delivered_failed_and_stopped_by_a_rule():
+    call_command("seed_demo", "--customers", "120", "--seed", "7")
+    today = timezone.localdate()
+    assert DunningRun.objects.count() == 21
+    history = Message.objects.filter(planned_for__lt=today)
+    statuses = set(history.values_list("status", flat=True))
+    assert {"sent", "delivered", "failed", "stopped"} <= statuses
+    assert "planned" not in statuses
+    assert {"DO_NOT_CONTACT", "CONSENT_WITHDRAWN"} <= set(history.values_list("stop_rule", flat=True))
+    for message in history.exclude(sent_at=None):
+        local = timezone.localtime(message.sent_at, zoneinfo.ZoneInfo(message.customer.time_zone))
+        assert local.date() == message.planned_for
+        assert datetime.time(8) <= local.time() < datetime.time(22)
+    assert Customer.objects.filter(preferred_language="en").exists()
+    assert Customer.objects.exclude(email="").exists()
+
+
+def test_a_reset_deletes_the_demos_messages_with_their_cases():
+    call_command("seed_demo", "--customers", "40", "--seed", "7")
+    assert Message.objects.exists()
+    call_command("seed_demo", "--customers", "30", "--reset", "--no-input")
+    assert Customer.objects.count() == 30
 
 
 def test_the_demos_english_reading_customers_get_their_lawyer_letters_in_english():

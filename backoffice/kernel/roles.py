@@ -24,6 +24,8 @@ _CASES_VIEW = [
     "cases.view_casetransition",
     "cases.view_dunningpolicy",
     "cases.view_dunningrun",
+    "cases.view_reminderrule",
+    "cases.view_message",
 ]
 
 _LETTERS_VIEW = ["letters.view_letter", "letters.view_lettertemplate", "letters.view_lawfirm", "letters.view_lawyer"]
@@ -56,6 +58,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "cases.add_promise",
         "cases.hold_case",
         "accounts.reveal_personal_data",
+        "cases.view_message",
     ],
     LEGAL: [
         *_LEDGER_VIEW,
@@ -71,6 +74,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "letters.change_lettertemplate",
         "cases.view_prohibitedphraselist",
         "cases.add_prohibitedphraselist",
+        # Legal owns the wording sent to customers, as it owns the letter templates.
+        "cases.view_messagetemplate",
+        "cases.add_messagetemplate",
+        "cases.change_messagetemplate",
     ],
     SUPERVISOR: [
         *_LETTERS_VIEW,
@@ -92,6 +99,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "cases.change_case",
         "cases.add_dunningpolicy",
         "cases.change_dunningpolicy",
+        "cases.add_reminderrule",
+        "cases.change_reminderrule",
+        "cases.delete_reminderrule",
+        "cases.view_messagetemplate",
         "cases.escalate_case",
         "cases.hold_case",
         "cases.resume_case",

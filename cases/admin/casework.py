@@ -17,7 +17,6 @@ from django.urls import URLPattern
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Product
 from accounts.services import REVEALABLE, customer_reveal, customers_found_by_number
 from accounts.validators import mask_mobile, mask_national_id
 from backoffice.kernel.admin import MaskedPersonalData, ReadOnlyAdmin, money_column
@@ -25,7 +24,7 @@ from backoffice.kernel.pagination import LargeTablePaginator
 from cases.admin.agencies import CasePlacementActions
 from cases.admin.case_page import CasePage, TransitionForm
 from cases.admin.contacts import CaseContactActions
-from cases.admin.filters import DpdBucketFilter
+from cases.admin.filters import DpdBucketFilter, ProductPolicyFilter
 from cases.admin.letters import CaseLetterActions
 from cases.admin.promises import CasePromiseActions, PromiseStatusFilter
 from cases.admin.settlements import CaseProposalActions
@@ -38,6 +37,7 @@ from cases.casework.selectors import case_bills, case_timeline
 from cases.casework.services import ACTIONS, case_hold
 from cases.choices import MOVE_LABELS, HoldReason
 from cases.contacts.rules import customer_zone
+from cases.outreach.selectors import message_events
 from cases.workload.services import case_assign
 from letters.selectors import letter_events
 
@@ -60,30 +60,6 @@ class RevealForm(forms.Form):
     reason = forms.CharField(
         label=_("Why do you need the full number?"), widget=forms.Textarea(attrs={"rows": 2}), max_length=500
     )
-
-
-class ProductPolicyFilter(admin.SimpleListFilter):
-    """Filter cases by product or by dunning policy, both listed from one query of the (small) product table."""
-
-    title = _("product or policy")
-    parameter_name = "product"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        """Offer each product, then each policy the products use."""
-        products = list(Product.objects.select_related("policy").order_by("code"))
-        policies = {product.policy_id: product.policy for product in products}
-        return [(f"p{product.pk}", str(product)) for product in products] + [
-            (f"d{policy.pk}", _("Policy: %(name)s") % {"name": policy}) for policy in policies.values()
-        ]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        """Keep cases on the chosen product, or on any product of the chosen policy."""
-        value = self.value() or ""
-        if value[:1] == "p" and value[1:].isdigit():
-            return queryset.filter(credit_line__product_id=int(value[1:]))
-        if value[:1] == "d" and value[1:].isdigit():
-            return queryset.filter(credit_line__product__policy_id=int(value[1:]))
-        return queryset
 
 
 class CaseStageActions(CasePage):
@@ -321,7 +297,7 @@ class CaseAdmin(
             "may_recall": case.agency_id is not None and user.has_perm("cases.place_case"),
             "bills": bills,
             "owed": owed,
-            "timeline": case_timeline(case, more=[letter_events]),
+            "timeline": case_timeline(case, more=[letter_events, message_events]),
         }
 
 

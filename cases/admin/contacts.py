@@ -161,7 +161,16 @@ class ContactAdmin(MaskedPersonalData, CaseScoped, FoundByCaseNumber, ReadOnlyAd
 class RulePackAdmin(DeclaredFiltersOnly, SimpleHistoryAdmin):
     """Collection rule packs, editable by supervisors, every change kept."""
 
-    list_display = ["code", "name", "window_start", "window_end", "daily_connected_cap", "daily_attempt_cap"]
+    list_display = [
+        "code",
+        "name",
+        "window_start",
+        "window_end",
+        "daily_connected_cap",
+        "daily_attempt_cap",
+        "daily_message_cap",
+        "weekly_message_cap",
+    ]
     search_fields = ["code", "name"]
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:

@@ -7,6 +7,15 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from backoffice.kernel.admin import DeclaredFiltersOnly, ReadOnlyAdmin, money_column
 from cases.dunning.models import DunningPolicy, DunningRun
+from cases.outreach.models import ReminderRule
+
+
+class ReminderRuleInline(admin.TabularInline):
+    """The policy's cadence of messages, one line per template, channel and timing; each line checked on save."""
+
+    model = ReminderRule
+    fields = ["kind", "stage", "channel", "days", "every_days", "template_code"]
+    extra = 0
 
 
 @admin.register(DunningPolicy)
@@ -21,9 +30,11 @@ class DunningPolicyAdmin(DeclaredFiltersOnly, SimpleHistoryAdmin):
         "legal_from_dpd",
         "legal_min_balance",
         "freeze_line_on_collection",
+        "message_vulnerable",
         "updated_at",
     ]
     search_fields = ["code", "name"]
+    inlines = [ReminderRuleInline]
     legal_min_balance = money_column("legal_min_balance_fen", _("minimum balance for legal action"))
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:

@@ -1,10 +1,11 @@
-"""A list filter several case lists share: days-past-due bands."""
+"""List filters several lists share: days-past-due bands, and product or policy."""
 
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Product
 from cases.choices import DpdBucket
 
 _BUCKET_RANGES = {
@@ -32,3 +33,30 @@ class DpdBucketFilter(admin.SimpleListFilter):
         low, high = _BUCKET_RANGES[self.value()]
         queryset = queryset.filter(days_past_due__gte=low)
         return queryset if high is None else queryset.filter(days_past_due__lte=high)
+
+
+class ProductPolicyFilter(admin.SimpleListFilter):
+    """Filter rows of credit lines (cases, messages) by product or by dunning policy.
+
+    Both are listed from one query of the (small) product table.
+    """
+
+    title = _("product or policy")
+    parameter_name = "product"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        """Offer each product, then each policy the products use."""
+        products = list(Product.objects.select_related("policy").order_by("code"))
+        policies = {product.policy_id: product.policy for product in products}
+        return [(f"p{product.pk}", str(product)) for product in products] + [
+            (f"d{policy.pk}", _("Policy: %(name)s") % {"name": policy}) for policy in policies.values()
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        """Keep rows on the chosen product, or on any product of the chosen policy."""
+        value = self.value() or ""
+        if value[:1] == "p" and value[1:].isdigit():
+            return queryset.filter(credit_line__product_id=int(value[1:]))
+        if value[:1] == "d" and value[1:].isdigit():
+            return queryset.filter(credit_line__product__policy_id=int(value[1:]))
+        return queryset

@@ -31,6 +31,7 @@ KIND_LABELS = {
     "assignment": gettext_lazy("assignment"),
     "agency": gettext_lazy("agency"),
     "proposal": gettext_lazy("proposal"),
+    "message": gettext_lazy("message to the customer"),
 }
 
 

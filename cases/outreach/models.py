@@ -227,6 +227,8 @@ class Message(models.Model):
             models.Index(fields=["due_at"], condition=Q(status="planned"), name="message_due"),
             models.Index(fields=["case", "due_at"], name="message_case"),
             models.Index(fields=["customer", "due_at"], name="message_customer"),
+            # The message list's day and its tally by status and rule, read from the index alone.
+            models.Index(fields=["planned_for", "status", "stop_rule"], name="message_planned_day"),
         ]
 
     def __str__(self) -> str:

@@ -9,12 +9,14 @@ first copy still finds it.
 """
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass, fields
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,7 +30,7 @@ from cases.contacts.models import ProhibitedPhraseList, RulePack
 from cases.contacts.selectors import reach_counts
 from cases.models import Promise
 from cases.outreach.models import Message, MessageTemplate
-from cases.outreach.rendering import Rendered, render, values_for
+from cases.outreach.rendering import Rendered, render, unknown_placeholders, values_for
 from cases.outreach.verdict import CANCEL, DEFER, SEND, STOP, Verdict, message_verdict
 
 
@@ -321,3 +323,85 @@ def sms_stop_requests_record(*, phone_numbers: list[str], actor: AbstractBaseUse
         )
         withdrawn += 1
     return withdrawn
+
+
+def message_template_problems(template: MessageTemplate) -> dict[str, list[str]]:
+    """Return, by field, what stops the template from being saved or used: phrases, placeholders, the SMS code."""
+    problems: dict[str, list[str]] = defaultdict(list)
+    phrases = ProhibitedPhraseList.objects.in_force(template.language)
+    for field in ("subject", "body"):
+        text = getattr(template, field)
+        problems[field] += [_("Prohibited phrase: %(phrase)r.") % {"phrase": p} for p in phrases if p in text]
+        try:
+            unknown = sorted(unknown_placeholders(text))
+        except ValueError:
+            problems[field].append(_("A brace is not closed or not opened; write {name}, and {{ for a brace."))
+            continue
+        if unknown:
+            names = ", ".join(f"{{{name}}}" for name in unknown)
+            problems[field].append(_("No message can fill %(names)s.") % {"names": names})
+    if template.channel == MessageChannel.SMS and not template.provider_template_code.strip():
+        problems["provider_template_code"].append(_("An SMS template needs the code its provider approved it under."))
+    return {field: found for field, found in problems.items() if found}
+
+
+def message_template_in_use(template: MessageTemplate) -> bool:
+    """Return whether the stored version is active or was ever sent, so that it must not change."""
+    stored = MessageTemplate.objects.filter(pk=template.pk).values("is_active", "activated_at").first()
+    if stored is None:
+        return False
+    if stored["is_active"] or stored["activated_at"] is not None:
+        # The sender renders only active versions: one never activated was never sent.
+        return True
+    return Message.objects.filter(
+        template_code=template.code,
+        channel=template.channel,
+        language=template.language,
+        template_version=template.version,
+    ).exists()
+
+
+def message_template_save(*, template: MessageTemplate, actor: AbstractBaseUser | None) -> MessageTemplate:
+    """Save a template's wording; a version in use is kept as it was and the edits become the next version.
+
+    The new or edited version is inactive until someone other than its author activates it.
+    """
+    problems = message_template_problems(template)
+    if problems:
+        raise ValidationError(problems)
+    with transaction.atomic():
+        if template.pk is None or message_template_in_use(template):
+            latest = MessageTemplate.objects.filter(
+                code=template.code, channel=template.channel, language=template.language
+            ).aggregate(version=Max("version"))["version"]
+            template.pk, template.version, template.created_by = None, (latest or 0) + 1, actor
+            template.is_active, template.activated_by, template.activated_at = False, None, None
+        template.full_clean()
+        template.save()
+    return template
+
+
+def message_template_activate(*, template: MessageTemplate, actor: AbstractBaseUser | None) -> MessageTemplate:
+    """Make this version the one sent for its code, channel and language; the previous one stops.
+
+    Four eyes: the author may not activate their own wording. The checks run again, since the
+    prohibited phrases may have grown since it was saved.
+    """
+    if actor is not None and not actor.has_perm("cases.change_messagetemplate"):
+        raise PermissionDenied(_("You are not allowed to activate message templates."))
+    if actor is not None and template.created_by_id == actor.pk:
+        raise ValidationError(_("You wrote %(template)s: someone else must activate it.") % {"template": template})
+    problems = message_template_problems(template)
+    if problems:
+        raise ValidationError([message for found in problems.values() for message in found])
+    with transaction.atomic():
+        template = MessageTemplate.objects.select_for_update().get(pk=template.pk)
+        if template.is_active:
+            raise ValidationError(_("%(template)s is already active.") % {"template": template})
+        # The previous version first: one active version per code, channel and language (a constraint).
+        MessageTemplate.objects.filter(
+            code=template.code, channel=template.channel, language=template.language, is_active=True
+        ).update(is_active=False)
+        template.is_active, template.activated_by, template.activated_at = True, actor, timezone.now()
+        template.save(update_fields=["is_active", "activated_by", "activated_at"])
+    return template

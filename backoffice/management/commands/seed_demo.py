@@ -10,10 +10,6 @@ from django.utils import timezone
 from accounts.models import Customer
 from backoffice import demo
 from backoffice.kernel.progress import progress_bar
-from backoffice.night import dunning_run
-
-# A run two weeks back, so that the demo shows cases since paid (resolved) and a history.
-_PAST_RUN_DAYS = 14
 
 
 class Command(BaseCommand):
@@ -48,15 +44,19 @@ class Command(BaseCommand):
             demo.seed_ledger(customers=options["customers"], seed=options["seed"], today=today, on_chunk=bar.update)
         # The firm first: the night drafts the lawyer letter each policy names for the cases it takes to legal.
         demo.demo_law_firm()
-        past = today - datetime.timedelta(days=_PAST_RUN_DAYS)
-        run = dunning_run(as_of=past, batch_size=settings.DUNNING_BATCH_SIZE)
+        # The nights of the past weeks, so that the demo shows cases since paid (resolved), stage
+        # changes and the reminders each night planned and sent, whatever the hour it is opened.
+        first = today - datetime.timedelta(days=demo.HISTORY_DAYS)
+        demo.demo_contact_preferences(today=today)
+        runs = demo.demo_nights(today=today, batch_size=settings.DUNNING_BATCH_SIZE)
         demo.demo_casework(today=today)
         demo.demo_workbench(today=today)
         demo.demo_letters()
         self.stdout.write(
             self.style.SUCCESS(
-                f"Seeded {options['customers']} customers; dunning run as of {past} done, "
-                f"{run.letters_drafted} letters drafted (`render_letters` renders them)."
+                f"Seeded {options['customers']} customers; nightly runs from {first} to {runs[-1].as_of} done, "
+                f"{sum(run.messages_planned for run in runs)} messages planned and sent, "
+                f"{sum(run.letters_drafted for run in runs)} letters drafted (`render_letters` renders them)."
             )
         )
 
