@@ -352,3 +352,11 @@ def test_an_unknown_field_or_a_time_without_its_offset_refuses_the_reversals_and
     assert response.status_code == 400
     assert error_fields(response) == [(0, "received_at", "2026-03-20")]
     assert not Payment.objects.exists()
+
+
+def test_an_unknown_field_that_looks_like_a_number_is_named_as_a_field_not_taken_for_a_row(writer):
+    # "²".isdigit() is true in Python: the fuzzer's field "²" was once read as row number "²", a server error.
+    sent = [{**reversal("P-1", "R-1"), "²": 1}, {**reversal("P-2", "R-2"), "7": 1}]
+    response = writer.post(reverse("api:payment-reversals"), sent, format="json")
+    assert response.status_code == 400
+    assert [(index, field) for index, field, _value in error_fields(response)] == [(0, "²"), (1, "7")]

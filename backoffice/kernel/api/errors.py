@@ -27,11 +27,16 @@ def _sent(data: object, index: int | None, field: str | None) -> object:
     return None
 
 
+def _row_number(key: object) -> bool:
+    """Return whether an error key is a row's index: ASCII digits only (``"²".isdigit()`` is true too)."""
+    return isinstance(key, int) or (isinstance(key, str) and key.isascii() and key.isdigit())
+
+
 def _flatten(detail: object, data: object, index: int | None = None, field: str | None = None) -> list[dict]:
     if isinstance(detail, dict):
         errors = []
         for key, value in detail.items():
-            if isinstance(data, list) and str(key).isdigit():  # a bulk request's errors, by row
+            if isinstance(data, list) and index is None and _row_number(key):  # a bulk request's errors, by row
                 errors += _flatten(value, data, int(key))
             else:
                 errors += _flatten(value, data, index, None if key in ("non_field_errors", "__all__") else key)
