@@ -149,8 +149,12 @@ def test_a_supervisor_edits_a_policy_and_the_change_is_kept_with_who(client, sup
         "freeze_line_on_collection": "on",
         "max_hold_days": 14,
         "promise_grace_days": 3,
+        # The cadence inline, left as it is: no rule form sent, none changed.
+        "reminder_rules-TOTAL_FORMS": 0,
+        "reminder_rules-INITIAL_FORMS": 0,
     }
     assert client.post(url, data).status_code == 302
+    assert policy.reminder_rules.count() == 5
     latest = policy.history.latest()
     assert (latest.legal_from_dpd, latest.history_user) == (15, supervisor)
 
