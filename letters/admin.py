@@ -22,6 +22,7 @@ from backoffice.kernel.admin import DeclaredFiltersOnly, ReadOnlyAdmin
 from cases.casework.scoping import CaseScoped
 from cases.models import Case, CaseTransition
 from letters.choices import DispatchChannel, LetterStatus
+from letters.dispatch import letter_dispatch, letter_record_delivery
 from letters.documents import build_snapshot, render_html, sample_snapshot
 from letters.forms import ApproveForm, DispatchForm, RecordDeliveryForm, RejectForm
 from letters.models import (
@@ -34,8 +35,6 @@ from letters.models import (
 from letters.rendering import render_pdf
 from letters.services import (
     letter_approve,
-    letter_dispatch,
-    letter_record_delivery,
     letter_redraft,
     letter_reject,
     stored_pdf_hash,

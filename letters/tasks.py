@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from letters.services import letters_send_due
+from letters.dispatch import letters_send_due
 
 
 @shared_task(name="letters.send_due", ignore_result=True)

@@ -15,8 +15,9 @@ from cases.casework.services import case_hold
 from cases.models import Case, DunningPolicy
 from cases.workload.services import case_assign
 from letters.choices import LetterStatus
+from letters.dispatch import letter_dispatch
 from letters.models import Letter
-from letters.services import letter_approve, letter_dispatch, letter_redraft, letter_reject
+from letters.services import letter_approve, letter_redraft, letter_reject
 from tests.factories import overdue_line, user_in
 from tests.letters.conftest import DUE
 

@@ -16,8 +16,8 @@ from accounts.services import payment_post
 from backoffice.celery import app as celery_app
 from backoffice.kernel.events import Event, EventType
 from letters.choices import LetterStatus
+from letters.dispatch import letter_dispatch, letter_record_delivery, letters_send_due
 from letters.models import Letter
-from letters.services import letter_dispatch, letter_record_delivery, letters_send_due
 
 pytestmark = pytest.mark.django_db
 
@@ -323,3 +323,11 @@ def test_beat_polls_the_letter_task_which_sends_what_is_due(email, smtp_server):
     with time_machine.travel(NEXT_MORNING):
         assert celery_app.tasks["letters.send_due"]() == 1
     assert len(smtp_server.received) == 1
+
+
+def test_a_letter_goes_only_to_the_customers_email_on_file_never_a_typed_in_one(email, smtp_server):
+    with time_machine.travel(AFTERNOON), pytest.raises(ValidationError, match="not the customer's e-mail on file"):
+        email("hr@employer.example")
+    assert smtp_server.received == []
+    with time_machine.travel(AFTERNOON):
+        assert email("Nana@Example.com").status == LetterStatus.SENT

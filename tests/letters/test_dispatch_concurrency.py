@@ -10,8 +10,9 @@ from django.db import connections
 
 from cases.models import Case
 from letters.choices import LetterStatus
+from letters.dispatch import letter_dispatch, letters_send_due
 from letters.models import Letter, LetterTemplate
-from letters.services import letter_approve, letter_dispatch, letter_draft, letters_send_due
+from letters.services import letter_approve, letter_draft
 from tests.factories import law_firm_with_lawyer, overdue_line
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]

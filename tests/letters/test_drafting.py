@@ -10,8 +10,9 @@ from django.utils import timezone
 from accounts.models import Bill
 from accounts.services import payment_post
 from letters.choices import LetterStatus
+from letters.dispatch import letter_dispatch
 from letters.models import Letter
-from letters.services import letter_approve, letter_dispatch, letter_draft
+from letters.services import letter_approve, letter_draft
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,9 @@ from accounts.choices import Language
 from backoffice.kernel.roles import LEGAL
 from cases.models import Case
 from letters.choices import LetterLanguage
+from letters.dispatch import letter_dispatch
 from letters.models import Letter, LetterTemplate
-from letters.services import letter_approve, letter_dispatch, template_activate, template_save
+from letters.services import letter_approve, template_activate, template_save
 from tests.factories import law_firm_with_lawyer, overdue_line, user_in
 
 pytestmark = pytest.mark.django_db

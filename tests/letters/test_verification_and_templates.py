@@ -8,15 +8,9 @@ from pypdf import PdfReader
 
 from cases.models import Case, ProhibitedPhraseList
 from cases.workload.services import case_assign
+from letters.dispatch import letter_dispatch
 from letters.models import LetterTemplate
-from letters.services import (
-    letter_approve,
-    letter_dispatch,
-    letter_draft,
-    template_activate,
-    template_problems,
-    template_save,
-)
+from letters.services import letter_approve, letter_draft, template_activate, template_problems, template_save
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from letters.dispatch import letters_send_due
 from letters.selectors import letters_queued_for_email
-from letters.services import letters_send_due
 
 
 class Command(BaseCommand):
