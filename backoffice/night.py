@@ -42,7 +42,7 @@ def _after_batches(tally: Tally, run: DunningRun, as_of: datetime.date) -> None:
     # Once every batch has committed: the share-out sees every new and escalated case.
     tally.assigned = assign_by_teams(run=run)
     refresh_statistics(tally)
-    tally.messages_planned = messages_plan(as_of=as_of, run_id=run.pk, batch_size=settings.DUNNING_BATCH_SIZE)
+    tally.messages_planned = messages_plan(as_of=as_of, batch_size=settings.DUNNING_BATCH_SIZE)
     tally.letters_drafted = letters_draft_due(as_of=as_of)
 
 

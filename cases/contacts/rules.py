@@ -7,6 +7,7 @@ when the contact becomes allowed.
 
 import datetime
 import re
+import unicodedata
 import zoneinfo
 from dataclasses import dataclass
 
@@ -49,6 +50,22 @@ class ProposedContact:
     identity_disclosed: bool
     occurred_at: datetime.datetime
     direction: str = ContactDirection.OUTBOUND
+
+
+def _folded(text: str) -> str:
+    """Return ``text`` as the phrase check compares it: NFKC, case-folded, without spaces or invisible characters.
+
+    So that neither ``COURT SUMMONS`` nor ``传 票`` nor a zero-width space between two characters
+    slips past a listed phrase.
+    """
+    normal = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in normal if not ch.isspace() and unicodedata.category(ch) != "Cf")
+
+
+def prohibited_in(text: str, phrases: list[str]) -> list[str]:
+    """Return the listed phrases that ``text`` contains, however it spells their case, spacing or width."""
+    folded = _folded(text)
+    return [phrase for phrase in phrases if (needle := _folded(phrase)) and needle in folded]
 
 
 def customer_zone(time_zone: str) -> zoneinfo.ZoneInfo:
@@ -230,14 +247,12 @@ def breaches(
                 _("Say which institution you act for at the start of the contact, and tick it."),
             )
         )
-    for phrase in prohibited:
-        if phrase in contact.notes:
-            found.append(
-                Breach(
-                    "PROHIBITED_CONTENT",
-                    _("The message contains the prohibited phrase %(phrase)r.") % {"phrase": phrase},
-                )
+    for phrase in prohibited_in(contact.notes, prohibited):
+        found.append(
+            Breach(
+                "PROHIBITED_CONTENT", _("The message contains the prohibited phrase %(phrase)r.") % {"phrase": phrase}
             )
+        )
     return found
 
 

@@ -49,17 +49,24 @@ def contact_agents_by_username(
     return {getattr(user, field_name): user for user in users}
 
 
-def reach_counts(customers: dict[int, object], now: datetime.datetime) -> dict[int, list[int]]:
+def reach_counts(
+    customers: dict[int, object], now: datetime.datetime, excluding: list[int] = ()
+) -> dict[int, list[int]]:
     """Return, per customer id, [today, last 7 days] of messages sent and contacts started to them, in their local days.
 
     What the message caps count: the system's messages and every agent's and agency's outbound
-    contacts with the customer, across channels (written ones, and calls and visits that reached them). Two queries, whatever the number of customers.
+    contacts with the customer, across channels (written ones, and calls and visits that reached them).
+    ``excluding``: the messages the caller is deciding about. Two queries, whatever the number of customers.
     """
     since = now - datetime.timedelta(days=8)
     times, days = defaultdict(list), defaultdict(list)
-    sent = Message.objects.filter(customer_id__in=customers, sent_at__gte=since, status__in=REACHING_STATUSES)
-    for customer_id, at in sent.values_list("customer_id", "sent_at"):
-        times[customer_id].append(at)
+    # Messages being sent by another worker count too (at their due time): they are as good as gone.
+    sent = Message.objects.filter(
+        Q(sent_at__gte=since, status__in=REACHING_STATUSES) | Q(status=MessageStatus.SENDING, due_at__gte=since),
+        customer_id__in=customers,
+    ).exclude(pk__in=excluding)
+    for customer_id, sent_at, due_at in sent.values_list("customer_id", "sent_at", "due_at"):
+        times[customer_id].append(sent_at or due_at)
     # Written contacts, and calls and visits that reached the customer; unanswered attempts have their own cap.
     contacts = Contact.objects.filter(
         Q(channel__in=WRITTEN) | Q(outcome__in=REACHED_OUTCOMES),

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -77,6 +78,10 @@ class MessageTemplate(models.Model):
             )
 
 
+# The furthest a rule's day may lie: a year and a month, before the due date or past it.
+MAX_RULE_DAY = 400
+
+
 class ReminderRule(models.Model):
     """One line of a policy's cadence: which template goes by which channel, on which days.
 
@@ -108,6 +113,7 @@ class ReminderRule(models.Model):
         _("repeat every (days)"),
         null=True,
         blank=True,
+        validators=[MaxValueValidator(MAX_RULE_DAY)],
         help_text=_("Overdue: repeat from the stage's first day (1 daily, 7 weekly); empty for the listed days only."),
     )
     template_code = models.SlugField(_("template code"), max_length=64)
@@ -133,6 +139,13 @@ class ReminderRule(models.Model):
             listed = self.day_list()
         except ValueError:
             raise ValidationError({"days": _("Days %(value)r are not whole numbers.") % {"value": self.days}}) from None
+        if any(not 0 <= day <= MAX_RULE_DAY for day in listed):
+            raise ValidationError(
+                {
+                    "days": _("Days %(value)r must each be from 0 to %(most)s.")
+                    % {"value": self.days, "most": MAX_RULE_DAY}
+                }
+            )
         if self.kind != MessageKind.PRE_DUE and not self.stage:
             raise ValidationError({"stage": _("An overdue or stage-entry message needs its stage.")})
         if self.kind != MessageKind.STAGE_ENTRY and not listed and not self.every_days:

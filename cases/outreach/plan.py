@@ -2,7 +2,7 @@
 
 Each rule of a policy's cadence (``ReminderRule``) becomes one ``INSERT … SELECT`` over a range of
 credit-line ids: the open cases in the rule's stage on one of its days past due, the cases that
-entered its stage in this run, or the unpaid bills due in its days. A message is planned with a
+entered its stage in a run of that date (a run killed and started again included), or the unpaid bills due in its days. A message is planned with a
 due time inside the customer's contact window, in their own time zone, spread over the window by
 line so that a million reminders never leave at 08:00 together. What a customer's standing
 already forbids (do-not-contact, consent to the medium withdrawn, vulnerable under a policy that
@@ -25,7 +25,7 @@ from cases.choices import MessageChannel, MessageKind, MessageStatus, PromiseSta
 from cases.contacts.models import RulePack
 from cases.contacts.rules import customer_zone
 from cases.dunning.batch import id_ranges
-from cases.dunning.models import DunningPolicy
+from cases.dunning.models import DunningPolicy, DunningRun
 from cases.models import Case, CaseTransition, Promise
 from cases.outreach.models import Message, ReminderRule
 
@@ -115,6 +115,7 @@ class _Tables:
     bill: str = Bill._meta.db_table
     promise: str = Promise._meta.db_table
     transition: str = CaseTransition._meta.db_table
+    run: str = DunningRun._meta.db_table
 
 
 T = _Tables()
@@ -164,19 +165,18 @@ def _plan_overdue(rule, policy, window, as_of, first_id, last_id, now) -> int:
     return _insert(sql, params)
 
 
-def _plan_stage_entry(rule, policy, window, as_of, first_id, last_id, now, run_id) -> int:
-    if run_id is None:
-        return 0
+def _plan_stage_entry(rule, policy, window, as_of, first_id, last_id, now) -> int:
     select, due_params = _values_sql(rule, policy, window, "c.id", "NULL")
     sql = (
         f"{select} FROM {T.case} c JOIN {T.line} l ON l.id = c.credit_line_id "
         f"JOIN {T.product} p ON p.id = l.product_id JOIN {T.customer} cu ON cu.id = c.customer_id "
         f"WHERE c.credit_line_id BETWEEN %s AND %s AND p.policy_id = %s AND c.stage = %s "
-        f"{_reachable_sql(rule.channel)} AND EXISTS (SELECT 1 FROM {T.transition} t WHERE t.case_id = c.id AND t.run_id = %s AND t.to_stage = %s)"
+        f"{_reachable_sql(rule.channel)} AND EXISTS (SELECT 1 FROM {T.transition} t WHERE t.case_id = c.id AND t.to_stage = %s "
+        f"AND t.run_id IN (SELECT r.id FROM {T.run} r WHERE r.as_of = %s))"
     )
     params = [MessageKind.STAGE_ENTRY, rule.channel, rule.template_code, as_of, *due_params]
     params += [MessageStatus.PLANNED, MessageStatus.STOPPED, now, first_id, last_id, policy.pk, rule.stage]
-    params += [run_id, rule.stage]
+    params += [rule.stage, as_of]
     return _insert(sql, params)
 
 
@@ -236,9 +236,7 @@ def _policy_plans(as_of: datetime.date) -> list[_PolicyPlan]:
     return plans
 
 
-def messages_plan_range(
-    *, plans: list[_PolicyPlan], as_of: datetime.date, first_id: int, last_id: int, run_id: int | None
-) -> int:
+def messages_plan_range(*, plans: list[_PolicyPlan], as_of: datetime.date, first_id: int, last_id: int) -> int:
     """Plan the day's messages for the credit lines ``first_id``–``last_id``, in one transaction; return how many."""
     now, planned = timezone.now(), 0
     with transaction.atomic():
@@ -248,19 +246,19 @@ def messages_plan_range(
                 if rule.kind == MessageKind.OVERDUE:
                     planned += _plan_overdue(*args)
                 elif rule.kind == MessageKind.STAGE_ENTRY:
-                    planned += _plan_stage_entry(*args, run_id)
+                    planned += _plan_stage_entry(*args)
                 else:
                     planned += _plan_pre_due(*args)
     return planned
 
 
-def messages_plan(*, as_of: datetime.date, run_id: int | None, batch_size: int, on_batch=None) -> int:
+def messages_plan(*, as_of: datetime.date, batch_size: int, on_batch=None) -> int:
     """Plan every policy's messages for ``as_of`` over every credit line, batch by batch; return how many."""
     plans, planned = _policy_plans(as_of), 0
     if not plans:
         return 0
     for first, last in id_ranges(batch_size):
-        planned += messages_plan_range(plans=plans, as_of=as_of, first_id=first, last_id=last, run_id=run_id)
+        planned += messages_plan_range(plans=plans, as_of=as_of, first_id=first, last_id=last)
         if on_batch:
             on_batch(last - first + 1)
     return planned

@@ -35,8 +35,16 @@ class Rendered:
 
 
 def placeholders_in(text: str) -> set[str]:
-    """Return the names of the ``{placeholders}`` in ``text``; raise ValueError on a malformed brace."""
-    return {name for _literal, name, _spec, _conv in string.Formatter().parse(text) if name is not None}
+    """Return the ``{placeholders}`` in ``text`` as written; raise ValueError on a malformed brace.
+
+    A field with a conversion, a format or an attribute (``{name!r}``, ``{name:d}``, ``{name.x}``)
+    comes back whole, so that no known name matches it and the template is refused.
+    """
+    found = set()
+    for _literal, name, spec, conversion in string.Formatter().parse(text):
+        if name is not None:
+            found.add(name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else ""))
+    return found
 
 
 def unknown_placeholders(text: str) -> set[str]:
@@ -67,13 +75,35 @@ def values_for(message: object) -> dict[str, str]:
         }
 
 
+_FIELD = re.compile(r"\{\{|\}\}|\{([a-z_]+)\}")
+
+
+def _filled(text: str, params: dict[str, str]) -> str:
+    # Plain substitution of known names (and {{ }} for braces), never str.format: a template is data.
+    return _FIELD.sub(lambda match: params[match.group(1)] if match.group(1) else match.group(0)[0], text)
+
+
 def render(template: MessageTemplate, values: dict[str, str]) -> Rendered:
-    """Fill ``template`` with ``values``; the params are the values its texts use."""
-    used = placeholders_in(template.body) | placeholders_in(template.subject)
+    """Fill ``template`` with ``values``; the params are the values its texts use.
+
+    Raise ``TemplateUnusable`` for wording no message can fill (saved before a check existed, or
+    loaded by hand): the sender stops that one message and goes on.
+    """
+    try:
+        used = placeholders_in(template.body) | placeholders_in(template.subject)
+    except ValueError as exc:
+        raise TemplateUnusable(str(exc)) from None
+    unknown = used - set(values)
+    if unknown:
+        raise TemplateUnusable(", ".join(sorted(unknown)))
     params = {name: values[name] for name in sorted(used)}
     return Rendered(
-        subject=template.subject.format_map(params),
-        text=template.body.format_map(params),
+        subject=_filled(template.subject, params),
+        text=_filled(template.body, params),
         params=params,
         template=template,
     )
+
+
+class TemplateUnusable(ValueError):
+    """A template whose wording names what no message can fill."""

@@ -9,6 +9,8 @@ first copy still finds it.
 """
 
 import datetime
+import re
+import time
 from collections import defaultdict
 from dataclasses import dataclass, fields
 
@@ -27,10 +29,11 @@ from backoffice.kernel.bulksql import update_rows
 from backoffice.kernel.outbound import Outgoing, SendFailed, send
 from cases.choices import LADDER, MessageChannel, MessageStatus, PromiseStatus
 from cases.contacts.models import ProhibitedPhraseList, RulePack
+from cases.contacts.rules import prohibited_in
 from cases.contacts.selectors import reach_counts
 from cases.models import Promise
 from cases.outreach.models import Message, MessageTemplate
-from cases.outreach.rendering import Rendered, render, unknown_placeholders, values_for
+from cases.outreach.rendering import Rendered, TemplateUnusable, render, unknown_placeholders, values_for
 from cases.outreach.verdict import CANCEL, DEFER, SEND, STOP, Verdict, message_verdict
 
 
@@ -98,7 +101,7 @@ def _context(messages: list[Message], now: datetime.datetime) -> _Context:
         templates=templates,
         phrases={code: ProhibitedPhraseList.objects.in_force(code) for code in Language.values},
         pending=pending,
-        counts=reach_counts({m.customer_id: m.customer for m in messages}, now),
+        counts=reach_counts({m.customer_id: m.customer for m in messages}, now, excluding=[m.pk for m in messages]),
         default_pack=RulePack.objects.filter(code="cn-default").first(),
     )
 
@@ -121,7 +124,7 @@ def _recipient(message: Message) -> str:
 
 def _prohibited(rendered: Rendered, phrases: list[str]) -> str | None:
     text = f"{rendered.subject}\n{rendered.text}"
-    return next((phrase for phrase in phrases if phrase in text), None)
+    return next(iter(prohibited_in(text, phrases)), None)
 
 
 def _judge(message: Message, context: _Context, now: datetime.datetime) -> tuple[Verdict, Rendered | None]:
@@ -222,19 +225,49 @@ def _record(messages: list[Message], lease: datetime.datetime) -> None:
     )
 
 
+def _renew(messages: list[Message], lease: datetime.datetime) -> tuple[list[Message], datetime.datetime]:
+    """Extend our lease on the messages not yet sent; return those still ours, and the new lease.
+
+    A chunk of slow sends can outlast a lease: renewed every third of it, no other worker takes a
+    message this one is about to send, and one whose lease was taken meanwhile is left to its new holder.
+    """
+    renewed = timezone.now() + datetime.timedelta(seconds=settings.MESSAGE_LEASE_SECONDS)
+    with transaction.atomic():
+        ours = Message.objects.filter(pk__in=[m.pk for m in messages], status=MessageStatus.SENDING, lease_until=lease)
+        kept = set(ours.values_list("pk", flat=True))
+        Message.objects.filter(pk__in=kept).update(lease_until=renewed)
+    return [m for m in messages if m.pk in kept], renewed
+
+
+def _settle(message: Message, context: _Context, now: datetime.datetime) -> str:
+    try:
+        verdict, rendered = _judge(message, context, now)
+    except TemplateUnusable as problem:
+        verdict, rendered = Verdict(STOP, rule="TEMPLATE_ERROR", reason=str(problem)), None
+    return _apply(message, verdict, rendered, context, now)
+
+
 def messages_send_chunk(*, now: datetime.datetime | None = None, limit: int = 100) -> SendTally:
     """Claim, judge, send and record up to ``limit`` due messages; return what happened to them."""
     now = now or timezone.now()
     ids, lease = _claim(now, limit)
     if not ids:
         return SendTally()
-    messages = _load(ids)
-    context, tally = _context(messages, now), SendTally()
-    for message in messages:
-        verdict, rendered = _judge(message, context, now)
-        outcome = _apply(message, verdict, rendered, context, now)
+    waiting = _load(ids)
+    context, tally, done = _context(waiting, now), SendTally(), []
+    renew_after = time.monotonic() + settings.MESSAGE_LEASE_SECONDS / 3
+    while waiting:
+        if time.monotonic() > renew_after:
+            _record(done, lease)
+            done = []
+            waiting, lease = _renew(waiting, lease)
+            renew_after = time.monotonic() + settings.MESSAGE_LEASE_SECONDS / 3
+            continue
+        message = waiting.pop(0)
+        outcome = _settle(message, context, now)
         setattr(tally, outcome, getattr(tally, outcome) + 1)
-    _record(messages, lease)
+        done.append(message)
+    _record(done, lease)
     return tally
 
 
@@ -261,10 +294,7 @@ def messages_cancel_unsent(*, line_ids: list[int], reason: str) -> int:
         bill__interest_paid_fen__gte=F("bill__interest_due_fen"),
         bill__fees_paid_fen__gte=F("bill__fees_due_fen"),
     )
-    ids = list(unsent.filter(no_case | paid_bill).values_list("pk", flat=True))
-    return Message.objects.filter(pk__in=ids, status=MessageStatus.PLANNED).update(
-        status=MessageStatus.CANCELLED, stop_reason=reason
-    )
+    return unsent.filter(no_case | paid_bill).update(status=MessageStatus.CANCELLED, stop_reason=reason)
 
 
 @dataclass
@@ -277,22 +307,41 @@ class ReceiptTally:
     repeated: int = 0
 
 
-def _message_of(provider: str, receipt: object) -> Message | None:
+_REFERENCE = re.compile(r"MSG-([0-9]{1,18})")
+
+
+class ReceiptTooEarly(Exception):
+    """A receipt for a message whose sending is not recorded yet: the provider should push it again later."""
+
+
+def _message_of(provider: str, channel: str, receipt: object) -> Message | None:
+    """Return the message a receipt is about, by the provider's id, else by our reference on a message of its channel."""
     found = Message.objects.filter(provider=provider, provider_message_id=receipt.provider_message_id).first()
-    if found is None and str(receipt.reference).startswith("MSG-") and receipt.reference[4:].isdigit():
-        found = Message.objects.filter(pk=int(receipt.reference[4:])).first()
-    return found
+    if found is not None:
+        return found
+    match = _REFERENCE.fullmatch(str(receipt.reference))
+    if match is None:
+        return None
+    found = Message.objects.filter(pk=int(match.group(1)), channel=channel).first()
+    if found is not None and found.status == MessageStatus.SENDING:
+        raise ReceiptTooEarly(receipt.reference)
+    # Only a message that was sent has a fate to report; a planned or stopped one is not this receipt's.
+    return found if found is not None and found.status == MessageStatus.SENT else None
 
 
-def message_receipts_record(*, provider: str, receipts: list[object], bounced: bool = False) -> ReceiptTally:
+def message_receipts_record(
+    *, provider: str, receipts: list[object], channel: str = MessageChannel.SMS, bounced: bool = False
+) -> ReceiptTally:
     """Record the provider's delivery receipts; a receipt seen before changes nothing.
 
-    ``bounced``: the channel's failure is a bounce (e-mail), not a plain failure.
+    ``bounced``: the channel's failure is a bounce (e-mail), not a plain failure. Raise
+    ``ReceiptTooEarly`` when one is about a message whose sending is still being recorded (the
+    receipts before it are kept; a receipt pushed again is counted as repeated).
     """
     tally = ReceiptTally()
     for receipt in receipts:
         with transaction.atomic():
-            message = _message_of(provider, receipt)
+            message = _message_of(provider, channel, receipt)
             if message is None:
                 tally.unknown += 1
                 continue
@@ -311,10 +360,17 @@ def message_receipts_record(*, provider: str, receipts: list[object], bounced: b
     return tally
 
 
+def _mobile_of(number: str) -> str:
+    """Return a reply's number as customers' mobiles are stored (``+86 138…`` and ``86138…`` as ``138…``)."""
+    digits = re.sub(r"[^0-9]", "", number)
+    return digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
+
+
 def sms_stop_requests_record(*, phone_numbers: list[str], actor: AbstractBaseUser | None = None) -> int:
     """Withdraw the SMS consent of the customers who replied asking to stop; cancel their planned SMS."""
     withdrawn = 0
-    for customer in Customer.objects.filter(mobile__in=set(phone_numbers), consents_to_sms=True):
+    numbers = {_mobile_of(number) for number in phone_numbers}
+    for customer in Customer.objects.filter(mobile__in=numbers, consents_to_sms=True):
         customer_consent_withdraw(
             customer=customer, channel="sms", actor=actor, reason=_("The customer replied to an SMS asking to stop.")
         )
@@ -331,7 +387,7 @@ def message_template_problems(template: MessageTemplate) -> dict[str, list[str]]
     phrases = ProhibitedPhraseList.objects.in_force(template.language)
     for field in ("subject", "body"):
         text = getattr(template, field)
-        problems[field] += [_("Prohibited phrase: %(phrase)r.") % {"phrase": p} for p in phrases if p in text]
+        problems[field] += [_("Prohibited phrase: %(phrase)r.") % {"phrase": p} for p in prohibited_in(text, phrases)]
         try:
             unknown = sorted(unknown_placeholders(text))
         except ValueError:
@@ -376,6 +432,9 @@ def message_template_save(*, template: MessageTemplate, actor: AbstractBaseUser 
             ).aggregate(version=Max("version"))["version"]
             template.pk, template.version, template.created_by = None, (latest or 0) + 1, actor
             template.is_active, template.activated_by, template.activated_at = False, None, None
+        else:
+            # Whoever last wrote the wording is its author: four eyes means someone else activates it.
+            template.created_by = actor
         template.full_clean()
         template.save()
     return template

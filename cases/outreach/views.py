@@ -21,7 +21,7 @@ from backoffice.kernel.outbound import (
     sms_receipts_parse,
     sms_uplinks_parse,
 )
-from cases.outreach.services import message_receipts_record, sms_stop_requests_record
+from cases.outreach.services import ReceiptTooEarly, message_receipts_record, sms_stop_requests_record
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,8 @@ def _pushed(request: HttpRequest, secret: str, store) -> HttpResponse:
         stored = store(request.body)
     except ReceiptMalformed as problem:
         return JsonResponse({"code": 1, "msg": str(problem)}, status=400)
+    except ReceiptTooEarly:
+        return JsonResponse({"code": 1, "msg": "try again"}, status=503)
     except DatabaseError:
         logger.exception("An SMS push could not be stored; the provider will push it again.")
         return JsonResponse({"code": 1, "msg": "try again"}, status=503)

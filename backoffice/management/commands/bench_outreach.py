@@ -81,7 +81,7 @@ class Command(BaseCommand):
         with progress_bar(total=lines, description="Building", unit="lines") as bar:
             bench.build_portfolio(lines=lines, as_of=as_of, on_chunk=bar.update)
         with progress_bar(total=lines, description="Night", unit="lines") as bar:
-            run = dunning_run(as_of=as_of, batch_size=batch_size, on_batch=bar.update)
+            dunning_run(as_of=as_of, batch_size=batch_size, on_batch=bar.update)
         _give_bench_cadence()
         counter = _Counter()
         with (
@@ -89,7 +89,7 @@ class Command(BaseCommand):
             progress_bar(total=lines, description="Planning", unit="lines") as bar,
         ):
             started = time.perf_counter()
-            planned = messages_plan(as_of=as_of, run_id=run.pk, batch_size=batch_size, on_batch=bar.update)
+            planned = messages_plan(as_of=as_of, batch_size=batch_size, on_batch=bar.update)
             plan_seconds = time.perf_counter() - started
         batches = -(-lines // batch_size)
         bench.analyze((Message,))

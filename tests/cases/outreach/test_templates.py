@@ -176,3 +176,33 @@ def test_supervisors_read_templates_but_do_not_change_them(client, supervisor):
     assert client.get(reverse("admin:cases_messagetemplate_changelist")).status_code == 200
     url = reverse("admin:cases_messagetemplate_activate", args=[shipped().pk])
     assert client.get(url).status_code == 403
+
+
+def test_whoever_last_edits_a_draft_is_its_author_and_may_not_activate_it(author, reviewer):
+    template = draft(author)
+    rewritten = message_template_save(template=edited(template, body="{name}您好，请还款：{pay_to}"), actor=reviewer)
+    assert (rewritten.pk, rewritten.created_by) == (template.pk, reviewer)
+    with pytest.raises(ValidationError, match="someone else must activate it"):
+        message_template_activate(template=rewritten, actor=reviewer)
+    message_template_activate(template=rewritten, actor=author)
+
+
+@pytest.mark.parametrize(
+    ("language", "body"),
+    [
+        ("en", "We will send a COURT SUMMONS, {name}."),
+        ("zh-hans", "{name}，法院传 票已发出。"),
+        ("zh-hans", "{name}，法院传\u200b票已发出。"),
+        ("zh-hans", "{name}，法院传\u3000票已发出。"),
+    ],
+)
+def test_a_prohibited_phrase_is_caught_whatever_its_case_spacing_or_invisible_characters(author, language, body):
+    template = edited(shipped(language=language), body=body)
+    with pytest.raises(ValidationError, match="Prohibited phrase"):
+        message_template_save(template=template, actor=author)
+
+
+@pytest.mark.parametrize("field", ["{name:d}", "{name!r}", "{name.__class__}", "{name:{creditor}}", "{name[0]}"])
+def test_a_placeholder_with_a_format_a_conversion_or_an_attribute_is_refused(author, field):
+    with pytest.raises(ValidationError, match="No message can fill"):
+        draft(author, body=f"{field}您好，请通过{{pay_to}}还款。")
