@@ -145,3 +145,30 @@ def test_an_app_push_reaches_the_lenders_push_service_signed_in_the_customers_la
     assert "days past due: 1" in push["body"]
     sent = Message.objects.get(credit_line=line, channel="push")
     assert (sent.status, sent.provider, push["id"]) == (MessageStatus.SENT, "push", sent.reference)
+
+
+def test_an_email_reminder_reaches_a_real_mail_server_in_the_customers_language(smtp_server, run_dunning):
+    line = first_day_overdue(preferred_language="en", email="wang@example.com")
+    with time_machine.travel(at(0, 10), tick=False):
+        run_dunning(DAY)
+    with time_machine.travel(at(21, 50), tick=False):
+        messages_send_due()
+    (mail,) = smtp_server.received
+    assert mail["To"] == "wang@example.com"
+    assert mail["Subject"].startswith("Overdue payment reminder: contract ")
+    assert "days past due: 1" in mail.get_body(("plain",)).get_content()
+    sent = Message.objects.get(credit_line=line, channel="email")
+    assert (sent.status, sent.provider_message_id) == (MessageStatus.SENT, mail["Message-ID"])
+    assert sent.reference == mail["X-Reference"]
+
+
+def test_a_mail_server_refusing_the_recipient_for_good_bounces_the_reminder(smtp_server, run_dunning):
+    line = first_day_overdue(email="gone@example.com")
+    with time_machine.travel(at(0, 10), tick=False):
+        run_dunning(DAY)
+    smtp_server.answers.append("550 5.1.1 No such user")
+    with time_machine.travel(at(21, 50), tick=False):
+        messages_send_due()
+    bounced = Message.objects.get(credit_line=line, channel="email")
+    assert bounced.status == MessageStatus.BOUNCED
+    assert "550" in bounced.last_error
