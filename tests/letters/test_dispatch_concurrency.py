@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.db import connections
 
+from accounts.models import Customer
 from cases.models import Case
 from letters.choices import LetterStatus
 from letters.dispatch import letter_dispatch, letters_send_due
@@ -25,6 +26,8 @@ NEXT_MORNING = datetime.datetime(2026, 12, 1, 8, 0, tzinfo=SHANGHAI)
 def queued_letters(count, *, agent, legal, run_dunning):
     """Return ``count`` approved letters queued for e-mail at night, due when the customers' morning begins."""
     lines = [overdue_line(due=datetime.date(2026, 1, 10)) for _ in range(count)]
+    for line in lines:
+        Customer.objects.filter(pk=line.customer_id).update(email=f"c{line.pk}@example.com")
     run_dunning(datetime.date(2026, 3, 20))  # before the firm's templates are active: the night drafts none
     law_firm_with_lawyer(legal)
     template = LetterTemplate.objects.get(code="lawyer-letter", language="zh-hans", is_active=True)
