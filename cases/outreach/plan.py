@@ -18,6 +18,7 @@ import zoneinfo
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import Bill, CreditLine, Customer, Product
@@ -228,7 +229,9 @@ class _PolicyPlan:
 def _policy_plans(as_of: datetime.date) -> list[_PolicyPlan]:
     zones, default_pack = _zones(), RulePack.objects.filter(code="cn-default").first()
     plans = []
-    for policy in DunningPolicy.objects.select_related("rule_pack").prefetch_related("reminder_rules"):
+    # A policy no product follows has no line to plan for: no statement at all.
+    policies = DunningPolicy.objects.filter(Exists(Product.objects.filter(policy=OuterRef("pk"))))
+    for policy in policies.select_related("rule_pack").prefetch_related("reminder_rules"):
         pack = policy.rule_pack or default_pack
         rules = list(policy.reminder_rules.all())
         if rules and pack is not None:
