@@ -116,7 +116,6 @@ class _Tables:
     bill: str = Bill._meta.db_table
     promise: str = Promise._meta.db_table
     transition: str = CaseTransition._meta.db_table
-    run: str = DunningRun._meta.db_table
 
 
 T = _Tables()
@@ -166,18 +165,21 @@ def _plan_overdue(rule, policy, window, as_of, first_id, last_id, now) -> int:
     return _insert(sql, params)
 
 
-def _plan_stage_entry(rule, policy, window, as_of, first_id, last_id, now) -> int:
+def _plan_stage_entry(rule, policy, window, as_of, first_id, last_id, now, run_ids) -> int:
+    if not run_ids:
+        return 0
     select, due_params = _values_sql(rule, policy, window, "c.id", "NULL")
+    runs = ", ".join(["%s"] * len(run_ids))
     sql = (
         f"{select} FROM {T.case} c JOIN {T.line} l ON l.id = c.credit_line_id "
         f"JOIN {T.product} p ON p.id = l.product_id JOIN {T.customer} cu ON cu.id = c.customer_id "
         f"WHERE c.credit_line_id BETWEEN %s AND %s AND p.policy_id = %s AND c.stage = %s "
         f"{_reachable_sql(rule.channel)} AND EXISTS (SELECT 1 FROM {T.transition} t WHERE t.case_id = c.id AND t.to_stage = %s "
-        f"AND t.run_id IN (SELECT r.id FROM {T.run} r WHERE r.as_of = %s))"
+        f"AND t.run_id IN ({runs}))"
     )
     params = [MessageKind.STAGE_ENTRY, rule.channel, rule.template_code, as_of, *due_params]
     params += [MessageStatus.PLANNED, MessageStatus.STOPPED, now, first_id, last_id, policy.pk, rule.stage]
-    params += [rule.stage, as_of]
+    params += [rule.stage, *run_ids]
     return _insert(sql, params)
 
 
@@ -242,6 +244,8 @@ def _policy_plans(as_of: datetime.date) -> list[_PolicyPlan]:
 def messages_plan_range(*, plans: list[_PolicyPlan], as_of: datetime.date, first_id: int, last_id: int) -> int:
     """Plan the day's messages for the credit lines ``first_id``–``last_id``, in one transaction; return how many."""
     now, planned = timezone.now(), 0
+    # The runs of the date, a killed one and its re-run included: their transitions are the day's stage entries.
+    run_ids = list(DunningRun.objects.filter(as_of=as_of, dry_run=False).values_list("pk", flat=True))
     with transaction.atomic():
         for plan in plans:
             for rule in plan.rules:
@@ -249,7 +253,7 @@ def messages_plan_range(*, plans: list[_PolicyPlan], as_of: datetime.date, first
                 if rule.kind == MessageKind.OVERDUE:
                     planned += _plan_overdue(*args)
                 elif rule.kind == MessageKind.STAGE_ENTRY:
-                    planned += _plan_stage_entry(*args)
+                    planned += _plan_stage_entry(*args, run_ids)
                 else:
                     planned += _plan_pre_due(*args)
     return planned

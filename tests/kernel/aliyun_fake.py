@@ -12,12 +12,13 @@ import hashlib
 import hmac
 import itertools
 import json
-import threading
 import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, quote
+
+from tests.local_server import LocalServer
 
 REQUIRED = (
     "AccessKeyId",
@@ -52,7 +53,7 @@ def _beijing(moment: datetime) -> str:
     return (moment.astimezone(UTC) + BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 
-class FakeAliyunSms:
+class FakeAliyunSms(LocalServer):
     """SendSms on 127.0.0.1; ``code`` (and ``status``) set what the next requests are answered."""
 
     def __init__(self, *, access_key_id: str = "LTAI-test-key", secret: str = "test-secret") -> None:  # noqa: S107 - a test key
@@ -66,24 +67,13 @@ class FakeAliyunSms:
         self.paths: list[str] = []
         self._nonces: set[str] = set()
         self._ids = itertools.count(900_619_746_936_498)
-        self._server: ThreadingHTTPServer | None = None
-        self.port = 0
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
 
-    def start(self) -> "FakeAliyunSms":
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler(self))
-        self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+    def handler(self) -> type:
+        return _handler(self)
 
     def answer(self, params: dict[str, str]) -> tuple[int, dict]:
         """Judge one request as Alibaba would; return the status and the JSON answer."""
@@ -174,20 +164,18 @@ def _handler(fake: FakeAliyunSms) -> type:
     return Handler
 
 
-class PushCatcher:
+class PushCatcher(LocalServer):
     """The far end of Alibaba's pushes in a test: keeps each body and answers 200 with ``answer``."""
 
     def __init__(self, answer: bytes) -> None:
         self.answer = answer
         self.bodies: list[bytes] = []
         self.content_types: list[str] = []
-        self._server: ThreadingHTTPServer | None = None
-        self.port = 0
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
-    def start(self) -> "PushCatcher":
+    def handler(self) -> type:
         catcher = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -203,13 +191,4 @@ class PushCatcher:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        return Handler

@@ -2,13 +2,13 @@
 what it accepted, and answers with the status and body a test sets."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from tests.kernel.receiver import verify
+from tests.local_server import LocalServer
 
 
-class FakePushService:
+class FakePushService(LocalServer):
     """Accept signed pushes (``status``, ``answer``); refuse a bad signature with 401."""
 
     def __init__(self, *, secret: str = "push-signing-secret") -> None:  # noqa: S107 - a test key
@@ -18,25 +18,13 @@ class FakePushService:
         self.received: list[dict] = []
         self.headers: list[dict[str, str]] = []
         self.refused_signatures = 0
-        self._server: ThreadingHTTPServer | None = None
-        self.port = 0
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1/pushes"
 
-    def start(self) -> "FakePushService":
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler(self))
-        self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        """Go down: the port refuses connections."""
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+    def handler(self) -> type:
+        return _handler(self)
 
 
 def _handler(service: FakePushService) -> type:

@@ -6,9 +6,10 @@ import hashlib
 import hmac
 import json
 import ssl
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.local_server import LocalServer
 
 
 def verify(secret: str, header: str, body: bytes, *, tolerance: int = 300) -> bool:
@@ -19,7 +20,7 @@ def verify(secret: str, header: str, body: bytes, *, tolerance: int = 300) -> bo
     return hmac.compare_digest(expected, fields["v1"]) and abs(time.time() - timestamp) <= tolerance
 
 
-class Receiver:
+class Receiver(LocalServer):
     """Answer ``status`` (or fail the event ids in ``failing``); keep accepted bodies in ``received``."""
 
     def __init__(self, *, name: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> None:
@@ -35,29 +36,16 @@ class Receiver:
         self.refused_signatures = 0
         self.hosts: list[str] = []  # the Host header of each request
         self.server_names: list[str | None] = []  # the TLS server name (SNI) of each handshake
-        self.port = 0
-        self._server: ThreadingHTTPServer | None = None
 
     @property
     def url(self) -> str:
         scheme = "https" if self.tls else "http"
         return f"{scheme}://{self.name}:{self.port}/hooks/collections?source=backoffice"
 
-    def start(self) -> "Receiver":
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler(self))
-        self.port = self._server.server_address[1]
+    def handler(self) -> type:
         if self.tls:
             self.tls.sni_callback = lambda _socket, name, _context: self.server_names.append(name)
-            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        """Go down: the port refuses connections until ``start`` again."""
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        return _handler(self)
 
     def ids(self) -> list[str]:
         return [body["event_id"] for body in self.received]

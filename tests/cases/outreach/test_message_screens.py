@@ -16,7 +16,8 @@ from cases.agencies.services import case_place
 from cases.choices import AgencyStatus
 from cases.models import Agency, AgencyMember, Case, Message
 from cases.outreach.services import messages_send_due
-from tests.factories import overdue_line, user_in
+from tests.cases.outreach.test_plan_and_send import first_day_overdue
+from tests.factories import user_in
 
 pytestmark = pytest.mark.django_db
 
@@ -27,14 +28,6 @@ LIST = reverse("admin:cases_message_changelist")
 
 def at(hour: int, minute: int = 0) -> datetime.datetime:
     return datetime.datetime.combine(DAY, datetime.time(hour, minute), tzinfo=SHANGHAI)
-
-
-def first_day_overdue(**customer):
-    line = overdue_line(due=DAY - datetime.timedelta(days=1))
-    for field, value in customer.items():
-        setattr(line.customer, field, value)
-    line.customer.save()
-    return line
 
 
 @pytest.fixture
