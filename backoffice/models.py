@@ -9,12 +9,18 @@ from backoffice.kernel.api.idempotency import IdempotencyKey
 from backoffice.kernel.api.models import ApiClient
 from backoffice.kernel.events import Event
 from backoffice.kernel.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from backoffice.reports.models import EntryObservation, FlowCell, LineDay, MonthEndPosition, VintageCell
 
 __all__ = [
     "ApiClient",
+    "EntryObservation",
     "Event",
+    "FlowCell",
     "IdempotencyKey",
+    "LineDay",
+    "MonthEndPosition",
     "Report",
+    "VintageCell",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookSubscription",
@@ -29,7 +35,10 @@ class Report(models.Model):
         default_permissions = ()
         verbose_name = _("report")
         verbose_name_plural = _("reports")
-        permissions = [("view_reconciliation", _("Can see the reconciliation of what came in and went out"))]
+        permissions = [
+            ("view_reconciliation", _("Can see the reconciliation of what came in and went out")),
+            ("view_reports", _("Can read the supervisors' reports and the morning dashboard")),
+        ]
 
     def __str__(self) -> str:
         return str(self._meta.verbose_name)

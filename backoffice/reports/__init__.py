@@ -1,0 +1,1 @@
+"""Supervisors' reports: aggregates the night writes set-wise, and the screens that read only them."""
