@@ -3,9 +3,9 @@
 Promises are judged, paid settlements close their cases and placements that may no longer stand
 are recalled; then the batches open, escalate and resolve cases line by line; the new and
 escalated cases are shared out among the stage teams; the day's messages to customers are
-planned (``send_messages`` or the workers send them); last, the letters the policies call for
-are drafted (``render_letters`` renders them). All of it under one lock, so two nights never
-overlap, and each step is idempotent, so a night killed anywhere and started again ends where
+planned (``send_messages`` or the workers send them); the letters the policies call for
+are drafted (``render_letters`` renders them); last, what the reports read is written for the
+date. All of it under one lock, so two nights never overlap, and each step is idempotent, so a night killed anywhere and started again ends where
 an uninterrupted one would.
 
 This module composes the apps (it imports collections and letters) and no app imports it.
@@ -18,6 +18,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
+from backoffice.reports.aggregate import reports_aggregate
 from cases.agencies.services import placements_recall_ended
 from cases.choices import RunStatus
 from cases.dunning.batch import Tally, refresh_statistics, run_batches, run_finish, run_start
@@ -44,6 +45,8 @@ def _after_batches(tally: Tally, run: DunningRun, as_of: datetime.date) -> None:
     refresh_statistics(tally)
     tally.messages_planned = messages_plan(as_of=as_of, batch_size=settings.DUNNING_BATCH_SIZE)
     tally.letters_drafted = letters_draft_due(as_of=as_of)
+    # Last: what the reports read is the night's outcome, the day's cases, teams and letters included.
+    reports_aggregate(as_of=as_of)
 
 
 def dunning_run(

@@ -1,0 +1,226 @@
+"""The night's last step for the reports: what the portfolio looked like on the date, written once, set-wise.
+
+Every night: the portfolio by product, policy, bucket, stage, team and agency (``LineDay``), and the
+entry rate's observations that ripen that day (the balance due 1, 4, 8 and 31 days before, and what of
+it is still unpaid). On a month's last day, also every line's month-end position, the flow from the
+previous month end (``FlowCell``) and the vintage cohorts (``VintageCell``).
+
+Each date is written whole or not at all: a statement writes its date's rows only if the date has none
+yet (and ``ON CONFLICT DO NOTHING`` on their keys), so a re-run changes nothing, a night killed
+half-way fills in what is missing, and a correction made later shows on later dates only.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+from accounts.models import Bill, CreditLine, Customer, Product
+from backoffice.kernel.bulksql import values_table
+from backoffice.reports.models import (
+    BUCKET_UPPER_DPD,
+    EntryObservation,
+    FlowCell,
+    LineDay,
+    MonthEndPosition,
+    VintageCell,
+)
+from cases.choices import OPEN_STAGES
+from cases.models import Case, Team
+
+# The days after a due date at which the entry rate's follow-through is read (DPD1 is the entry rate itself).
+ENTRY_DAYS = (1, 4, 8, 31)
+
+
+@dataclass(frozen=True)
+class _Tables:
+    line: str = CreditLine._meta.db_table
+    product: str = Product._meta.db_table
+    bill: str = Bill._meta.db_table
+    customer: str = Customer._meta.db_table
+    case: str = Case._meta.db_table
+    line_day: str = LineDay._meta.db_table
+    position: str = MonthEndPosition._meta.db_table
+    flow: str = FlowCell._meta.db_table
+    vintage: str = VintageCell._meta.db_table
+    entry: str = EntryObservation._meta.db_table
+
+
+T = _Tables()
+
+
+def _bucket_sql() -> str:
+    """Return SQL for a line's bucket, from its status and its open case's days past due (``l``, ``c``)."""
+    steps = " ".join(f"WHEN c.days_past_due <= {upper} THEN '{name}'" for name, upper in BUCKET_UPPER_DPD[1:])
+    return (
+        "CASE WHEN l.status = 'charged_off' THEN 'CO' "
+        f"WHEN c.id IS NULL OR c.days_past_due = 0 THEN 'M0' {steps} ELSE 'M7' END"
+    )
+
+
+def _open_stages() -> str:
+    return ", ".join(f"'{stage}'" for stage in OPEN_STAGES)
+
+
+def _principal_sql() -> str:
+    """Return a derived table of each line's outstanding principal (all its bills, due or not)."""
+    return (
+        f"(SELECT credit_line_id, SUM(principal_due_fen - principal_paid_fen) AS principal "
+        f"FROM {T.bill} GROUP BY credit_line_id)"
+    )
+
+
+def _team_table() -> tuple[str, list[object]]:
+    """Return a derived table of (agent, stage, team): a case's team is its assignee's team for its stage."""
+    rows = {}
+    for team in Team.objects.prefetch_related("members").order_by("pk"):
+        for member in team.members.all():
+            rows.setdefault((member.pk, team.stage), team.pk)
+    return values_table(
+        [("user_id", "bigint"), ("stage", "text"), ("team_id", "bigint")],
+        [(user, stage, team) for (user, stage), team in rows.items()],
+    )
+
+
+def _lines_sql(team_table: str) -> str:
+    """Return the FROM part every line-level statement shares: each live line, its open case, principal, team."""
+    return (
+        f"FROM {T.line} l JOIN {T.product} p ON p.id = l.product_id "
+        f"LEFT JOIN {T.case} c ON c.credit_line_id = l.id AND c.stage IN ({_open_stages()}) "
+        f"LEFT JOIN {_principal_sql()} b ON b.credit_line_id = l.id "
+        f"LEFT JOIN {team_table} tm ON tm.user_id = c.assignee_id AND tm.stage = c.stage "
+        "WHERE l.status IN ('active', 'frozen', 'charged_off')"
+    )
+
+
+def _execute(sql: str, params: list[object]) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return max(cursor.rowcount, 0)
+
+
+def line_days_write(*, as_of: datetime.date) -> int:
+    """Write the portfolio of ``as_of`` by product, policy, bucket, stage, team and agency; return the rows written."""
+    team_table, team_params = _team_table()
+    sql = (
+        f"INSERT INTO {T.line_day} (as_of, product_id, policy_id, bucket, stage, team_id, agency_id, lines, "
+        "principal_fen, overdue_fen) "
+        f"SELECT %s, l.product_id, p.policy_id, {_bucket_sql()}, COALESCE(c.stage, ''), COALESCE(tm.team_id, 0), "
+        "COALESCE(c.agency_id, 0), COUNT(*), COALESCE(SUM(b.principal), 0), COALESCE(SUM(c.balance_fen), 0) "
+        f"{_lines_sql(team_table)} "
+        f"AND NOT EXISTS (SELECT 1 FROM {T.line_day} WHERE as_of = %s) "
+        "GROUP BY l.product_id, p.policy_id, 4, 5, 6, 7 "
+        "ON CONFLICT DO NOTHING"
+    )
+    return _execute(sql, [as_of, *team_params, as_of])
+
+
+def is_month_end(day: datetime.date) -> bool:
+    """Return whether ``day`` is the last day of its month."""
+    return (day + datetime.timedelta(days=1)).month != day.month
+
+
+def previous_month_end(day: datetime.date) -> datetime.date:
+    """Return the last day of the month before ``day``'s."""
+    return day.replace(day=1) - datetime.timedelta(days=1)
+
+
+def _opened_month_sql() -> str:
+    if connection.vendor == "postgresql":
+        return "date_trunc('month', l.opened_on)::date"
+    return "date(l.opened_on, 'start of month')"
+
+
+def positions_write(*, month_end: datetime.date) -> int:
+    """Write every line's position at ``month_end`` (its bucket and balances); return the rows written."""
+    team_table, team_params = _team_table()
+    sql = (
+        f"INSERT INTO {T.position} (month_end, credit_line_id, product_id, opened_month, bucket, principal_fen, "
+        "overdue_fen) "
+        f"SELECT %s, l.id, l.product_id, {_opened_month_sql()}, {_bucket_sql()}, COALESCE(b.principal, 0), "
+        f"COALESCE(c.balance_fen, 0) {_lines_sql(team_table)} "
+        f"AND NOT EXISTS (SELECT 1 FROM {T.position} WHERE month_end = %s) "
+        "ON CONFLICT DO NOTHING"
+    )
+    return _execute(sql, [month_end, *team_params, month_end])
+
+
+def flow_write(*, month_end: datetime.date) -> int:
+    """Write the flow from the previous month end's buckets to this one's, by product; return the rows written.
+
+    A line at the previous month end and gone since (closed, paid off) has flowed to M0. The
+    principal is the previous month end's: the balance that flowed.
+    """
+    sql = (
+        f"INSERT INTO {T.flow} (month_end, product_id, from_bucket, to_bucket, lines, principal_fen) "
+        "SELECT %s, a.product_id, a.bucket, COALESCE(z.bucket, 'M0'), COUNT(*), SUM(a.principal_fen) "
+        f"FROM {T.position} a LEFT JOIN {T.position} z ON z.credit_line_id = a.credit_line_id AND z.month_end = %s "
+        "WHERE a.month_end = %s GROUP BY a.product_id, a.bucket, COALESCE(z.bucket, 'M0') "
+        "ON CONFLICT DO NOTHING"
+    )
+    return _execute(sql, [month_end, month_end, previous_month_end(month_end)])
+
+
+def _months_on_book_sql() -> str:
+    if connection.vendor == "postgresql":
+        return (
+            "((EXTRACT(YEAR FROM month_end) - EXTRACT(YEAR FROM opened_month)) * 12 "
+            "+ EXTRACT(MONTH FROM month_end) - EXTRACT(MONTH FROM opened_month))::int"
+        )
+    return (
+        "((CAST(strftime('%%Y', month_end) AS INTEGER) - CAST(strftime('%%Y', opened_month) AS INTEGER)) * 12 "
+        "+ CAST(strftime('%%m', month_end) AS INTEGER) - CAST(strftime('%%m', opened_month) AS INTEGER))"
+    )
+
+
+def vintage_write(*, month_end: datetime.date) -> int:
+    """Write each origination month's cohort at ``month_end`` by bucket and months on book; return the rows written."""
+    months = _months_on_book_sql()
+    sql = (
+        f"INSERT INTO {T.vintage} (opened_month, months_on_book, product_id, bucket, lines, principal_fen) "
+        f"SELECT opened_month, {months}, product_id, bucket, COUNT(*), SUM(principal_fen) "
+        f"FROM {T.position} WHERE month_end = %s GROUP BY opened_month, {months}, product_id, bucket "
+        "ON CONFLICT DO NOTHING"
+    )
+    return _execute(sql, [month_end])
+
+
+def entry_write(*, as_of: datetime.date) -> int:
+    """Write the entry rate's observations that ripen on ``as_of``; return the rows written.
+
+    For bills due ``d`` days before (d in 1, 4, 8, 31): the balance due and what of it is unpaid now,
+    by product and by whether the customer had an earlier bill (repeat) or not (new).
+    """
+    unpaid = (
+        "(b.principal_due_fen + b.interest_due_fen + b.fees_due_fen "
+        "- b.principal_paid_fen - b.interest_paid_fen - b.fees_paid_fen)"
+    )
+    repeat = (
+        f"EXISTS (SELECT 1 FROM {T.bill} e JOIN {T.line} el ON el.id = e.credit_line_id "
+        "WHERE el.customer_id = l.customer_id AND e.due_date < b.due_date)"
+    )
+    written = 0
+    for days in ENTRY_DAYS:
+        sql = (
+            f"INSERT INTO {T.entry} (due_on, days_after, product_id, repeat, bills, due_fen, unpaid_fen) "
+            "SELECT %s, %s, product_id, is_repeat, COUNT(*), SUM(due), SUM(CASE WHEN unpaid > 0 THEN unpaid ELSE 0 END) "
+            f"FROM (SELECT l.product_id, {repeat} AS is_repeat, "
+            f"b.principal_due_fen + b.interest_due_fen + b.fees_due_fen AS due, {unpaid} AS unpaid "
+            f"FROM {T.bill} b JOIN {T.line} l ON l.id = b.credit_line_id WHERE b.due_date = %s "
+            f"AND NOT EXISTS (SELECT 1 FROM {T.entry} WHERE due_on = %s AND days_after = %s)) due_that_day "
+            "GROUP BY product_id, is_repeat "
+            "ON CONFLICT DO NOTHING"
+        )
+        due_on = as_of - datetime.timedelta(days=days)
+        written += _execute(sql, [due_on, days, due_on, due_on, days])
+    return written
+
+
+def reports_aggregate(*, as_of: datetime.date) -> int:
+    """Write everything the reports read for ``as_of``, in one transaction; return the rows written."""
+    with transaction.atomic():
+        written = line_days_write(as_of=as_of) + entry_write(as_of=as_of)
+        if is_month_end(as_of):
+            written += positions_write(month_end=as_of)
+            written += flow_write(month_end=as_of) + vintage_write(month_end=as_of)
+    return written
