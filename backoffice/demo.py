@@ -29,6 +29,8 @@ from backoffice.kernel.api.scopes import Scope
 from backoffice.kernel.api.services import api_client_create, api_client_rotate
 from backoffice.kernel.roles import AGENCY, AGENT, LEGAL, SUPERVISOR
 from backoffice.night import dunning_run
+from backoffice.reports.aggregate import flow_write, positions_from_history, previous_month_end, vintage_write
+from backoffice.reports.models import EntryObservation, FlowCell, LineDay, MonthEndPosition, VintageCell
 from cases import models as cases
 from cases.agencies.services import case_place
 from cases.casework.services import case_hold
@@ -278,7 +280,8 @@ def _write_bills_and_payments(lines: list[CreditLine], plans: list, rng: random.
 
 
 def reset_demo_data() -> None:
-    """Delete every letter, case, run, payment, bill, credit line, customer and product (policies, users, templates stay)."""
+    """Delete every letter, case, run, report aggregate, payment, bill, credit line, customer and product (policies,
+    users, templates stay)."""
 
     for letter in Letter.objects.exclude(pdf=""):
         letter.pdf.delete(save=False)
@@ -297,7 +300,16 @@ def reset_demo_data() -> None:
     )
     with transaction.atomic():
         Letter.objects.filter(redraft_of__isnull=False).delete()
-        for model in (Letter, LetterCounter, *casework):
+        for model in (
+            Letter,
+            LetterCounter,
+            *casework,
+            LineDay,
+            MonthEndPosition,
+            FlowCell,
+            VintageCell,
+            EntryObservation,
+        ):
             model.objects.all().delete()
         for model in (PaymentAllocation, Payment, Bill, CreditLine, Customer):
             model.objects.all().delete()
@@ -471,6 +483,28 @@ def demo_messages_sent(*, day: datetime.date) -> int:
     failing.filter(channel="email").update(status="bounced", last_error="550: mailbox unavailable")
     sent.filter(channel__in=["sms", "email"]).update(status="delivered", delivered_at=F("due_at") + _RECEIPT_DELAY)
     return left
+
+
+# How many month ends before the demo's nights its reports look back over.
+HISTORY_MONTHS = 6
+
+
+def demo_month_ends(*, today: datetime.date) -> list[datetime.date]:
+    """Write the month ends before the demo's nights as the night would have, from the ledger's history.
+
+    The positions of each (``positions_from_history``: what each bill had received by then), then the
+    flow from the one before and the vintage cohorts, oldest first: the reports' past.
+    """
+    month_end = (today - datetime.timedelta(days=HISTORY_DAYS)).replace(day=1) - datetime.timedelta(days=1)
+    month_ends = []
+    for _month in range(HISTORY_MONTHS):
+        month_ends.insert(0, month_end)
+        month_end = previous_month_end(month_end)
+    for month_end in month_ends:
+        positions_from_history(month_end=month_end)
+        flow_write(month_end=month_end)
+        vintage_write(month_end=month_end)
+    return month_ends
 
 
 def demo_nights(*, today: datetime.date, batch_size: int) -> list[cases.DunningRun]:

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Bill, Customer, Payment
 from accounts.validators import validate_mobile, validate_national_id
+from backoffice.reports.models import FlowCell, LineDay, MonthEndPosition, VintageCell
 from cases.choices import LADDER, ProposalKind
 from cases.models import Case, DunningRun, Message, Proposal
 from cases.settlements.services import proposal_approve
@@ -95,3 +96,13 @@ def test_the_demos_english_reading_customers_get_their_lawyer_letters_in_english
     call_command("seed_demo", "--customers", "300", "--seed", "7")  # the default size
     languages = set(Letter.objects.values_list("case__credit_line__customer__preferred_language", "language"))
     assert languages == {("zh-hans", "zh-hans"), ("en", "en")}
+
+
+def test_the_demo_writes_six_month_ends_before_its_nights_so_the_flow_and_vintage_reports_have_a_past():
+    call_command("seed_demo", "--customers", "120", "--seed", "7")
+    month_ends = sorted(set(MonthEndPosition.objects.values_list("month_end", flat=True)))
+    assert len(month_ends) >= 6
+    assert FlowCell.objects.filter(month_end=month_ends[-1]).exists()
+    assert set(FlowCell.objects.values_list("from_bucket", flat=True)) >= {"M0", "M1"}
+    assert VintageCell.objects.exists()
+    assert LineDay.objects.values("as_of").distinct().count() == 21

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from accounts.models import Bill, CreditLine, Customer, Product
+from accounts.models import Bill, CreditLine, Customer, PaymentAllocation, Product
 from backoffice.kernel.bulksql import values_table
 from backoffice.reports.models import (
     BUCKET_UPPER_DPD,
@@ -44,18 +44,17 @@ class _Tables:
     flow: str = FlowCell._meta.db_table
     vintage: str = VintageCell._meta.db_table
     entry: str = EntryObservation._meta.db_table
+    allocation: str = PaymentAllocation._meta.db_table
 
 
 T = _Tables()
 
 
-def _bucket_sql() -> str:
-    """Return SQL for a line's bucket, from its status and its open case's days past due (``l``, ``c``)."""
-    steps = " ".join(f"WHEN c.days_past_due <= {upper} THEN '{name}'" for name, upper in BUCKET_UPPER_DPD[1:])
-    return (
-        "CASE WHEN l.status = 'charged_off' THEN 'CO' "
-        f"WHEN c.id IS NULL OR c.days_past_due = 0 THEN 'M0' {steps} ELSE 'M7' END"
-    )
+def _bucket_sql(dpd: str = "COALESCE(c.days_past_due, 0)", *, charged_off: bool = True) -> str:
+    """Return SQL for a line's bucket, from its status and days past due (its open case's, by default)."""
+    steps = " ".join(f"WHEN {dpd} <= {upper} THEN '{name}'" for name, upper in BUCKET_UPPER_DPD)
+    status = "WHEN l.status = 'charged_off' THEN 'CO' " if charged_off else ""
+    return f"CASE {status}{steps} ELSE 'M7' END"
 
 
 def _open_stages() -> str:
@@ -143,6 +142,50 @@ def positions_write(*, month_end: datetime.date) -> int:
         "ON CONFLICT DO NOTHING"
     )
     return _execute(sql, [month_end, *team_params, month_end])
+
+
+def _days_since_sql(day_param: str, earlier: str) -> str:
+    """Return SQL for the days from ``earlier`` (a date column or expression) to the date bound at ``day_param``."""
+    if connection.vendor == "postgresql":
+        return f"({day_param}::date - {earlier})"
+    return f"CAST(julianday({day_param}) - julianday({earlier}) AS INTEGER)"
+
+
+def positions_from_history(*, month_end: datetime.date) -> int:
+    """Write every line's position at a past ``month_end`` from the ledger's history; return the rows written.
+
+    For a month end no night saw (the history from before the product ran, the demo's past): what a
+    bill had received by then is the sum of its allocations received on or before the date, so days
+    past due, the overdue amount and the outstanding principal are that day's, whatever was paid since.
+    Bills are counted from a month before they fall due (statements come out weeks ahead).
+    """
+    paid_by = (
+        "SELECT b.credit_line_id, b.due_date, b.principal_due_fen + b.interest_due_fen + b.fees_due_fen AS owed, "
+        "b.principal_due_fen AS principal_owed, COALESCE(SUM(a.principal_fen + a.interest_fen + a.fees_fen), 0) AS paid, "
+        "COALESCE(SUM(a.principal_fen), 0) AS principal_paid "
+        f"FROM {T.bill} b LEFT JOIN {T.allocation} a ON a.bill_id = b.id AND a.received_on <= %s "
+        "WHERE b.due_date <= %s "
+        "GROUP BY b.id, b.credit_line_id, b.due_date, b.principal_due_fen, b.interest_due_fen, b.fees_due_fen"
+    )
+    unpaid_due = "x.due_date <= %s AND x.owed > x.paid"
+    per_line = (
+        f"SELECT x.credit_line_id, {_days_since_sql('%s', f'MIN(CASE WHEN {unpaid_due} THEN x.due_date END)')} AS dpd, "
+        f"SUM(CASE WHEN {unpaid_due} THEN x.owed - x.paid ELSE 0 END) AS overdue, "
+        f"SUM(x.principal_owed - x.principal_paid) AS principal FROM ({paid_by}) x GROUP BY x.credit_line_id"
+    )
+    sql = (
+        f"INSERT INTO {T.position} (month_end, credit_line_id, product_id, opened_month, bucket, principal_fen, "
+        "overdue_fen) "
+        f"SELECT %s, l.id, l.product_id, {_opened_month_sql()}, {_bucket_sql('COALESCE(h.dpd, 0)', charged_off=False)}, "
+        "h.principal, h.overdue "
+        f"FROM {T.line} l JOIN ({per_line}) h ON h.credit_line_id = l.id "
+        f"WHERE l.opened_on <= %s AND NOT EXISTS (SELECT 1 FROM {T.position} WHERE month_end = %s) "
+        "ON CONFLICT DO NOTHING"
+    )
+    booked_by = month_end + datetime.timedelta(days=31)
+    # In the order the placeholders come: the select, then the per-line days, unpaid test twice, the bills, the lines.
+    params = [month_end, month_end, month_end, month_end, month_end, booked_by, month_end, month_end]
+    return _execute(sql, params)
 
 
 def flow_write(*, month_end: datetime.date) -> int:

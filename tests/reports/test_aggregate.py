@@ -8,7 +8,7 @@ import time_machine
 
 from accounts.models import Bill
 from accounts.services import payment_post
-from backoffice.reports.aggregate import reports_aggregate
+from backoffice.reports.aggregate import positions_from_history, reports_aggregate
 from backoffice.reports.models import EntryObservation, FlowCell, LineDay, MonthEndPosition, VintageCell
 from tests.factories import BillFactory, CreditLineFactory, overdue_line, product_on
 
@@ -106,3 +106,35 @@ def test_the_aggregate_is_the_same_after_a_rerun_of_its_own_step(run_dunning):
     counts = [model.objects.count() for model in (LineDay, MonthEndPosition, FlowCell, VintageCell, EntryObservation)]
     assert reports_aggregate(as_of=day) == 0
     assert [m.objects.count() for m in (LineDay, MonthEndPosition, FlowCell, VintageCell, EntryObservation)] == counts
+
+
+def test_a_past_month_end_from_the_ledgers_history_is_what_the_night_saw_then_whatever_was_paid_since(run_dunning):
+    month_end = datetime.date(2026, 1, 31)
+    lines = [
+        overdue_line(due=datetime.date(2026, 1, 20), principal_fen=100_000),  # M1 at the month end
+        overdue_line(due=datetime.date(2025, 11, 20), principal_fen=60_000),  # M3
+    ]
+    part_paid = overdue_line(due=datetime.date(2025, 12, 10), principal_fen=80_000)
+    payment_post(
+        credit_line=part_paid,
+        external_reference="BEFORE",
+        amount="300.00",
+        channel="alipay",
+        received_at=datetime.datetime(2026, 1, 5, 10, tzinfo=SHANGHAI),
+    )
+    current = CreditLineFactory(product=product_on("standard"), opened_on=datetime.date(2025, 6, 1))
+    BillFactory(credit_line=current, due_date=datetime.date(2026, 2, 20), principal_due_fen=70_000)
+    night(run_dunning, month_end)
+    seen = set(MonthEndPosition.objects.values_list("credit_line_id", "bucket", "principal_fen", "overdue_fen"))
+    MonthEndPosition.objects.all().delete()
+    payment_post(
+        credit_line=lines[0],
+        external_reference="AFTER",
+        amount="1000.00",
+        channel="alipay",
+        received_at=datetime.datetime(2026, 2, 3, 10, tzinfo=SHANGHAI),
+    )
+    assert positions_from_history(month_end=month_end) == 4
+    rebuilt = set(MonthEndPosition.objects.values_list("credit_line_id", "bucket", "principal_fen", "overdue_fen"))
+    assert rebuilt == seen
+    assert {bucket for _line, bucket, _p, _o in rebuilt} == {"M0", "M1", "M2", "M3"}

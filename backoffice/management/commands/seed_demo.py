@@ -48,6 +48,7 @@ class Command(BaseCommand):
         # changes and the reminders each night planned and sent, whatever the hour it is opened.
         first = today - datetime.timedelta(days=demo.HISTORY_DAYS)
         demo.demo_contact_preferences(today=today)
+        demo.demo_month_ends(today=today)
         runs = demo.demo_nights(today=today, batch_size=settings.DUNNING_BATCH_SIZE)
         demo.demo_casework(today=today)
         demo.demo_workbench(today=today)
