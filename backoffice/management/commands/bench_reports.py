@@ -1,0 +1,146 @@
+"""``manage.py bench_reports``: time the night's report aggregate and every report on N lines with M months of history."""
+
+import datetime
+import json
+import statistics
+import time
+
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from accounts.models import CreditLine
+from backoffice.bench import portfolio as bench
+from backoffice.kernel.progress import progress_bar
+from backoffice.kernel.roles import SUPERVISOR
+from backoffice.night import dunning_run
+from backoffice.reports import aggregate
+from backoffice.reports.models import LineDay
+
+# The reports timed, by URL name under /admin/reports/, and how many times each is opened.
+REPORTS = ["inventory", "entry-rate", "flow-rates", "vintage"]
+_OPENINGS = 5
+_BENCH_USER = "bench-supervisor"
+
+
+class Command(BaseCommand):
+    """Build N lines, run the night, write M months of history, then time the aggregate and each report."""
+
+    help = "Benchmark the report aggregate and the reports on N synthetic credit lines with M months (empty ledger)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        """Declare --lines, --months, --json and --keep."""
+        parser.add_argument("--lines", type=int, default=100_000, help="Credit lines to build (default 100000).")
+        parser.add_argument("--months", type=int, default=12, help="Months of history (default 12).")
+        parser.add_argument("--json", action="store_true", help="Print the figures as one JSON object.")
+        parser.add_argument("--keep", action="store_true", help="Keep the synthetic portfolio afterwards.")
+
+    def handle(self, *args: object, **options: object) -> None:
+        """Run the benchmark and print its figures."""
+        if options["lines"] < 1 or not 1 <= options["months"] <= 60:
+            raise CommandError(f"--lines {options['lines']} must be at least 1 and --months {options['months']} 1 to 60.")
+        if CreditLine.objects.exists():
+            raise CommandError(
+                "bench_reports needs an empty ledger: point DATABASE_URL at a scratch database "
+                "(e.g. `make bench-reports`), migrate it, and run again."
+            )
+        settings.DEBUG = False
+        try:
+            figures = self._measure(options["lines"], options["months"])
+        finally:
+            if not options["keep"]:
+                bench.clear_portfolio()
+                User.objects.filter(username=_BENCH_USER).delete()
+        if options["json"]:
+            self.stdout.write(json.dumps(figures))
+            return
+        reports = ", ".join(f"{name} {r['median_ms']} ms ({r['queries']} queries)" for name, r in figures["reports"].items())
+        self.stdout.write(
+            f"{figures['lines']} lines, {figures['months']} months: the aggregate took {figures['aggregate_seconds']} s "
+            f"a night ({figures['aggregate_share_of_night']:.0%} of the night's {figures['night_seconds']} s), "
+            f"{figures['month_end_aggregate_seconds']} s on a month end; reports: {reports}."
+        )
+
+    def _measure(self, lines: int, months: int) -> dict:
+        as_of = timezone.localdate()
+        with progress_bar(total=lines, description="Building", unit="lines") as bar:
+            bench.build_portfolio(lines=lines, as_of=as_of, on_chunk=bar.update)
+        started = time.perf_counter()
+        dunning_run(as_of=as_of, batch_size=settings.DUNNING_BATCH_SIZE)
+        night_seconds = time.perf_counter() - started
+        day_seconds = self._timed(lambda: self._aggregate_again(as_of))
+        month_end_seconds = self._history(as_of, months)
+        bench.analyze((LineDay,))
+        return {
+            "lines": lines,
+            "months": months,
+            "night_seconds": round(night_seconds, 2),
+            "aggregate_seconds": round(day_seconds, 2),
+            "aggregate_share_of_night": round(day_seconds / night_seconds, 3),
+            "month_end_aggregate_seconds": round(month_end_seconds, 2),
+            "reports": self._reports(),
+            "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
+        }
+
+    def _timed(self, step) -> float:
+        started = time.perf_counter()
+        step()
+        return time.perf_counter() - started
+
+    def _aggregate_again(self, as_of: datetime.date) -> None:
+        """Time the night's own step: forget what it wrote for the date, and write it again."""
+        LineDay.objects.filter(as_of=as_of).delete()
+        aggregate.reports_aggregate(as_of=as_of)
+
+    def _history(self, as_of: datetime.date, months: int) -> float:
+        """Write ``months`` month ends (timing the last) and a year of daily rows; return the month end's seconds."""
+        month_end, seconds = as_of.replace(day=1) - datetime.timedelta(days=1), 0.0
+        ends = []
+        for _month in range(months):
+            ends.insert(0, month_end)
+            month_end = aggregate.previous_month_end(month_end)
+        for end in ends:
+            seconds = self._timed(lambda end=end: self._month_end(end))
+        # Past days: the night's rows for the date, shifted back a day at a time (volume, not history).
+        with connection.cursor() as cursor:
+            for back in range(1, 31 * months):
+                cursor.execute(
+                    f"INSERT INTO {LineDay._meta.db_table} (as_of, product_id, policy_id, bucket, stage, team_id, "
+                    "agency_id, lines, principal_fen, overdue_fen) SELECT %s, product_id, policy_id, bucket, stage, "
+                    f"team_id, agency_id, lines, principal_fen, overdue_fen FROM {LineDay._meta.db_table} WHERE as_of = %s",
+                    [as_of - datetime.timedelta(days=back), as_of],
+                )
+        return seconds
+
+    def _month_end(self, month_end: datetime.date) -> None:
+        aggregate.positions_write(month_end=month_end)
+        aggregate.flow_write(month_end=month_end)
+        aggregate.vintage_write(month_end=month_end)
+
+    def _reports(self) -> dict:
+        user, _created = User.objects.get_or_create(username=_BENCH_USER, defaults={"is_staff": True})
+        user.groups.add(Group.objects.get(name=SUPERVISOR))
+        client = Client()
+        client.force_login(user)
+        figures = {}
+        for name in REPORTS:
+            try:
+                url = reverse("reports:report", args=[name])
+            except NoReverseMatch:
+                continue
+            timings, queries = [], 0
+            for _opening in range(_OPENINGS):
+                with CaptureQueriesContext(connection) as captured:
+                    started = time.perf_counter()
+                    response = client.get(url, HTTP_X_FORWARDED_PROTO="https")
+                    timings.append(time.perf_counter() - started)
+                if response.status_code != 200:
+                    raise CommandError(f"Report {name!r} answered {response.status_code}.")
+                queries = len(captured)
+            figures[name] = {"median_ms": round(statistics.median(timings) * 1000, 1), "queries": queries}
+        return figures
