@@ -189,3 +189,15 @@ def test_the_case_list_bucket_filter_keeps_exactly_the_cases_in_the_bucket(clien
         listed[bucket] = {case.credit_line_id for case in response.context["cl"].result_list}
     assert listed == {"M2": {fifty_days.pk}, "M3": {ninety_days.pk}, "M7": set()}
     assert Case.objects.get(credit_line=ninety_days).days_past_due == 90
+
+
+def test_the_reports_speak_chinese_with_the_fields_own_names(client, supervisor):
+    client.force_login(supervisor)
+    chinese = {"HTTP_ACCEPT_LANGUAGE": "zh-CN,zh;q=0.9"}
+    index = client.get(reverse("reports"), **chinese).content.decode()
+    assert all(name in index for name in ("存量/账龄分布", "入催率", "迁徙率", "账龄分析"))
+    flow = client.get(reverse("report", args=["flow-rates"]), {"month": "2026-11"}, **chinese).content.decode()
+    assert "累计迁徙乘数" in flow
+    assert "T 月前一月末处于账龄 A 的剩余本金" in flow
+    bad = client.get(reverse("report", args=["inventory"]), {"date": "x"}, **chinese).content.decode()
+    assert "日期：“x”不是日期，请按 YYYY-MM-DD 填写。" in bad
