@@ -61,6 +61,18 @@ class IdChoiceField(_NamesFieldAndValue, forms.TypedChoiceField):
         super().__init__(label=label, choices=[("", _("All")), *choices], coerce=int, empty_value=None, required=False)
 
 
+class NamedChoiceField(_NamesFieldAndValue, forms.ChoiceField):
+    """One of a few fixed choices."""
+
+    invalid_message = _("%(field)s: “%(value)s” is not one of the choices.")
+
+
+class FormatField(NamedChoiceField):
+    """The page, or one of the export formats."""
+
+    invalid_message = _("%(field)s: “%(value)s” is not one of page, csv or xlsx.")
+
+
 GROUP_BY_CHOICES = [
     ("product_id", _("product")),
     ("policy_id", _("policy")),
@@ -105,7 +117,7 @@ def last_month_end(today: datetime.date) -> datetime.date:
 class ReportFilterForm(forms.Form):
     """The filters a report declares, from the query string; absent ones take the report's default."""
 
-    format = forms.ChoiceField(label=_("format"), choices=FORMAT_CHOICES, required=False, widget=forms.HiddenInput)
+    format = FormatField(label=_("format"), choices=FORMAT_CHOICES, required=False, widget=forms.HiddenInput)
 
     def __init__(self, data: dict, *, filters: tuple[str, ...]) -> None:
         """Add the declared fields, reading the choices of product, policy, team and agency (one query each)."""
@@ -127,7 +139,7 @@ class ReportFilterForm(forms.Form):
             if name in filters:
                 self.fields[name] = IdChoiceField(label=label, choices=list(self.names[f"{name}_id"].items()))
         if "group_by" in filters:
-            self.fields["group_by"] = forms.ChoiceField(
+            self.fields["group_by"] = NamedChoiceField(
                 label=_("breakdown by"), choices=GROUP_BY_CHOICES, required=False
             )
         self.today = today

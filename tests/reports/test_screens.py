@@ -57,7 +57,8 @@ def test_an_unknown_report_is_not_found(client, supervisor):
         ({"product": "abc"}, "product: there is none numbered “abc”."),
         ({"product": "999999"}, "product: there is none numbered “999999”."),
         ({"team": "1;drop"}, "team: there is none numbered “1;drop”."),
-        ({"group_by": "password"}, "password"),
+        ({"group_by": "password"}, "breakdown by: “password” is not one of the choices."),
+        ({"format": "pdf"}, "format: “pdf” is not one of page, csv or xlsx."),
     ],
 )
 def test_a_bad_filter_is_a_form_error_naming_the_field_and_the_value(client, supervisor, query, message):

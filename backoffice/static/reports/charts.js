@@ -63,7 +63,7 @@
         },
         scales: {
           x: { type: "category", labels: spec.columns, position: "top", offset: true, grid: { display: false }, title: axisTitle(spec.x_label) },
-          y: { type: "category", labels: spec.rows, offset: true, grid: { display: false }, title: axisTitle(spec.y_label) },
+          y: { type: "category", labels: spec.rows.slice().reverse(), offset: true, grid: { display: false }, title: axisTitle(spec.y_label) },
         },
       },
     };
