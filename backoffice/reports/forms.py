@@ -164,7 +164,12 @@ class ReportFilterForm(forms.Form):
         return cleaned
 
     def filters(self) -> Filters:
-        """Return the cleaned filters with each default filled in."""
+        """Return the cleaned filters with each default filled in (worked out once per request)."""
+        if not hasattr(self, "_filters"):
+            self._filters = self._filled()
+        return self._filters
+
+    def _filled(self) -> Filters:
         data = self.cleaned_data
         last = data.get("to") or self.today - datetime.timedelta(days=1)
         return Filters(

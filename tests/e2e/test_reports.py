@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 from backoffice.kernel.roles import SUPERVISOR
-from backoffice.reports.models import FlowCell, LineDay
+from backoffice.reports.models import EntryObservation, FlowCell, LineDay, VintageCell
 from tests.factories import ProductFactory, user_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -95,3 +95,49 @@ def test_a_supervisor_reads_the_inventory_and_the_flow_rates_with_their_charts_a
     m0 = next(row for row in values if row[0] == "M0")
     assert str(m0[2]) == "0.75"
     assert str(m0[3]) == "0.25"
+
+
+def test_the_entry_rate_and_vintage_curves_draw_and_unripe_figures_are_greyed(
+    page, live_server, aggregates, screenshot
+):
+    product = aggregates
+    for offset, unpaid in enumerate((8_000, 12_000, 10_000, 15_000)):
+        day = NOV_30 - datetime.timedelta(days=offset)
+        for days_after, still in ((1, unpaid), (4, unpaid // 2)):
+            if days_after == 4 and offset < 2:
+                continue  # DPD4 of the last two due dates is not ripe yet
+            EntryObservation.objects.create(
+                due_on=day,
+                days_after=days_after,
+                product_id=product.pk,
+                repeat=False,
+                bills=10,
+                due_fen=100_000,
+                unpaid_fen=still,
+            )
+    for mob in range(4):
+        for bucket, principal in (("M0", 900_000 - mob * 100_000), ("M2", mob * 60_000), ("M3", mob * 40_000)):
+            VintageCell.objects.create(
+                opened_month=datetime.date(2026, 7, 1),
+                months_on_book=mob,
+                product_id=product.pk,
+                bucket=bucket,
+                lines=1,
+                principal_fen=principal,
+            )
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", "supervisor-reports")
+    page.fill("#id_password", "pw-123456")
+    page.click("input[type=submit]")
+    page.goto(f"{live_server.url}/admin/reports/entry-rate/?from=2026-11-27&to=2026-11-30")
+    page.wait_for_selector("#table-by-due-date")
+    assert painted(page, "#entry-rate-chart") > 0.005
+    # DPD8 and DPD31 on all four days, DPD4 on the last two, and DPD8 and DPD31 in the total.
+    assert page.locator("#table-by-due-date td.not-ripe").count() == 4 * 2 + 2 + 2
+    screenshot("reports-entry-rate")
+    page.goto(f"{live_server.url}/admin/reports/vintage/?month=2026-11")
+    page.wait_for_selector("#table-over-30")
+    assert painted(page, "#vintage-chart") > 0.005
+    # MOB 1: 60,000 in M2 and 40,000 in M3 of 900,000 outstanding.
+    assert "11.11%" in page.locator("#table-over-30 tbody tr").first.inner_text()
+    screenshot("reports-vintage")

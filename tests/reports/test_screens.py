@@ -202,3 +202,22 @@ def test_the_reports_speak_chinese_with_the_fields_own_names(client, supervisor)
     assert "T 月前一月末处于账龄 A 的剩余本金" in flow
     bad = client.get(reverse("report", args=["inventory"]), {"date": "x"}, **chinese).content.decode()
     assert "日期：“x”不是日期，请按 YYYY-MM-DD 填写。" in bad
+
+
+def test_the_entry_rate_page_greys_what_is_not_ripe_and_the_vintage_page_draws_its_triangle(
+    client, supervisor, product
+):
+    EntryObservation.objects.create(
+        due_on=NOV_30, days_after=1, product_id=product.pk, repeat=True, bills=2, due_fen=20_000, unpaid_fen=5_000
+    )
+    client.force_login(supervisor)
+    html = client.get(reverse("report", args=["entry-rate"]), {"from": "2026-11-30", "to": "2026-11-30"}).content
+    html = html.decode()
+    assert '<td class="number">25.00%</td>' in html
+    # DPD4, 8 and 31 are greyed in the day's row, the total and the product's row.
+    assert html.count('<td class="not-ripe">') == 3 * 3
+    assert html.count("not yet ripe</") == 3 * 3
+    assert 'id="entry-rate-chart-data" type="application/json"' in html
+    html = client.get(reverse("report", args=["vintage"]), {"month": "2026-11"}).content.decode()
+    assert 'id="table-over-30"' in html
+    assert 'id="table-over-60"' in html
