@@ -10,8 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from backoffice.reports.models import EntryObservation, LineDay
+from backoffice.reports.models import BUCKET_UPPER_DPD, EntryObservation, LineDay
 from backoffice.reports.registry import REPORTS
+from cases.admin.filters import MONTH_BUCKET_RANGES
 from cases.models import Case, Team
 from tests.factories import ProductFactory, overdue_line
 
@@ -221,3 +222,11 @@ def test_the_entry_rate_page_greys_what_is_not_ripe_and_the_vintage_page_draws_i
     html = client.get(reverse("report", args=["vintage"]), {"month": "2026-11"}).content.decode()
     assert 'id="table-over-30"' in html
     assert 'id="table-over-60"' in html
+
+
+def test_the_case_lists_buckets_agree_with_the_reports_buckets():
+    uppers = dict(BUCKET_UPPER_DPD)
+    for name, (low, high) in MONTH_BUCKET_RANGES.items():
+        previous = f"M{int(name[1:]) - 1}"
+        assert low == uppers[previous] + 1
+        assert high == uppers.get(name)
