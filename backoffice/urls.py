@@ -1,4 +1,4 @@
-"""Top-level URL configuration: the admin (the whole back office, its ledger import and reconciliation), language switching, letter verification, the API, the SMS provider's callbacks."""
+"""Top-level URL configuration: the admin (the whole back office, its ledger import, reconciliation and reports), language switching, letter verification, the API, the SMS provider's callbacks."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 
 from backoffice.ledger_import import views as ledger_import
 from backoffice.reconciliation import views as reconciliation
+from backoffice.reports import views as reports
 from backoffice.views import bad_request, landing, not_found
 
 urlpatterns = [
@@ -19,6 +20,8 @@ urlpatterns = [
         name="ledger_import_confirm",
     ),
     path("admin/reconciliation/", admin.site.admin_view(reconciliation.report_view), name="reconciliation"),
+    path("admin/reports/", admin.site.admin_view(reports.index_view), name="reports"),
+    path("admin/reports/<slug:name>/", admin.site.admin_view(reports.report_view), name="report"),
     path("admin/", admin.site.urls),
     path("verify/", include("letters.urls")),
     path("api/v1/", include("backoffice.api.urls")),

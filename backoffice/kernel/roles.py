@@ -125,6 +125,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "cases.add_team",
         "cases.change_team",
         "backoffice.view_reconciliation",
+        "backoffice.view_reports",
     ],
 }
 

@@ -24,7 +24,7 @@ from backoffice.kernel.pagination import LargeTablePaginator
 from cases.admin.agencies import CasePlacementActions
 from cases.admin.case_page import CasePage, TransitionForm
 from cases.admin.contacts import CaseContactActions
-from cases.admin.filters import DpdBucketFilter, ProductPolicyFilter
+from cases.admin.filters import DpdBucketFilter, MonthBucketFilter, ProductPolicyFilter
 from cases.admin.letters import CaseLetterActions
 from cases.admin.promises import CasePromiseActions, PromiseStatusFilter
 from cases.admin.settlements import CaseProposalActions
@@ -157,6 +157,7 @@ class CaseAdmin(
     list_filter = [
         "stage",
         DpdBucketFilter,
+        MonthBucketFilter,
         PromiseStatusFilter,
         ProductPolicyFilter,
         # Plain related filters: the "related only" kind scans every case for the choices.

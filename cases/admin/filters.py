@@ -1,4 +1,4 @@
-"""List filters several lists share: days-past-due bands, and product or policy."""
+"""List filters several lists share: days-past-due bands and month buckets, and product or policy."""
 
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -31,6 +31,43 @@ class DpdBucketFilter(admin.SimpleListFilter):
         if self.value() not in _BUCKET_RANGES:
             return queryset
         low, high = _BUCKET_RANGES[self.value()]
+        queryset = queryset.filter(days_past_due__gte=low)
+        return queryset if high is None else queryset.filter(days_past_due__lte=high)
+
+
+# The managers' month buckets by days past due (M0 is current and has no case); the reports' buckets agree.
+MONTH_BUCKET_RANGES = {
+    "M1": (1, 30),
+    "M2": (31, 60),
+    "M3": (61, 90),
+    "M4": (91, 120),
+    "M5": (121, 150),
+    "M6": (151, 180),
+    "M7": (181, None),
+}
+
+
+class MonthBucketFilter(admin.SimpleListFilter):
+    """Filter cases by the month bucket M1 to M7+, the reports' drill-down into the case list."""
+
+    title = _("bucket (M1–M7+)")
+    parameter_name = "bucket"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        """Offer the buckets with their days past due."""
+        return [
+            (
+                name,
+                f"{name} ({low}–{high})" if high else _("%(name)s (over %(days)d)") % {"name": name, "days": low - 1},
+            )
+            for name, (low, high) in MONTH_BUCKET_RANGES.items()
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        """Keep cases whose DPD lies in the chosen bucket."""
+        if self.value() not in MONTH_BUCKET_RANGES:
+            return queryset
+        low, high = MONTH_BUCKET_RANGES[self.value()]
         queryset = queryset.filter(days_past_due__gte=low)
         return queryset if high is None else queryset.filter(days_past_due__lte=high)
 

@@ -1,0 +1,89 @@
+"""The reports supervisors read, by the name in their URL, each with the definition its help text states."""
+
+import dataclasses
+from collections.abc import Callable
+
+from django.utils.translation import gettext_lazy as _
+
+from backoffice.reports.entry_rate import entry_rate_report
+from backoffice.reports.flow_rates import flow_rates_report
+from backoffice.reports.forms import Filters
+from backoffice.reports.inventory import inventory_report
+from backoffice.reports.tables import ReportResult
+from backoffice.reports.vintage import vintage_report
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportSpec:
+    """A report: its URL name, title, one-line summary, definition, the filters it takes and how it is built."""
+
+    name: str
+    title: str
+    summary: str
+    definition: str
+    filters: tuple[str, ...]
+    build: Callable[[Filters], ReportResult]
+
+
+REPORTS = {
+    spec.name: spec
+    for spec in [
+        ReportSpec(
+            name="inventory",
+            title=_("Inventory by bucket (存量/账龄)"),
+            summary=_("Lines, overdue amount and outstanding principal by days-past-due bucket on a date"),
+            definition=_(
+                "The portfolio as the night counted it on the date: every credit line with a balance, current (M0) "
+                "lines included, by days-past-due bucket (M0 current, M1 1–30, M2 31–60, M3 61–90, M4 91–120, "
+                "M5 121–150, M6 151–180, M7+ over 180). Amounts are the overdue amount (what is past due); the "
+                "outstanding principal is shown beside it. Shares divide sums. A bucket's count of lines leads to "
+                "today's open cases in that bucket (M0 lines have no case)."
+            ),
+            filters=("day", "team", "agency", "group_by"),
+            build=inventory_report,
+        ),
+        ReportSpec(
+            name="entry-rate",
+            title=_("Entry rate (入催率)"),
+            summary=_("Of the balance due on each day, the share still unpaid the day after, and later"),
+            definition=_(
+                "Entry rate (入催率, DPD1+) = the balance due on a day and still unpaid at its end ÷ the balance "
+                "due that day. Over several days, products or customers it is the sum of what was unpaid over the "
+                "sum of what was due, never an average of daily rates. The follow-through columns give the share "
+                "still unpaid 4, 8 and 31 days after the due date; they are greyed as not yet ripe until those "
+                "days have passed. New customers have no earlier bill; repeat customers have one."
+            ),
+            filters=("range",),
+            build=entry_rate_report,
+        ),
+        ReportSpec(
+            name="flow-rates",
+            title=_("Flow rates (迁徙率)"),
+            summary=_("The transition matrix between two month ends, as a heat map, and the collection multiplier"),
+            definition=_(
+                "Flow rate (迁徙率) from bucket A = of the outstanding principal in bucket A at the end of the "
+                "month before T, the share in bucket A+1 at the end of month T. The matrix shows every move: "
+                "improving, staying, worsening and to charge-off (CO), each cell as a share of its row, by "
+                "principal and by count of lines. The collection multiplier is the product of the successive "
+                "flow rates M0→M1 × M1→M2 × …. This is not roll-rate analysis (one cohort followed over many "
+                "months) nor vintage (by origination month)."
+            ),
+            filters=("month",),
+            build=flow_rates_report,
+        ),
+        ReportSpec(
+            name="vintage",
+            title=_("Vintage (账龄分析)"),
+            summary=_("By origination month and months on book, the share of principal 31+ and 61+ days past due"),
+            definition=_(
+                "Vintage: the credit lines opened in one month form a cohort. For each month on book (MOB 0 is the "
+                "month of opening), the share of the cohort's outstanding principal in buckets M2 and above (31+ "
+                "days past due) and M3 and above (61+), over the cohort's outstanding principal in M0 to M7+. "
+                "Charged-off lines are no longer outstanding and count in neither. The twelve cohorts up to the "
+                "chosen month are shown."
+            ),
+            filters=("month",),
+            build=vintage_report,
+        ),
+    ]
+}
