@@ -7,7 +7,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Playwright drives Debian's Chromium; it must never try to download a browser of its own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: run test lint system-deps install install-dev messages bench bench-db bench-letters bench-queue bench-ingest bench-outreach
+.PHONY: run test lint system-deps install install-dev messages bench bench-db bench-letters bench-queue bench-ingest bench-outreach bench-reports
 
 system-deps:
 	@scripts/system-deps.sh
@@ -80,6 +80,11 @@ bench-ingest: install bench-db
 bench-outreach: install bench-db
 	DATABASE_URL=$(BENCH_DATABASE_URL) SECRET_KEY=bench-only $(BIN)/python manage.py migrate --no-input -v 0
 	DATABASE_URL=$(BENCH_DATABASE_URL) SECRET_KEY=bench-only $(BIN)/python manage.py bench_outreach --lines $(LINES)
+
+MONTHS ?= 12
+bench-reports: install bench-db
+	DATABASE_URL=$(BENCH_DATABASE_URL) SECRET_KEY=bench-only $(BIN)/python manage.py migrate --no-input -v 0
+	DATABASE_URL=$(BENCH_DATABASE_URL) SECRET_KEY=bench-only $(BIN)/python manage.py bench_reports --lines $(LINES) --months $(MONTHS)
 
 LETTERS ?= 200
 bench-letters: install

@@ -137,11 +137,11 @@ def positions_write(*, month_end: datetime.date) -> int:
         f"INSERT INTO {T.position} (month_end, credit_line_id, product_id, opened_month, bucket, principal_fen, "
         "overdue_fen) "
         f"SELECT %s, l.id, l.product_id, {_opened_month_sql()}, {_bucket_sql()}, COALESCE(b.principal, 0), "
-        f"COALESCE(c.balance_fen, 0) {_lines_sql(team_table)} "
+        f"COALESCE(c.balance_fen, 0) {_lines_sql(team_table)} AND l.opened_on <= %s "
         f"AND NOT EXISTS (SELECT 1 FROM {T.position} WHERE month_end = %s) "
         "ON CONFLICT DO NOTHING"
     )
-    return _execute(sql, [month_end, *team_params, month_end])
+    return _execute(sql, [month_end, *team_params, month_end, month_end])
 
 
 def _days_since_sql(day_param: str, earlier: str) -> str:

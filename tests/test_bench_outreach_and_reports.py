@@ -1,4 +1,4 @@
-"""The outreach benchmark plans on an empty ledger, sends with two real worker processes, and cleans up."""
+"""The outreach and report benchmarks run on an empty ledger, print the figures they promise, and clean up."""
 
 import datetime
 import json
@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import CreditLine
+from backoffice.reports.models import LineDay
 from cases.models import Message, ReminderRule
 from tests.factories import overdue_line
 
@@ -29,3 +30,13 @@ def test_bench_outreach_refuses_a_ledger_that_is_not_empty():
     overdue_line(due=datetime.date(2026, 1, 10))
     with pytest.raises(CommandError, match="empty ledger"):
         call_command("bench_outreach", "--lines", "10")
+
+
+def test_bench_reports_prints_the_aggregate_and_every_report_and_cleans_up(capsys, shipped_data):
+    call_command("bench_reports", "--lines", "600", "--months", "2", "--json")
+    figures = json.loads(capsys.readouterr().out)
+    assert {"lines", "months", "reports", "aggregate_seconds"} <= figures.keys()
+    assert set(figures["reports"]) == {"inventory", "entry-rate", "flow-rates", "vintage"}
+    assert all(report["queries"] <= 10 for report in figures["reports"].values())
+    assert not CreditLine.objects.exists()
+    assert not LineDay.objects.exists()
