@@ -110,6 +110,7 @@ class Command(BaseCommand):
         for _month in range(months):
             ends.insert(0, month_end)
             month_end = aggregate.previous_month_end(month_end)
+        self._spread_openings(as_of)
         for end in ends:
             seconds = self._timed(lambda end=end: self._month_end(end))
         # Past days: the night's rows for the date, shifted back a day at a time (volume, not history).
@@ -122,6 +123,16 @@ class Command(BaseCommand):
                     [as_of - datetime.timedelta(days=back), as_of],
                 )
         return seconds
+
+    def _spread_openings(self, as_of: datetime.date) -> None:
+        """Open the synthetic lines over the past two years, so that each month end has its cohorts."""
+        table = CreditLine._meta.db_table
+        if connection.vendor == "postgresql":
+            opened = "%s::date - (id %% 730)::int"
+        else:
+            opened = "date(%s, '-' || (id %% 730) || ' days')"
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {table} SET opened_on = {opened}", [as_of])
 
     def _month_end(self, month_end: datetime.date) -> None:
         aggregate.positions_write(month_end=month_end)
