@@ -20,7 +20,7 @@ from backoffice.kernel.progress import progress_bar
 from backoffice.kernel.roles import SUPERVISOR
 from backoffice.night import dunning_run
 from backoffice.reports import aggregate
-from backoffice.reports.models import LineDay
+from backoffice.reports.models import EntryObservation, LineDay
 
 # The reports timed, by URL name under /admin/reports/, and how many times each is opened.
 REPORTS = ["inventory", "entry-rate", "flow-rates", "vintage"]
@@ -101,6 +101,8 @@ class Command(BaseCommand):
     def _aggregate_again(self, as_of: datetime.date) -> None:
         """Time the night's own step: forget what it wrote for the date, and write it again."""
         LineDay.objects.filter(as_of=as_of).delete()
+        for days in aggregate.ENTRY_DAYS:
+            EntryObservation.objects.filter(due_on=as_of - datetime.timedelta(days=days), days_after=days).delete()
         aggregate.reports_aggregate(as_of=as_of)
 
     def _history(self, as_of: datetime.date, months: int) -> float:
