@@ -1,30 +1,14 @@
 import pytest
-from django.contrib.auth.models import User
 
-from backoffice.kernel.roles import AGENCY, AGENT, SUPERVISOR
+from backoffice.kernel.roles import AGENCY
 from backoffice.reports.forms import ReportFilterForm
 from backoffice.reports.registry import REPORTS
 from tests.factories import ProductFactory, user_in
 
 
 @pytest.fixture
-def supervisor(db):
-    return user_in(SUPERVISOR, "supervisor-r")
-
-
-@pytest.fixture
-def agent(db):
-    return user_in(AGENT, "agent-r")
-
-
-@pytest.fixture
 def agency_user(db):
     return user_in(AGENCY, "agency-r")
-
-
-@pytest.fixture
-def root(db):
-    return User.objects.create_superuser("root-r", password="pw-123456")
 
 
 @pytest.fixture
