@@ -12,6 +12,7 @@ import datetime
 import re
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 from django.conf import settings
@@ -271,14 +272,25 @@ def messages_send_chunk(*, now: datetime.datetime | None = None, limit: int = 10
     return tally
 
 
-def messages_send_due(*, now: datetime.datetime | None = None, limit: int = 10_000, chunk: int = 100) -> SendTally:
-    """Send what is due at ``now``, up to ``limit`` messages, chunk by chunk; return the total."""
+def messages_send_due(
+    *,
+    now: datetime.datetime | None = None,
+    limit: int | None = None,
+    chunk: int = 100,
+    on_chunk: Callable[[SendTally], None] | None = None,
+) -> SendTally:
+    """Send what is due at ``now``, chunk by chunk, up to ``limit`` messages (None: until nothing is due).
+
+    ``on_chunk`` is called with the running total after each chunk.
+    """
     total = SendTally()
-    while total.handled < limit:
-        done = messages_send_chunk(now=now, limit=min(chunk, limit - total.handled))
+    while limit is None or total.handled < limit:
+        done = messages_send_chunk(now=now, limit=chunk if limit is None else min(chunk, limit - total.handled))
         if not done.handled:
             break
         total += done
+        if on_chunk:
+            on_chunk(total)
     return total
 
 

@@ -5,7 +5,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandParser
 
 from cases.outreach.models import Message
-from cases.outreach.services import SendTally, messages_send_chunk
+from cases.outreach.services import SendTally, messages_send_due
 
 
 class Command(BaseCommand):
@@ -19,14 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, limit: int | None = None, **options: object) -> None:
         """Send chunk by chunk, with a progress line on a terminal, then say what happened."""
-        total = SendTally()
-        while limit is None or total.handled < limit:
-            done = messages_send_chunk(limit=100 if limit is None else min(100, limit - total.handled))
-            if not done.handled:
-                break
-            total += done
-            if sys.stderr.isatty():
-                sys.stderr.write(f"\rmessages: {total.sent} sent, {total.stopped} stopped, {total.deferred} waiting")
+        total = messages_send_due(limit=limit, on_chunk=self._progress)
         if sys.stderr.isatty():
             sys.stderr.write("\n")
         self.stdout.write(
@@ -34,3 +27,7 @@ class Command(BaseCommand):
             f"waiting for the contact window {total.deferred}, to retry {total.retrying}, failed {total.failed}; "
             f"{Message.objects.unsent().count()} planned."
         )
+
+    def _progress(self, total: SendTally) -> None:
+        if sys.stderr.isatty():
+            sys.stderr.write(f"\rmessages: {total.sent} sent, {total.stopped} stopped, {total.deferred} waiting")
