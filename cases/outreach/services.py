@@ -60,11 +60,15 @@ class SendTally:
         return sum(getattr(self, item.name) for item in fields(self))
 
 
+def due_now(now: datetime.datetime) -> Q:
+    """Return the messages to send at ``now``: planned and due, or claimed by a worker whose lease ran out."""
+    return Q(status=MessageStatus.PLANNED, due_at__lte=now) | Q(status=MessageStatus.SENDING, lease_until__lt=now)
+
+
 def _claim(now: datetime.datetime, limit: int) -> tuple[list[int], datetime.datetime]:
     """Lease up to ``limit`` due messages to this process; return their ids and the lease."""
-    due = Q(status=MessageStatus.PLANNED, due_at__lte=now) | Q(status=MessageStatus.SENDING, lease_until__lt=now)
     with transaction.atomic():
-        query = Message.objects.filter(due).order_by("due_at").values_list("pk", flat=True)[:limit]
+        query = Message.objects.filter(due_now(now)).order_by("due_at").values_list("pk", flat=True)[:limit]
         if connection.vendor == "postgresql":
             query = query.select_for_update(skip_locked=True)
         ids = list(query)

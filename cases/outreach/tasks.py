@@ -2,12 +2,10 @@
 
 from celery import shared_task
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 
-from cases.choices import MessageStatus
 from cases.outreach.models import Message
-from cases.outreach.services import messages_send_chunk
+from cases.outreach.services import due_now, messages_send_chunk
 
 
 @shared_task(name="cases.outreach.send", ignore_result=True)
@@ -20,10 +18,7 @@ def messages_send(limit: int) -> int:
 def messages_poll() -> int:
     """Queue enough sending tasks for what is due now, up to the poll's ceiling; return how many."""
     chunk = settings.MESSAGE_CHUNK
-    now = timezone.now()
-    # Planned and due, or claimed by a worker that died (its lease ran out).
-    due_now = Q(status=MessageStatus.PLANNED, due_at__lte=now) | Q(status=MessageStatus.SENDING, lease_until__lt=now)
-    due = Message.objects.filter(due_now).order_by()[: settings.MESSAGE_POLL_BATCH].count()
+    due = Message.objects.filter(due_now(timezone.now())).order_by()[: settings.MESSAGE_POLL_BATCH].count()
     tasks = -(-due // chunk)
     for _task in range(tasks):
         messages_send.delay(chunk)
