@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("admin/reconciliation/", admin.site.admin_view(reconciliation.report_view), name="reconciliation"),
     path("admin/reports/", admin.site.admin_view(reports.index_view), name="reports"),
+    path("admin/reports/dashboard/", admin.site.admin_view(reports.dashboard_view), name="dashboard"),
     path("admin/reports/<slug:name>/", admin.site.admin_view(reports.report_view), name="report"),
     path("admin/", admin.site.urls),
     path("verify/", include("letters.urls")),

@@ -8,13 +8,17 @@ from django.views.defaults import bad_request as django_bad_request
 from django.views.defaults import page_not_found
 
 from backoffice.kernel.roles import AGENT
+from backoffice.reports.access import may_read_reports
 
 
 def landing(request: HttpRequest) -> HttpResponse:
-    """Send collection agents to *My cases*; show everyone else the admin index."""
+    """Send collection agents to *My cases* and supervisors to the morning dashboard; show everyone else the index."""
     user = request.user
-    if user.is_authenticated and user.is_staff and not user.is_superuser and user.groups.filter(name=AGENT).exists():
-        return redirect("admin:cases_mycase_changelist")
+    if user.is_authenticated and user.is_staff and not user.is_superuser:
+        if user.groups.filter(name=AGENT).exists():
+            return redirect("admin:cases_mycase_changelist")
+        if may_read_reports(user):
+            return redirect("dashboard")
     return admin.site.admin_view(admin.site.index)(request)
 
 

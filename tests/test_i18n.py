@@ -65,9 +65,9 @@ def test_the_compiled_catalogue_matches_the_translations():
 @pytest.mark.django_db
 def test_the_admin_speaks_chinese_to_a_chinese_browser_and_switches_on_request(client, supervisor):
     client.force_login(supervisor)
-    page = client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9").content.decode()
+    page = client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9", follow=True).content.decode()
     assert "催收管理后台" in page
     assert 'id="language-switch"' in page
     client.post(reverse("set_language"), {"language": "en", "next": "/admin/"})
-    english = client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    english = client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="zh-CN", follow=True).content.decode()
     assert "Collections back office" in english

@@ -165,7 +165,7 @@ def test_supervisors_and_superusers_read_the_page_and_agents_do_not(ledger, clie
     assert 'id="reconciliation-in"' in html
     assert "¥500.50" in html
     assert "2026-11-30" in html
-    assert client.get(reverse("admin:index")).content.decode().count(f'href="{url}"') == 1
+    assert client.get(reverse("admin:index"), follow=True).content.decode().count(f'href="{url}"') == 1
     client.force_login(root)
     assert client.get(url).status_code == 200
     client.force_login(agent)

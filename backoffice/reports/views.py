@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from backoffice.kernel.money import format_yuan
 from backoffice.reports.access import may_read_reports
+from backoffice.reports.dashboard import Card, dashboard
 from backoffice.reports.export import csv_response, export_rows, xlsx_response
 from backoffice.reports.forms import ReportFilterForm
 from backoffice.reports.registry import REPORTS
@@ -22,6 +23,32 @@ def index_view(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     context = {**admin.site.each_context(request), "title": _("Reports"), "reports": REPORTS.values()}
     return TemplateResponse(request, "admin/reports/index.html", context)
+
+
+def dashboard_view(request: HttpRequest) -> HttpResponse:
+    """The supervisor's morning page: a card a figure, tables and a chart where a figure is a breakdown."""
+    if not may_read_reports(request.user):
+        raise PermissionDenied
+    cards = [_shown_card(card) for card in dashboard()]
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Morning dashboard"),
+        "cards": cards,
+        "has_charts": any(card["chart"] for card in cards),
+    }
+    return TemplateResponse(request, "admin/reports/dashboard.html", context)
+
+
+def _shown_card(card: Card) -> dict:
+    chart = card.chart and {"key": card.chart.key, "data_id": f"{card.chart.key}-data", "spec": card.chart.spec}
+    return {
+        "key": card.key,
+        "title": card.title,
+        "figure": shown_cell(card.figure),
+        "note": card.note,
+        "table": card.table and shown_table(card.table),
+        "chart": chart,
+    }
 
 
 def report_view(request: HttpRequest, name: str) -> HttpResponse:

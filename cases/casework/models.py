@@ -246,6 +246,12 @@ class Case(ConcurrentTransitionMixin, models.Model):
             ),
             # The lender's "changed since" reads: a range of recent changes, paged by id.
             models.Index(fields=["changed_at", "id"], name="case_changed_at"),
+            # The dashboard's "never contacted": a partial index holds only the open cases nobody reached yet.
+            models.Index(
+                fields=["opened_at"],
+                condition=Q(last_contact_at__isnull=True, stage__in=LADDER),
+                name="case_never_contacted",
+            ),
         ]
         permissions = [
             ("escalate_case", _("Can escalate a case to the next stage")),

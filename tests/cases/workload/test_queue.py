@@ -43,11 +43,11 @@ def test_the_queue_orders_by_the_documented_priority_and_explains_it(client, run
 
 
 @pytest.mark.django_db
-def test_an_agent_lands_on_my_cases_and_a_supervisor_on_the_index(client, agent, supervisor):
+def test_an_agent_lands_on_my_cases_and_a_supervisor_on_the_morning_dashboard(client, agent, supervisor):
     client.force_login(agent)
     assert client.get("/admin/").url == reverse("admin:cases_mycase_changelist")
     client.force_login(supervisor)
-    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/").url == reverse("dashboard")
 
 
 @pytest.mark.django_db
