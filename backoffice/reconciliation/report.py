@@ -98,7 +98,7 @@ def check_range(*, first: datetime.date, last: datetime.date) -> None:
         )
 
 
-def _by_day(
+def rows_by_day(
     rows: QuerySet, moment: str, zone: zoneinfo.ZoneInfo, start: datetime.datetime, end: datetime.datetime
 ) -> QuerySet:
     """Rows whose ``moment`` falls in [start, end), grouped by its local date (``day``)."""
@@ -125,15 +125,15 @@ def reconciliation_report(*, first: datetime.date, last: datetime.date) -> Recon
         day: DayFigures(day) for day in (first + datetime.timedelta(days=n) for n in range((last - first).days + 1))
     }
     for name, model in (("customers", Customer), ("credit_lines", CreditLine), ("bills_new", Bill)):
-        for day, count in _counts(_by_day(model.objects.all(), "created_at", zone, start, end)).items():
+        for day, count in _counts(rows_by_day(model.objects.all(), "created_at", zone, start, end)).items():
             setattr(figures[day], name, count)
     # An amendment is a change recorded with a reason; a payment's allocation changes a bill without one.
     amendments = Bill.history.filter(history_type="~").exclude(history_change_reason__isnull=True)
     amendments = amendments.exclude(history_change_reason="")
-    for day, count in _counts(_by_day(amendments, "history_date", zone, start, end)).items():
+    for day, count in _counts(rows_by_day(amendments, "history_date", zone, start, end)).items():
         figures[day].bills_amended = count
-    _add_payments(figures, _by_day(Payment.objects.all(), "recorded_at", zone, start, end))
-    events = _by_day(Event.objects.all(), "occurred_at", zone, start, end).values_list("day", "type")
+    payments_by_day_add(figures, rows_by_day(Payment.objects.all(), "recorded_at", zone, start, end))
+    events = rows_by_day(Event.objects.all(), "occurred_at", zone, start, end).values_list("day", "type")
     for day, kind, count in events.annotate(n=Count("*")).values_list("day", "type", "n"):
         figures[day].events[kind] = figures[day].events.get(kind, 0) + count
     totals = DayFigures(None)
@@ -142,7 +142,8 @@ def reconciliation_report(*, first: datetime.date, last: datetime.date) -> Recon
     return Reconciliation(first, last, settings.TIME_ZONE, list(figures.values()), totals)
 
 
-def _add_payments(figures: dict[datetime.date, DayFigures], rows: QuerySet) -> None:
+def payments_by_day_add(figures: dict[datetime.date, DayFigures], rows: QuerySet) -> None:
+    """Add to each day's figures its payments and reversals, counted and summed (``rows``: payments by day)."""
     received, reversed_ = Q(amount_fen__gt=0), Q(amount_fen__lt=0)
     aggregates = rows.annotate(
         payments=Count("amount_fen", filter=received),

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Payment
-from backoffice.reconciliation.report import DayFigures, _add_payments, _by_day
+from backoffice.reconciliation.report import DayFigures, payments_by_day_add, rows_by_day
 from backoffice.reports.entry_rate import ENTRY_DAY
 from backoffice.reports.forms import Filters
 from backoffice.reports.inventory import inventory_report
@@ -113,7 +113,7 @@ def collected_cards(today: datetime.date) -> list[Card]:
     start = datetime.datetime.combine(first, datetime.time.min, tzinfo=zone)
     end = datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
     days = {first + datetime.timedelta(days=n): DayFigures(None) for n in range((today - first).days + 1)}
-    _add_payments(days, _by_day(Payment.objects.all(), "recorded_at", zone, start, end))
+    payments_by_day_add(days, rows_by_day(Payment.objects.all(), "recorded_at", zone, start, end))
     month = DayFigures(None)
     for figures in days.values():
         month.add(figures)
