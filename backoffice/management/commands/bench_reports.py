@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import CreditLine
@@ -69,7 +69,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{figures['lines']} lines, {figures['months']} months: the aggregate took {figures['aggregate_seconds']} s "
             f"a night ({figures['aggregate_share_of_night']:.0%} of the night's {figures['night_seconds']} s), "
-            f"{figures['month_end_aggregate_seconds']} s on a month end; reports: {reports}."
+            f"{figures['month_end_aggregate_seconds']} s on a month end; reports: {reports}; "
+            f"the dashboard {figures['dashboard_ms']} ms ({figures['dashboard_queries']} queries)."
         )
 
     def _measure(self, lines: int, months: int) -> dict:
@@ -90,6 +91,8 @@ class Command(BaseCommand):
             "aggregate_share_of_night": round(day_seconds / night_seconds, 3),
             "month_end_aggregate_seconds": round(month_end_seconds, 2),
             "reports": self._reports(),
+            "dashboard_ms": (dashboard := self._dashboard())["median_ms"],
+            "dashboard_queries": dashboard["queries"],
             "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
         }
 
@@ -141,25 +144,29 @@ class Command(BaseCommand):
         aggregate.flow_write(month_end=month_end)
         aggregate.vintage_write(month_end=month_end)
 
-    def _reports(self) -> dict:
+    def _client(self) -> Client:
         user, _created = User.objects.get_or_create(username=_BENCH_USER, defaults={"is_staff": True})
         user.groups.add(Group.objects.get(name=SUPERVISOR))
         client = Client()
         client.force_login(user)
-        figures = {}
-        for name in REPORTS:
-            try:
-                url = reverse("report", args=[name])
-            except NoReverseMatch:
-                continue
-            timings, queries = [], 0
-            for _opening in range(_OPENINGS):
-                with CaptureQueriesContext(connection) as captured:
-                    started = time.perf_counter()
-                    response = client.get(url, HTTP_X_FORWARDED_PROTO="https")
-                    timings.append(time.perf_counter() - started)
-                if response.status_code != 200:
-                    raise CommandError(f"Report {name!r} answered {response.status_code}.")
-                queries = len(captured)
-            figures[name] = {"median_ms": round(statistics.median(timings) * 1000, 1), "queries": queries}
-        return figures
+        return client
+
+    def _opened(self, client: Client, url: str) -> dict:
+        """Open ``url`` a few times; return the median time and the queries of one opening."""
+        timings, queries = [], 0
+        for _opening in range(_OPENINGS):
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                response = client.get(url)
+                timings.append(time.perf_counter() - started)
+            if response.status_code != 200:
+                raise CommandError(f"{url} answered {response.status_code}.")
+            queries = len(captured)
+        return {"median_ms": round(statistics.median(timings) * 1000, 1), "queries": queries}
+
+    def _reports(self) -> dict:
+        client = self._client()
+        return {name: self._opened(client, reverse("report", args=[name])) for name in REPORTS}
+
+    def _dashboard(self) -> dict:
+        return self._opened(self._client(), reverse("dashboard"))
