@@ -1,6 +1,6 @@
 """Settings for the collections back office, read from the environment.
 
-Variables: DATABASE_URL, CACHE_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, TIME_ZONE, LANGUAGE_CODE, CELERY_BROKER_URL
+Variables: DATABASE_URL, REDIS_URL, CACHE_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, TIME_ZONE, LANGUAGE_CODE, CELERY_BROKER_URL
 the WEBHOOK_*, EMAIL_*, SMS_*, ALIYUN_SMS_* and PUSH_* ones below.
 A bad value stops start-up with a message naming the variable.
 """
@@ -29,11 +29,19 @@ VAR_DIR = BASE_DIR / "var"
 
 DEBUG = env_bool("DEBUG", default=False)
 
+# The demo's own key (make run, DEBUG on): never accepted with DEBUG off.
+DEMO_SECRET_KEY = "insecure-development-key-only-for-debug"  # noqa: S105 - refused unless DEBUG is on
+SECRET_KEY_MIN_LENGTH = 50
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off.")
-    SECRET_KEY = "insecure-development-key-only-for-debug"  # noqa: S105 - used only with DEBUG on
+    SECRET_KEY = DEMO_SECRET_KEY
+elif not DEBUG and (len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH or SECRET_KEY == DEMO_SECRET_KEY):
+    raise ImproperlyConfigured(
+        f"SECRET_KEY must be at least {SECRET_KEY_MIN_LENGTH} characters and not the demo's own when DEBUG is off "
+        '(python -c "import secrets; print(secrets.token_urlsafe(50))").'
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 
@@ -56,7 +64,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a load balancer's probe is answered before host checks, redirects and sessions.
+    "backoffice.kernel.serving.HealthCheckMiddleware",
+    "backoffice.kernel.serving.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "backoffice.kernel.api.middleware.ApiMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -120,7 +133,13 @@ def _database_from_url() -> dict:
 DATABASES = {"default": _database_from_url()}
 
 
+REDIS_URL = env_str("REDIS_URL") or None
+
+
 def _cache_from_url() -> dict:
+    if REDIS_URL:
+        url = env_url("REDIS_URL", REDIS_URL, schemes=("redis", "rediss"))
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "KEY_PREFIX": "backoffice"}
     url = env_str("CACHE_URL") or "locmemcache://"
     try:
         return environ.Env.cache_url_config(url)
@@ -128,8 +147,52 @@ def _cache_from_url() -> dict:
         raise ImproperlyConfigured(f"CACHE_URL={url!r} is not a cache URL: {exc}") from None
 
 
-# The API's throttles count in this cache: with several workers it must be shared (redis://...).
+# The API's throttles, the verification page's rate limit and the locks count in this cache: with several
+# processes or machines it must be shared, so production sets REDIS_URL (redis://host:6379/1); without
+# it each process keeps its own in memory, which is right for one process only (make run, the tests).
 CACHES = {"default": _cache_from_url()}
+
+# Sessions end after SESSION_IDLE_MINUTES without a request, and when the browser closes. They live in the
+# shared cache when there is one (no query a page); otherwise in the database, which every process reads.
+SESSION_ENGINE = "django.contrib.sessions.backends.cache" if REDIS_URL else "django.contrib.sessions.backends.db"
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30, minimum=1, maximum=24 * 60)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# A session's idle clock is pushed on at most this often, so a page costs no session write in between.
+SESSION_TOUCH_SECONDS = 60
+
+# Secure by default with DEBUG off: TLS is ended by the proxy in front, which says so in X-Forwarded-Proto
+# (tools that talk plain HTTP on 127.0.0.1, such as the tests, send that header too).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# The load balancer's probe speaks plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600, maximum=2 * 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_REFERRER_POLICY = "same-origin"
+SILENCED_SYSTEM_CHECKS = [
+    # security.W021 asks for HSTS preload. Being on the browsers' preload list cannot be undone for months,
+    # and binds every subdomain of the lender's domain: the lender's decision (SECURE_HSTS_PRELOAD=true).
+    *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+]
+# Browser features no screen uses are switched off.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -147,7 +210,17 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env_str("STATIC_ROOT") or BASE_DIR / "staticfiles"
+# With DEBUG off, static files are served by whitenoise from STATIC_ROOT (collectstatic), under hashed
+# names with compressed copies, so they can be cached for ever.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "backoffice.kernel.staticstorage.StaticStorage"
+    },
+}
 
 # Everything sent to a customer goes through backoffice.kernel.outbound, one provider per channel.
 # EMAIL_PROVIDER=smtp sends through EMAIL_HOST; the default prints headers only (the demo).
@@ -325,21 +398,38 @@ WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", 300, minimum=60, maximu
 # Deliveries one poll queues at most.
 WEBHOOK_POLL_BATCH = env_int("WEBHOOK_POLL_BATCH", 500, minimum=1, maximum=100_000)
 
+# Requests (one JSON line each) and security events go out as JSON lines on standard error, for the log
+# shipper; neither ever carries personal data or a letter's content.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "json": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "cases": {"level": "INFO"},
         "accounts": {"level": "INFO"},
         "letters": {"level": "INFO"},
         "backoffice.webhooks": {"level": "INFO"},
+        "backoffice.requests": {"handlers": ["json"], "level": "INFO", "propagate": False},
+        "backoffice.security": {"handlers": ["json"], "level": "INFO", "propagate": False},
     },
 }
 
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "media/"
+# Letters' PDFs and other stored files are readable by the owner only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # The creditor as letters name it, and where customers pay and object.
 CREDITOR = {

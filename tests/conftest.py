@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
+from django.test.client import RequestFactory
 from rest_framework.test import APIClient
 
 from backoffice.kernel.api.services import api_client_create
@@ -52,6 +53,31 @@ def on_postgres():
 
 def pytest_report_header(config):
     return f"database: {settings.DATABASES['default']['ENGINE']}"
+
+
+def pytest_configure(config):
+    """The tests' client talks to the back office as the TLS proxy in front of it does.
+
+    With DEBUG off, plain HTTP is redirected to HTTPS and cookies are Secure: the proxy ends TLS and says
+    so in ``X-Forwarded-Proto``. A test that means to arrive by plain HTTP sends ``http`` itself.
+    """
+    plain = RequestFactory._base_environ
+
+    def behind_the_proxy(self, **request):
+        environ = plain(self, **request)
+        environ.setdefault("HTTP_X_FORWARDED_PROTO", "https")
+        return environ
+
+    RequestFactory._base_environ = behind_the_proxy
+
+
+@pytest.fixture(autouse=True)
+def _static_files_uncollected(settings):
+    """Templates name static files as they are in the apps; ``make serve`` collects them (tested on its own)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 @pytest.fixture(autouse=True)

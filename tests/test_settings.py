@@ -39,6 +39,34 @@ def test_a_bad_setting_stops_start_up_naming_it(env, named):
     assert named in result.stderr
 
 
+REAL_KEY = "k7Qm2vX9pL4sR8tW1yZ3bN6cF0hJ5dG2aE9uI4oP7kM1nB3vC8xQ"
+
+
 def test_good_settings_start():
-    result = start(DEBUG="false", SECRET_KEY="a-real-secret", ALLOWED_HOSTS="backoffice.example")
+    result = start(DEBUG="false", SECRET_KEY=REAL_KEY, ALLOWED_HOSTS="backoffice.example")
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "key", ["a-real-secret", "x" * 49, "insecure-development-key-only-for-debug"], ids=["short", "49", "demo"]
+)
+def test_a_short_or_the_demo_secret_key_is_refused_with_debug_off(key):
+    result = start(DEBUG="false", SECRET_KEY=key, ALLOWED_HOSTS="backoffice.example")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be at least 50 characters and not the demo's own" in result.stderr
+    assert key not in result.stderr  # the key itself is never printed
+
+
+def test_the_deployment_checks_pass_with_nothing_but_debug_off_a_key_and_hosts():
+    environment = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
+    environment.update(DEBUG="false", SECRET_KEY=REAL_KEY, ALLOWED_HOSTS="backoffice.example")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (1 silenced)." in result.stdout

@@ -39,7 +39,7 @@ def worker_environment(**extra: str) -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": url,  # the test database, where this test's committed rows are
         "CELERY_BROKER_URL": BROKER,
-        "SECRET_KEY": "worker-test-only",
+        "SECRET_KEY": os.environ["SECRET_KEY"],  # the test run's own key
         "WEBHOOK_POLL_SECONDS": "1",
         "MESSAGE_POLL_SECONDS": "1",
         "DEBUG": "false",

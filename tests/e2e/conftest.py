@@ -33,8 +33,15 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+def page(browser, live_server, settings):
+    # The browser reaches the live server as the TLS proxy in front of production would pass it on:
+    # marked as HTTPS (X-Forwarded-Proto), its pages' own origin trusted for CSRF.
+    settings.CSRF_TRUSTED_ORIGINS = [live_server.url]
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 1000},
+        locale="en-US",
+        extra_http_headers={"X-Forwarded-Proto": "https"},
+    )
     page = context.new_page()
     yield page
     context.close()

@@ -290,7 +290,7 @@ def test_each_module_of_the_api_kit_imports_first_without_a_cycle(module):
     # DRF's APIView reads the parser and renderer settings when it is defined: they must not import it back.
     environment = {
         **os.environ,
-        "SECRET_KEY": "t",
+        "SECRET_KEY": os.environ["SECRET_KEY"],
         "DJANGO_SETTINGS_MODULE": "backoffice.settings",
         "MODULE": f"backoffice.kernel.api.{module}",
     }

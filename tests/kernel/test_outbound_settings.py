@@ -43,7 +43,7 @@ def start(*command: str, **env: str) -> subprocess.CompletedProcess:
     ],
 )
 def test_a_bad_provider_setting_stops_start_up_naming_it(env, named):
-    result = start(DEBUG="false", SECRET_KEY="k", **env)
+    result = start(DEBUG="false", SECRET_KEY=os.environ["SECRET_KEY"], **env)
 
     assert result.returncode != 0
     assert named in result.stderr
@@ -57,7 +57,7 @@ def test_the_providers_follow_the_environment():
         "-c",
         script,
         DEBUG="false",
-        SECRET_KEY="k",
+        SECRET_KEY=os.environ["SECRET_KEY"],
         SMS_PROVIDER="aliyun",
         ALIYUN_SMS_ACCESS_KEY_ID="LTAI-key",
         ALIYUN_SMS_ACCESS_KEY_SECRET="secret",

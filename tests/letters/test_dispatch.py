@@ -296,6 +296,7 @@ def test_a_person_records_the_delivery_on_the_review_page(client, approved, lega
     assert 'id="delivery-form"' in page
     url = reverse("admin:letters_letter_act", args=[sent.pk, "record_delivery"])
     with time_machine.travel(datetime.datetime(2026, 12, 5, 9, 0, tzinfo=SHANGHAI)):
+        client.force_login(legal)  # days later: a new session (an idle one ends after 30 minutes)
         response = client.post(url, {"arrived_at": "2026-12-02T10:15"}, follow=True)
     assert "limitation period is interrupted on 2026-12-02" in response.content.decode()
     arrived = Letter.objects.get(pk=sent.pk)

@@ -89,7 +89,8 @@ class Command(BaseCommand):
     def _client(self) -> Client:
         root = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser("bench-root")
         _client, token = api_client_create(name=BENCH_CLIENT, scopes=[Scope.LEDGER_WRITE], actor=root)
-        return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+        # As the lending system reaches the API: through the TLS proxy, which says so in X-Forwarded-Proto.
+        return Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_X_FORWARDED_PROTO="https")
 
     def _post(self, client: Client, rows: list[dict]) -> object:
         response = client.post(reverse("api:payments"), json.dumps(rows), content_type="application/json")

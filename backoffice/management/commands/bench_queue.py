@@ -128,7 +128,7 @@ class Command(BaseCommand):
         return times, queries
 
     def _measure(self, count: int, agents: list[User]) -> dict:
-        client = Client()
+        client = Client(HTTP_X_FORWARDED_PROTO="https")  # as a browser behind the TLS proxy
         client.force_login(random.Random(1).choice(agents[:AGENTS]))
         queue_url = reverse("admin:cases_mycase_changelist")
         by_size, unbounded = {}, 0

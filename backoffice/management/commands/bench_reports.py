@@ -147,7 +147,7 @@ class Command(BaseCommand):
     def _client(self) -> Client:
         user, _created = User.objects.get_or_create(username=_BENCH_USER, defaults={"is_staff": True})
         user.groups.add(Group.objects.get(name=SUPERVISOR))
-        client = Client()
+        client = Client(HTTP_X_FORWARDED_PROTO="https")  # as a browser behind the TLS proxy
         client.force_login(user)
         return client
 
