@@ -22,7 +22,7 @@ from faker import Faker
 from accounts.allocation import Owed, allocate
 from accounts.choices import Language
 from accounts.models import Bill, CreditLine, Customer, Payment, PaymentAllocation, PersonalDataReveal, Product
-from accounts.services import allocation_rows, product_upsert
+from accounts.services import allocation_rows, customer_reveal, product_upsert
 from accounts.validators import validate_mobile, validate_national_id
 from backoffice.kernel.api.models import ApiClient
 from backoffice.kernel.api.scopes import Scope
@@ -30,11 +30,13 @@ from backoffice.kernel.api.services import api_client_create, api_client_rotate
 from backoffice.kernel.roles import AGENCY, AGENT, LEGAL, SUPERVISOR
 from backoffice.night import dunning_run
 from backoffice.reports.aggregate import flow_write, positions_from_history, previous_month_end, vintage_write
+from backoffice.reports.compliance_models import ComplianceDay
 from backoffice.reports.models import EntryObservation, FlowCell, LineDay, MonthEndPosition, VintageCell
 from cases import models as cases
 from cases.agencies.services import case_place
 from cases.casework.services import case_hold
-from cases.choices import AgencyStatus, ProposalKind, Stage
+from cases.choices import AgencyStatus, ContactSource, ProposalKind, Stage
+from cases.contacts.services import contact_log
 from cases.models import Agency, AgencyMember, Case, DunningPolicy, Team
 from cases.settlements.services import proposal_submit
 from cases.workload.priority import refresh_queue_ranks
@@ -288,6 +290,7 @@ def reset_demo_data() -> None:
     casework = (
         cases.Message,
         cases.ComplianceIncident,
+        cases.ContactRefusal,
         cases.Contact,
         cases.Promise,
         cases.Proposal,
@@ -309,6 +312,7 @@ def reset_demo_data() -> None:
             FlowCell,
             VintageCell,
             EntryObservation,
+            ComplianceDay,
         ):
             model.objects.all().delete()
         for model in (PaymentAllocation, Payment, Bill, CreditLine, Customer):
@@ -511,11 +515,50 @@ def demo_nights(*, today: datetime.date, batch_size: int) -> list[cases.DunningR
     """Run the night for each of the past ``HISTORY_DAYS`` days, as the scheduler would have, sending each day's messages.
 
     The planner is the night's own; only the sending is simulated (``demo_messages_sent``), so
-    that the history needs no provider and prints nothing per message.
+    that the history needs no provider and prints nothing per message. Each day also has its few
+    compliance events (``demo_compliance_day``), which the next night counts.
     """
     runs = []
     for back in range(HISTORY_DAYS, 0, -1):
         day = today - datetime.timedelta(days=back)
         runs.append(dunning_run(as_of=day, batch_size=batch_size))
         demo_messages_sent(day=day)
+        demo_compliance_day(day=day)
     return runs
+
+
+def _at(day: datetime.date, hour: int) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(hour), tzinfo=timezone.get_current_timezone())
+
+
+def demo_compliance_day(*, day: datetime.date) -> None:
+    """Leave the day's compliance record as agents and the telephony import would have: on two open cases,
+    a late-evening call imported after the fact (an incident of the contact window), a call entered without
+    saying who the agent acts for (refused), and a look at the customer's full mobile number.
+
+    The services record at the moment they run; the records are then dated on ``day``, when they happened.
+    """
+    agents = list(User.objects.filter(username__in=["agent1", "agent2"]).order_by("username"))
+    first = day.toordinal() % 7 * 2
+    ids = list(Case.objects.open().order_by("id").values_list("id", flat=True)[first : first + 2])
+    picked = list(Case.objects.filter(pk__in=ids).with_customer().order_by("id"))
+    for agent, case in zip(agents, picked, strict=False):
+        contact = contact_log(
+            case=case,
+            actor=agent,
+            source=ContactSource.IMPORTED,
+            channel="call",
+            outcome="connected",
+            identity_disclosed=True,
+            occurred_at=_at(day, 22) + datetime.timedelta(minutes=30),
+            refresh_rank=False,
+        )
+        cases.ComplianceIncident.objects.filter(contact=contact).update(opened_at=_at(day, 23))
+        try:
+            contact_log(case=case, actor=agent, channel="call", outcome="connected", occurred_at=_at(day, 10))
+        except ValidationError:
+            cases.ContactRefusal.objects.filter(case=case, refused_at__gt=_at(day, 23)).update(refused_at=_at(day, 10))
+        customer_reveal(customer=case.credit_line.customer, actor=agent, field="mobile", reason="客户来电，核实身份。")
+        PersonalDataReveal.objects.filter(revealed_by=agent, revealed_at__gt=_at(day, 23)).update(
+            revealed_at=_at(day, 11)
+        )

@@ -9,10 +9,14 @@ from backoffice.kernel.api.idempotency import IdempotencyKey
 from backoffice.kernel.api.models import ApiClient
 from backoffice.kernel.events import Event
 from backoffice.kernel.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from backoffice.reports.compliance_models import ComplianceDay
 from backoffice.reports.models import EntryObservation, FlowCell, LineDay, MonthEndPosition, VintageCell
+from backoffice.reports.threshold_models import DashboardThreshold
 
 __all__ = [
     "ApiClient",
+    "ComplianceDay",
+    "DashboardThreshold",
     "EntryObservation",
     "Event",
     "FlowCell",

@@ -7,7 +7,7 @@ module gathers them so that migrations and ``from cases.models import Case`` fin
 from cases.agencies.models import Agency, AgencyMember, Placement, agency_id_of
 from cases.casework.models import ESCALATION_METHODS, Case, CaseQuerySet, CaseTransition
 from cases.casework.numbers import case_id_from_number, case_number
-from cases.contacts.models import ComplianceIncident, Contact, ProhibitedPhraseList, RulePack
+from cases.contacts.models import ComplianceIncident, Contact, ContactRefusal, ProhibitedPhraseList, RulePack
 from cases.dunning.models import DunningPolicy, DunningRun
 from cases.outreach.models import Message, MessageTemplate, ReminderRule
 from cases.promises.models import Promise
@@ -24,6 +24,7 @@ __all__ = [
     "CaseTransition",
     "ComplianceIncident",
     "Contact",
+    "ContactRefusal",
     "DunningPolicy",
     "DunningRun",
     "Message",

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Bill, Customer, Payment
 from accounts.validators import validate_mobile, validate_national_id
+from backoffice.reports.compliance_models import ComplianceDay
 from backoffice.reports.models import FlowCell, LineDay, MonthEndPosition, VintageCell
 from cases.choices import LADDER, ProposalKind
 from cases.models import Case, DunningRun, Message, Proposal
@@ -106,3 +107,11 @@ def test_the_demo_writes_six_month_ends_before_its_nights_so_the_flow_and_vintag
     assert set(FlowCell.objects.values_list("from_bucket", flat=True)) >= {"M0", "M1"}
     assert VintageCell.objects.exists()
     assert LineDay.objects.values("as_of").distinct().count() == 21
+
+
+def test_the_demos_days_leave_a_compliance_record_that_the_next_night_counts():
+    call_command("seed_demo", "--customers", "120", "--seed", "7")
+    counted = set(ComplianceDay.objects.values_list("kind", flat=True))
+    assert counted >= {"incident", "refused", "reveal", "stopped"}
+    # The last day's record waits for tonight's run; every day before it is counted.
+    assert ComplianceDay.objects.filter(kind="reveal").values("as_of").distinct().count() == 20

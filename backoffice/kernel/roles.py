@@ -126,6 +126,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "cases.change_team",
         "backoffice.view_reconciliation",
         "backoffice.view_reports",
+        "cases.view_contactrefusal",
+        # The morning dashboard's alert thresholds are the supervisors' settings.
+        "backoffice.view_dashboardthreshold",
+        "backoffice.add_dashboardthreshold",
+        "backoffice.change_dashboardthreshold",
     ],
 }
 

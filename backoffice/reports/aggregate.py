@@ -17,6 +17,7 @@ from django.db import connection, transaction
 
 from accounts.models import Bill, CreditLine, Customer, PaymentAllocation, Product
 from backoffice.kernel.bulksql import values_table
+from backoffice.reports.aggregate_compliance import compliance_days_write
 from backoffice.reports.models import (
     BUCKET_UPPER_DPD,
     EntryObservation,
@@ -135,9 +136,10 @@ def positions_write(*, month_end: datetime.date) -> int:
     team_table, team_params = _team_table()
     sql = (
         f"INSERT INTO {T.position} (month_end, credit_line_id, product_id, opened_month, bucket, principal_fen, "
-        "overdue_fen) "
+        "overdue_fen, team_id, agency_id) "
         f"SELECT %s, l.id, l.product_id, {_opened_month_sql()}, {_bucket_sql()}, COALESCE(b.principal, 0), "
-        f"COALESCE(c.balance_fen, 0) {_lines_sql(team_table)} AND l.opened_on <= %s "
+        "COALESCE(c.balance_fen, 0), COALESCE(tm.team_id, 0), COALESCE(c.agency_id, 0) "
+        f"{_lines_sql(team_table)} AND l.opened_on <= %s "
         f"AND NOT EXISTS (SELECT 1 FROM {T.position} WHERE month_end = %s) "
         "ON CONFLICT DO NOTHING"
     )
@@ -189,16 +191,19 @@ def positions_from_history(*, month_end: datetime.date) -> int:
 
 
 def flow_write(*, month_end: datetime.date) -> int:
-    """Write the flow from the previous month end's buckets to this one's, by product; return the rows written.
+    """Write the flow from the previous month end's buckets to this one's, by product and by the team and agency
+    that held the line then; return the rows written.
 
     A line at the previous month end and gone since (closed, paid off) has flowed to M0. The
     principal is the previous month end's: the balance that flowed.
     """
     sql = (
-        f"INSERT INTO {T.flow} (month_end, product_id, from_bucket, to_bucket, lines, principal_fen) "
-        "SELECT %s, a.product_id, a.bucket, COALESCE(z.bucket, 'M0'), COUNT(*), SUM(a.principal_fen) "
+        f"INSERT INTO {T.flow} (month_end, product_id, team_id, agency_id, from_bucket, to_bucket, lines, "
+        "principal_fen) "
+        "SELECT %s, a.product_id, a.team_id, a.agency_id, a.bucket, COALESCE(z.bucket, 'M0'), COUNT(*), "
+        "SUM(a.principal_fen) "
         f"FROM {T.position} a LEFT JOIN {T.position} z ON z.credit_line_id = a.credit_line_id AND z.month_end = %s "
-        "WHERE a.month_end = %s GROUP BY a.product_id, a.bucket, COALESCE(z.bucket, 'M0') "
+        "WHERE a.month_end = %s GROUP BY a.product_id, a.team_id, a.agency_id, a.bucket, COALESCE(z.bucket, 'M0') "
         "ON CONFLICT DO NOTHING"
     )
     return _execute(sql, [month_end, month_end, previous_month_end(month_end)])
@@ -263,6 +268,7 @@ def reports_aggregate(*, as_of: datetime.date) -> int:
     """Write everything the reports read for ``as_of``, in one transaction; return the rows written."""
     with transaction.atomic():
         written = line_days_write(as_of=as_of) + entry_write(as_of=as_of)
+        written += compliance_days_write(as_of=as_of, teams=_team_table())
         if is_month_end(as_of):
             written += positions_write(month_end=as_of)
             written += flow_write(month_end=as_of) + vintage_write(month_end=as_of)

@@ -7,6 +7,7 @@ at a million lines as at ten; each function says why its query is cheap.
 import dataclasses
 import datetime
 import zoneinfo
+from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Count, Max, Min, Q, Sum
@@ -20,6 +21,7 @@ from backoffice.reports.forms import Filters
 from backoffice.reports.inventory import inventory_report
 from backoffice.reports.models import EntryObservation, LineDay
 from backoffice.reports.tables import NOT_RIPE, Chart, Money, Share, Table
+from backoffice.reports.thresholds import Mark, threshold_mark, thresholds
 from cases.choices import LADDER, PromiseStatus, Stage
 from cases.contacts.models import ComplianceIncident
 from cases.dunning.models import DunningRun
@@ -30,6 +32,8 @@ from letters.models import Letter
 
 ENTRY_WINDOW_DAYS = 30
 NEVER_CONTACTED_AFTER = datetime.timedelta(hours=24)
+# A card's gauge by default: its alert threshold watches the figure itself.
+THE_FIGURE = object()
 
 
 @dataclasses.dataclass
@@ -42,12 +46,25 @@ class Card:
     note: str = ""
     table: Table | None = None
     chart: Chart | None = None
+    # What an alert threshold compares (None: nothing to compare), and the figure's mark.
+    gauge: object = THE_FIGURE
+    mark: Mark | None = None
 
 
 def dashboard(now: datetime.datetime | None = None) -> list[Card]:
-    """Return the dashboard's cards as of ``now`` (the business date is its local date): nine queries in all."""
+    """Return the dashboard's cards as of ``now`` (the business date is its local date): ten queries in all,
+    the alert thresholds' one included."""
     now = now or timezone.now()
     today = timezone.localdate(now)
+    cards = _cards(now, today)
+    limits = thresholds()
+    for card in cards:
+        gauge = card.figure if card.gauge is THE_FIGURE else card.gauge
+        card.mark = threshold_mark(card.key, gauge, limits.get(card.key))
+    return cards
+
+
+def _cards(now: datetime.datetime, today: datetime.date) -> list[Card]:
     return [
         entry_rate_card(today),
         inventory_card(),
@@ -165,11 +182,14 @@ def letters_card(now: datetime.datetime) -> Card:
     waiting = Letter.objects.filter(status=LetterStatus.PENDING_APPROVAL).aggregate(
         count=Count("*"), oldest=Min("requested_at")
     )
-    note = ""
+    note, waited = "", None
     if waiting["oldest"] is not None:
-        hours = int((now - waiting["oldest"]).total_seconds() // 3600)
+        seconds = int((now - waiting["oldest"]).total_seconds())
+        hours, waited = seconds // 3600, Decimal(seconds) / 3600
         note = _("Oldest waiting %(days)d days %(hours)d hours") % {"days": hours // 24, "hours": hours % 24}
-    return Card(key="letters-pending", title=_("Letters awaiting approval"), figure=waiting["count"], note=note)
+    title = _("Letters awaiting approval")
+    # The alert watches how long the oldest has waited (to the second), not how many wait.
+    return Card(key="letters-pending", title=title, figure=waiting["count"], note=note, gauge=waited)
 
 
 def incidents_card(today: datetime.date) -> Card:

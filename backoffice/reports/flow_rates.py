@@ -29,10 +29,15 @@ def month_end(month: datetime.date) -> datetime.date:
 
 
 def flow_cells(filters: Filters) -> Q:
-    """Return the condition that keeps month end T's cells of the chosen products."""
+    """Return the condition that keeps month end T's cells of the chosen products, team and agency."""
     condition = Q(month_end=month_end(filters.month))
     products = filters.product_ids()
-    return condition if products is None else condition & Q(product_id__in=products)
+    if products is not None:
+        condition &= Q(product_id__in=products)
+    for name in ("team", "agency"):
+        if getattr(filters, name) is not None:
+            condition &= Q(**{f"{name}_id": getattr(filters, name)})
+    return condition
 
 
 def flow_matrix(filters: Filters) -> dict[tuple[str, str], dict[str, int]]:

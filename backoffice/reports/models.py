@@ -69,6 +69,9 @@ class MonthEndPosition(models.Model):
     bucket = models.CharField(_("bucket"), max_length=2, choices=Bucket.choices)
     principal_fen = models.BigIntegerField(_("outstanding principal (fen)"))
     overdue_fen = models.BigIntegerField(_("overdue amount (fen)"))
+    # Who held the line's open case at the month end (0: none, or a month end from before the night ran).
+    team_id = models.IntegerField(_("team"), default=0, db_default=0)
+    agency_id = models.IntegerField(_("agency"), default=0, db_default=0)
 
     class Meta:
         verbose_name = _("month-end position")
@@ -80,10 +83,15 @@ class MonthEndPosition(models.Model):
 
 
 class FlowCell(models.Model):
-    """Of the lines in ``from_bucket`` at the previous month's end, those in ``to_bucket`` at ``month_end``."""
+    """Of the lines in ``from_bucket`` at the previous month's end, those in ``to_bucket`` at ``month_end``.
+
+    ``team_id`` and ``agency_id`` are those that held the line's case at the previous month end (0 for none).
+    """
 
     month_end = models.DateField(_("month end"))
     product_id = models.IntegerField(_("product"))
+    team_id = models.IntegerField(_("team"), default=0, db_default=0)
+    agency_id = models.IntegerField(_("agency"), default=0, db_default=0)
     from_bucket = models.CharField(_("from"), max_length=2, choices=Bucket.choices)
     to_bucket = models.CharField(_("to"), max_length=2, choices=Bucket.choices)
     lines = models.IntegerField(_("lines"))
@@ -94,7 +102,8 @@ class FlowCell(models.Model):
         verbose_name_plural = _("flow cells")
         constraints = [
             models.UniqueConstraint(
-                fields=["month_end", "product_id", "from_bucket", "to_bucket"], name="flow_cell_once"
+                fields=["month_end", "product_id", "team_id", "agency_id", "from_bucket", "to_bucket"],
+                name="flow_cell_by_holder_once",
             )
         ]
 

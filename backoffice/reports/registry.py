@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 from django.utils.translation import gettext_lazy as _
 
+from backoffice.reports.compliance import compliance_report
 from backoffice.reports.entry_rate import entry_rate_report
 from backoffice.reports.flow_rates import flow_rates_report
 from backoffice.reports.forms import Filters
@@ -23,6 +24,8 @@ class ReportSpec:
     definition: str
     filters: tuple[str, ...]
     build: Callable[[Filters], ReportResult]
+    # Why a filter every report might take (team, agency) is not offered, when it is not.
+    filters_note: str = ""
 
 
 REPORTS = {
@@ -55,6 +58,10 @@ REPORTS = {
             ),
             filters=("range",),
             build=entry_rate_report,
+            filters_note=_(
+                "No team or agency filter: a bill due on a day has no case until it is a day past due, so no team "
+                "or agency holds the balance the entry rate measures."
+            ),
         ),
         ReportSpec(
             name="flow-rates",
@@ -68,8 +75,13 @@ REPORTS = {
                 "flow rates M0→M1 × M1→M2 × …. This is not roll-rate analysis (one cohort followed over many "
                 "months) nor vintage (by origination month)."
             ),
-            filters=("month",),
+            filters=("month", "team", "agency"),
             build=flow_rates_report,
+            filters_note=_(
+                "Team and agency: those that held the line's case at the end of the month before T (current M0 "
+                "lines have none). Month ends from before the nightly run recorded them, such as the demo's "
+                "past, have no team or agency."
+            ),
         ),
         ReportSpec(
             name="vintage",
@@ -84,6 +96,30 @@ REPORTS = {
             ),
             filters=("month",),
             build=vintage_report,
+            filters_note=_(
+                "No team or agency filter: a cohort is every line opened in a month, followed over its whole life, "
+                "while the team or agency working a line changes from month to month."
+            ),
+        ),
+        ReportSpec(
+            name="compliance",
+            title=_("Compliance (合规)"),
+            summary=_("Incidents by rule and by agent and agency, contacts refused by rule, reveals of personal data"),
+            definition=_(
+                "Counts over the chosen days, as the night counted each local day once it had ended. Incidents: "
+                "the rules imported contacts broke (each rule broken opens one), by the contact's agent and the "
+                "case's team and agency. Contacts refused: contacts an agent entered that a rule refused, one "
+                "per rule. Messages stopped: messages to customers planned for the day that a rule stopped "
+                "before they left; the system stops them, so they have no agent, and a reminder before the due "
+                "date has no case, hence no team or agency. Reveals: each time a user saw a customer's full "
+                "mobile or national ID number, by user and their agency; a reveal is of a customer, not of a "
+                "case, so the product, policy and team filters leave reveals out. The team is the agent's team "
+                "for the case's stage. A count leads to the records behind it where their list can be narrowed "
+                "to exactly them: not under a product, policy or team filter, and stopped messages for a single "
+                "day."
+            ),
+            filters=("range", "team", "agency"),
+            build=compliance_report,
         ),
     ]
 }

@@ -48,6 +48,7 @@ def _shown_card(card: Card) -> dict:
         "note": card.note,
         "table": card.table and shown_table(card.table),
         "chart": chart,
+        "mark": card.mark,
     }
 
 

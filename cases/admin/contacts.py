@@ -18,7 +18,7 @@ from cases.casework.models import Case
 from cases.casework.scoping import CaseScoped, FoundByCaseNumber
 from cases.choices import ContactChannel, ContactDirection, ContactOutcome, ContactParty
 from cases.contacts.imports import MAX_ROWS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, contacts_import, may_import_contacts
-from cases.contacts.models import ComplianceIncident, Contact, ProhibitedPhraseList, RulePack
+from cases.contacts.models import ComplianceIncident, Contact, ContactRefusal, ProhibitedPhraseList, RulePack
 from cases.contacts.services import contact_log, phrase_list_add
 
 
@@ -183,7 +183,14 @@ class ComplianceIncidentAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     """Rules broken by imported contacts, for supervisors to follow up."""
 
     list_display = ["opened_at", "rule", "case_number", "agent", "message", "closed_at"]
-    list_filter = ["rule", "opened_at", ("closed_at", admin.EmptyFieldListFilter)]
+    # The agent and the case's agency: the compliance report's drill-down by agent and agency.
+    list_filter = [
+        "rule",
+        "opened_at",
+        ("closed_at", admin.EmptyFieldListFilter),
+        "contact__agent",
+        "contact__case__agency",
+    ]
     search_fields = ["rule", "message"]
     list_select_related = ["contact__agent", "contact__case"]
     readonly_fields = ["contact", "rule", "message", "opened_at"]
@@ -209,6 +216,25 @@ class ComplianceIncidentAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         """Incidents are records."""
         return False
+
+
+@admin.register(ContactRefusal)
+class ContactRefusalAdmin(CaseScoped, ReadOnlyAdmin):
+    """Contacts agents entered that a rule refused: the rule, who tried and when, nothing of the contact."""
+
+    list_display = ["refused_at", "rule", "case_link", "channel", "agent"]
+    list_filter = ["rule", "refused_at", "agent", "channel"]
+    list_select_related = ["agent"]
+    fields = ["refused_at", "rule", "case", "channel", "agent"]
+
+    @admin.display(description=_("case"), ordering="case_id")
+    def case_link(self, obj: ContactRefusal) -> str:
+        """Link to the case page (the number comes from the id: no join)."""
+        return case_link_html(obj.case_id)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ContactRefusal | None = None) -> list[str]:
+        """Every field shown is read-only: a refusal is a record."""
+        return self.get_fields(request, obj)
 
 
 @admin.register(ProhibitedPhraseList)

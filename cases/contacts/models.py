@@ -126,6 +126,38 @@ class ComplianceIncident(models.Model):
         verbose_name = _("compliance incident")
         verbose_name_plural = _("compliance incidents")
         ordering = ["-opened_at"]
+        # The night counts each day's incidents by their opening time (the compliance report).
+        indexes = [models.Index(fields=["opened_at"], name="incident_opened_at")]
+
+    def __str__(self) -> str:
+        return f"{self.rule} #{self.pk}"
+
+
+class ContactRefusal(models.Model):
+    """A contact an agent entered that a rule refused: the rule and who tried, never the number or the notes.
+
+    Nothing of the contact is stored (it did not happen as entered); the row is the compliance report's
+    count of contacts refused by rule, one row per rule the contact broke.
+    """
+
+    case = models.ForeignKey("cases.Case", verbose_name=_("case"), on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(_("channel"), max_length=8, choices=ContactChannel.choices)
+    rule = models.CharField(_("rule"), max_length=32)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("agent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    refused_at = models.DateTimeField(_("refused at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("refused contact")
+        verbose_name_plural = _("refused contacts")
+        ordering = ["-refused_at"]
+        indexes = [models.Index(fields=["refused_at"], name="contact_refusal_at")]
 
     def __str__(self) -> str:
         return f"{self.rule} #{self.pk}"

@@ -1,6 +1,8 @@
 """Logging contacts: checked against the collection rules when entered, stored with incidents when imported."""
 
+import contextlib
 import datetime
+from collections.abc import Iterator
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,8 +16,8 @@ from accounts.validators import mainland_phone_number
 from cases.casework.models import Case
 from cases.casework.services import refuse_unless_open
 from cases.choices import ContactChannel, ContactDirection, ContactOutcome, ContactParty, ContactSource
-from cases.contacts.models import ComplianceIncident, Contact, ProhibitedPhraseList, RulePack
-from cases.contacts.rules import ProposedContact, breaches, customer_zone
+from cases.contacts.models import ComplianceIncident, Contact, ContactRefusal, ProhibitedPhraseList, RulePack
+from cases.contacts.rules import Breach, ProposedContact, breaches, customer_zone
 from cases.contacts.selectors import reach_counts, rule_pack_for
 from cases.workload.priority import refresh_queue_ranks
 
@@ -47,6 +49,32 @@ def contact_phone_number(value: str) -> str:
         return mainland_phone_number(value)
     except ValidationError as exc:
         raise ValidationError({"phone_number": exc.error_list}) from None
+
+
+class _Refused(Exception):
+    """The rules an entered contact broke, carried out of the transaction that checked them."""
+
+    def __init__(self, found: list[Breach]) -> None:
+        """Keep the breaches."""
+        super().__init__()
+        self.found = found
+
+
+@contextlib.contextmanager
+def _refusal_recorded(*, case: Case, channel: str, actor: AbstractBaseUser | None) -> Iterator[None]:
+    """Run the block in one transaction; when it refuses the contact, record the refusal and raise the rules.
+
+    The refusal is written after the block's transaction has ended, so that it stays although the
+    contact is not stored: the compliance report counts contacts refused by rule.
+    """
+    try:
+        with transaction.atomic():
+            yield
+    except _Refused as refused:
+        ContactRefusal.objects.bulk_create(
+            ContactRefusal(case=case, channel=channel, rule=b.code, agent=actor) for b in refused.found
+        )
+        raise ValidationError([ValidationError(f"{b.code}: {b.text}", code=b.code) for b in refused.found]) from None
 
 
 def _recent_calls(case: Case, pack: RulePack, occurred_at: datetime.datetime) -> list[Contact]:
@@ -108,7 +136,7 @@ def contact_log(
                 {"follow_up_on": _("Follow-up date %(value)s is in the past.") % {"value": follow_up_on}}
             )
     proposed = ProposedContact(channel, party, outcome, phone_number, notes, identity_disclosed, occurred_at, direction)
-    with transaction.atomic():
+    with _refusal_recorded(case=case, channel=channel, actor=actor):
         # One customer's contacts are checked and written one at a time, so two agents cannot
         # both take the last call of the day.
         customer = Customer.objects.select_for_update().get(pk=case.credit_line.customer_id)
@@ -131,7 +159,7 @@ def contact_log(
             reach_counts=tuple(reach_counts({customer.pk: customer}, occurred_at)[customer.pk]),
         )
         if found and source == ContactSource.ENTERED:
-            raise ValidationError([ValidationError(f"{b.code}: {b.text}", code=b.code) for b in found])
+            raise _Refused(found)
         contact = Contact.objects.create(
             case=case,
             agent=actor,

@@ -23,7 +23,7 @@ from backoffice.reports import aggregate
 from backoffice.reports.models import EntryObservation, LineDay
 
 # The reports timed, by URL name under /admin/reports/, and how many times each is opened.
-REPORTS = ["inventory", "entry-rate", "flow-rates", "vintage"]
+REPORTS = ["inventory", "entry-rate", "flow-rates", "vintage", "compliance"]
 _OPENINGS = 5
 _BENCH_USER = "bench-supervisor"
 
