@@ -213,8 +213,17 @@ STATIC_URL = "static/"
 STATIC_ROOT = env_str("STATIC_ROOT") or BASE_DIR / "staticfiles"
 # With DEBUG off, static files are served by whitenoise from STATIC_ROOT (collectstatic), under hashed
 # names with compressed copies, so they can be cached for ever.
+# Stored files (letters' PDFs, seals): FILE_STORAGE=database keeps them in the database every machine
+# shares (the default with DEBUG off: web, worker and scheduler may run on different machines);
+# FILE_STORAGE=local keeps them under MEDIA_ROOT on this machine (the demo's default).
+FILE_STORAGE = env_choice("FILE_STORAGE", "local" if DEBUG else "database", ["local", "database"])
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": {
+            "local": "django.core.files.storage.FileSystemStorage",
+            "database": "backoffice.kernel.files.storage.DatabaseStorage",
+        }[FILE_STORAGE]
+    },
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -425,7 +434,7 @@ LOGGING = {
     },
 }
 
-MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
 MEDIA_URL = "media/"
 # Letters' PDFs and other stored files are readable by the owner only.
 FILE_UPLOAD_PERMISSIONS = 0o600

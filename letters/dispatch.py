@@ -26,7 +26,7 @@ from letters.choices import DispatchChannel, LetterKind, LetterStatus
 from letters.models import Letter
 from letters.rendering import sha256_of
 from letters.selectors import letters_queued_for_email
-from letters.services import letter_event
+from letters.services import letter_event, stored_pdf_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -124,9 +124,8 @@ def _locked_sendable(letter: Letter) -> Letter:
 
 def _pdf_bytes_if_approved(letter: Letter) -> bytes | None:
     """Return the stored PDF if it is still the one approved (invariant 3), else None."""
-    with letter.pdf.open("rb") as handle:
-        content = handle.read()
-    return content if sha256_of(content) == letter.approved_sha256 else None
+    content = stored_pdf_bytes(letter)
+    return content if content is not None and sha256_of(content) == letter.approved_sha256 else None
 
 
 def _cancel(letter: Letter, reason: str) -> None:

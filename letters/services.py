@@ -332,10 +332,20 @@ def letter_render(*, letter: Letter) -> Letter:
     return letter
 
 
+def stored_pdf_bytes(letter: Letter) -> bytes | None:
+    """Return the PDF as stored now, or None if the storage has no file of its name (this machine cannot read it)."""
+    try:
+        with letter.pdf.open("rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        logger.error("Letter %s: its PDF %s is not in the file storage.", letter.number, letter.pdf.name)
+        return None
+
+
 def stored_pdf_hash(letter: Letter) -> str:
-    """Return the SHA-256 of the PDF as stored now."""
-    with letter.pdf.open("rb") as handle:
-        return sha256_of(handle.read())
+    """Return the SHA-256 of the PDF as stored now ("" when it cannot be read: never a recorded hash)."""
+    content = stored_pdf_bytes(letter)
+    return "" if content is None else sha256_of(content)
 
 
 def _check_reviewer(letter: Letter, actor: AbstractBaseUser) -> None:

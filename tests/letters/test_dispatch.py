@@ -8,6 +8,7 @@ import io
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -180,8 +181,10 @@ def test_a_customer_who_opts_out_after_the_letter_was_queued_gets_no_email(email
 def test_a_pdf_changed_after_approval_is_never_emailed(email, smtp_server):
     with time_machine.travel(LATE_EVENING, tick=False):
         queued = email()
-    with open(queued.pdf.path, "ab") as handle:
-        handle.write(b"%tampered")
+    with queued.pdf.open("rb") as handle:
+        tampered = handle.read() + b"%tampered"
+    queued.pdf.storage.delete(queued.pdf.name)
+    assert queued.pdf.storage.save(queued.pdf.name, ContentFile(tampered)) == queued.pdf.name
     with time_machine.travel(NEXT_MORNING):
         letters_send_due()
     failed = Letter.objects.get(pk=queued.pk)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Bill
 from accounts.services import payment_post
+from backoffice.kernel.files.models import StoredFile
 from letters.choices import LetterStatus
 from letters.dispatch import letter_dispatch
 from letters.models import Letter
@@ -47,6 +48,7 @@ def test_a_drafting_that_rolls_back_leaves_no_letter_no_number_and_no_file(
     assert not Letter.objects.exists()
     media = settings.MEDIA_ROOT
     assert not media.exists() or not any(path.is_file() for path in media.rglob("*"))
+    assert not StoredFile.objects.exists()
     again = letter_draft(case=legal_case, template=lawyer_template, actor=agent, as_of=AS_OF)
     assert again.number == "LF-2026-000001"  # the number came back
 
