@@ -10,6 +10,7 @@ from backoffice.kernel.api.models import ApiClient
 from backoffice.kernel.events import Event
 from backoffice.kernel.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from backoffice.reports.models import EntryObservation, FlowCell, LineDay, MonthEndPosition, VintageCell
+from backoffice.reports.models_recovery import LetterDay, LetterPaid, RecoveryDay, StageEntry, StageExit
 
 __all__ = [
     "ApiClient",
@@ -17,9 +18,14 @@ __all__ = [
     "Event",
     "FlowCell",
     "IdempotencyKey",
+    "LetterDay",
+    "LetterPaid",
     "LineDay",
     "MonthEndPosition",
+    "RecoveryDay",
     "Report",
+    "StageEntry",
+    "StageExit",
     "VintageCell",
     "WebhookAttempt",
     "WebhookDelivery",
