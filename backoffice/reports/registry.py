@@ -9,6 +9,7 @@ from backoffice.reports.entry_rate import entry_rate_report
 from backoffice.reports.flow_rates import flow_rates_report
 from backoffice.reports.forms import Filters
 from backoffice.reports.inventory import inventory_report
+from backoffice.reports.letters_funnel import letters_report
 from backoffice.reports.recovery import recovery_report
 from backoffice.reports.tables import ReportResult
 from backoffice.reports.vintage import vintage_report
@@ -108,6 +109,27 @@ REPORTS = {
             ),
             filters=("range", "team", "agency", "group_by"),
             build=recovery_report,
+        ),
+        ReportSpec(
+            name="letters",
+            title=_("Letters funnel (律师函)"),
+            summary=_(
+                "Letters drafted, approved, sent and paid within 30 days, per law firm and template, and their cost"
+            ),
+            definition=_(
+                "The letters that reached each step on the days of the range: drafted (requested), approved by a "
+                "legal reviewer, sent; and those that left the funnel, rejected or cancelled, with the reasons "
+                "given (the case's number taken out, so that the same reason groups). Shares of the steps are of "
+                "the letters drafted in the range. Paid within 30 days: of the letters sent in the range, those "
+                "whose case's credit line received payments, net of reversals, on the day of the sending or the "
+                "29 days after, that add up to more than nothing; recovered is what those payments add up to (a "
+                "reversal inside the 30 days takes its payment back, one after does not; a payment counts for "
+                "each letter sent to the case in the 30 days before it). Until a sending's 30 days are over, its "
+                "figures are not yet ripe. Legal cost = the letters sent × the law firm's cost per letter, as "
+                "set on the firm the night after the sending; recovered per yuan of legal cost divides the sums."
+            ),
+            filters=("range", "firm", "template"),
+            build=letters_report,
         ),
     ]
 }

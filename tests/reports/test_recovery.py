@@ -19,6 +19,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.models import Bill
 from accounts.services import bill_upsert, payment_post, payment_reverse
@@ -31,6 +32,13 @@ from tests.factories import overdue_line
 pytestmark = pytest.mark.django_db
 SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
 MARCH = [datetime.date(2026, 3, day) for day in range(1, 11)]
+
+
+@pytest.fixture(autouse=True)
+def _in_english():
+    """Read the tables' labels in English, whatever language an earlier request left active."""
+    with translation.override("en"):
+        yield
 
 
 def at(day: int, hour: int = 12) -> datetime.datetime:
