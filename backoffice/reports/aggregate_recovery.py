@@ -105,17 +105,19 @@ def _entering(day: datetime.date) -> SqlParts:
 def _overdue_at_start(day: datetime.date, entering: str) -> str:
     """Return a derived table of each entering line's overdue amount at the start of ``day`` (3 parameters).
 
-    A bill is overdue when it fell due before the day; what it had received is its allocations received
-    before the day (net: a reversal's are negative).
+    A bill is overdue when it fell due before the day; what it had received before the day is what it has
+    received now less its allocations of the day and after (net: a reversal's are negative), read only for
+    the few bills touched since (``last_paid_on``), as the dunning run's positions read them.
     """
     owed = "b.principal_due_fen + b.interest_due_fen + b.fees_due_fen"
-    received = (
-        f"COALESCE((SELECT SUM(a.fees_fen + a.interest_fen + a.principal_fen) FROM {T.allocation} a "
-        "WHERE a.bill_id = b.id AND a.received_on < %s), 0)"
+    paid = "b.principal_paid_fen + b.interest_paid_fen + b.fees_paid_fen"
+    since = (
+        f"CASE WHEN b.last_paid_on >= %s THEN COALESCE((SELECT SUM(a.fees_fen + a.interest_fen + a.principal_fen) "
+        f"FROM {T.allocation} a WHERE a.bill_id = b.id AND a.received_on >= %s), 0) ELSE 0 END"
     )
     return (
         "(SELECT credit_line_id, SUM(CASE WHEN owed > received THEN owed - received ELSE 0 END) AS overdue "
-        f"FROM (SELECT b.credit_line_id, {owed} AS owed, {received} AS received FROM {T.bill} b "
+        f"FROM (SELECT b.credit_line_id, {owed} AS owed, {paid} - {since} AS received FROM {T.bill} b "
         f"WHERE b.due_date < %s AND b.credit_line_id IN (SELECT c.credit_line_id FROM {entering} n "
         f"JOIN {T.case} c ON c.id = n.case_id)) x GROUP BY credit_line_id)"
     )
@@ -137,7 +139,7 @@ def stage_entries_write(*, day: datetime.date) -> int:
         f"WHERE NOT EXISTS (SELECT 1 FROM {T.entry} WHERE entered_on = %s) "
         "ON CONFLICT DO NOTHING"
     )
-    params = [day, *entering_params, *team_params, day, day, *entering_params, day]
+    params = [day, *entering_params, *team_params, day, day, day, *entering_params, day]
     return _execute(sql, params)
 
 
