@@ -30,8 +30,10 @@ from backoffice.kernel.api.services import api_client_create, api_client_rotate
 from backoffice.kernel.roles import AGENCY, AGENT, LEGAL, SUPERVISOR
 from backoffice.night import dunning_run
 from backoffice.reports.aggregate import flow_write, positions_from_history, previous_month_end, vintage_write
+from backoffice.reports.aggregate_letters import letters_aggregate
 from backoffice.reports.compliance_models import ComplianceDay
 from backoffice.reports.models import EntryObservation, FlowCell, LineDay, MonthEndPosition, VintageCell
+from backoffice.reports.models_recovery import LetterDay, LetterPaid, RecoveryDay, StageEntry, StageExit
 from cases import models as cases
 from cases.agencies.services import case_place
 from cases.casework.services import case_hold
@@ -41,8 +43,9 @@ from cases.models import Agency, AgencyMember, Case, DunningPolicy, Team
 from cases.settlements.services import proposal_submit
 from cases.workload.priority import refresh_queue_ranks
 from cases.workload.services import case_assign
+from letters.choices import DispatchChannel, LetterStatus
 from letters.models import LawFirm, Lawyer, Letter, LetterCounter, LetterTemplate
-from letters.services import template_activate
+from letters.services import letter_render, template_activate
 
 DEMO_PASSWORD = "collect-demo"  # noqa: S105 - printed on purpose: demo logins only
 DEMO_USERS = [
@@ -313,6 +316,11 @@ def reset_demo_data() -> None:
             VintageCell,
             EntryObservation,
             ComplianceDay,
+            StageExit,
+            StageEntry,
+            RecoveryDay,
+            LetterDay,
+            LetterPaid,
         ):
             model.objects.all().delete()
         for model in (PaymentAllocation, Payment, Bill, CreditLine, Customer):
@@ -351,6 +359,7 @@ def demo_law_firm() -> None:
             "phone": "010-0000-0000",
             "email": "firm@example.com",
             "engagement_reference": "ENG-2026-017",
+            "cost_per_letter_fen": 30_000,
         },
     )
     Lawyer.objects.update_or_create(
@@ -562,3 +571,84 @@ def demo_compliance_day(*, day: datetime.date) -> None:
         PersonalDataReveal.objects.filter(revealed_by=agent, revealed_at__gt=_at(day, 23)).update(
             revealed_at=_at(day, 11)
         )
+
+
+# The demo's reviewers' reasons, and the re-check's, for the letters they stopped.
+_REJECTIONS = ["金额需复核，请核对逾期利息。", "收件地址不完整，请补充后重新起草。"]
+_CANCELLATION = "冻结信函数据后收到客户还款，不再寄出。"
+# Letters drafted this many days ago or fewer stay drafts: legal1's queue has letters to review.
+_FRESH_DAYS = 4
+
+
+def _night_time(day: datetime.date, minutes: int) -> datetime.datetime:
+    """Return a moment of the night of ``day`` (its run starts at 01:00), ``minutes`` after the start."""
+    start = datetime.datetime.combine(day, datetime.time(1, 0), tzinfo=timezone.get_current_timezone())
+    return start + datetime.timedelta(minutes=minutes)
+
+
+def demo_history_dated(runs: list[cases.DunningRun]) -> None:
+    """Date the stage changes of the demo's nights, and the letters they drafted, on the nights' own days.
+
+    The nights ran one after the other just now; each changed its cases on its business date, as the
+    scheduler would have, so the case history and the letters' drafting read as they would have happened.
+    """
+    for run in runs:
+        cases.CaseTransition.objects.filter(run=run).update(created_at=_night_time(run.as_of, 0))
+        legal_cases = cases.CaseTransition.objects.filter(run=run, to_stage=Stage.LEGAL).values("case_id")
+        Letter.objects.filter(case__in=legal_cases, requested_by__isnull=True).update(
+            requested_at=_night_time(run.as_of, 5)
+        )
+
+
+def demo_letter_history(*, today: datetime.date, runs: list[cases.DunningRun]) -> int:
+    """Take the demo's older letters through review and dispatch as legal1 would have; return how many moved.
+
+    Of the letters drafted more than a few days ago, a third still wait; the others are rendered now (as
+    ``render_letters`` would have) and, of every six, one is rejected the next morning with a reason, one
+    approved then and cancelled at dispatch the day after (a payment came in), two approved the next
+    morning and sent by registered post the day after. Then each past night's letters step is written
+    again, as the night would have.
+    """
+    reviewer = User.objects.get(username="legal1")
+    older = Letter.objects.filter(
+        status=LetterStatus.DRAFT, requested_at__lt=_night_time(today - datetime.timedelta(days=_FRESH_DAYS), 0)
+    )
+    moved = 0
+    for index, letter in enumerate(older.select_related("case__credit_line__customer").order_by("requested_at", "id")):
+        if index % 3 == 2:
+            continue  # still in legal1's queue
+        letter = letter_render(letter=letter)
+        drafted_on = timezone.localdate(letter.requested_at)
+        reviewed = _night_time(drafted_on + datetime.timedelta(days=1), 600)
+        sent = _night_time(drafted_on + datetime.timedelta(days=2), 540)
+        if index % 6 == 1:
+            changes = {"status": LetterStatus.REJECTED, "rejected_by": reviewer, "rejected_at": reviewed}
+            changes["rejection_reason"] = _REJECTIONS[index % len(_REJECTIONS)]
+        else:
+            changes = {"approved_by": reviewer, "approved_at": reviewed, "approved_sha256": letter.pdf_sha256}
+            if index % 6 == 3:
+                changes |= {
+                    "status": LetterStatus.CANCELLED,
+                    "cancelled_at": sent,
+                    "cancellation_reason": _CANCELLATION,
+                }
+            else:
+                changes |= _posted(letter, reviewer, sent)
+        Letter.objects.filter(pk=letter.pk).update(**changes)
+        moved += 1
+    for run in runs:
+        letters_aggregate(as_of=run.as_of)
+    return moved
+
+
+def _posted(letter: Letter, sender: User, at: datetime.datetime) -> dict:
+    return {
+        "status": LetterStatus.SENT,
+        "sent_at": at,
+        "dispatch_channel": DispatchChannel.POST,
+        "dispatch_address": letter.case.credit_line.customer.address,
+        "carrier": "EMS",
+        "tracking_number": f"EMS{letter.pk:09d}CN",
+        "dispatch_requested_by": sender,
+        "dispatch_requested_at": at,
+    }

@@ -12,6 +12,7 @@ from backoffice.kernel.files.models import StoredFile
 from backoffice.kernel.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from backoffice.reports.compliance_models import ComplianceDay
 from backoffice.reports.models import EntryObservation, FlowCell, LineDay, MonthEndPosition, VintageCell
+from backoffice.reports.models_recovery import LetterDay, LetterPaid, RecoveryDay, StageEntry, StageExit
 from backoffice.reports.threshold_models import DashboardThreshold
 
 __all__ = [
@@ -22,9 +23,14 @@ __all__ = [
     "Event",
     "FlowCell",
     "IdempotencyKey",
+    "LetterDay",
+    "LetterPaid",
     "LineDay",
     "MonthEndPosition",
+    "RecoveryDay",
     "Report",
+    "StageEntry",
+    "StageExit",
     "StoredFile",
     "VintageCell",
     "WebhookAttempt",

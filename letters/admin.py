@@ -18,9 +18,10 @@ from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from accounts.positions import line_balance
-from backoffice.kernel.admin import DeclaredFiltersOnly, ReadOnlyAdmin
+from backoffice.kernel.admin import DeclaredFiltersOnly, ReadOnlyAdmin, money_column
 from cases.casework.scoping import CaseScoped
 from cases.models import Case, CaseTransition
+from letters.admin_filters import LetterFunnelFilter
 from letters.choices import DispatchChannel, LetterStatus
 from letters.dispatch import letter_dispatch, letter_record_delivery
 from letters.documents import build_snapshot, render_html, sample_snapshot
@@ -56,9 +57,10 @@ class LawyerInline(admin.TabularInline):
 class LawFirmAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     """Law firms and their lawyers."""
 
-    list_display = ["name", "licence_number", "phone", "engagement_reference"]
+    list_display = ["name", "licence_number", "phone", "engagement_reference", "cost_per_letter"]
     search_fields = ["name", "licence_number"]
     inlines = [LawyerInline]
+    cost_per_letter = money_column("cost_per_letter_fen", _("cost per letter"))
 
 
 class LetterTemplateForm(forms.ModelForm):
@@ -176,7 +178,7 @@ class LetterReview(CaseScoped, ReadOnlyAdmin):
     """
 
     list_display = ["number", "case", "kind", "language", "firm", "status", "requested_by", "requested_at"]
-    list_filter = ["status", "firm", "kind", "language", "requested_at"]
+    list_filter = ["status", "firm", "template", "kind", "language", "requested_at", LetterFunnelFilter]
     search_fields = ["=number", "case__credit_line__number"]
     list_select_related = ["case", "firm", "requested_by"]
     date_hierarchy = "requested_at"

@@ -130,6 +130,7 @@ def _pdf_bytes_if_approved(letter: Letter) -> bytes | None:
 
 def _cancel(letter: Letter, reason: str) -> None:
     letter.status, letter.cancellation_reason, letter.next_attempt_at = LetterStatus.CANCELLED, reason, None
+    letter.cancelled_at = timezone.now()
     letter.save()
     letter_event(EventType.LETTER_CANCELLED, letter, reason=reason)
 

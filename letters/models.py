@@ -20,10 +20,22 @@ class LawFirm(models.Model):
     seal = models.FileField(
         _("seal image"), upload_to="seals/", blank=True, help_text=_("PNG or SVG; a drawn seal is used when empty.")
     )
+    cost_per_letter_fen = models.BigIntegerField(
+        _("cost per letter (fen)"),
+        default=0,
+        db_default=0,
+        help_text=_(
+            "What the firm charges for each letter sent, in fen (100 fen = 1 yuan); the letters report "
+            "sets it against what the letters' cases paid."
+        ),
+    )
 
     class Meta:
         verbose_name = _("law firm")
         verbose_name_plural = _("law firms")
+        constraints = [
+            models.CheckConstraint(condition=Q(cost_per_letter_fen__gte=0), name="law_firm_cost_not_negative")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -164,7 +176,9 @@ class Letter(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
     rejection_reason = models.TextField(_("rejection reason"), blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancellation_reason = models.TextField(_("cancellation reason"), blank=True)
     dispatch_channel = models.CharField(_("channel"), max_length=8, choices=DispatchChannel.choices, blank=True)
     # An e-mail address or a postal address (the ledger keeps up to 500 characters of one).

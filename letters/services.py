@@ -399,6 +399,7 @@ def letter_reject(*, letter: Letter, actor: AbstractBaseUser, reason: str) -> Le
     with transaction.atomic():
         locked = _locked_pending(letter)
         locked.status, locked.rejected_by, locked.rejection_reason = LetterStatus.REJECTED, actor, reason.strip()
+        locked.rejected_at = timezone.now()
         locked.save()
     return locked
 
@@ -433,7 +434,7 @@ def letters_cancel_unsent(*, case_ids: list[int], reason: str) -> int:
     unsent = Letter.objects.select_for_update().filter(case_id__in=case_ids, status__in=IN_FLIGHT_STATUSES)
     cancelled = list(unsent.values_list("pk", "number", "case_id", "case__credit_line_id"))
     Letter.objects.filter(pk__in=[pk for pk, *_rest in cancelled]).update(
-        status=LetterStatus.CANCELLED, cancellation_reason=reason, next_attempt_at=None
+        status=LetterStatus.CANCELLED, cancellation_reason=reason, cancelled_at=timezone.now(), next_attempt_at=None
     )
     events_record(
         (EventType.LETTER_CANCELLED, case_id, line_id, {"letter": number, "reason": reason})

@@ -36,7 +36,15 @@ def test_bench_reports_prints_the_aggregate_and_every_report_and_cleans_up(capsy
     call_command("bench_reports", "--lines", "600", "--months", "2", "--json")
     figures = json.loads(capsys.readouterr().out)
     assert {"lines", "months", "reports", "dashboard_ms", "aggregate_seconds"} <= figures.keys()
-    assert set(figures["reports"]) == {"inventory", "entry-rate", "flow-rates", "vintage", "compliance"}
+    assert set(figures["reports"]) == {
+        "inventory",
+        "entry-rate",
+        "flow-rates",
+        "vintage",
+        "compliance",
+        "recovery",
+        "letters",
+    }
     assert all(report["queries"] <= 10 for report in figures["reports"].values())
     assert not CreditLine.objects.exists()
     assert not LineDay.objects.exists()

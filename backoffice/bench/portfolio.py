@@ -20,6 +20,7 @@ from accounts.services import product_upsert
 from accounts.validators import national_id_check_character
 from backoffice.kernel.bulksql import insert_rows
 from backoffice.reports.models import EntryObservation, FlowCell, LineDay, MonthEndPosition, VintageCell
+from backoffice.reports.models_recovery import LetterDay, LetterPaid, RecoveryDay, StageEntry, StageExit
 from cases.models import Case, CaseTransition, DunningPolicy, DunningRun
 
 BENCH_PRODUCTS = [("bench-standard", "standard", 70), ("bench-fast", "fast-track", 30)]
@@ -204,6 +205,7 @@ def clear_portfolio() -> None:
     """Delete every letter, case, run, report aggregate, bill, credit line and customer (the bench needs and leaves an empty ledger)."""
     tables = [
         *(model._meta.db_table for model in (LineDay, MonthEndPosition, FlowCell, VintageCell, EntryObservation)),
+        *(model._meta.db_table for model in (StageExit, StageEntry, RecoveryDay, LetterDay, LetterPaid)),
         "backoffice_webhookattempt",
         "backoffice_webhookdelivery",
         "backoffice_event",

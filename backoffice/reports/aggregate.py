@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from accounts.models import Bill, CreditLine, Customer, PaymentAllocation, Product
-from backoffice.kernel.bulksql import values_table
 from backoffice.reports.aggregate_compliance import compliance_days_write
+from backoffice.reports.aggregate_letters import letters_aggregate
+from backoffice.reports.aggregate_recovery import recovery_aggregate
 from backoffice.reports.models import (
     BUCKET_UPPER_DPD,
     EntryObservation,
@@ -26,8 +27,9 @@ from backoffice.reports.models import (
     MonthEndPosition,
     VintageCell,
 )
+from backoffice.reports.teams import teams_table
 from cases.choices import OPEN_STAGES
-from cases.models import Case, Team
+from cases.models import Case
 
 # The days after a due date at which the entry rate's follow-through is read (DPD1 is the entry rate itself).
 ENTRY_DAYS = (1, 4, 8, 31)
@@ -70,18 +72,6 @@ def _principal_sql() -> str:
     )
 
 
-def _team_table() -> tuple[str, list[object]]:
-    """Return a derived table of (agent, stage, team): a case's team is its assignee's team for its stage."""
-    rows = {}
-    for team in Team.objects.prefetch_related("members").order_by("pk"):
-        for member in team.members.all():
-            rows.setdefault((member.pk, team.stage), team.pk)
-    return values_table(
-        [("user_id", "bigint"), ("stage", "text"), ("team_id", "bigint")],
-        [(user, stage, team) for (user, stage), team in rows.items()],
-    )
-
-
 def _lines_sql(team_table: str) -> str:
     """Return the FROM part every line-level statement shares: each live line, its open case, principal, team."""
     return (
@@ -101,7 +91,7 @@ def _execute(sql: str, params: list[object]) -> int:
 
 def line_days_write(*, as_of: datetime.date) -> int:
     """Write the portfolio of ``as_of`` by product, policy, bucket, stage, team and agency; return the rows written."""
-    team_table, team_params = _team_table()
+    team_table, team_params = teams_table()
     sql = (
         f"INSERT INTO {T.line_day} (as_of, product_id, policy_id, bucket, stage, team_id, agency_id, lines, "
         "principal_fen, overdue_fen) "
@@ -133,7 +123,7 @@ def _opened_month_sql() -> str:
 
 def positions_write(*, month_end: datetime.date) -> int:
     """Write every line's position at ``month_end`` (its bucket and balances); return the rows written."""
-    team_table, team_params = _team_table()
+    team_table, team_params = teams_table()
     sql = (
         f"INSERT INTO {T.position} (month_end, credit_line_id, product_id, opened_month, bucket, principal_fen, "
         "overdue_fen, team_id, agency_id) "
@@ -268,7 +258,8 @@ def reports_aggregate(*, as_of: datetime.date) -> int:
     """Write everything the reports read for ``as_of``, in one transaction; return the rows written."""
     with transaction.atomic():
         written = line_days_write(as_of=as_of) + entry_write(as_of=as_of)
-        written += compliance_days_write(as_of=as_of, teams=_team_table())
+        written += compliance_days_write(as_of=as_of, teams=teams_table())
+        written += recovery_aggregate(as_of=as_of) + letters_aggregate(as_of=as_of)
         if is_month_end(as_of):
             written += positions_write(month_end=as_of)
             written += flow_write(month_end=as_of) + vintage_write(month_end=as_of)

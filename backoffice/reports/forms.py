@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Product
 from backoffice.reports.models import LineDay
 from cases.models import Agency, DunningPolicy, Team
+from letters.models import LawFirm, LetterTemplate
 
 MAX_RANGE_DAYS = 366
 _QUOTED_LENGTH = 40
@@ -95,6 +96,8 @@ class Filters:
     policy: int | None = None
     team: int | None = None
     agency: int | None = None
+    firm: int | None = None
+    template: int | None = None
     group_by: str = "product_id"
     names: dict[str, dict[int, str]] = dataclasses.field(default_factory=dict)
     product_policy: dict[int, int] = dataclasses.field(default_factory=dict)
@@ -130,19 +133,37 @@ class ReportFilterForm(forms.Form):
         self.names = {
             "product_id": {pk: f"{name} ({code})" for pk, code, name, _p in products},
             "policy_id": dict(DunningPolicy.objects.order_by("name").values_list("pk", "name")),
-            "team_id": dict(Team.objects.order_by("name").values_list("pk", "name")),
-            "agency_id": dict(Agency.objects.order_by("name").values_list("pk", "name")),
         }
+        # Teams and agencies only for a report that filters or breaks down by them: one query each.
+        if {"team", "agency", "group_by"} & set(filters):
+            self.names["team_id"] = dict(Team.objects.order_by("name").values_list("pk", "name"))
+            self.names["agency_id"] = dict(Agency.objects.order_by("name").values_list("pk", "name"))
         for name, label in (("product", _("product")), ("policy", _("policy"))):
             self.fields[name] = IdChoiceField(label=label, choices=list(self.names[f"{name}_id"].items()))
         for name, label in (("team", _("team")), ("agency", _("agency"))):
             if name in filters:
                 self.fields[name] = IdChoiceField(label=label, choices=list(self.names[f"{name}_id"].items()))
+        self._add_letter_fields(filters)
         if "group_by" in filters:
             self.fields["group_by"] = NamedChoiceField(
                 label=_("breakdown by"), choices=GROUP_BY_CHOICES, required=False
             )
         self.today = today
+
+    def _add_letter_fields(self, filters: tuple[str, ...]) -> None:
+        """Add the law firm and letter template filters when the report declares them (one query each)."""
+        if "firm" in filters:
+            self.names["firm_id"] = dict(LawFirm.objects.order_by("name").values_list("pk", "name"))
+            self.fields["firm"] = IdChoiceField(label=_("law firm"), choices=list(self.names["firm_id"].items()))
+        if "template" in filters:
+            templates = LetterTemplate.objects.order_by("code", "language", "version")
+            self.names["template_id"] = {
+                pk: f"{name} v{version} ({language})"
+                for pk, name, version, language in templates.values_list("pk", "name", "version", "language")
+            }
+            self.fields["template"] = IdChoiceField(
+                label=_("letter template"), choices=list(self.names["template_id"].items())
+            )
 
     def _add_period_fields(self, filters: tuple[str, ...]) -> None:
         if "day" in filters:
@@ -181,6 +202,8 @@ class ReportFilterForm(forms.Form):
             policy=data.get("policy"),
             team=data.get("team"),
             agency=data.get("agency"),
+            firm=data.get("firm"),
+            template=data.get("template"),
             group_by=data.get("group_by") or "product_id",
             names=self.names,
             product_policy=self.product_policy,

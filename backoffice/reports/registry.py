@@ -10,6 +10,8 @@ from backoffice.reports.entry_rate import entry_rate_report
 from backoffice.reports.flow_rates import flow_rates_report
 from backoffice.reports.forms import Filters
 from backoffice.reports.inventory import inventory_report
+from backoffice.reports.letters_funnel import letters_report
+from backoffice.reports.recovery import recovery_report
 from backoffice.reports.tables import ReportResult
 from backoffice.reports.vintage import vintage_report
 
@@ -120,6 +122,50 @@ REPORTS = {
             ),
             filters=("range", "team", "agency"),
             build=compliance_report,
+        ),
+        ReportSpec(
+            name="recovery",
+            title=_("Recovery and cure rates (催回率/治愈率)"),
+            summary=_("Of the cases that entered each stage in the range, what was collected and how their stay ended"),
+            definition=_(
+                "A cohort is the cases that entered a stage on the days of the range: the reminder stage when the "
+                "case opened, collection or legal when it climbed to them (a return from a hold is no entry), "
+                "dated by the business date of the run or the day a person moved it. Assigned = the overdue "
+                "amount of the case's credit line at the start of the entry day. Collected = payments on the "
+                "line while the case was in that stage, net of reversals (a reversal counts against the stay its "
+                "payment counted for, on the reversal's own day). Everything is as it stood at the end of the "
+                "range's last day. Recovery rate (催回率) by amount = collected ÷ assigned; by cases = the cases "
+                "whose net collection is above zero ÷ the cases entered. Cure rate by payment (治愈率/出催率) = "
+                "the cases resolved (nothing overdue any more) with payments since entry covering what was "
+                "assigned ÷ the cases entered; a case resolved without that (its bills re-aged or amended) is "
+                "a cure by re-ageing, not by payment, and is counted apart, as are settlements, write-offs, "
+                "closings, escalations to the next stage and the cases still in the stage (of which those on "
+                "hold). Sums are divided, never averages of rates. Team and agency are the case's on the night "
+                "after it entered."
+            ),
+            filters=("range", "team", "agency", "group_by"),
+            build=recovery_report,
+        ),
+        ReportSpec(
+            name="letters",
+            title=_("Letters funnel (律师函)"),
+            summary=_(
+                "Letters drafted, approved, sent and paid within 30 days, per law firm and template, and their cost"
+            ),
+            definition=_(
+                "The letters that reached each step on the days of the range: drafted (requested), approved by a "
+                "legal reviewer, sent; and those that left the funnel, rejected or cancelled, with the reasons "
+                "given (the case's number taken out, so that the same reason groups). Shares of the steps are of "
+                "the letters drafted in the range. Paid within 30 days: of the letters sent in the range, those "
+                "whose case's credit line received payments, net of reversals, on the day of the sending or the "
+                "29 days after, that add up to more than nothing; recovered is what those payments add up to (a "
+                "reversal inside the 30 days takes its payment back, one after does not; a payment counts for "
+                "each letter sent to the case in the 30 days before it). Until a sending's 30 days are over, its "
+                "figures are not yet ripe. Legal cost = the letters sent × the law firm's cost per letter, as "
+                "set on the firm the night after the sending; recovered per yuan of legal cost divides the sums."
+            ),
+            filters=("range", "firm", "template"),
+            build=letters_report,
         ),
     ]
 }

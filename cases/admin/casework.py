@@ -23,6 +23,7 @@ from backoffice.kernel.admin import MaskedPersonalData, ReadOnlyAdmin, money_col
 from backoffice.kernel.pagination import LargeTablePaginator
 from cases.admin.agencies import CasePlacementActions
 from cases.admin.case_page import CasePage, TransitionForm
+from cases.admin.cohort_filters import StageEntryFilter
 from cases.admin.contacts import CaseContactActions
 from cases.admin.filters import DpdBucketFilter, MonthBucketFilter, ProductPolicyFilter
 from cases.admin.letters import CaseLetterActions
@@ -160,6 +161,7 @@ class CaseAdmin(
         MonthBucketFilter,
         PromiseStatusFilter,
         ProductPolicyFilter,
+        StageEntryFilter,
         # Plain related filters: the "related only" kind scans every case for the choices.
         "assignee",
         "agency",

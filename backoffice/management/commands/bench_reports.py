@@ -20,10 +20,13 @@ from backoffice.kernel.progress import progress_bar
 from backoffice.kernel.roles import SUPERVISOR
 from backoffice.night import dunning_run
 from backoffice.reports import aggregate
+from backoffice.reports.aggregate_letters import letters_aggregate
+from backoffice.reports.aggregate_recovery import recovery_aggregate
 from backoffice.reports.models import EntryObservation, LineDay
+from backoffice.reports.models_recovery import RecoveryDay
 
 # The reports timed, by URL name under /admin/reports/, and how many times each is opened.
-REPORTS = ["inventory", "entry-rate", "flow-rates", "vintage", "compliance"]
+REPORTS = ["inventory", "entry-rate", "flow-rates", "vintage", "compliance", "recovery", "letters"]
 _OPENINGS = 5
 _BENCH_USER = "bench-supervisor"
 
@@ -107,6 +110,11 @@ class Command(BaseCommand):
         for days in aggregate.ENTRY_DAYS:
             EntryObservation.objects.filter(due_on=as_of - datetime.timedelta(days=days), days_after=days).delete()
         aggregate.reports_aggregate(as_of=as_of)
+        # The recovery and letters steps write the day before the night: time them on this night's own day
+        # (its run's openings and climbs), as the next night will write it.
+        tomorrow = as_of + datetime.timedelta(days=1)
+        recovery_aggregate(as_of=tomorrow)
+        letters_aggregate(as_of=tomorrow)
 
     def _history(self, as_of: datetime.date, months: int) -> float:
         """Write ``months`` month ends (timing the last) and a year of daily rows; return the month end's seconds."""
@@ -126,6 +134,14 @@ class Command(BaseCommand):
                     "agency_id, lines, principal_fen, overdue_fen) SELECT %s, product_id, policy_id, bucket, stage, "
                     f"team_id, agency_id, lines, principal_fen, overdue_fen FROM {LineDay._meta.db_table} WHERE as_of = %s",
                     [as_of - datetime.timedelta(days=back), as_of],
+                )
+                cursor.execute(
+                    f"INSERT INTO {RecoveryDay._meta.db_table} (day, entered_on, stage, product_id, policy_id, team_id, "
+                    "agency_id, entered, assigned_fen, collected_fen, collecting, held, paid, reaged, settled, "
+                    "written_off, closed, escalated) SELECT %s, %s, stage, product_id, policy_id, team_id, agency_id, "
+                    "entered, assigned_fen, collected_fen, collecting, held, paid, reaged, settled, written_off, "
+                    f"closed, escalated FROM {RecoveryDay._meta.db_table} WHERE day = %s",
+                    [as_of - datetime.timedelta(days=back), as_of - datetime.timedelta(days=back), as_of],
                 )
         return seconds
 

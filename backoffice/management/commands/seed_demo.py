@@ -53,6 +53,8 @@ class Command(BaseCommand):
         demo.demo_casework(today=today)
         demo.demo_workbench(today=today)
         demo.demo_letters()
+        demo.demo_history_dated(runs)
+        demo.demo_letter_history(today=today, runs=runs)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {options['customers']} customers; nightly runs from {first} to {runs[-1].as_of} done, "

@@ -1,0 +1,96 @@
+"""The letter list's funnel filter: the letters that reached a step of the funnel between two dates.
+
+The letters report's drill-down: drafted (requested), approved, sent, rejected or cancelled on a day from
+``funnel_from`` to ``funnel_to`` in the project's time zone, optionally on one product.
+"""
+
+import datetime
+import zoneinfo
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+# When a letter reached each step of the funnel.
+STEP_MOMENTS = {
+    "drafted": "requested_at",
+    "approved": "approved_at",
+    "sent": "sent_at",
+    "rejected": "rejected_at",
+    "cancelled": "cancelled_at",
+}
+STEP_LABELS = {
+    "drafted": _("Drafted"),
+    "approved": _("Approved"),
+    "sent": _("Sent"),
+    "rejected": _("Rejected"),
+    "cancelled": _("Cancelled"),
+}
+
+
+def reached_step(queryset: QuerySet, *, step: str, first: datetime.date, last: datetime.date) -> QuerySet:
+    """Keep the letters of ``queryset`` that reached ``step`` on a day from ``first`` to ``last``."""
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    start = datetime.datetime.combine(first, datetime.time.min, tzinfo=zone)
+    end = datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
+    moment = STEP_MOMENTS[step]
+    return queryset.filter(**{f"{moment}__gte": start, f"{moment}__lt": end})
+
+
+class LetterFunnelFilter(admin.ListFilter):
+    """Filter letters by the funnel step they reached and the days they reached it (both included)."""
+
+    title = _("letters funnel")
+    parameters = ("funnel_step", "funnel_from", "funnel_to", "funnel_product")
+    template = "admin/filter.html"
+
+    def __init__(self, request: HttpRequest, params: dict, model: object, model_admin: admin.ModelAdmin) -> None:
+        """Take the filter's own parameters out of the query."""
+        super().__init__(request, params, model, model_admin)
+        self.used = {}
+        for name in self.parameters:
+            if name in params:
+                value = params.pop(name)
+                self.used[name] = value[-1] if isinstance(value, list) else value
+
+    def expected_parameters(self) -> list[str]:
+        """Name the query parameters this filter reads."""
+        return list(self.parameters)
+
+    def has_output(self) -> bool:
+        """Show the filter only while it is in use (it is reached from the letters report)."""
+        return bool(self.used)
+
+    def choices(self, changelist: object) -> list[dict]:
+        """Offer to drop the filter, beside what it keeps now."""
+        shown = _("%(step)s, %(first)s to %(last)s") % {
+            "step": STEP_LABELS.get(self.used.get("funnel_step"), self.used.get("funnel_step", "")),
+            "first": self.used.get("funnel_from", ""),
+            "last": self.used.get("funnel_to", ""),
+        }
+        return [
+            {
+                "selected": False,
+                "query_string": changelist.get_query_string(remove=self.parameters),
+                "display": _("All"),
+            },
+            {"selected": True, "query_string": changelist.get_query_string(), "display": shown},
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        """Keep the letters that reached the step in the days given; refuse a step, day or product that is not one."""
+        if not self.used:
+            return queryset
+        step, product = self.used.get("funnel_step"), self.used.get("funnel_product", "")
+        try:
+            first = datetime.date.fromisoformat(self.used.get("funnel_from", ""))
+            last = datetime.date.fromisoformat(self.used.get("funnel_to", ""))
+        except ValueError as exc:
+            raise IncorrectLookupParameters(exc) from exc
+        if step not in STEP_MOMENTS or (product and not product.isdigit()):
+            raise IncorrectLookupParameters(step)
+        kept = reached_step(queryset, step=step, first=first, last=last)
+        return kept.filter(case__credit_line__product_id=int(product)) if product else kept
