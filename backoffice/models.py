@@ -9,7 +9,7 @@ from backoffice.kernel.api.idempotency import IdempotencyKey
 from backoffice.kernel.api.models import ApiClient
 from backoffice.kernel.events import Event
 from backoffice.kernel.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
-from backoffice.reports.models import EntryObservation, FlowCell, LineDay, MonthEndPosition, VintageCell
+from backoffice.reports.models import EntryObservation, FlowCell, LineDay, MonthEndPosition, PeopleDay, VintageCell
 
 __all__ = [
     "ApiClient",
@@ -19,6 +19,7 @@ __all__ = [
     "IdempotencyKey",
     "LineDay",
     "MonthEndPosition",
+    "PeopleDay",
     "Report",
     "VintageCell",
     "WebhookAttempt",

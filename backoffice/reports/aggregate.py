@@ -17,6 +17,7 @@ from django.db import connection, transaction
 
 from accounts.models import Bill, CreditLine, Customer, PaymentAllocation, Product
 from backoffice.kernel.bulksql import values_table
+from backoffice.reports.aggregate_people import people_write_for_night
 from backoffice.reports.models import (
     BUCKET_UPPER_DPD,
     EntryObservation,
@@ -263,6 +264,7 @@ def reports_aggregate(*, as_of: datetime.date) -> int:
     """Write everything the reports read for ``as_of``, in one transaction; return the rows written."""
     with transaction.atomic():
         written = line_days_write(as_of=as_of) + entry_write(as_of=as_of)
+        written += people_write_for_night(as_of=as_of)
         if is_month_end(as_of):
             written += positions_write(month_end=as_of)
             written += flow_write(month_end=as_of) + vintage_write(month_end=as_of)
