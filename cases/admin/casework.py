@@ -25,6 +25,7 @@ from cases.admin.agencies import CasePlacementActions
 from cases.admin.case_page import CasePage, TransitionForm
 from cases.admin.contacts import CaseContactActions
 from cases.admin.filters import DpdBucketFilter, MonthBucketFilter, ProductPolicyFilter
+from cases.admin.people import PeopleFigureFilter
 from cases.admin.letters import CaseLetterActions
 from cases.admin.promises import CasePromiseActions, PromiseStatusFilter
 from cases.admin.settlements import CaseProposalActions
@@ -158,6 +159,7 @@ class CaseAdmin(
         "stage",
         DpdBucketFilter,
         MonthBucketFilter,
+        PeopleFigureFilter,
         PromiseStatusFilter,
         ProductPolicyFilter,
         # Plain related filters: the "related only" kind scans every case for the choices.

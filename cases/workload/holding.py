@@ -327,3 +327,36 @@ def day_sources(day: datetime.date) -> tuple[str, list[object]]:
     period = Period(day, day)
     parts = [in_hand_sql(day), payments_sql(period), contacts_sql(period), promises_sql(period)]
     return " UNION ALL ".join(sql for sql, _params in parts), [p for _sql, params in parts for p in params]
+
+
+# What each drillable figure of the people report counts: its source, and the rows of it that count.
+FIGURES = {
+    "in_hand": ("in_hand", "1 = 1"),
+    "never_contacted": ("in_hand", "e.never_contacted = 1"),
+    "collected": ("payments", "1 = 1"),
+    "contacts": ("contacts", "1 = 1"),
+    "right_party": ("contacts", "e.right_party_contacts = 1"),
+    "first_contacts": ("contacts", "e.first_contacts = 1"),
+    "promises_made": ("promises", "e.promises_made = 1"),
+    "promises_kept": ("promises", "e.promises_kept = 1"),
+}
+HOLDER_KEYS = {"a": "agent_id", "t": "team_id", "g": "agency_id"}
+
+
+def _source(kind: str, period: Period) -> tuple[str, list[object]]:
+    if kind == "in_hand":
+        return in_hand_sql(period.last)
+    return {"payments": payments_sql, "contacts": contacts_sql, "promises": promises_sql}[kind](period)
+
+
+def cases_behind_sql(figure: str, period: Period, holder: dict[str, int]) -> tuple[str, list[object]]:
+    """Return SQL for the ids of the cases behind ``figure`` over ``period`` for the holder's keys.
+
+    ``holder`` maps ``agent_id``, ``team_id`` or ``agency_id`` to an id (0 for none); cases in hand
+    and never contacted are those at the end of the period's last day.
+    """
+    kind, condition = FIGURES[figure]
+    sql, params = with_team_sql(*_source(kind, period))
+    tests = [f"e.{key} = %s" for key in holder]
+    where = " AND ".join([condition, *tests])
+    return f"SELECT e.case_id FROM ({sql}) e WHERE {where}", [*params, *holder.values()]
