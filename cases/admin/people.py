@@ -52,8 +52,12 @@ class PeopleFigureFilter(admin.SimpleListFilter):
         return [self.parameter_name, *self.extra_parameters]
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        """Offer only the figure in use: the filter is reached from the report, never chosen here."""
-        return [(self.value(), FIGURE_LABELS[self.value()])] if self.value() in FIGURES else []
+        """Offer only the figure in use: the filter is reached from the report, never chosen here.
+
+        An unknown figure is offered too, so that the list applies the filter and refuses it.
+        """
+        value = self.value()
+        return [] if value is None else [(value, FIGURE_LABELS.get(value, value))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         """Keep the cases behind the figure; refuse a malformed holder or day as the admin refuses a bad lookup."""

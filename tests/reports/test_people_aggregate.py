@@ -5,89 +5,17 @@ import datetime
 import pytest
 import time_machine
 
-from accounts.services import payment_post, payment_reverse
-from backoffice.kernel.roles import AGENT
 from backoffice.reports.aggregate_people import people_write
 from backoffice.reports.models import PeopleDay
-from cases.agencies.services import case_place
-from cases.choices import AgencyStatus, ContactChannel, ContactOutcome, ContactParty, ContactSource
+from cases.choices import ContactChannel, ContactOutcome, ContactParty, ContactSource
 from cases.contacts.services import contact_log
-from cases.models import Agency, Case, Team
+from cases.models import Case
 from cases.promises.services import promise_record
 from cases.workload.services import case_assign
-from tests.factories import overdue_line, user_in
+from tests.factories import overdue_line
+from tests.reports.people_portfolio import MARCH_1, MARCH_10, at, night, pay, rows
 
 pytestmark = pytest.mark.django_db
-SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
-MARCH_1, MARCH_10 = datetime.date(2026, 3, 1), datetime.date(2026, 3, 10)
-
-
-def at(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=SHANGHAI)
-
-
-def night(run_dunning, day: datetime.date):
-    with time_machine.travel(at(day, 0, 10), tick=False):
-        return run_dunning(day)
-
-
-def pay(line, reference: str, amount: str, when: datetime.datetime, *, recorded: datetime.datetime | None = None):
-    with time_machine.travel(recorded or when, tick=False):
-        return payment_post(
-            credit_line=line, external_reference=reference, amount=amount, channel="alipay", received_at=when
-        )
-
-
-def rows(day: datetime.date) -> dict[tuple[int, int, int], dict[str, int]]:
-    found = {}
-    for row in PeopleDay.objects.filter(day=day):
-        figures = {
-            name: getattr(row, name)
-            for name in ("cases_in_hand", "taken_in", "collected_fen", "reversed_fen", "contacts", "promises_made")
-            if getattr(row, name)
-        }
-        found[(row.agent_id, row.team_id, row.agency_id)] = figures
-    return found
-
-
-@pytest.fixture
-def agency(db):
-    return Agency.objects.create(
-        name="华信",
-        status=AgencyStatus.APPROVED,
-        contract_start=datetime.date(2026, 1, 1),
-        contract_end=datetime.date(2026, 12, 31),
-        commission_rate="10.00",
-    )
-
-
-@pytest.fixture
-def worked_case(run_dunning, agent, supervisor, agency):
-    """A case opened on 1 March; on 10 March agent A, then B, then the agency hold it, and money comes in each time.
-
-    08:00 A takes it; 09:00 ¥100 paid; 11:00 B takes it; 12:00 ¥50 paid; 14:00 placed with the agency;
-    15:00 ¥30 paid; 16:00 the ¥100 of 09:00 bounces.
-    """
-    line = overdue_line(due=datetime.date(2026, 2, 20), principal_fen=100_000)
-    night(run_dunning, MARCH_1)
-    case = Case.objects.get(credit_line=line)
-    other = user_in(AGENT, "agent-b")
-    reminders = Team.objects.create(name="Reminders", stage="reminder")
-    reminders.members.set([agent])
-    with time_machine.travel(at(MARCH_10, 8), tick=False):
-        case_assign(case=case, actor=supervisor, assignee=agent)
-    first = pay(line, "P-A", "100.00", at(MARCH_10, 9))
-    with time_machine.travel(at(MARCH_10, 11), tick=False):
-        case_assign(case=case, actor=supervisor, assignee=other)
-    pay(line, "P-B", "50.00", at(MARCH_10, 12))
-    with time_machine.travel(at(MARCH_10, 14), tick=False):
-        case_place(case=Case.objects.get(pk=case.pk), agency=agency, actor=supervisor, today=MARCH_10)
-    pay(line, "P-G", "30.00", at(MARCH_10, 15))
-    with time_machine.travel(at(MARCH_10, 16), tick=False):
-        payment_reverse(
-            payment=first, external_reference="R-A", reason="bounced", reversed_at=at(MARCH_10, 16), actor=None
-        )
-    return {"case": case, "line": line, "a": agent, "b": other, "team": reminders, "agency": agency}
 
 
 def test_money_is_split_across_a_reassignment_and_a_placement_and_a_reversal_goes_to_whoever_got_the_payment(
