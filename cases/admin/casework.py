@@ -25,8 +25,8 @@ from cases.admin.agencies import CasePlacementActions
 from cases.admin.case_page import CasePage, TransitionForm
 from cases.admin.contacts import CaseContactActions
 from cases.admin.filters import DpdBucketFilter, MonthBucketFilter, ProductPolicyFilter
-from cases.admin.people import PeopleFigureFilter
 from cases.admin.letters import CaseLetterActions
+from cases.admin.people import PeopleFigureFilter
 from cases.admin.promises import CasePromiseActions, PromiseStatusFilter
 from cases.admin.settlements import CaseProposalActions
 from cases.admin.workload import CaseAssignActions
