@@ -30,7 +30,7 @@ from backoffice.kernel.api.services import api_client_create, api_client_rotate
 from backoffice.kernel.roles import AGENCY, AGENT, LEGAL, SUPERVISOR
 from backoffice.night import dunning_run
 from backoffice.reports.aggregate import flow_write, positions_from_history, previous_month_end, vintage_write
-from backoffice.reports.models import EntryObservation, FlowCell, LineDay, MonthEndPosition, VintageCell
+from backoffice.reports.models import EntryObservation, FlowCell, LineDay, MonthEndPosition, PeopleDay, VintageCell
 from cases import models as cases
 from cases.agencies.services import case_place
 from cases.casework.services import case_hold
@@ -309,6 +309,7 @@ def reset_demo_data() -> None:
             FlowCell,
             VintageCell,
             EntryObservation,
+            PeopleDay,
         ):
             model.objects.all().delete()
         for model in (PaymentAllocation, Payment, Bill, CreditLine, Customer):

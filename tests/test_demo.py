@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Bill, Customer, Payment
 from accounts.validators import validate_mobile, validate_national_id
-from backoffice.reports.models import FlowCell, LineDay, MonthEndPosition, VintageCell
+from backoffice.reports.models import FlowCell, LineDay, MonthEndPosition, PeopleDay, VintageCell
 from cases.choices import LADDER, ProposalKind
 from cases.models import Case, DunningRun, Message, Proposal
 from cases.settlements.services import proposal_approve
@@ -106,3 +106,18 @@ def test_the_demo_writes_six_month_ends_before_its_nights_so_the_flow_and_vintag
     assert set(FlowCell.objects.values_list("from_bucket", flat=True)) >= {"M0", "M1"}
     assert VintageCell.objects.exists()
     assert LineDay.objects.values("as_of").distinct().count() == 21
+
+
+def test_the_demo_fills_the_people_report_and_the_agencys_commission_statement():
+    call_command("seed_demo", "--customers", "300", "--seed", "7")
+    today = timezone.localdate()
+    days = set(PeopleDay.objects.values_list("day", flat=True))
+    assert max(days) == today - datetime.timedelta(days=1)
+    agents = set(User.objects.filter(username__in=["agent1", "agent2"]).values_list("pk", flat=True))
+    in_hand = PeopleDay.objects.filter(day=max(days), agent_id__in=agents)
+    assert sum(row.cases_in_hand for row in in_hand) > 0
+    assert PeopleDay.objects.filter(contacts__gt=0).exists()
+    assert PeopleDay.objects.filter(promises_made__gt=0).exists()
+    agency_rows = PeopleDay.objects.filter(agency_id__gt=0)
+    assert sum(row.collected_fen for row in agency_rows) > 0
+    assert sum(row.reversed_fen for row in agency_rows) < 0
