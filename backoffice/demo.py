@@ -32,7 +32,7 @@ from backoffice.night import dunning_run
 from backoffice.reports.aggregate import flow_write, positions_from_history, previous_month_end, vintage_write
 from backoffice.reports.aggregate_letters import letters_aggregate
 from backoffice.reports.compliance_models import ComplianceDay
-from backoffice.reports.models import EntryObservation, FlowCell, LineDay, MonthEndPosition, VintageCell
+from backoffice.reports.models import EntryObservation, FlowCell, LineDay, MonthEndPosition, PeopleDay, VintageCell
 from backoffice.reports.models_recovery import LetterDay, LetterPaid, RecoveryDay, StageEntry, StageExit
 from cases import models as cases
 from cases.agencies.services import case_place
@@ -321,6 +321,7 @@ def reset_demo_data() -> None:
             RecoveryDay,
             LetterDay,
             LetterPaid,
+            PeopleDay,
         ):
             model.objects.all().delete()
         for model in (PaymentAllocation, Payment, Bill, CreditLine, Customer):

@@ -11,7 +11,7 @@ from backoffice.kernel.events import Event
 from backoffice.kernel.files.models import StoredFile
 from backoffice.kernel.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from backoffice.reports.compliance_models import ComplianceDay
-from backoffice.reports.models import EntryObservation, FlowCell, LineDay, MonthEndPosition, VintageCell
+from backoffice.reports.models import EntryObservation, FlowCell, LineDay, MonthEndPosition, PeopleDay, VintageCell
 from backoffice.reports.models_recovery import LetterDay, LetterPaid, RecoveryDay, StageEntry, StageExit
 from backoffice.reports.threshold_models import DashboardThreshold
 
@@ -27,6 +27,7 @@ __all__ = [
     "LetterPaid",
     "LineDay",
     "MonthEndPosition",
+    "PeopleDay",
     "RecoveryDay",
     "Report",
     "StageEntry",

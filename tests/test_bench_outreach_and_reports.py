@@ -7,7 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import CreditLine
-from backoffice.reports.models import LineDay
+from backoffice.reports.models import LineDay, PeopleDay
+from backoffice.reports.registry import REPORTS
 from cases.models import Message, ReminderRule
 from tests.factories import overdue_line
 
@@ -36,15 +37,8 @@ def test_bench_reports_prints_the_aggregate_and_every_report_and_cleans_up(capsy
     call_command("bench_reports", "--lines", "600", "--months", "2", "--json")
     figures = json.loads(capsys.readouterr().out)
     assert {"lines", "months", "reports", "dashboard_ms", "aggregate_seconds"} <= figures.keys()
-    assert set(figures["reports"]) == {
-        "inventory",
-        "entry-rate",
-        "flow-rates",
-        "vintage",
-        "compliance",
-        "recovery",
-        "letters",
-    }
+    assert set(figures["reports"]) == set(REPORTS)
     assert all(report["queries"] <= 10 for report in figures["reports"].values())
     assert not CreditLine.objects.exists()
     assert not LineDay.objects.exists()
+    assert not PeopleDay.objects.exists()

@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import Bill, Customer, Payment
 from accounts.validators import validate_mobile, validate_national_id
 from backoffice.reports.compliance_models import ComplianceDay
-from backoffice.reports.models import FlowCell, LineDay, MonthEndPosition, VintageCell
+from backoffice.reports.models import FlowCell, LineDay, MonthEndPosition, PeopleDay, VintageCell
 from backoffice.reports.models_recovery import LetterDay, RecoveryDay, StageEntry
 from cases.choices import LADDER, ProposalKind
 from cases.models import Case, DunningRun, Message, Proposal
@@ -139,3 +139,18 @@ def test_the_demo_fills_the_recovery_and_letters_reports_as_its_nights_would_hav
     for name in ("recovery", "letters"):
         page = client.get(f"/admin/reports/{name}/", {"from": first, "to": today.isoformat()})
         assert page.status_code == 200
+
+
+def test_the_demo_fills_the_people_report_and_the_agencys_commission_statement():
+    call_command("seed_demo", "--customers", "300", "--seed", "7")
+    today = timezone.localdate()
+    days = set(PeopleDay.objects.values_list("day", flat=True))
+    assert max(days) == today - datetime.timedelta(days=1)
+    agents = set(User.objects.filter(username__in=["agent1", "agent2"]).values_list("pk", flat=True))
+    in_hand = PeopleDay.objects.filter(day=max(days), agent_id__in=agents)
+    assert sum(row.cases_in_hand for row in in_hand) > 0
+    assert PeopleDay.objects.filter(contacts__gt=0).exists()
+    assert PeopleDay.objects.filter(promises_made__gt=0).exists()
+    agency_rows = PeopleDay.objects.filter(agency_id__gt=0)
+    assert sum(row.collected_fen for row in agency_rows) > 0
+    assert sum(row.reversed_fen for row in agency_rows) < 0

@@ -19,7 +19,7 @@ from accounts.models import Bill, CreditLine, Customer, Product
 from accounts.services import product_upsert
 from accounts.validators import national_id_check_character
 from backoffice.kernel.bulksql import insert_rows
-from backoffice.reports.models import EntryObservation, FlowCell, LineDay, MonthEndPosition, VintageCell
+from backoffice.reports.models import EntryObservation, FlowCell, LineDay, MonthEndPosition, PeopleDay, VintageCell
 from backoffice.reports.models_recovery import LetterDay, LetterPaid, RecoveryDay, StageEntry, StageExit
 from cases.models import Case, CaseTransition, DunningPolicy, DunningRun
 
@@ -204,8 +204,11 @@ def analyze(models: tuple = (Customer, CreditLine, Bill)) -> None:
 def clear_portfolio() -> None:
     """Delete every letter, case, run, report aggregate, bill, credit line and customer (the bench needs and leaves an empty ledger)."""
     tables = [
-        *(model._meta.db_table for model in (LineDay, MonthEndPosition, FlowCell, VintageCell, EntryObservation)),
         *(model._meta.db_table for model in (StageExit, StageEntry, RecoveryDay, LetterDay, LetterPaid)),
+        *(
+            model._meta.db_table
+            for model in (LineDay, MonthEndPosition, FlowCell, VintageCell, EntryObservation, PeopleDay)
+        ),
         "backoffice_webhookattempt",
         "backoffice_webhookdelivery",
         "backoffice_event",

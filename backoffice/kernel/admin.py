@@ -82,7 +82,8 @@ class DeclaredFiltersOnly:
 
     def _parameters_of(self, request: HttpRequest, list_filter: object) -> list[str]:
         if isinstance(list_filter, type) and issubclass(list_filter, admin.SimpleListFilter):
-            return [list_filter.parameter_name]
+            # A simple filter reads one parameter, or declares the others it reads (``extra_parameters``).
+            return [list_filter.parameter_name, *getattr(list_filter, "extra_parameters", ())]
         if callable(list_filter):
             return list_filter(request, {}, self.model, self).expected_parameters()
         field_path, filter_class = (

@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from accounts.models import Bill, CreditLine, Customer, PaymentAllocation, Product
 from backoffice.reports.aggregate_compliance import compliance_days_write
 from backoffice.reports.aggregate_letters import letters_aggregate
+from backoffice.reports.aggregate_people import people_write_for_night
 from backoffice.reports.aggregate_recovery import recovery_aggregate
 from backoffice.reports.models import (
     BUCKET_UPPER_DPD,
@@ -260,6 +261,7 @@ def reports_aggregate(*, as_of: datetime.date) -> int:
         written = line_days_write(as_of=as_of) + entry_write(as_of=as_of)
         written += compliance_days_write(as_of=as_of, teams=teams_table())
         written += recovery_aggregate(as_of=as_of) + letters_aggregate(as_of=as_of)
+        written += people_write_for_night(as_of=as_of)
         if is_month_end(as_of):
             written += positions_write(month_end=as_of)
             written += flow_write(month_end=as_of) + vintage_write(month_end=as_of)

@@ -7,6 +7,7 @@ import dataclasses
 import datetime
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Max
 from django.utils import timezone
@@ -81,6 +82,8 @@ GROUP_BY_CHOICES = [
     ("team_id", _("team")),
     ("agency_id", _("agency")),
 ]
+# The people report's breakdown: by whoever held the cases.
+PEOPLE_GROUP_CHOICES = [("agent_id", _("agent")), ("team_id", _("team")), ("agency_id", _("agency"))]
 FORMAT_CHOICES = [("", _("page")), ("csv", "CSV"), ("xlsx", "XLSX")]
 
 
@@ -110,6 +113,11 @@ class Filters:
         if self.policy is not None:
             ids = [pk for pk in ids if self.product_policy[pk] == self.policy]
         return None if self.product is None and self.policy is None else ids
+
+
+def agent_names() -> dict[int, str]:
+    """Return every login's user name, by id, as the admin's lists show people: one query."""
+    return dict(get_user_model().objects.order_by("pk").values_list("pk", "username"))
 
 
 def last_month_end(today: datetime.date) -> datetime.date:
@@ -148,6 +156,11 @@ class ReportFilterForm(forms.Form):
             self.fields["group_by"] = NamedChoiceField(
                 label=_("breakdown by"), choices=GROUP_BY_CHOICES, required=False
             )
+        if "people_group_by" in filters:
+            self.names["agent_id"] = agent_names()
+            self.fields["group_by"] = NamedChoiceField(
+                label=_("breakdown by"), choices=PEOPLE_GROUP_CHOICES, required=False
+            )
         self.today = today
 
     def _add_letter_fields(self, filters: tuple[str, ...]) -> None:
@@ -170,7 +183,10 @@ class ReportFilterForm(forms.Form):
             self.fields["date"] = DayField(label=_("date"), required=False)
         if "range" in filters:
             self.fields["from"] = DayField(label=_("from"), required=False)
-            self.fields["to"] = DayField(label=_("to"), required=False, help_text=_("Due dates, both included."))
+            days = (
+                _("Business days, both included.") if "people_group_by" in filters else _("Due dates, both included.")
+            )
+            self.fields["to"] = DayField(label=_("to"), required=False, help_text=days)
         if "month" in filters:
             self.fields["month"] = MonthField(label=_("month"), required=False)
 
@@ -204,10 +220,14 @@ class ReportFilterForm(forms.Form):
             agency=data.get("agency"),
             firm=data.get("firm"),
             template=data.get("template"),
-            group_by=data.get("group_by") or "product_id",
+            group_by=data.get("group_by") or self._default_group(),
             names=self.names,
             product_policy=self.product_policy,
         )
+
+    def _default_group(self) -> str:
+        field = self.fields.get("group_by")
+        return field.choices[0][0] if field is not None else "product_id"
 
     def _latest_day(self) -> datetime.date:
         latest = LineDay.objects.filter(as_of__lte=self.today).aggregate(day=Max("as_of"))["day"]
@@ -229,7 +249,9 @@ class ReportFilterForm(forms.Form):
             "from": filters.first,
             "to": filters.last,
             "month": filters.month and filters.month.strftime("%Y-%m"),
-            "group_by": dict(GROUP_BY_CHOICES).get(filters.group_by),
+            "group_by": dict(self.fields["group_by"].choices).get(filters.group_by)
+            if "group_by" in self.fields
+            else "",
         }
         if name in values:
             return str(values[name])

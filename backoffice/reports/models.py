@@ -160,3 +160,44 @@ class EntryObservation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.due_on} +{self.days_after}"
+
+
+class PeopleDay(models.Model):
+    """One business day's work per product and holder (agent, team, agency; 0 for none), the people report's rows.
+
+    Cases in hand are those open at the day's end with that holder (``taken_in`` of them the holder
+    took that day); money, contacts and promises are the day's, each for whoever held the case when
+    it came in (``cases.workload.holding``). Amounts in fen; ``reversed_fen`` is negative.
+    """
+
+    day = models.DateField(_("date"))
+    product_id = models.IntegerField(_("product"))
+    agent_id = models.IntegerField(_("agent"), default=0)
+    team_id = models.IntegerField(_("team"), default=0)
+    agency_id = models.IntegerField(_("agency"), default=0)
+    cases_in_hand = models.IntegerField(_("cases in hand"), default=0)
+    in_hand_fen = models.BigIntegerField(_("overdue amount in hand (fen)"), default=0)
+    never_contacted = models.IntegerField(_("cases in hand never contacted"), default=0)
+    taken_in = models.IntegerField(_("cases taken in"), default=0)
+    taken_in_fen = models.BigIntegerField(_("overdue amount taken in (fen)"), default=0)
+    collected_fen = models.BigIntegerField(_("collected (fen)"), default=0)
+    reversed_fen = models.BigIntegerField(_("reversed (fen)"), default=0)
+    contacts = models.IntegerField(_("contacts"), default=0)
+    right_party_contacts = models.IntegerField(_("right-party contacts"), default=0)
+    first_contacts = models.IntegerField(_("first contacts"), default=0)
+    first_contact_seconds = models.BigIntegerField(_("seconds to first contact"), default=0)
+    promises_made = models.IntegerField(_("promises made"), default=0)
+    promises_due = models.IntegerField(_("promises due"), default=0)
+    promises_kept = models.IntegerField(_("promises kept on their date"), default=0)
+
+    class Meta:
+        verbose_name = _("people by day")
+        verbose_name_plural = _("people by day")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "product_id", "agent_id", "team_id", "agency_id"], name="people_day_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} agent {self.agent_id} agency {self.agency_id}"

@@ -5,12 +5,14 @@ from collections.abc import Callable
 
 from django.utils.translation import gettext_lazy as _
 
+from backoffice.reports.commission import commission_report
 from backoffice.reports.compliance import compliance_report
 from backoffice.reports.entry_rate import entry_rate_report
 from backoffice.reports.flow_rates import flow_rates_report
 from backoffice.reports.forms import Filters
 from backoffice.reports.inventory import inventory_report
 from backoffice.reports.letters_funnel import letters_report
+from backoffice.reports.people import people_report
 from backoffice.reports.recovery import recovery_report
 from backoffice.reports.tables import ReportResult
 from backoffice.reports.vintage import vintage_report
@@ -166,6 +168,47 @@ REPORTS = {
             ),
             filters=("range", "firm", "template"),
             build=letters_report,
+        ),
+        ReportSpec(
+            name="people",
+            title=_("People (人员绩效)"),
+            summary=_("Per agent, team or agency: cases in hand, collected, recovery rate, contacts and promises"),
+            definition=_(
+                "Each case belongs, at every moment, to its holder: the agent it was last assigned to (the "
+                "assignment record) and the agency it is placed with (the placement record); a case placed with "
+                "an agency has no agent. Money, contacts and promises count for whoever held the case when they "
+                "came in, on the business day they happened (or were recorded, if later). An agent's team is the "
+                "team of the case's stage they belong to, or else their first team. Cases in hand: open at the end "
+                "of the range's last day. Cases assigned: in hand at the end of the day before the range, plus each "
+                "case taken over by its holder during the range; the overdue amount assigned is their overdue "
+                "balance then. Collected: payments less reversals; a reversal counts on its own day against "
+                "whoever held the case when the payment came in. Recovery rate (催回率) = collected ÷ overdue "
+                "amount assigned. Contacts per case = contacts ÷ cases assigned. Right-party contact rate = "
+                "contacts that reached the customer in person ÷ contacts. Coverage gap = cases in hand that nobody "
+                "has ever contacted ÷ cases in hand. Hours to first contact = the hours from a holder taking a "
+                "case to their first contact on it, summed over the first contacts of the range ÷ their number. "
+                "Promises kept on their date = promises falling due in the range that were paid in full by the "
+                "promised date (payments recorded since the promise, net of reversals by then) ÷ promises due. "
+                "Every rate divides sums over the range, never an average of daily rates. Each count leads to the "
+                "case list filtered to the cases behind it."
+            ),
+            filters=("range", "team", "agency", "people_group_by"),
+            build=people_report,
+        ),
+        ReportSpec(
+            name="commission",
+            title=_("Agency commission (佣金结算)"),
+            summary=_("A month's statement per agency: collected under its placements, rate, commission earned"),
+            definition=_(
+                "Collected by an agency in the month: the payments that came in while a case was placed with it "
+                "(between its placement and its recall), less the reversals recorded in the month of payments "
+                "that came in while it held the case. A payment reversed in the month it came in collected "
+                "nothing and earns nothing; one reversed in a later month is taken off that month's statement, "
+                "so the commission paid on it is clawed back. Commission earned = net collected × the agency's "
+                "commission rate in force at the month's end (percent of what is collected), rounded to the fen."
+            ),
+            filters=("month", "agency"),
+            build=commission_report,
         ),
     ]
 }

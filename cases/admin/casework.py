@@ -27,6 +27,7 @@ from cases.admin.cohort_filters import StageEntryFilter
 from cases.admin.contacts import CaseContactActions
 from cases.admin.filters import DpdBucketFilter, MonthBucketFilter, ProductPolicyFilter
 from cases.admin.letters import CaseLetterActions
+from cases.admin.people import PeopleFigureFilter
 from cases.admin.promises import CasePromiseActions, PromiseStatusFilter
 from cases.admin.settlements import CaseProposalActions
 from cases.admin.workload import CaseAssignActions
@@ -159,6 +160,7 @@ class CaseAdmin(
         "stage",
         DpdBucketFilter,
         MonthBucketFilter,
+        PeopleFigureFilter,
         PromiseStatusFilter,
         ProductPolicyFilter,
         StageEntryFilter,

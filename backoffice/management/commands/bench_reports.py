@@ -22,11 +22,11 @@ from backoffice.night import dunning_run
 from backoffice.reports import aggregate
 from backoffice.reports.aggregate_letters import letters_aggregate
 from backoffice.reports.aggregate_recovery import recovery_aggregate
-from backoffice.reports.models import EntryObservation, LineDay
+from backoffice.reports.models import EntryObservation, LineDay, PeopleDay
 from backoffice.reports.models_recovery import RecoveryDay
+from backoffice.reports.registry import REPORTS
 
-# The reports timed, by URL name under /admin/reports/, and how many times each is opened.
-REPORTS = ["inventory", "entry-rate", "flow-rates", "vintage", "compliance", "recovery", "letters"]
+# Every report is timed, by its URL name under /admin/reports/, opened so many times.
 _OPENINGS = 5
 _BENCH_USER = "bench-supervisor"
 
@@ -107,6 +107,7 @@ class Command(BaseCommand):
     def _aggregate_again(self, as_of: datetime.date) -> None:
         """Time the night's own step: forget what it wrote for the date, and write it again."""
         LineDay.objects.filter(as_of=as_of).delete()
+        PeopleDay.objects.filter(day=as_of - datetime.timedelta(days=1)).delete()
         for days in aggregate.ENTRY_DAYS:
             EntryObservation.objects.filter(due_on=as_of - datetime.timedelta(days=days), days_after=days).delete()
         aggregate.reports_aggregate(as_of=as_of)
@@ -143,7 +144,16 @@ class Command(BaseCommand):
                     f"closed, escalated FROM {RecoveryDay._meta.db_table} WHERE day = %s",
                     [as_of - datetime.timedelta(days=back), as_of - datetime.timedelta(days=back), as_of],
                 )
+                self._people_day_copied(cursor, as_of - datetime.timedelta(days=back + 1), as_of)
         return seconds
+
+    def _people_day_copied(self, cursor: object, day: datetime.date, as_of: datetime.date) -> None:
+        """Copy the night's people rows (the day before ``as_of``) to ``day``: volume for the people reports."""
+        table, columns = PeopleDay._meta.db_table, [f.column for f in PeopleDay._meta.concrete_fields[2:]]
+        cursor.execute(
+            f"INSERT INTO {table} (day, {', '.join(columns)}) SELECT %s, {', '.join(columns)} FROM {table} WHERE day = %s",
+            [day, as_of - datetime.timedelta(days=1)],
+        )
 
     def _spread_openings(self, as_of: datetime.date) -> None:
         """Open the synthetic lines over the past two years, so that each month end has its cohorts."""
