@@ -43,6 +43,9 @@ elif not DEBUG and (len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH or SECRET_KEY == DEM
         '(python -c "import secrets; print(secrets.token_urlsafe(50))").'
     )
 
+# The previous key(s) while a rotation is under way: signatures made with them are still accepted.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 
 INSTALLED_APPS = [
