@@ -1,5 +1,8 @@
-"""The project app's screens: API clients and webhooks, and the dashboard's alert thresholds."""
+"""The project app's screens: API clients and webhooks, the dashboard's alert thresholds, users and roles."""
 
+from backoffice.kernel import users
 from backoffice.kernel.api import admin  # noqa: F401 - registers the API clients' admin
 from backoffice.kernel.webhooks import admin as webhooks_admin  # noqa: F401 - registers the webhooks' admin
 from backoffice.reports import admin as reports_admin  # noqa: F401 - registers the alert thresholds' admin
+
+users.register()

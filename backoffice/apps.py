@@ -15,9 +15,11 @@ class BackofficeConfig(AppConfig):
         from django.contrib import admin  # noqa: PLC0415 - AppConfig.ready(): the admin site exists once apps are loaded
         from django.db.backends.signals import connection_created  # noqa: PLC0415 - as above
 
+        from backoffice.kernel import users  # noqa: PLC0415 - as above
         from backoffice.kernel.serving import connect_signals, sqlite_owner_only  # noqa: PLC0415 - as above
 
         connect_signals()
+        users.connect_signals()
         connection_created.connect(sqlite_owner_only, dispatch_uid="backoffice.sqlite_owner_only")
 
         admin.site.site_header = _("Collections back office")

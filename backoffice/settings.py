@@ -456,6 +456,9 @@ LETTER_DEADLINE_DAYS = env_int("LETTER_DEADLINE_DAYS", 15, minimum=1, maximum=90
 # Where the verification QR code points; the public address of this back office.
 LETTER_VERIFY_BASE_URL = (env_str("LETTER_VERIFY_BASE_URL") or f"http://127.0.0.1:{PORT}").rstrip("/")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "letters@example.com"
+# Who is told by e-mail of a change to users, their roles or permissions (comma-separated addresses).
+ADMINS = [(address, address) for address in env_list("SECURITY_ALERT_EMAILS", [])]
+SERVER_EMAIL = env_str("SERVER_EMAIL") or DEFAULT_FROM_EMAIL
 # An e-mailed letter the mail server refuses is tried again, waiting LETTER_EMAIL_RETRY_SECONDS, then twice as
 # long after each refusal, LETTER_EMAIL_MAX_ATTEMPTS tries in all; then it waits for a person (dispatch failed).
 LETTER_EMAIL_MAX_ATTEMPTS = env_int("LETTER_EMAIL_MAX_ATTEMPTS", 5, minimum=1, maximum=20)

@@ -1,0 +1,103 @@
+"""Users are deactivated, never deleted, and every change to who may do what is logged and mailed, by ids only."""
+
+import json
+import logging
+
+import pytest
+from django.contrib.auth.models import Group, Permission, User
+from django.urls import reverse
+
+from backoffice.kernel.roles import AGENT, LEGAL, SUPERVISOR
+from tests.factories import user_in
+
+pytestmark = pytest.mark.django_db
+
+
+class SecurityLines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.logger = logging.getLogger("backoffice.security")
+        self.setFormatter(self.logger.handlers[0].formatter)
+        self.lines: list[dict] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(json.loads(self.format(record)))
+
+    def __enter__(self) -> "SecurityLines":
+        self.logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.logger.removeHandler(self)
+
+
+@pytest.fixture
+def admin_user():
+    return User.objects.create_superuser("it-admin", password="pw-123456")
+
+
+def test_nobody_deletes_a_user_or_a_role_in_the_admin_not_even_a_superuser(client, admin_user):
+    leaving = user_in(AGENT, "leaving-agent")
+    client.force_login(admin_user)
+    assert client.get(reverse("admin:auth_user_delete", args=[leaving.pk])).status_code == 403
+    assert client.post(reverse("admin:auth_user_delete", args=[leaving.pk]), {"post": "yes"}).status_code == 403
+    listing = client.get(reverse("admin:auth_user_changelist"))
+    assert b"delete_selected" not in listing.content
+    role = Group.objects.get(name=SUPERVISOR)
+    assert client.get(reverse("admin:auth_group_delete", args=[role.pk])).status_code == 403
+    assert User.objects.filter(pk=leaving.pk).exists()
+
+
+def test_a_user_leaving_is_deactivated_and_the_change_is_a_security_event(client, admin_user):
+    leaving = user_in(AGENT, "leaving-agent")
+    client.force_login(admin_user)
+    with SecurityLines() as log:
+        leaving.is_active = False
+        leaving.save()
+    (event,) = [line for line in log.lines if line["event"] == "user_changed"]
+    assert (event["user_id"], event["changed"], event["is_active"]) == (leaving.pk, "is_active", False)
+
+
+def test_making_someone_a_second_approver_is_logged_with_who_did_it_and_mailed(
+    client, admin_user, settings, smtp_server
+):
+    settings.ADMINS = [("security", "security@lender.example")]
+    someone = user_in(AGENT, "agent-x")
+    client.force_login(admin_user)
+    legal = Group.objects.get(name=LEGAL)
+    form = client.get(reverse("admin:auth_user_change", args=[someone.pk])).context["adminform"].form
+    data = {key: value for key, value in form.initial.items() if value is not None and key not in ("password",)}
+    data.update(
+        groups=[legal.pk, *someone.groups.values_list("pk", flat=True)],
+        user_permissions=[],
+        date_joined_0=someone.date_joined.strftime("%Y-%m-%d"),
+        date_joined_1=someone.date_joined.strftime("%H:%M:%S"),
+        is_active="on",
+        is_staff="on",
+    )
+    data.pop("date_joined", None)
+    data.pop("last_login", None)
+    with SecurityLines() as log:
+        response = client.post(reverse("admin:auth_user_change", args=[someone.pk]), data)
+    assert response.status_code == 302, response.content[:2000]
+    assert legal in someone.groups.all()
+    changes = [line for line in log.lines if line["event"] == "user_groups_changed"]
+    assert changes
+    assert all(line["actor_id"] == admin_user.pk and line["user_id"] == someone.pk for line in changes)
+    assert str(legal.pk) in ",".join(line["group_ids"] for line in changes)
+    mailed = [message for message in smtp_server.received if "user groups changed" in message["Subject"]]
+    assert mailed
+    assert mailed[0]["To"] == "security@lender.example"
+    body = mailed[0].get_body(("plain",)).get_content()
+    assert "agent-x" not in body  # ids, not names
+    assert f"user_id: {someone.pk}" in body
+
+
+def test_a_new_superuser_and_a_permission_given_to_a_role_are_security_events():
+    with SecurityLines() as log:
+        root = User.objects.create_superuser("second-root", password="pw-123456")
+        Group.objects.get(name=AGENT).permissions.add(Permission.objects.get(codename="approve_letter"))
+    events = {line["event"]: line for line in log.lines}
+    assert events["user_created"]["user_id"] == root.pk
+    assert events["user_created"]["is_superuser"] is True
+    assert events["permissions_changed"]["group_id"] == Group.objects.get(name=AGENT).pk
