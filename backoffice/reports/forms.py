@@ -183,9 +183,8 @@ class ReportFilterForm(forms.Form):
             self.fields["date"] = DayField(label=_("date"), required=False)
         if "range" in filters:
             self.fields["from"] = DayField(label=_("from"), required=False)
-            days = (
-                _("Business days, both included.") if "people_group_by" in filters else _("Due dates, both included.")
-            )
+            # Which days the range counts: the entry rate's are due dates, the others' the days events happened.
+            days = _("Due dates, both included.") if "due_dates" in filters else _("Business days, both included.")
             self.fields["to"] = DayField(label=_("to"), required=False, help_text=days)
         if "month" in filters:
             self.fields["month"] = MonthField(label=_("month"), required=False)

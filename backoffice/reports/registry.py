@@ -60,7 +60,7 @@ REPORTS = {
                 "still unpaid 4, 8 and 31 days after the due date; they are greyed as not yet ripe until those "
                 "days have passed. New customers have no earlier bill; repeat customers have one."
             ),
-            filters=("range",),
+            filters=("range", "due_dates"),
             build=entry_rate_report,
             filters_note=_(
                 "No team or agency filter: a bill due on a day has no case until it is a day past due, so no team "
