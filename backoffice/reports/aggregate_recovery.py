@@ -151,15 +151,17 @@ def attributed_payments() -> str:
     )
 
 
-def _collected_before(*, ended: bool) -> str:
+def _collected_before(*, ended: bool, that_day_too: bool = False) -> str:
     """Return SQL for what the stay ``e`` collected on business dates before the day (1 parameter).
 
-    With ``ended``, the stay's end ``x`` (if it has one) bounds what counts for it.
+    With ``ended``, the stay's end ``x`` (if it has one) bounds what counts for it; with ``that_day_too``,
+    the day's own payments count as well (a payment resolves its case the same day it is posted).
     """
     until = " AND (x.left_on IS NULL OR q.counts_on < x.left_on)" if ended else ""
+    before = "<=" if that_day_too else "<"
     return (
         f"COALESCE((SELECT SUM(q.amount_fen) FROM {attributed_payments()} q "
-        "WHERE q.credit_line_id = e.credit_line_id AND q.received_on < %s "
+        f"WHERE q.credit_line_id = e.credit_line_id AND q.received_on {before} %s "
         f"AND q.counts_on >= e.entered_on{until}), 0)"
     )
 
@@ -167,7 +169,8 @@ def _collected_before(*, ended: bool) -> str:
 def _outcome_sql() -> str:
     """Return SQL for how the stay ``e`` ended by the stage change ``m`` (1 parameter: the day)."""
     resolved = (
-        f"CASE WHEN {_collected_before(ended=False)} >= e.assigned_fen AND {_collected_before(ended=False)} > 0 "
+        f"CASE WHEN {_collected_before(ended=False, that_day_too=True)} >= e.assigned_fen "
+        f"AND {_collected_before(ended=False, that_day_too=True)} > 0 "
         f"THEN '{StageOutcome.PAID}' ELSE '{StageOutcome.REAGED}' END"
     )
     return (

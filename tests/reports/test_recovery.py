@@ -25,6 +25,7 @@ from accounts.models import Bill
 from accounts.services import bill_upsert, payment_post, payment_reverse
 from backoffice.reports.models_recovery import RecoveryDay, StageEntry, StageExit
 from backoffice.reports.tables import Linked, Money, Share
+from backoffice.sameday import lines_refresh
 from cases.casework.services import case_hold, case_settle
 from cases.models import Case
 from tests.factories import overdue_line
@@ -180,3 +181,17 @@ def test_the_recovery_page_speaks_chinese_and_shows_its_chart(portfolio, client,
     assert "治愈率" in page
     assert 'id="by-stage-chart"' in page
     assert Decimal("0.3667") == Share(110_000, 300_000).ratio
+
+
+def test_a_case_the_payment_resolves_the_same_day_is_cured_by_payment(run_dunning):
+    line = overdue_line(due=MARCH[0], principal_fen=80_000)
+    night(run_dunning, 2)
+    night(run_dunning, 3)
+    pay(line, "SAME-DAY", "800.00", 3)
+    with time_machine.travel(at(3, 11), tick=False):
+        lines_refresh(line_ids=[line.pk], as_of=MARCH[2])  # what the API does after posting it
+    assert Case.objects.get(credit_line=line).stage == "resolved"
+    for day in (4, 5):
+        night(run_dunning, day)
+    (exit_,) = StageExit.objects.filter(entry__credit_line_id=line.pk)
+    assert (exit_.left_on, exit_.outcome) == (MARCH[2], "paid")
