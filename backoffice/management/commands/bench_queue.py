@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import CreditLine
 from backoffice.bench import portfolio as bench
+from backoffice.bench.pages import pages_in_process
 from backoffice.kernel.progress import progress_bar
 from backoffice.kernel.roles import AGENT, SUPERVISOR
 from cases.admin import CaseAdmin, MyCaseAdmin
@@ -63,7 +64,8 @@ class Command(BaseCommand):
         agents = []
         try:
             agents = self._build(options["cases"])
-            figures = self._measure(options["cases"], agents)
+            with pages_in_process():
+                figures = self._measure(options["cases"], agents)
         finally:
             bench.clear_portfolio()
             User.objects.filter(pk__in=[a.pk for a in agents]).delete()

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import CreditLine
 from backoffice.bench import portfolio as bench
+from backoffice.bench.pages import pages_in_process
 from backoffice.kernel.progress import progress_bar
 from backoffice.kernel.roles import SUPERVISOR
 from backoffice.night import dunning_run
@@ -58,7 +59,8 @@ class Command(BaseCommand):
         # The reports are opened in-process, by Django's test client, which names its host so.
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
         try:
-            figures = self._measure(options["lines"], options["months"])
+            with pages_in_process():
+                figures = self._measure(options["lines"], options["months"])
         finally:
             if not options["keep"]:
                 bench.clear_portfolio()
