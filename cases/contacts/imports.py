@@ -58,7 +58,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import Customer
-from backoffice.kernel.tabular import choice_names, decode_text, parse_yes_no, row_problem
+from backoffice.kernel.tabular import choice_names, control_character, decode_text, parse_yes_no, row_problem
 from cases.agencies.models import agency_id_of
 from cases.casework.models import Case
 from cases.casework.numbers import case_id_from_number
@@ -320,10 +320,22 @@ def _header_errors(header: list[str]) -> list[str]:
     return errors
 
 
+def _control_characters(number: int, raw: dict[str, str]) -> list[RowError]:
+    """Return an error for every cell holding a control character (a NUL, an escape), whatever its column."""
+    errors = []
+    for name, text in raw.items():
+        if isinstance(text, str) and (character := control_character(text)) is not None:
+            problem = _("holds a control character (%(character)r); remove it.") % {"character": character}
+            errors.append(RowError(number, name, text, problem))
+    return errors
+
+
 def _parse_row(
     number: int, raw: dict[str, str], parsers: dict[str, Callable[[str], object]]
 ) -> tuple[ContactRow, list[RowError]]:
-    values, errors = {}, []
+    values, errors = {}, _control_characters(number, raw)
+    # A cell refused for a control character is read as empty: PostgreSQL refuses NUL in any query.
+    raw = {name: "" if any(error.field == name for error in errors) else text for name, text in raw.items()}
     for name, parse in parsers.items():
         text = raw.get(name, "").strip()
         try:

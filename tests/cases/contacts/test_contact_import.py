@@ -341,3 +341,15 @@ def test_the_contact_list_shows_who_uploaded(client, case, agent, supervisor):
     page = client.get(reverse("admin:cases_contact_changelist")).content.decode()
     assert "imported by" in page.lower()
     assert supervisor.username in page
+
+
+def test_a_nul_in_any_cell_is_a_row_error_naming_its_column(case, supervisor):
+    with pytest.raises(ValidationError) as caught:
+        import_rows(
+            f"{case.number}\x00,2026-03-02T10:00:00+08:00,call,outbound,customer,connected,,,no,备注\x00,",
+            actor=supervisor,
+        )
+    assert "Row 2, case" in refusal(caught)
+    assert "Row 2, notes" in refusal(caught)
+    assert "control character" in refusal(caught)
+    assert not Contact.objects.exists()
