@@ -453,6 +453,15 @@ CREDITOR = {
 }
 # Days a letter gives the customer to pay, counted from its date.
 LETTER_DEADLINE_DAYS = env_int("LETTER_DEADLINE_DAYS", 15, minimum=1, maximum=90)
+# The public verification page. A letter number answers "try again later" to everyone for
+# VERIFY_COOL_OFF_MINUTES after VERIFY_NUMBER_FAILURES wrong tries for it (whether it exists or not), and so
+# does one address after VERIFY_ADDRESS_FAILURES wrong tries, counted in the shared cache. The address is the
+# client's as the proxy in front says it in X-Forwarded-For, TRUSTED_PROXY_HOPS proxies from the right (0: the
+# connection's own address), so that everyone behind a shared proxy is not one address.
+VERIFY_NUMBER_FAILURES = env_int("VERIFY_NUMBER_FAILURES", 5, minimum=1, maximum=100)
+VERIFY_ADDRESS_FAILURES = env_int("VERIFY_ADDRESS_FAILURES", 20, minimum=1, maximum=100_000)
+VERIFY_COOL_OFF_MINUTES = env_int("VERIFY_COOL_OFF_MINUTES", 15, minimum=1, maximum=24 * 60)
+TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 1, minimum=0, maximum=5)
 # Where the verification QR code points; the public address of this back office.
 LETTER_VERIFY_BASE_URL = (env_str("LETTER_VERIFY_BASE_URL") or f"http://127.0.0.1:{PORT}").rstrip("/")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "letters@example.com"

@@ -1,6 +1,7 @@
 """Forms of the letter review page."""
 
 from django import forms
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from letters.choices import DispatchChannel
@@ -51,3 +52,22 @@ class RequestLetterForm(forms.Form):
         queryset=LetterTemplate.objects.filter(is_active=True).order_by("kind", "language"),
         help_text=_("The letter is written in the customer's preferred language when the template has it."),
     )
+
+
+class VerificationForm(forms.Form):
+    """A letter number and its code as a visitor types them, or as the QR code's address carries them.
+
+    Only what a letter could carry is looked up: anything else (a slash, a blank, non-ASCII text, a
+    NUL, a long text) is answered as a wrong number is, without a query.
+    """
+
+    number = forms.CharField(max_length=20, validators=[RegexValidator(r"\A[A-Za-z0-9-]+\Z")])
+    code = forms.CharField(max_length=16, validators=[RegexValidator(r"\A[A-Za-z0-9]+\Z")])
+
+    def clean_number(self) -> str:
+        """Letter numbers are upper case."""
+        return self.cleaned_data["number"].upper()
+
+    def clean_code(self) -> str:
+        """Codes are printed in upper case; a visitor may type them in lower."""
+        return self.cleaned_data["code"].upper()

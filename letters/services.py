@@ -444,8 +444,13 @@ def letters_cancel_unsent(*, case_ids: list[int], reason: str) -> int:
 
 
 def letter_verify(*, number: str, code: str) -> Letter | None:
-    """Return the letter with this number if the code matches, else None (the same for either mistake)."""
+    """Return the letter with this number if the code matches, else None (the same for either mistake).
+
+    The codes are compared as bytes: ``compare_digest`` refuses non-ASCII text with an error, which
+    would answer differently for a number that exists.
+    """
     letter = Letter.objects.select_related("firm").filter(number=number).first()
-    if letter is None or not secrets.compare_digest(letter.verification_code, code.strip().upper()):
+    typed = code.strip().upper().encode()
+    if letter is None or not secrets.compare_digest(letter.verification_code.encode(), typed):
         return None
     return letter

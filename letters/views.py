@@ -1,6 +1,5 @@
 """The public verification page: anyone holding a letter can check that it is genuine."""
 
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -8,20 +7,15 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
 from letters.choices import LetterKind, LetterStatus
+from letters.forms import VerificationForm
+from letters.models import Letter
 from letters.services import letter_verify
+from letters.verification import verification_failed, verification_refused
 
-# Fake lawyer letters are a common scam, and so is guessing codes: a few tries per minute suffice.
-VERIFY_ATTEMPTS = 20
-VERIFY_WINDOW_SECONDS = 600
-
-
-def _too_many_attempts(request: HttpRequest) -> bool:
-    key = f"letters:verify:{request.META.get('REMOTE_ADDR', '')}"
-    cache.add(key, 0, VERIFY_WINDOW_SECONDS)
-    return cache.incr(key) > VERIFY_ATTEMPTS
+TEMPLATE = "letters/verify.html"
 
 
-def _status(letter: object) -> str:
+def _status(letter: Letter) -> str:
     if letter.status == LetterStatus.SENT:
         return "valid"
     if letter.status == LetterStatus.CANCELLED:
@@ -29,18 +23,7 @@ def _status(letter: object) -> str:
     return "not_issued"
 
 
-@never_cache
-def verify(request: HttpRequest, number: str = "", code: str = "") -> HttpResponse:
-    """Show issuer, date and validity of a letter; the same "not found" for a wrong number or code."""
-    if _too_many_attempts(request):
-        return TemplateResponse(request, "letters/verify.html", {"state": "rate_limited"}, status=429)
-    if request.GET.get("number") and request.GET.get("code"):
-        return redirect(reverse("letters:verify", args=[request.GET["number"].strip(), request.GET["code"].strip()]))
-    if not number:
-        return TemplateResponse(request, "letters/verify.html", {"state": "ask"})
-    letter = letter_verify(number=number, code=code)
-    if letter is None:
-        return TemplateResponse(request, "letters/verify.html", {"state": "not_found"}, status=404)
+def _found(request: HttpRequest, letter: Letter) -> HttpResponse:
     issuer = letter.firm.name if letter.kind == LetterKind.LAWYER_LETTER else letter.snapshot["creditor"]["name"]
     context = {
         "state": _status(letter),
@@ -49,4 +32,34 @@ def verify(request: HttpRequest, number: str = "", code: str = "") -> HttpRespon
         "date": letter.snapshot["letter"]["date"],
         "kind": letter.get_kind_display(),
     }
-    return TemplateResponse(request, "letters/verify.html", context)
+    return TemplateResponse(request, TEMPLATE, context)
+
+
+def _answer(request: HttpRequest, data: dict[str, str]) -> HttpResponse:
+    """Verify a number and code; refuse while cooling off, and count a failure, the same for every mistake."""
+    form = VerificationForm(data)
+    number = form.cleaned_data["number"] if form.is_valid() else str(data.get("number", "")).strip()
+    if verification_refused(request, number):
+        return TemplateResponse(request, TEMPLATE, {"state": "rate_limited"}, status=429)
+    letter = letter_verify(**form.cleaned_data) if form.is_valid() else None
+    if letter is None:
+        verification_failed(request, number)
+        return TemplateResponse(request, TEMPLATE, {"state": "not_found"}, status=404)
+    return _found(request, letter)
+
+
+@never_cache
+def verify(request: HttpRequest, number: str = "", code: str = "") -> HttpResponse:
+    """Show issuer, date and validity of a letter; the same "not found" for a wrong number or code.
+
+    The form's answer moves to the letter's own address (the one its QR code carries), when the
+    number and the code could be a letter's; anything else is answered where it was asked.
+    """
+    if number:
+        return _answer(request, {"number": number, "code": code})
+    if "number" not in request.GET and "code" not in request.GET:
+        return TemplateResponse(request, TEMPLATE, {"state": "ask"})
+    form = VerificationForm(request.GET)
+    if form.is_valid():
+        return redirect(reverse("letters:verify", args=[form.cleaned_data["number"], form.cleaned_data["code"]]))
+    return _answer(request, request.GET)

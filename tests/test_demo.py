@@ -21,6 +21,12 @@ from letters.models import Letter
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _debug_on(settings):
+    """The demo is seeded only with DEBUG on (``make run`` turns it on)."""
+    settings.DEBUG = True
+
+
 def test_the_demo_has_a_login_per_role_and_cases_in_every_stage_after_the_run():
     call_command("seed_demo", "--customers", "120", "--seed", "7")
     call_command("run_dunning")

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
+from backoffice.kernel.admin_lookups import CheckedChangeList
 from backoffice.kernel.money import format_yuan
 from backoffice.kernel.pagination import LargeTablePaginator
 
@@ -58,6 +59,10 @@ class DeclaredFiltersOnly:
     digit by digit, or ``__gt`` by halving, rebuilds a masked number, and ``__regex`` runs whatever
     pattern it is given. Anything not declared is refused (``DisallowedModelAdminLookup``: a 400).
     """
+
+    def get_changelist(self, request: HttpRequest, **kwargs: object) -> type[CheckedChangeList]:
+        """Return the change list that checks its filters' values before it queries (``admin_lookups``)."""
+        return CheckedChangeList
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
         """Allow a declared filter's own parameters, and the raw-id popups Django narrows by ``limit_choices_to``."""

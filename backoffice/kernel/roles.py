@@ -83,6 +83,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_LETTERS_VIEW,
         "cases.view_contact",
         "cases.add_contact",
+        # Supervisors upload a team's or an agency's dialler export, whose calls are other people's.
+        "cases.import_contacts_for_others",
         "accounts.view_personaldatareveal",
         "cases.view_caseassignment",
         "cases.view_mycase",

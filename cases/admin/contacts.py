@@ -90,11 +90,21 @@ class ContactAdmin(MaskedPersonalData, CaseScoped, FoundByCaseNumber, ReadOnlyAd
     """Every contact, entered or imported: a record, so nothing is added, changed or deleted here."""
 
     masked_fields = {"phone_number": ("phone_number", _("number called"), mask_mobile)}
-    list_display = ["occurred_at", "case_link", "channel", "direction", "party", "outcome", "agent", "source"]
+    list_display = [
+        "occurred_at",
+        "case_link",
+        "channel",
+        "direction",
+        "party",
+        "outcome",
+        "agent",
+        "source",
+        "imported_by",
+    ]
     list_filter = ["channel", "outcome", "source", "party", "occurred_at"]
     search_fields = ["=case__credit_line__number"]
     search_help_text = _("Case number or contract number.")
-    list_select_related = ["agent"]
+    list_select_related = ["agent", "imported_by"]
     fields = [
         "case",
         "occurred_at",
@@ -109,6 +119,7 @@ class ContactAdmin(MaskedPersonalData, CaseScoped, FoundByCaseNumber, ReadOnlyAd
         "recording_reference",
         "agent",
         "source",
+        "imported_by",
         "recorded_at",
     ]
     inlines = [IncidentInline]

@@ -6,7 +6,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Product
+from backoffice.kernel.admin_lookups import row_id
 from cases.choices import DpdBucket
+from cases.dunning.models import DunningPolicy
 
 _BUCKET_RANGES = {
     DpdBucket.D1_30: (1, 30),
@@ -90,10 +92,13 @@ class ProductPolicyFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        """Keep rows on the chosen product, or on any product of the chosen policy."""
+        """Keep rows on the chosen product, or on any product of the chosen policy (none for an id no row can have)."""
         value = self.value() or ""
-        if value[:1] == "p" and value[1:].isdigit():
-            return queryset.filter(credit_line__product_id=int(value[1:]))
-        if value[:1] == "d" and value[1:].isdigit():
-            return queryset.filter(credit_line__product__policy_id=int(value[1:]))
-        return queryset
+        kind, model = {
+            "p": ("credit_line__product_id", Product),
+            "d": ("credit_line__product__policy_id", DunningPolicy),
+        }.get(value[:1], (None, None))
+        if kind is None or not value[1:].isdigit():
+            return queryset
+        pk = row_id(model, value[1:])
+        return queryset.none() if pk is None else queryset.filter(**{kind: pk})

@@ -94,7 +94,10 @@ class ProposalAdmin(CaseScoped, FoundByCaseNumber, ReadOnlyAdmin):
         return [path("<int:object_id>/decide/", view, name="cases_proposal_decide"), *super().get_urls()]
 
     def decide_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        """Show the proposal with its case; approve or reject it (another supervisor than the proposer)."""
+        """Show the proposal with its case to those who may read proposals; approve or reject it (another
+        supervisor than the proposer)."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
         proposal = get_object_or_404(
             self.get_queryset(request).select_related("case__credit_line__customer"), pk=object_id
         )

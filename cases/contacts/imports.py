@@ -21,8 +21,10 @@ Chinese Excel writes). Columns, in any order, header names case-insensitive:
     the stored value (``call``, ``no_answer``, ...) or its label in English or Chinese, any case.
 ``agent``
     the username of the agent who made the contact; empty for nobody known (an agency's dialler).
-    It names a back-office user who may log contacts: a collection agent, an agency agent or a
-    supervisor (``contact_agents_by_username``). One who has left since (deactivated) is still
+    Only an uploader who may import for others (``cases.import_contacts_for_others``: supervisors)
+    names other people; anyone else's file holds their own contacts, so each row's agent is the
+    uploader, and a row naming someone else is refused. It names a back-office user who may log
+    contacts: a collection agent, an agency agent or a supervisor (``contact_agents_by_username``). One who has left since (deactivated) is still
     named, the call being theirs; the permission to import is the importer's. An agency's file
     names its own people only.
 ``identity_disclosed``
@@ -56,7 +58,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import Customer
-from backoffice.kernel.tabular import choice_names, decode_text, parse_yes_no, row_problem
+from backoffice.kernel.tabular import choice_names, control_character, decode_text, parse_yes_no, row_problem
 from cases.agencies.models import agency_id_of
 from cases.casework.models import Case
 from cases.casework.numbers import case_id_from_number
@@ -67,6 +69,8 @@ from cases.contacts.services import contact_log, contact_phone_number
 from cases.workload.priority import refresh_queue_ranks
 
 IMPORT_PERMISSION = "cases.add_contact"
+# Without it, an uploader's file holds their own contacts only: every row is theirs, whatever it names.
+FOR_OTHERS_PERMISSION = "cases.import_contacts_for_others"
 # One transaction holds a lock on every customer in the file: keep files to a size that commits in seconds.
 MAX_ROWS = 5000
 MAX_BYTES = 5 * 1024 * 1024
@@ -316,10 +320,22 @@ def _header_errors(header: list[str]) -> list[str]:
     return errors
 
 
+def _control_characters(number: int, raw: dict[str, str]) -> list[RowError]:
+    """Return an error for every cell holding a control character (a NUL, an escape), whatever its column."""
+    errors = []
+    for name, text in raw.items():
+        if isinstance(text, str) and (character := control_character(text)) is not None:
+            problem = _("holds a control character (%(character)r); remove it.") % {"character": character}
+            errors.append(RowError(number, name, text, problem))
+    return errors
+
+
 def _parse_row(
     number: int, raw: dict[str, str], parsers: dict[str, Callable[[str], object]]
 ) -> tuple[ContactRow, list[RowError]]:
-    values, errors = {}, []
+    values, errors = {}, _control_characters(number, raw)
+    # A cell refused for a control character is read as empty: PostgreSQL refuses NUL in any query.
+    raw = {name: "" if any(error.field == name for error in errors) else text for name, text in raw.items()}
     for name, parse in parsers.items():
         text = raw.get(name, "").strip()
         try:
@@ -354,6 +370,10 @@ def _parse_time(now: datetime.datetime) -> Callable[[str], datetime.datetime]:
         except ValueError:
             raise _Bad(_("not a date and time such as 2026-03-02T14:30:00+08:00.")) from None
         when = when if when.tzinfo else when.replace(tzinfo=FILE_TIME_ZONE)
+        try:
+            when.astimezone(datetime.UTC)  # as stored: year 1 in Shanghai is before the calendar's first day
+        except OverflowError:
+            raise _Bad(_("not a date and time such as 2026-03-02T14:30:00+08:00.")) from None
         if when > now:
             raise _Bad(_("in the future; only contacts that already happened are imported."))
         return when
@@ -400,8 +420,28 @@ def _parse_text(max_length: int | None) -> Callable[[str], str]:
     return parse
 
 
+def may_import_for_others(user: AbstractBaseUser | None) -> bool:
+    """Return whether ``user``'s imports may name other people as the contacts' agents (the system may)."""
+    return user is None or user.has_perm(FOR_OTHERS_PERMISSION)
+
+
+def _others_named(rows: list[ContactRow], actor: AbstractBaseUser) -> list[RowError]:
+    """Put every row on the uploader; return the rows that name someone else."""
+    own = actor.get_username()
+    problem = _("not you: only a user who may import contacts for others names another agent.")
+    errors = [
+        RowError(row.number, "agent", row.agent_username, problem)
+        for row in rows
+        if row.agent_username not in ("", own)
+    ]
+    for row in rows:
+        row.agent_username = own
+    return errors
+
+
 def _resolve(rows: list[ContactRow], actor: AbstractBaseUser | None) -> list[RowError]:
     """Find each row's case and agent in a few queries; return the rows that name unknown ones."""
+    own_errors = [] if may_import_for_others(actor) else _others_named(rows, actor)
     cases, ambiguous = _cases_by_reference({row.case_reference for row in rows}, actor)
     agents = contact_agents_by_username({row.agent_username for row in rows if row.agent_username}, reporter=actor)
     errors = []
@@ -415,7 +455,7 @@ def _resolve(rows: list[ContactRow], actor: AbstractBaseUser | None) -> list[Row
             errors.append(RowError(row.number, "case", row.case_reference, problem))
         if row.agent_username and row.agent is None:
             errors.append(RowError(row.number, "agent", row.agent_username, _unknown_agent_problem(actor)))
-    return errors
+    return own_errors + errors
 
 
 def _unknown_agent_problem(actor: AbstractBaseUser | None) -> str:

@@ -104,6 +104,7 @@ class Contact(models.Model):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         ordering = ["-occurred_at"]
+        permissions = [("import_contacts_for_others", _("Can import contacts made by other users"))]
         indexes = [
             models.Index(fields=["case", "customer_local_date"], name="contact_case_day"),
             models.Index(fields=["phone_number", "customer_local_date"], name="contact_number_day"),

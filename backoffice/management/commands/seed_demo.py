@@ -9,13 +9,21 @@ from django.utils import timezone
 
 from accounts.models import Customer
 from backoffice import demo, demo_people
+from backoffice.demo_guard import rows_not_the_demos
 from backoffice.kernel.progress import progress_bar
 
 
 class Command(BaseCommand):
     """Create the demo logins, then (unless present) the demo ledger and its cases."""
 
-    help = "Create demo logins and, unless already present, demo customers, bills, payments and cases."
+    help = (
+        "Create demo logins (a superuser `admin` among them, all with a published password) and, unless already "
+        "present, demo customers, bills, payments and cases. Runs only with DEBUG on. --reset deletes the ledger "
+        "and cases only in a database of the demo's own rows, recognised by the demo's marks: payment references "
+        "starting DEMO-, credit lines on the demo's products (baitiao, baitiao-fast, instalment) numbered CL and "
+        "twelve digits, customers holding such a line, reveals made by the demo logins; any other row and it "
+        "deletes nothing."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         """Declare --customers, --seed, --reset and --no-input."""
@@ -26,8 +34,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         """Seed, showing progress on a terminal."""
+        if not settings.DEBUG:
+            raise CommandError(
+                "seed_demo runs only with DEBUG on: it creates logins, a superuser among them, whose password is "
+                "published, and --reset deletes the ledger."
+            )
         if options["customers"] < 1:
             raise CommandError(f"--customers {options['customers']} must be at least 1.")
+        if options["reset"]:
+            self._refuse_to_reset_real_data()
         for username, role in demo.demo_users():
             self.stdout.write(f"Demo login {username} ({role}), password {demo.DEMO_PASSWORD}")
         client, token = demo.demo_api_client()
@@ -63,6 +78,12 @@ class Command(BaseCommand):
                 f"{sum(run.letters_drafted for run in runs)} letters drafted (`render_letters` renders them)."
             )
         )
+
+    def _refuse_to_reset_real_data(self) -> None:
+        found = rows_not_the_demos()
+        if found:
+            rows = ", ".join(f"{count} {kind}" for kind, count in found.items())
+            raise CommandError(f"Nothing deleted: this database holds rows the demo did not write ({rows}).")
 
     def _confirm_reset(self, existing: int, *, ask: bool) -> None:
         if not ask or not sys.stdin.isatty():

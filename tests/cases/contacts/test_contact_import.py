@@ -4,6 +4,7 @@ import datetime
 import io
 
 import pytest
+from django.contrib.auth.models import Permission, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
@@ -292,9 +293,63 @@ def test_a_row_names_only_a_back_office_user_who_may_log_contacts_and_an_agency_
     for user in (collector, colleague):
         AgencyMember.objects.create(user=user, agency=agency)
     case_place(case=case, agency=agency, actor=supervisor)
+    # An agency's lead who uploads the agency's dialler export, naming its collectors.
+    collector.user_permissions.add(Permission.objects.get(codename="import_contacts_for_others"))
+    collector = User.objects.get(pk=collector.pk)  # permissions are cached on the instance
 
     with pytest.raises(ValidationError) as caught:
         import_rows(row.format(agent=agent.username), actor=collector)
     assert refusal(caught) == "Row 2, agent 'agent-t': not a user of your agency who may log contacts."
     assert import_rows(row.format(agent="agency-b"), actor=collector).rows_stored == 1
     assert Contact.objects.get().agent == colleague
+
+
+def test_a_row_dated_year_one_is_refused_naming_row_field_and_value(case, agent):
+    with pytest.raises(ValidationError) as caught:
+        import_rows(f"{case.number},0001-01-01T00:00:00,call,outbound,customer,connected,,,no,,", actor=agent)
+    assert "Row 2" in refusal(caught)
+    assert "occurred_at" in refusal(caught)
+    assert "0001-01-01T00:00:00" in refusal(caught)
+    assert not Contact.objects.exists()
+
+
+def test_an_uploader_who_may_not_import_for_others_imports_only_their_own_contacts(case, agent, supervisor):
+    Case.objects.filter(pk=case.pk).update(assignee=agent)
+    other = user_in(AGENT, "agent-other")
+    row = f"{case.number},2026-03-02T10:00:00+08:00,call,outbound,customer,connected,,{{}},no,,REC-{{}}"
+    with pytest.raises(ValidationError) as caught:
+        import_rows(row.format(other.username, 1), row.format(supervisor.username, 2), actor=agent)
+    assert "Row 2" in refusal(caught)
+    assert "Row 3" in refusal(caught)
+    assert other.username in refusal(caught)
+    assert not Contact.objects.exists()
+    # Their own name, or none, puts the contact on them.
+    import_rows(row.format(agent.username, 3), row.format("", 4), actor=agent)
+    assert set(Contact.objects.values_list("agent", "imported_by")) == {(agent.pk, agent.pk)}
+
+
+def test_a_supervisor_may_import_contacts_made_by_others(case, agent, supervisor):
+    row = f"{case.number},2026-03-02T10:00:00+08:00,call,outbound,customer,connected,,{agent.username},no,,REC-9"
+    import_rows(row, actor=supervisor)
+    assert list(Contact.objects.values_list("agent", "imported_by")) == [(agent.pk, supervisor.pk)]
+
+
+def test_the_contact_list_shows_who_uploaded(client, case, agent, supervisor):
+    row = f"{case.number},2026-03-02T10:00:00+08:00,call,outbound,customer,connected,,{agent.username},no,,REC-8"
+    import_rows(row, actor=supervisor)
+    client.force_login(supervisor)
+    page = client.get(reverse("admin:cases_contact_changelist")).content.decode()
+    assert "imported by" in page.lower()
+    assert supervisor.username in page
+
+
+def test_a_nul_in_any_cell_is_a_row_error_naming_its_column(case, supervisor):
+    with pytest.raises(ValidationError) as caught:
+        import_rows(
+            f"{case.number}\x00,2026-03-02T10:00:00+08:00,call,outbound,customer,connected,,,no,备注\x00,",
+            actor=supervisor,
+        )
+    assert "Row 2, case" in refusal(caught)
+    assert "Row 2, notes" in refusal(caught)
+    assert "control character" in refusal(caught)
+    assert not Contact.objects.exists()
