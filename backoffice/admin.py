@@ -1,5 +1,6 @@
-"""The project app's screens: API clients and webhooks, and the dashboard's alert thresholds."""
+"""The project app's screens: API clients and webhooks, sign-in failures, and the dashboard's alert thresholds."""
 
 from backoffice.kernel.api import admin  # noqa: F401 - registers the API clients' admin
+from backoffice.kernel.signin import admin as signin_admin  # noqa: F401 - registers the sign-in failures' admin
 from backoffice.kernel.webhooks import admin as webhooks_admin  # noqa: F401 - registers the webhooks' admin
 from backoffice.reports import admin as reports_admin  # noqa: F401 - registers the alert thresholds' admin

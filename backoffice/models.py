@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from backoffice.kernel.api.idempotency import IdempotencyKey
 from backoffice.kernel.api.models import ApiClient
 from backoffice.kernel.events import Event
+from backoffice.kernel.signin.models import SignInFailure
 from backoffice.kernel.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from backoffice.reports.compliance_models import ComplianceDay
 from backoffice.reports.models import EntryObservation, FlowCell, LineDay, MonthEndPosition, VintageCell
@@ -24,6 +25,7 @@ __all__ = [
     "LineDay",
     "MonthEndPosition",
     "Report",
+    "SignInFailure",
     "VintageCell",
     "WebhookAttempt",
     "WebhookDelivery",
