@@ -9,6 +9,7 @@ from backoffice.kernel.api.idempotency import IdempotencyKey
 from backoffice.kernel.api.models import ApiClient
 from backoffice.kernel.events import Event
 from backoffice.kernel.files.models import StoredFile
+from backoffice.kernel.signin.models import SignInFailure
 from backoffice.kernel.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from backoffice.reports.compliance_models import ComplianceDay
 from backoffice.reports.models import EntryObservation, FlowCell, LineDay, MonthEndPosition, PeopleDay, VintageCell
@@ -30,6 +31,7 @@ __all__ = [
     "PeopleDay",
     "RecoveryDay",
     "Report",
+    "SignInFailure",
     "StageEntry",
     "StageExit",
     "StoredFile",

@@ -5,6 +5,7 @@ the WEBHOOK_*, EMAIL_*, SMS_*, ALIYUN_SMS_* and PUSH_* ones below.
 A bad value stops start-up with a message naming the variable.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -60,6 +61,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    # Sign-in: failed logins counted per username and address (lockouts), and the optional second factor.
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "backoffice",
     "accounts",
     "cases",
@@ -73,15 +78,20 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "backoffice.kernel.api.middleware.ApiMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "backoffice.kernel.signin.middleware.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes requires: it turns a refused (locked out) login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # A change's reason is kept whole: an amendment's reason (up to 500 characters) or a reversal's, not cut at 100.
@@ -196,7 +206,63 @@ PERMISSIONS_POLICY = {
         "usb",
     )
 }
+# Content Security Policy: every script, style, image and frame comes from the back office itself; no inline
+# script, no inline style, no plugin, no other site framing it. Inline data reaches scripts as json_script.
+# QR codes are shown as inline PNGs (data:); the letter review page frames its own PDF.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'self'"],
+    },
+}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Sign-in. Failed logins are counted per username and client address together: after AXES_FAILURE_LIMIT in a
+# row, that username from that address is refused for AXES_COOLOFF_MINUTES or until a supervisor unlocks it
+# (Sign-in lockouts in the admin). Locking by address alone would lock out a whole call centre behind one
+# proxy, and by username alone would let anyone lock anyone out; a success resets the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10, minimum=3, maximum=100)
+AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 15, minimum=1, maximum=24 * 60)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The cool-off runs from the lockout: trying again while locked out does not push it further away.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Logins are logged by the security log (by user id); axes keeps no second log of them with addresses.
+AXES_DISABLE_ACCESS_LOG = True
+# A failure's record keeps the form as posted, these fields masked.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token", "csrfmiddlewaretoken"]
+AXES_LOCKOUT_CALLABLE = "backoffice.kernel.signin.lockout.lockout_response"
+# The address is the client's as the proxies in front saw it (backoffice.kernel.addresses, TRUSTED_PROXY_HOPS).
+AXES_CLIENT_IP_CALLABLE = "backoffice.kernel.addresses.client_address"
+# Supervisors unlock from the admin's own screen (backoffice.kernel.signin.admin), not axes' one.
+AXES_ENABLE_ADMIN = False
+# axes logs through its own logger with the username as typed: the security log has the events by ids.
+AXES_VERBOSE = False
+# A second factor (TOTP) is offered to everyone; these roles cannot reach any screen without one
+# (comma-separated: agent, agency, legal, supervisor, superuser; none by default).
+OTP_REQUIRED_FOR_ROLES = env_list("OTP_REQUIRED_FOR_ROLES", [])
+_OTP_ROLE_NAMES = ("agent", "agency", "legal", "supervisor", "superuser")
+if unknown_roles := sorted(set(OTP_REQUIRED_FOR_ROLES) - set(_OTP_ROLE_NAMES)):
+    raise ImproperlyConfigured(
+        f"OTP_REQUIRED_FOR_ROLES: {', '.join(unknown_roles)} is not one of {', '.join(_OTP_ROLE_NAMES)}."
+    )
+# The issuer an authenticator app shows beside the login.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER") or "Collections back office"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -461,7 +527,8 @@ LETTER_DEADLINE_DAYS = env_int("LETTER_DEADLINE_DAYS", 15, minimum=1, maximum=90
 VERIFY_NUMBER_FAILURES = env_int("VERIFY_NUMBER_FAILURES", 5, minimum=1, maximum=100)
 VERIFY_ADDRESS_FAILURES = env_int("VERIFY_ADDRESS_FAILURES", 20, minimum=1, maximum=100_000)
 VERIFY_COOL_OFF_MINUTES = env_int("VERIFY_COOL_OFF_MINUTES", 15, minimum=1, maximum=24 * 60)
-TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 1, minimum=0, maximum=5)
+# With DEBUG off the back office is served behind one TLS proxy (make serve); make run is reached directly.
+TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0 if DEBUG else 1, minimum=0, maximum=5)
 # Where the verification QR code points; the public address of this back office.
 LETTER_VERIFY_BASE_URL = (env_str("LETTER_VERIFY_BASE_URL") or f"http://127.0.0.1:{PORT}").rstrip("/")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "letters@example.com"

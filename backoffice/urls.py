@@ -1,9 +1,10 @@
-"""Top-level URL configuration: the admin (the whole back office, its ledger import, reconciliation and reports), language switching, letter verification, the API, the SMS provider's callbacks."""
+"""Top-level URL configuration: the admin (the whole back office, its ledger import, reconciliation, reports and second factor), language switching, letter verification, the API, the SMS provider's callbacks."""
 
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from backoffice.kernel.signin import views as signin
 from backoffice.ledger_import import views as ledger_import
 from backoffice.reconciliation import views as reconciliation
 from backoffice.reports import views as reports
@@ -19,6 +20,7 @@ urlpatterns = [
         admin.site.admin_view(ledger_import.confirm_view),
         name="ledger_import_confirm",
     ),
+    path("admin/second-factor/", admin.site.admin_view(signin.second_factor_view), name="second_factor"),
     path("admin/reconciliation/", admin.site.admin_view(reconciliation.report_view), name="reconciliation"),
     path("admin/reports/", admin.site.admin_view(reports.index_view), name="reports"),
     path("admin/reports/dashboard/", admin.site.admin_view(reports.dashboard_view), name="dashboard"),

@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# Not passed on: the test run's own (the browser tests allow async-unsafe calls, which a deployment must not).
+UNSET = {"DEBUG", "SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
 
 
 def start(**env):
-    environment = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
+    environment = {k: v for k, v in os.environ.items() if k not in UNSET}
     environment.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
@@ -58,7 +60,7 @@ def test_a_short_or_the_demo_secret_key_is_refused_with_debug_off(key):
 
 
 def test_the_deployment_checks_pass_with_nothing_but_debug_off_a_key_and_hosts():
-    environment = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
+    environment = {k: v for k, v in os.environ.items() if k not in UNSET}
     environment.update(DEBUG="false", SECRET_KEY=REAL_KEY, ALLOWED_HOSTS="backoffice.example")
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

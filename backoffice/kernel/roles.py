@@ -133,6 +133,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "backoffice.view_dashboardthreshold",
         "backoffice.add_dashboardthreshold",
         "backoffice.change_dashboardthreshold",
+        # Supervisors unlock a colleague locked out by failed logins.
+        "backoffice.view_signinfailure",
+        "backoffice.unlock_signinfailure",
     ],
 }
 
