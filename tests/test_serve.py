@@ -51,7 +51,9 @@ def _wait_until_up(port: int, server: subprocess.Popen, seconds: float = 180) ->
 @pytest.fixture
 def served(tmp_path):
     port = _free_port()
-    environment = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "CELERY_BROKER_URL"}}
+    # Not the test run's own: the browser tests allow async-unsafe calls, which a deployment refuses.
+    unset = {"DEBUG", "CELERY_BROKER_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    environment = {key: value for key, value in os.environ.items() if key not in unset}
     environment.update(
         PORT=str(port),
         SECRET_KEY=KEY,
