@@ -329,6 +329,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_REQUEST_BYTES
 # data, so they go when a retry is no longer plausible (``purge_idempotency_keys`` deletes them).
 API_IDEMPOTENCY_HOURS = env_int("API_IDEMPOTENCY_HOURS", 24, minimum=24, maximum=24 * 30)
 
+# Personal data (PIPL). Everyone sees ID and mobile numbers masked; a person who sees more than
+# REVEAL_ALERT_PER_DAY full numbers in a day (reveals and searches by the whole number alike) is shown to
+# the supervisors on the dashboard and reported as a security event.
+REVEAL_ALERT_PER_DAY = env_int("REVEAL_ALERT_PER_DAY", 20, minimum=1, maximum=100_000)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Collections back office API",
     "DESCRIPTION": "How the lender's core system feeds the ledger and reads cases. Amounts are yuan as decimal strings.",
