@@ -28,6 +28,8 @@ from backoffice.kernel.money import format_yuan
 
 # Longest postal address taken: a Chinese address with its building and room fits in a fraction of it.
 ADDRESS_MAX_LENGTH = 500
+# What the retention policy writes in place of personal data it no longer keeps (fits every field it replaces).
+ANONYMISED = "ANONYMISED"
 
 
 def _time_zone_default() -> str:
@@ -35,7 +37,11 @@ def _time_zone_default() -> str:
 
 
 class Customer(models.Model):
-    """A borrower. ID and mobile are stored whole and shown masked to everyone; a reveal is recorded."""
+    """A borrower. ID and mobile are stored whole and shown masked to everyone; a reveal is recorded.
+
+    ``anonymised_at`` is set when the retention policy replaced the personal data by ``ANONYMISED``
+    (``purge_personal_data``); the ledger's rows and sums stay.
+    """
 
     name = models.CharField(_("name"), max_length=100)
     national_id = models.CharField(
@@ -59,6 +65,12 @@ class Customer(models.Model):
         _("hardship or vulnerability"), default=False, help_text=_("Handle with the hardship procedure.")
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    anonymised_at = models.DateTimeField(
+        _("anonymised at"),
+        null=True,
+        blank=True,
+        help_text=_("When the retention policy replaced this customer's personal data by a marker."),
+    )
 
     history = HistoricalRecords()
 

@@ -10,7 +10,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import mail_admins
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import CharField, QuerySet, Sum, Value
+from django.db.models.functions import Cast, Concat, LPad
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -18,7 +19,16 @@ from django.utils.translation import gettext_lazy
 from accounts.allocation import Owed, Share, allocate
 from accounts.choices import CreditLineStatus
 from accounts.ingest import PaymentRow, ReversalRow, payments_post, payments_reverse
-from accounts.models import Bill, CreditLine, Customer, Payment, PaymentAllocation, PersonalDataReveal, Product
+from accounts.models import (
+    ANONYMISED,
+    Bill,
+    CreditLine,
+    Customer,
+    Payment,
+    PaymentAllocation,
+    PersonalDataReveal,
+    Product,
+)
 from accounts.validators import validate_due_date, validate_line_number, validate_opened_on
 from backoffice.kernel.events import EventType, event_record, events_record
 from backoffice.kernel.money import format_yuan, yuan_to_fen
@@ -544,3 +554,45 @@ def _reveals_over_limit_mail(*, user_id: int, count: int, limit: int) -> None:
         body = f"reveals_over_limit\nuser_id: {user_id}\ncount: {count}\nlimit: {limit}\n"
         mail_admins("Security: reveals over limit", body, fail_silently=True)
 
+
+# An anonymised customer is never contacted again: there is nobody left to reach.
+_NEVER_CONTACTED = {
+    "consents_to_calls": False,
+    "consents_to_sms": False,
+    "consents_to_email": False,
+    "consents_to_push": False,
+    "do_not_contact": True,
+}
+
+
+def customers_anonymise(*, customer_ids: list[int], now: datetime.datetime) -> int:
+    """Replace these customers' personal data, in their rows and every past version of them, by ``ANONYMISED``.
+
+    The retention policy's last step for a customer it no longer needs (PIPL art. 47): name, mobile and
+    address become the marker, the e-mail is emptied, the ID number becomes ``ANON`` and the row's id (it
+    stays unique), and nothing will be sent to them again (no consents, do not contact). Their lines,
+    bills, payments and allocations keep every amount. One statement a table, so no new past version
+    copies what goes; a customer anonymised already is left as it is, so a second run changes nothing.
+    Return how many customers changed.
+    """
+    with transaction.atomic():
+        ids = list(
+            Customer.objects.select_for_update()
+            .filter(pk__in=customer_ids, anonymised_at__isnull=True)
+            .values_list("pk", flat=True)
+        )
+        Customer.objects.filter(pk__in=ids).update(**_anonymised_values(now), **_NEVER_CONTACTED)
+        Customer.history.filter(id__in=ids).update(**_anonymised_values(now), history_change_reason=None)
+    return len(ids)
+
+
+def _anonymised_values(now: datetime.datetime) -> dict[str, object]:
+    digits = Customer._meta.get_field("national_id").max_length - len("ANON")
+    return {
+        "name": ANONYMISED,
+        "national_id": Concat(Value("ANON"), LPad(Cast("id", CharField()), digits, Value("0"))),
+        "mobile": ANONYMISED,
+        "email": "",
+        "address": ANONYMISED,
+        "anonymised_at": now,
+    }
