@@ -1,6 +1,6 @@
 """Ledger screens. The ledger is fed by the lending system, so these are mostly for reading;
-ID and mobile numbers are masked for anyone without ``accounts.view_personal_data``, and each
-viewer sees only the rows behind the cases they may see (personal data is shown only for
+ID and mobile numbers are masked for every viewer (a reveal on the case page, or a search by the
+whole number, shows one, and leaves an audit row), and each viewer sees only the rows behind the cases they may see (personal data is shown only for
 collecting that debt)."""
 
 from django.contrib import admin
@@ -16,7 +16,6 @@ from backoffice.kernel.admin import (
     MaskedPersonalData,
     ReadOnlyAdmin,
     RecordInline,
-    may_see_personal_data,
     money_column,
 )
 from backoffice.kernel.money import format_yuan
@@ -41,7 +40,7 @@ class LedgerScoped(CaseScoped):
 
 @admin.register(Customer)
 class CustomerAdmin(MaskedPersonalData, LedgerScoped, SimpleHistoryAdmin):
-    """Customers, with ID and mobile masked for viewers who may not see them."""
+    """Customers, with ID and mobile masked for every viewer."""
 
     scope_via, scope_through = "pk", "customer"
 
@@ -58,8 +57,8 @@ class CustomerAdmin(MaskedPersonalData, LedgerScoped, SimpleHistoryAdmin):
     masked_search = {"national_id": customers_found_by_number, "mobile": customers_found_by_number}
 
     def has_view_history_or_change_history_permission(self, request: HttpRequest, obj: Customer | None = None) -> bool:
-        """Past versions hold full numbers: show them only to those who may see them."""
-        return may_see_personal_data(request) and super().has_view_history_or_change_history_permission(request, obj)
+        """Past versions and their changes show full numbers, unmasked and unrecorded: to nobody."""
+        return False
 
     def history_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None) -> HttpResponse:
         """A customer's history, only of a customer in the viewer's scope (the history pages do not ask)."""

@@ -4,6 +4,9 @@ Money is stored as integer fen (``*_fen`` fields) and converted to ``Decimal`` y
 at the edges, because SQLite would otherwise compare and sum decimals in floating point.
 """
 
+import datetime
+import zoneinfo
+
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
@@ -25,6 +28,8 @@ from backoffice.kernel.money import format_yuan
 
 # Longest postal address taken: a Chinese address with its building and room fits in a fraction of it.
 ADDRESS_MAX_LENGTH = 500
+# What the retention policy writes in place of personal data it no longer keeps (fits every field it replaces).
+ANONYMISED = "ANONYMISED"
 
 
 def _time_zone_default() -> str:
@@ -32,7 +37,11 @@ def _time_zone_default() -> str:
 
 
 class Customer(models.Model):
-    """A borrower. ID and mobile are stored whole and shown masked to those who may not see them."""
+    """A borrower. ID and mobile are stored whole and shown masked to everyone; a reveal is recorded.
+
+    ``anonymised_at`` is set when the retention policy replaced the personal data by ``ANONYMISED``
+    (``purge_personal_data``); the ledger's rows and sums stay.
+    """
 
     name = models.CharField(_("name"), max_length=100)
     national_id = models.CharField(
@@ -56,6 +65,12 @@ class Customer(models.Model):
         _("hardship or vulnerability"), default=False, help_text=_("Handle with the hardship procedure.")
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    anonymised_at = models.DateTimeField(
+        _("anonymised at"),
+        null=True,
+        blank=True,
+        help_text=_("When the retention policy replaced this customer's personal data by a marker."),
+    )
 
     history = HistoricalRecords()
 
@@ -64,10 +79,9 @@ class Customer(models.Model):
         verbose_name_plural = _("customers")
         # What came in on a day (the reconciliation): a range of this index, never the whole table.
         indexes = [models.Index(fields=["created_at"], name="customer_created_at")]
-        permissions = [
-            ("view_personal_data", _("Can see full ID and mobile numbers")),
-            ("reveal_personal_data", _("Can reveal a full ID or mobile number, with a reason")),
-        ]
+        # No permission shows full numbers: a reveal (with a reason) or a search by the whole number does,
+        # and each is recorded.
+        permissions = [("reveal_personal_data", _("Can reveal a full ID or mobile number, with a reason"))]
 
     def __str__(self) -> str:
         return self.name
@@ -351,8 +365,21 @@ class PaymentAllocation(models.Model):
         return self.fees_fen + self.interest_fen + self.principal_fen
 
 
+class PersonalDataRevealQuerySet(models.QuerySet):
+    """Named reads over the reveal audit."""
+
+    def on_local_day(self, day: datetime.date) -> "PersonalDataRevealQuerySet":
+        """Reveals made on ``day`` in the back office's time zone (a range of the ``revealed_at`` index)."""
+        zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+        start = datetime.datetime.combine(day, datetime.time.min, tzinfo=zone)
+        return self.filter(revealed_at__gte=start, revealed_at__lt=start + datetime.timedelta(days=1))
+
+
 class PersonalDataReveal(models.Model):
-    """Who saw a customer's full ID or mobile number, when and why (PIPL arts. 5, 6 and 51)."""
+    """Who saw a customer's full ID or mobile number, when and why (PIPL arts. 5, 6 and 51).
+
+    A search by the whole number leaves the same row as a reveal with a reason (it shows whose the number is).
+    """
 
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="+")
     field = models.CharField(_("what"), max_length=16)
@@ -361,6 +388,8 @@ class PersonalDataReveal(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("revealed by"), on_delete=models.PROTECT, related_name="+"
     )
     revealed_at = models.DateTimeField(_("revealed at"), auto_now_add=True)
+
+    objects = PersonalDataRevealQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("personal data reveal")

@@ -5,10 +5,13 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TypeVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import mail_admins
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import CharField, QuerySet, Sum, Value
+from django.db.models.functions import Cast, Concat, LPad
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,10 +19,20 @@ from django.utils.translation import gettext_lazy
 from accounts.allocation import Owed, Share, allocate
 from accounts.choices import CreditLineStatus
 from accounts.ingest import PaymentRow, ReversalRow, payments_post, payments_reverse
-from accounts.models import Bill, CreditLine, Customer, Payment, PaymentAllocation, PersonalDataReveal, Product
+from accounts.models import (
+    ANONYMISED,
+    Bill,
+    CreditLine,
+    Customer,
+    Payment,
+    PaymentAllocation,
+    PersonalDataReveal,
+    Product,
+)
 from accounts.validators import validate_due_date, validate_line_number, validate_opened_on
 from backoffice.kernel.events import EventType, event_record, events_record
 from backoffice.kernel.money import format_yuan, yuan_to_fen
+from backoffice.kernel.serving import security_event
 
 T = TypeVar("T")
 
@@ -492,6 +505,7 @@ def customer_reveal(*, customer: Customer, actor: AbstractBaseUser, field: str, 
     if len((reason or "").strip()) < 5:
         raise ValidationError({"reason": _("Say why you need the full number (at least a few words).")})
     PersonalDataReveal.objects.create(customer=customer, field=field, reason=reason.strip(), revealed_by=actor)
+    reveals_watch(actor=actor, field=field, customer_ids=[customer.pk])
     return getattr(customer, field)
 
 
@@ -509,7 +523,76 @@ def customers_found_by_number(
         raise ValidationError({"field": _("%(value)r cannot be revealed.") % {"value": field}})
     reason = _("Searched by the full %(what)s.") % {"what": REVEALABLE[field]}
     with transaction.atomic():
-        return PersonalDataReveal.objects.bulk_create(
+        reveals = PersonalDataReveal.objects.bulk_create(
             PersonalDataReveal(customer=customer, field=field, reason=reason, revealed_by=actor)
             for customer in found.order_by("pk")
         )
+        reveals_watch(actor=actor, field=field, customer_ids=[reveal.customer_id for reveal in reveals])
+    return reveals
+
+
+def reveals_watch(*, actor: AbstractBaseUser, field: str, customer_ids: list[int]) -> int:
+    """Log each reveal just recorded as a security event, and alert when ``actor`` passes the day's limit.
+
+    ``REVEAL_ALERT_PER_DAY`` full numbers a person a day, reveals and searches by the whole number
+    alike, are a working day's need; the reveal that takes the count past it logs
+    ``reveals_over_limit`` (and mails the security contacts), once a day, and the supervisors'
+    dashboard shows who is past it. By ids only. Return the actor's count today.
+    """
+    for customer_id in customer_ids:
+        security_event("personal_data_revealed", user_id=actor.pk, customer_id=customer_id, field=field)
+    count = PersonalDataReveal.objects.on_local_day(timezone.localdate()).filter(revealed_by=actor).count()
+    limit = settings.REVEAL_ALERT_PER_DAY
+    if count - len(customer_ids) <= limit < count:
+        security_event("reveals_over_limit", user_id=actor.pk, count=count, limit=limit)
+        transaction.on_commit(lambda: _reveals_over_limit_mail(user_id=actor.pk, count=count, limit=limit))
+    return count
+
+
+def _reveals_over_limit_mail(*, user_id: int, count: int, limit: int) -> None:
+    if settings.ADMINS:
+        body = f"reveals_over_limit\nuser_id: {user_id}\ncount: {count}\nlimit: {limit}\n"
+        mail_admins("Security: reveals over limit", body, fail_silently=True)
+
+
+# An anonymised customer is never contacted again: there is nobody left to reach.
+_NEVER_CONTACTED = {
+    "consents_to_calls": False,
+    "consents_to_sms": False,
+    "consents_to_email": False,
+    "consents_to_push": False,
+    "do_not_contact": True,
+}
+
+
+def customers_anonymise(*, customer_ids: list[int], now: datetime.datetime) -> int:
+    """Replace these customers' personal data, in their rows and every past version of them, by ``ANONYMISED``.
+
+    The retention policy's last step for a customer it no longer needs (PIPL art. 47): name, mobile and
+    address become the marker, the e-mail is emptied, the ID number becomes ``ANON`` and the row's id (it
+    stays unique), and nothing will be sent to them again (no consents, do not contact). Their lines,
+    bills, payments and allocations keep every amount. One statement a table, so no new past version
+    copies what goes; a customer anonymised already is left as it is, so a second run changes nothing.
+    Return how many customers changed.
+    """
+    with transaction.atomic():
+        ids = list(
+            Customer.objects.select_for_update()
+            .filter(pk__in=customer_ids, anonymised_at__isnull=True)
+            .values_list("pk", flat=True)
+        )
+        Customer.objects.filter(pk__in=ids).update(**_anonymised_values(now), **_NEVER_CONTACTED)
+        Customer.history.filter(id__in=ids).update(**_anonymised_values(now), history_change_reason=None)
+    return len(ids)
+
+
+def _anonymised_values(now: datetime.datetime) -> dict[str, object]:
+    digits = Customer._meta.get_field("national_id").max_length - len("ANON")
+    return {
+        "name": ANONYMISED,
+        "national_id": Concat(Value("ANON"), LPad(Cast("id", CharField()), digits, Value("0"))),
+        "mobile": ANONYMISED,
+        "email": "",
+        "address": ANONYMISED,
+        "anonymised_at": now,
+    }

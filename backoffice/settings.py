@@ -395,6 +395,19 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_REQUEST_BYTES
 # data, so they go when a retry is no longer plausible (``purge_idempotency_keys`` deletes them).
 API_IDEMPOTENCY_HOURS = env_int("API_IDEMPOTENCY_HOURS", 24, minimum=24, maximum=24 * 30)
 
+# Personal data (PIPL). Everyone sees ID and mobile numbers masked; a person who sees more than
+# REVEAL_ALERT_PER_DAY full numbers in a day (reveals and searches by the whole number alike) is shown to
+# the supervisors on the dashboard and reported as a security event.
+REVEAL_ALERT_PER_DAY = env_int("REVEAL_ALERT_PER_DAY", 20, minimum=1, maximum=100_000)
+# How long personal data is kept once collecting is over; ``purge_personal_data`` replaces what expired by
+# a marker, leaving the ledger's amounts (the README gives the reasons for each default). In years:
+# a customer whose lines and cases are all closed, after the last case closed, bill fell due or payment came;
+RETENTION_CUSTOMER_YEARS = env_int("RETENTION_CUSTOMER_YEARS", 5, minimum=3, maximum=30)
+# a letter's PDF, addressee and the address it went to, after its case closed;
+RETENTION_LETTER_YEARS = env_int("RETENTION_LETTER_YEARS", 5, minimum=3, maximum=30)
+# a contact's recording reference, number called and notes, after the contact, once its case is closed.
+RETENTION_CONTACT_YEARS = env_int("RETENTION_CONTACT_YEARS", 5, minimum=2, maximum=30)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Collections back office API",
     "DESCRIPTION": "How the lender's core system feeds the ledger and reads cases. Amounts are yuan as decimal strings.",

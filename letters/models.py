@@ -228,6 +228,9 @@ class Letter(models.Model):
     redraft_of = models.ForeignKey(
         "self", verbose_name=_("redraft of"), null=True, blank=True, on_delete=models.PROTECT, related_name="redrafts"
     )
+    # The retention policy removed its PDF and put a marker in place of the addressee and the address it went
+    # to; its number, dates, hashes, approval chain and amounts stay.
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("letter")

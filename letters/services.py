@@ -8,10 +8,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import ANONYMISED
 from accounts.positions import line_balance
 from backoffice.kernel.events import EventType, event_record, events_record
 from backoffice.kernel.money import format_yuan
@@ -454,3 +455,32 @@ def letter_verify(*, number: str, code: str) -> Letter | None:
     if letter is None or not secrets.compare_digest(letter.verification_code.encode(), typed):
         return None
     return letter
+
+
+def letters_anonymise(*, letters: QuerySet[Letter], now: datetime.datetime) -> int:
+    """Put ``ANONYMISED`` in place of these letters' addressee and the address they went to, and delete their PDFs.
+
+    The retention policy's step for letters past their time: the number, dates, amounts, hashes and the
+    approval and dispatch chain stay (the hash still names the file that was approved and sent), the
+    personal data goes. The files are deleted once the change is committed. A letter anonymised already
+    is left as it is; return how many changed.
+    """
+    files: list[str] = []
+    with transaction.atomic():
+        pending = list(letters.filter(anonymised_at__isnull=True).select_for_update().only("pk", "snapshot", "pdf"))
+        for letter in pending:
+            files += [letter.pdf.name] if letter.pdf else []
+            letter.snapshot = {**letter.snapshot, "addressee": {"name": ANONYMISED, "address": ANONYMISED}}
+            letter.pdf, letter.anonymised_at = "", now
+        Letter.objects.bulk_update(pending, ["snapshot", "pdf", "anonymised_at"], batch_size=500)
+        Letter.objects.filter(pk__in=[letter.pk for letter in pending]).exclude(dispatch_address="").update(
+            dispatch_address=ANONYMISED
+        )
+        transaction.on_commit(lambda: _files_delete(files))
+    return len(pending)
+
+
+def _files_delete(names: list[str]) -> None:
+    storage = Letter._meta.get_field("pdf").storage
+    for name in names:
+        storage.delete(name)

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 import time_machine
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -311,6 +312,17 @@ def test_people_read_with_their_session_under_the_admins_rules(client, run_dunni
     assert client.post(reverse("api:payments"), {}, content_type="application/json").status_code == 403
     client.force_login(supervisor)
     assert len(client.get(reverse("api:cases")).json()["results"]) == 2
+
+
+def test_every_person_reads_numbers_masked_through_the_api_whatever_their_role(client, run_dunning, supervisor, legal):
+    line = overdue_line(due=DUE)
+    run_dunning(TODAY)
+    root = User.objects.create_superuser("root-api", password="pw-123456")
+    for person in (supervisor, legal, root):
+        client.force_login(person)
+        [customer] = client.get(reverse("api:customers")).json()["results"]
+        assert customer["national_id"] == line.customer.masked_national_id, person
+        assert customer["mobile"] == line.customer.masked_mobile, person
 
 
 def test_the_schema_and_the_docs_are_served_from_the_product_itself(client):

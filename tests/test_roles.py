@@ -1,7 +1,7 @@
 """What each role may do, as the data migration grants it."""
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 
 from backoffice.kernel.roles import AGENT, LEGAL, ROLE_PERMISSIONS, SUPERVISOR
@@ -42,7 +42,7 @@ def test_an_agent_works_cases_but_cannot_settle_write_off_close_or_see_full_numb
 
 def test_a_legal_reviewer_reads_but_does_not_move_cases_or_edit_policy():
     legal = user_in(LEGAL)
-    assert legal.has_perm("accounts.view_personal_data")
+    assert legal.has_perm("accounts.reveal_personal_data")
     for forbidden in ("cases.escalate_case", "cases.write_off_case", "cases.change_dunningpolicy", "cases.change_case"):
         assert not legal.has_perm(forbidden), forbidden
 
@@ -56,10 +56,17 @@ def test_a_supervisor_edits_policy_assigns_and_approves_write_offs_and_settlemen
             "cases.write_off_case",
             "cases.settle_case",
             "cases.close_case",
-            "accounts.view_personal_data",
+            "accounts.reveal_personal_data",
         ]
     )
     assert not supervisor.has_perm("cases.delete_case")
+
+
+def test_no_role_and_no_person_may_see_full_numbers_on_sight():
+    # The permission that showed them is gone: a reveal, with a reason, or a whole-number search, on record.
+    assert not Permission.objects.filter(codename="view_personal_data").exists()
+    for role in ROLE_PERMISSIONS:
+        assert not user_in(role).has_perm("accounts.view_personal_data"), role
 
 
 def test_every_role_holds_exactly_the_permissions_roles_gives_it_after_all_migrations():

@@ -1,5 +1,5 @@
 """The shared admin kit: lists filtered only as declared, read-only lists, record inlines, money columns,
-and the one personal-data mask.
+and the one personal-data mask, shown to every viewer.
 
 Every app's admin builds on these; none of them knows any app's models.
 """
@@ -19,7 +19,6 @@ from backoffice.kernel.admin_lookups import CheckedChangeList
 from backoffice.kernel.money import format_yuan
 from backoffice.kernel.pagination import LargeTablePaginator
 
-PERSONAL_DATA_PERMISSION = "accounts.view_personal_data"
 REVEAL_PERMISSION = "accounts.reveal_personal_data"
 # Every mask shows the last four characters of the number, so searching by them tells nothing new.
 SHOWN_TAIL = 4
@@ -29,11 +28,6 @@ ADMIN_PARAMETERS = frozenset(
     {ALL_VAR, ORDER_VAR, PAGE_VAR, SEARCH_VAR, ERROR_FLAG, IS_POPUP_VAR, TO_FIELD_VAR, IS_FACETS_VAR}
     | {"_changelist_filters"}
 )
-
-
-def may_see_personal_data(request: HttpRequest) -> bool:
-    """Return whether the user may see full ID and mobile numbers (the one place that decides)."""
-    return request.user.has_perm(PERSONAL_DATA_PERMISSION)
 
 
 def may_reveal_personal_data(request: HttpRequest) -> bool:
@@ -151,96 +145,80 @@ def _value_at(obj: object, path: str) -> str:
     return obj or ""
 
 
-def _column(path: str, label: str, mask: Callable[[str], str] | None) -> Callable:
+def _masked_column(path: str, label: str, mask: Callable[[str], str]) -> Callable:
     @admin.display(description=label)
     def column(self: admin.ModelAdmin, obj: object) -> str:
-        value = _value_at(obj, path)
-        return mask(value) if mask else value
+        return mask(_value_at(obj, path))
 
     return column
 
 
 class MaskedPersonalData(DeclaredFiltersOnly):
-    """Personal numbers masked for viewers without the personal-data permission, on lists, pages and searches.
+    """Personal numbers masked for every viewer, whatever their role, on lists, pages and searches.
 
     ``masked_fields`` names each column that shows a personal number, with the path from the row to
     the number, its label and its mask function: ``{"mobile": ("mobile", _("mobile"), mask_mobile)}``.
-    Lists, fields and fieldsets name the column; each viewer gets its masked form or, with the
-    permission, its full form (see ``_forms``; a model field stays editable for those who may edit it).
+    Lists, fields and fieldsets name the column; every viewer gets its masked form (``<field>_masked``
+    for a column that is the model field itself, the column's own name otherwise), read-only. The
+    only ways to a full number are a reveal, with a reason, and a search by the whole number: each
+    leaves an audit row (``accounts.services``).
 
     ``masked_search`` names each personal number the list is searched by, with the path from the row
     to it and the service that records who found rows by the whole number, called with the rows that
     hold it (``found``), the field and the viewer (``actor``):
-    ``{"customer__mobile": customers_found_by_number}``. Viewers who see the number masked find rows by
-    its last four characters, as the mask shows them, or by the whole number (a valid value of the
-    field), exactly; finding rows by the whole number reveals it, so it is recorded as a reveal, and
-    needs the reveal permission. Any other part of a number finds nothing. The search fields that
-    name these paths serve only the viewers who see the numbers in full.
+    ``{"customer__mobile": customers_found_by_number}``. Viewers find rows by its last four
+    characters, as the mask shows them, or by the whole number (a valid value of the field), exactly;
+    finding rows by the whole number reveals it, so it is recorded as a reveal, and needs the reveal
+    permission. Any other part of a number finds nothing, and the search fields that name these paths
+    are not searched as they are.
     """
 
     masked_fields: dict[str, tuple[str, str, Callable[[str], str]]] = {}
     masked_search: dict[str, Callable[..., object]] = {}
 
     def __init_subclass__(cls, **kwargs: object) -> None:
-        """Give the admin a masked and a full form of each masked column."""
+        """Give the admin the masked form of each masked column."""
         super().__init_subclass__(**kwargs)
         for column, (path, label, mask) in cls.masked_fields.items():
-            masked, full = cls._forms(column)
-            setattr(cls, masked, _column(path, label, mask))
-            if full != path:
-                setattr(cls, full, _column(path, label, None))
+            setattr(cls, cls._masked_name(column), _masked_column(path, label, mask))
 
     @classmethod
-    def _forms(cls, column: str) -> tuple[str, str]:
-        """Return the names of the masked and the full form of a column.
+    def _masked_name(cls, column: str) -> str:
+        """Return the name of a column's masked form: ``<field>_masked`` for the model field itself, else its own."""
+        return f"{column}_masked" if cls.masked_fields[column][0] == column else column
 
-        A column that is the model field itself shows it in full and ``<field>_masked`` masked; any
-        other column is masked under its own name (the safe default) and ``<column>_full`` in full.
-        """
-        if cls.masked_fields[column][0] == column:
-            return f"{column}_masked", column
-        return column, f"{column}_full"
-
-    def _shown_as(self, request: HttpRequest, names: list[str]) -> list[str]:
-        side = 1 if may_see_personal_data(request) else 0
-        return [self._forms(name)[side] if name in self.masked_fields else name for name in names]
+    def _shown_as(self, names: list[str]) -> list[str]:
+        return [self._masked_name(name) if name in self.masked_fields else name for name in names]
 
     def get_list_display(self, request: HttpRequest) -> list[str]:
-        """Each masked column as this viewer may see it."""
-        return self._shown_as(request, list(super().get_list_display(request)))
+        """Each masked column in its masked form."""
+        return self._shown_as(list(super().get_list_display(request)))
 
     def get_list_display_links(self, request: HttpRequest, list_display: list[str]) -> list[str] | None:
-        """Links stay on the columns they were declared on, whichever form of them is shown."""
+        """Links stay on the columns they were declared on, in their masked form."""
         links = super().get_list_display_links(request, list_display)
-        return self._shown_as(request, list(links)) if links else links
+        return self._shown_as(list(links)) if links else links
 
     def get_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
-        """Each masked field as this viewer may see it."""
-        return list(dict.fromkeys(self._shown_as(request, list(super().get_fields(request, obj)))))
+        """Each masked field in its masked form."""
+        return list(dict.fromkeys(self._shown_as(list(super().get_fields(request, obj)))))
 
     def get_fieldsets(self, request: HttpRequest, obj: object = None) -> list:
-        """Each masked field as this viewer may see it, in every fieldset."""
+        """Each masked field in its masked form, in every fieldset."""
         return [
-            (title, {**options, "fields": self._shown_as(request, list(options["fields"]))})
+            (title, {**options, "fields": self._shown_as(list(options["fields"]))})
             for title, options in super().get_fieldsets(request, obj)
         ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
         """The generated columns are read-only."""
-        readonly = self._shown_as(request, list(super().get_readonly_fields(request, obj)))
-        generated = [
-            name
-            for column, (path, *_rest) in self.masked_fields.items()
-            for name in self._forms(column)
-            if name != path
-        ]
+        readonly = self._shown_as(list(super().get_readonly_fields(request, obj)))
+        generated = [self._masked_name(column) for column in self.masked_fields]
         return list(dict.fromkeys([*readonly, *generated]))
 
     def get_search_fields(self, request: HttpRequest) -> list[str]:
-        """Search fields on personal numbers serve only those who see them in full."""
+        """The search fields, but those on personal numbers: those are searched as the mask allows."""
         fields = list(super().get_search_fields(request))
-        if may_see_personal_data(request):
-            return fields
         return [field for field in fields if not self._names_masked_number(str(field))]
 
     def _names_masked_number(self, search_field: str) -> bool:
@@ -248,8 +226,8 @@ class MaskedPersonalData(DeclaredFiltersOnly):
         return any(path == masked or path.startswith(f"{masked}__") for masked in self.masked_search)
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
-        """The usual search; for a viewer who sees numbers masked, also the rows found by a number as the mask allows."""
-        if may_see_personal_data(request) or not self.masked_search or not search_term.strip():
+        """The usual search, and the rows found by a personal number as the mask allows."""
+        if not self.masked_search or not search_term.strip():
             return super().get_search_results(request, queryset, search_term)
         if self.get_search_fields(request):
             found, may_have_duplicates = super().get_search_results(request, queryset, search_term)

@@ -64,7 +64,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_LEDGER_VIEW,
         *_CASES_VIEW,
         *_LETTERS_VIEW,
-        "accounts.view_personal_data",
+        # Full numbers only by a reveal with a reason, or a search by the whole number: both recorded.
+        "accounts.reveal_personal_data",
         "cases.view_all_cases",
         "letters.approve_letter",
         "letters.dispatch_letter",
@@ -96,7 +97,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "letters.request_letter",
         *_LEDGER_VIEW,
         *_CASES_VIEW,
-        "accounts.view_personal_data",
+        "accounts.reveal_personal_data",
         "cases.view_all_cases",
         "cases.change_case",
         "cases.add_dunningpolicy",

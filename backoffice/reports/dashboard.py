@@ -11,16 +11,17 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Count, Max, Min, Q, Sum
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Payment
+from accounts.models import Payment, PersonalDataReveal
 from backoffice.reconciliation.report import DayFigures, payments_by_day_add, rows_by_day
 from backoffice.reports.entry_rate import ENTRY_DAY
 from backoffice.reports.forms import Filters
 from backoffice.reports.inventory import inventory_report
 from backoffice.reports.models import EntryObservation, LineDay
-from backoffice.reports.tables import NOT_RIPE, Chart, Money, Share, Table
+from backoffice.reports.tables import NOT_RIPE, Chart, Linked, Money, Share, Table
 from backoffice.reports.thresholds import Mark, threshold_mark, thresholds
 from cases.choices import LADDER, PromiseStatus, Stage
 from cases.contacts.models import ComplianceIncident
@@ -52,15 +53,15 @@ class Card:
 
 
 def dashboard(now: datetime.datetime | None = None) -> list[Card]:
-    """Return the dashboard's cards as of ``now`` (the business date is its local date): ten queries in all,
-    the alert thresholds' one included."""
+    """Return the dashboard's cards as of ``now`` (the business date is its local date): eleven queries in all,
+    the alert thresholds' one included. A card that marks itself (the reveals' limit is a setting) keeps its mark."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     cards = _cards(now, today)
     limits = thresholds()
     for card in cards:
         gauge = card.figure if card.gauge is THE_FIGURE else card.gauge
-        card.mark = threshold_mark(card.key, gauge, limits.get(card.key))
+        card.mark = card.mark or threshold_mark(card.key, gauge, limits.get(card.key))
     return cards
 
 
@@ -73,6 +74,7 @@ def _cards(now: datetime.datetime, today: datetime.date) -> list[Card]:
         never_contacted_card(now),
         letters_card(now),
         incidents_card(today),
+        reveals_card(today),
         dunning_run_card(),
     ]
 
@@ -201,6 +203,33 @@ def incidents_card(today: datetime.date) -> Card:
     since = datetime.datetime.combine(today - datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
     count = ComplianceIncident.objects.filter(opened_at__gte=since).count()
     return Card(key="incidents", title=_("Compliance incidents since yesterday"), figure=count)
+
+
+def reveals_card(today: datetime.date) -> Card:
+    """The people who saw more full numbers today than ``REVEAL_ALERT_PER_DAY``, reveals and whole-number
+    searches alike, each with their count, leading to their reveals: one query.
+
+    Cheap: a range of the ``revealed_at`` index holds one day's reveals, a few per person working.
+    """
+    limit = settings.REVEAL_ALERT_PER_DAY
+    over = list(
+        PersonalDataReveal.objects.on_local_day(today)
+        .values("revealed_by_id", "revealed_by__username")
+        .annotate(count=Count("id"))
+        .filter(count__gt=limit)
+        .order_by("-count", "revealed_by__username")
+    )
+    title = _("People past the day's limit of full numbers")
+    mark = Mark(text=_("alert above %(limit)s full numbers a person a day") % {"limit": limit}, past=bool(over))
+    if not over:
+        return Card(key="reveals-over-limit", title=title, figure=0, gauge=None, mark=mark)
+    audit = reverse("admin:accounts_personaldatareveal_changelist")
+    rows = [
+        [row["revealed_by__username"], Linked(row["count"], f"{audit}?revealed_by__id__exact={row['revealed_by_id']}")]
+        for row in over
+    ]
+    table = Table(key="reveals-over-limit", title=title, columns=[_("Who"), _("Full numbers seen today")], rows=rows)
+    return Card(key="reveals-over-limit", title=title, figure=len(over), gauge=None, mark=mark, table=table)
 
 
 def dunning_run_card() -> Card:

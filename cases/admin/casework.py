@@ -244,7 +244,7 @@ class CaseAdmin(
         names = [name for _title, options in self.fieldsets for name in options["fields"] if name != "assignee"]
         if obj is not None and obj.agency_id is not None:
             names.append("assignee")  # the agency works it; recall it first
-        return list(dict.fromkeys([*self._shown_as(request, names), *super().get_readonly_fields(request, obj)]))
+        return list(dict.fromkeys([*self._shown_as(names), *super().get_readonly_fields(request, obj)]))
 
     def get_list_filter(self, request: HttpRequest) -> list:
         """Agency users filter their own cases; the lender's staff and other agencies are not listed to them."""

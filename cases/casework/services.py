@@ -5,17 +5,21 @@ import datetime
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
 
 from accounts.locks import credit_lines_lock
+from accounts.models import ANONYMISED
 from accounts.services import credit_line_charge_off, credit_line_freeze
 from backoffice.kernel.events import event_record, stage_event
+from cases.agencies.models import Placement
 from cases.casework.closing import end_casework
 from cases.casework.models import ESCALATION_METHODS, Case, CaseTransition
 from cases.choices import FINAL_STAGES, LADDER, MOVE_LABELS, HoldReason
 from cases.dunning.models import DunningRun
+from cases.settlements.models import Proposal
 from cases.workload.priority import refresh_queue_ranks
 
 # What a stage change writes. Other columns (follow-up, last contact, broken promises, assignee,
@@ -206,6 +210,34 @@ def case_close(*, case: Case, actor: AbstractBaseUser | None, reason: str) -> Ca
         _close(case, "close", actor, reason)
         credit_line_charge_off(credit_line=case.credit_line)
     return case
+
+
+def case_notes_forget(*, cases: QuerySet[Case]) -> int:
+    """Put ``ANONYMISED`` in place of what people wrote on these cases: hold notes, closing reasons, the reasons
+    of their stage changes, proposals and recalls; return how many notes were replaced.
+
+    The retention policy's step for a customer it no longer keeps: staff write the customer's
+    circumstances into these (an illness, a death, an employer). Who did what and when, and every
+    amount, stay. A note replaced already (or empty) is left as it is.
+    """
+    ids = cases.order_by().values("pk")
+    replaced = 0
+    with transaction.atomic():
+        for model, to_case, fields in _NOTES_OF_A_CASE:
+            rows = model.objects.filter(**{f"{to_case}__in": ids})
+            for field in fields:
+                unreplaced = rows.exclude(**{f"{field}__in": ("", ANONYMISED)})
+                replaced += unreplaced.update(**{field: ANONYMISED})
+    return replaced
+
+
+# Each model that holds notes about a case: the path to the case, and the fields people write in.
+_NOTES_OF_A_CASE = [
+    (Case, "pk", ["hold_note", "close_reason"]),
+    (CaseTransition, "case", ["reason"]),
+    (Proposal, "case", ["reason", "decision_note"]),
+    (Placement, "case", ["recall_reason"]),
+]
 
 
 # Which service a stage button in the admin calls, by django-fsm transition name.

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Customer
+from accounts.models import ANONYMISED, Customer
 from accounts.validators import mainland_phone_number
 from cases.casework.models import Case
 from cases.casework.services import refuse_unless_open
@@ -198,3 +198,23 @@ def phrase_list_add(*, language: str, phrases: str, actor: AbstractBaseUser | No
         return ProhibitedPhraseList.objects.create(
             language=language, version=(latest.version + 1 if latest else 1), phrases=phrases, created_by=actor
         )
+
+
+def contacts_forget(*, contacts: QuerySet[Contact]) -> int:
+    """Empty these contacts' recording references and numbers called, and put ``ANONYMISED`` in place of their
+    notes and of their incidents' accounts (which quote the number); return how many contacts changed.
+
+    The retention policy's step for collection records past their time: that a contact happened, when,
+    on which channel, by whom, with what outcome and which rule it broke all stay (the compliance
+    figures count them). A contact forgotten already is left as it is.
+    """
+    ids = contacts.order_by().values("pk")
+    with transaction.atomic():
+        ComplianceIncident.objects.filter(contact__in=ids).exclude(message=ANONYMISED).update(message=ANONYMISED)
+        notes = Contact.objects.filter(pk__in=ids).exclude(notes__in=("", ANONYMISED)).update(notes=ANONYMISED)
+        references = (
+            Contact.objects.filter(pk__in=ids)
+            .exclude(recording_reference="", phone_number="")
+            .update(recording_reference="", phone_number="")
+        )
+    return max(notes, references)

@@ -5,12 +5,13 @@ import zoneinfo
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts.choices import PaymentChannel, ReversalReason
-from accounts.models import Payment
+from accounts.models import Payment, PersonalDataReveal
 from backoffice.reports.dashboard import dashboard
 from backoffice.reports.models import Bucket, EntryObservation, LineDay
 from backoffice.reports.tables import NOT_RIPE, Money, Share
@@ -19,7 +20,7 @@ from cases.contacts.models import ComplianceIncident, Contact
 from cases.dunning.models import DunningRun
 from cases.models import Case
 from cases.promises.models import Promise
-from tests.factories import CreditLineFactory
+from tests.factories import CreditLineFactory, CustomerFactory
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 TODAY = datetime.date(2026, 12, 10)
@@ -231,11 +232,17 @@ def test_the_dashboard_takes_a_fixed_number_of_queries(client, supervisor, djang
                 as_of=YESTERDAY, product_id=n, policy_id=1, bucket=Bucket.M1, lines=1, principal_fen=1, overdue_fen=5
             )
         DunningRun.objects.create(as_of=YESTERDAY, started_at=NOW)
+        for _n in range(settings.REVEAL_ALERT_PER_DAY + 1):  # one person past the day's limit of full numbers
+            PersonalDataReveal.objects.create(
+                customer=CustomerFactory(), field="mobile", reason="客户来电，核对号码", revealed_by=supervisor
+            )
         client.force_login(supervisor)
         # The session, the user and their permissions, then one query a card (two for the inventory), and
         # one for the alert thresholds of them all.
-        with django_assert_max_num_queries(14):
-            assert client.get(reverse("dashboard")).status_code == 200
+        with django_assert_max_num_queries(15):
+            page = client.get(reverse("dashboard")).content.decode()
+        assert 'id="card-reveals-over-limit"' in page
+        assert supervisor.username in page
 
 
 def test_the_dashboard_speaks_chinese(client, supervisor):

@@ -162,9 +162,14 @@ def idempotency_release(*, claim: IdempotencyKey) -> None:
     IdempotencyKey.objects.filter(pk=claim.pk).delete()
 
 
+def idempotency_keys_expired() -> models.QuerySet:
+    """Return the keys older than ``API_IDEMPOTENCY_HOURS``, whose stored answers are no longer kept."""
+    return IdempotencyKey.objects.filter(created_at__lt=_expired_before())
+
+
 def idempotency_keys_purge() -> int:
     """Delete the expired keys and their stored answers; return how many."""
-    deleted, _by_model = IdempotencyKey.objects.filter(created_at__lt=_expired_before()).delete()
+    deleted, _by_model = idempotency_keys_expired().delete()
     return deleted
 
 

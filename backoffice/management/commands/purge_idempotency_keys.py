@@ -1,4 +1,8 @@
-"""Delete the API's expired idempotency keys and the answers stored with them (they carry personal data)."""
+"""Delete the API's expired idempotency keys and the answers stored with them (they carry personal data).
+
+``purge_personal_data`` does this too, with the rest of the retention policy; this command stays for a
+cron that runs it more often than the full purge.
+"""
 
 from django.core.management.base import BaseCommand
 
