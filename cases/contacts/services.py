@@ -189,12 +189,20 @@ def contact_log(
     return contact
 
 
-def phrase_list_add(*, language: str, phrases: str, actor: AbstractBaseUser | None) -> ProhibitedPhraseList:
-    """Put a new version of the language's prohibited phrases in force; earlier versions stay as the record."""
+def phrase_list_add(
+    *, language: str, phrases: str, actor: AbstractBaseUser | None, author: AbstractBaseUser | None = None
+) -> ProhibitedPhraseList:
+    """Put a new version of the language's prohibited phrases in force; earlier versions stay as the record.
+
+    ``author`` is who wrote the list, when it is not ``actor`` (the second person who approved it).
+    """
     if actor is not None and not actor.has_perm("cases.add_prohibitedphraselist"):
         raise PermissionDenied(_("You are not allowed to change the prohibited phrases."))
     with transaction.atomic():
         latest = ProhibitedPhraseList.objects.select_for_update().filter(language=language).order_by("-version").first()
         return ProhibitedPhraseList.objects.create(
-            language=language, version=(latest.version + 1 if latest else 1), phrases=phrases, created_by=actor
+            language=language,
+            version=(latest.version + 1 if latest else 1),
+            phrases=phrases,
+            created_by=author or actor,
         )
