@@ -62,7 +62,9 @@ def _groups_changed(sender: type, instance: object, action: str, pk_set: set | N
         for user_id in sorted(pk_set or []):
             _alert("user_groups_changed", user_id=user_id, action=action, group_ids=str(instance.pk))
         return
-    _alert("user_groups_changed", user_id=instance.pk, action=action, group_ids=",".join(map(str, sorted(pk_set or []))))
+    _alert(
+        "user_groups_changed", user_id=instance.pk, action=action, group_ids=",".join(map(str, sorted(pk_set or [])))
+    )
 
 
 def _permissions_changed(sender: type, instance: object, action: str, pk_set: set | None, **kwargs: object):

@@ -12,13 +12,13 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.validators import mask_mobile
 from backoffice.kernel.admin import DeclaredFiltersOnly, MaskedPersonalData, ReadOnlyAdmin, RecordInline
-from backoffice.kernel.approvals.admin import proposal_response
+from backoffice.kernel.approvals.admin import EditsWaitForASecondPerson, proposal_response
 from backoffice.kernel.pagination import LargeTablePaginator
 from cases.admin.case_page import CasePage, case_link_html
 from cases.casework.models import Case
 from cases.casework.scoping import CaseScoped, FoundByCaseNumber
 from cases.choices import ContactChannel, ContactDirection, ContactOutcome, ContactParty
-from cases.contacts.approvals import phrase_list_propose
+from cases.contacts.approvals import RULE_PACK_CHANGE, phrase_list_propose
 from cases.contacts.imports import MAX_ROWS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, contacts_import, may_import_contacts
 from cases.contacts.models import ComplianceIncident, Contact, ContactRefusal, ProhibitedPhraseList, RulePack
 from cases.contacts.services import contact_log
@@ -160,8 +160,10 @@ class ContactAdmin(MaskedPersonalData, CaseScoped, FoundByCaseNumber, ReadOnlyAd
 
 
 @admin.register(RulePack)
-class RulePackAdmin(DeclaredFiltersOnly, SimpleHistoryAdmin):
-    """Collection rule packs, editable by supervisors, every change kept."""
+class RulePackAdmin(EditsWaitForASecondPerson, DeclaredFiltersOnly, SimpleHistoryAdmin):
+    """Collection rule packs: a supervisor's edit waits for a second supervisor; every change kept."""
+
+    change_kind = RULE_PACK_CHANGE
 
     list_display = [
         "code",

@@ -209,10 +209,10 @@ def case_close(*, case: Case, actor: AbstractBaseUser | None, reason: str) -> Ca
 
 
 # Which service a stage button in the admin calls, by django-fsm transition name.
-# Settling and writing off are not buttons: they go through a proposal that another person approves.
+# Settling, writing off and closing are not made here: they go through a proposal that another person
+# approves (closing: ``cases.casework.approvals``).
 ACTIONS = {
     "escalate_to_collection": case_escalate,
     "escalate_to_legal": case_escalate,
     "resume": case_resume,
-    "close": case_close,
 }

@@ -1,4 +1,5 @@
-"""A new version of a language's prohibited phrases waits for a second legal reviewer before it is in force.
+"""A new version of a language's prohibited phrases waits for a second legal reviewer before it is in force; an
+edit of a rule pack (the contact window, the caps) waits for a second supervisor.
 
 The change's target is the version in force when it was proposed; a newer version since makes the
 proposal stale. The approval stores the list through ``phrase_list_add``, with its maker as author.
@@ -7,13 +8,15 @@ proposal stale. The approval stores the list through ``phrase_list_add``, with i
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext_lazy as _
 
+from backoffice.kernel.approvals.edits import edit_kind
 from backoffice.kernel.approvals.kinds import ChangeKind, Values, register
 from backoffice.kernel.approvals.models import ChangeProposal
 from backoffice.kernel.approvals.services import change_propose
-from cases.contacts.models import ProhibitedPhraseList
-from cases.contacts.services import phrase_list_add
+from cases.contacts.models import ProhibitedPhraseList, RulePack
+from cases.contacts.services import phrase_list_add, rule_pack_update
 
 PHRASE_LIST_CHANGE = "phrase_list_change"
+RULE_PACK_CHANGE = "rule_pack_change"
 
 
 def newest_list(language: str) -> ProhibitedPhraseList | None:
@@ -49,7 +52,7 @@ def phrase_list_propose(*, language: str, phrases: str, actor: AbstractBaseUser,
 
 
 def register_kinds() -> None:
-    """Register the phrase lists' kind of change."""
+    """Register the phrase lists' and the rule packs' kinds of change."""
     register(
         ChangeKind(
             code=PHRASE_LIST_CHANGE,
@@ -61,5 +64,14 @@ def register_kinds() -> None:
             state=_state,
             apply=_apply,
             labels={"language": _("language"), "phrases": _("phrases, one per line")},
+        )
+    )
+    register(
+        edit_kind(
+            code=RULE_PACK_CHANGE,
+            label=_("Change a rule pack (contact window, caps)"),
+            model=RulePack,
+            permission="cases.change_rulepack",
+            update=lambda obj, **edit: rule_pack_update(pack=obj, **edit),
         )
     )

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Customer
 from accounts.validators import mainland_phone_number
+from backoffice.kernel.approvals.edits import edit_apply
 from cases.casework.models import Case
 from cases.casework.services import refuse_unless_open
 from cases.choices import ContactChannel, ContactDirection, ContactOutcome, ContactParty, ContactSource
@@ -206,3 +207,11 @@ def phrase_list_add(
             phrases=phrases,
             created_by=author or actor,
         )
+
+
+def rule_pack_update(*, pack: RulePack, values: dict, actor: AbstractBaseUser | None, reason: str = "") -> RulePack:
+    """Save an approved edit of a rule pack's parameters (the window, the caps), with the reason in its history."""
+    if actor is not None and not actor.has_perm("cases.change_rulepack"):
+        raise PermissionDenied(_("You are not allowed to change the collection rules."))
+    with transaction.atomic():
+        return edit_apply(obj=pack, values=values, reason=reason)

@@ -59,6 +59,8 @@ def diff_rows(proposal: ChangeProposal) -> list[dict]:
     kind = kind_of(proposal.kind)
     rows = []
     for name, (before, after) in proposal.diff.items():
+        if kind is not None:
+            before, after = kind.shown(name, before), kind.shown(name, after)
         lines = []
         if "\n" in f"{before or ''}{after or ''}":
             lines = list(

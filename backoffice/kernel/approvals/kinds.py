@@ -34,7 +34,8 @@ class ChangeKind:
     approver; ``proposal.maker`` is its author), and returns the object changed; ``authors(target)`` names, by user id, who besides the maker may not approve (the author of a
     version). ``lock(target_id)``, if
     given, locks and returns the target in the order the app's own services lock (by default the
-    target's row alone); ``labels`` names the fields on the proposal page.
+    target's row alone); ``labels`` names the fields on the proposal page, and ``show(name, value)``, if
+    given, shows a stored value there (a stage's label rather than its code).
     """
 
     code: str
@@ -48,12 +49,17 @@ class ChangeKind:
     authors: Callable[[models.Model | None], set[int]] = field(default=_nobody)
     labels: dict[str, str | Promise] = field(default_factory=dict)
     lock: Callable[[int | None], models.Model | None] | None = None
+    show: Callable[[str, object], object] | None = None
 
     def fingerprint(self, target: models.Model | None) -> str:
         """Digest everything the change depends on, as it stands now."""
         state = (self.state or self.current)(target)
         text = json.dumps(state, cls=DjangoJSONEncoder, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(text.encode()).hexdigest()
+
+    def shown(self, name: str, value: object) -> object:
+        """Return the value as the proposal page shows it."""
+        return self.show(name, value) if self.show is not None else value
 
     def label_of(self, name: str) -> str | Promise:
         """Return the field's label as the proposal page shows it."""
