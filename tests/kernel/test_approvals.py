@@ -8,8 +8,10 @@ import logging
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from backoffice.kernel.approvals.models import ChangeProposal, ChangeStatus
 from backoffice.kernel.approvals.services import change_reject, change_withdraw, may_approve
@@ -229,3 +231,25 @@ def test_the_phrase_list_admin_proposes_a_new_version_instead_of_saving_it(clien
     assert (proposal.kind, proposal.maker, proposal.status) == ("phrase_list_change", maker, ChangeStatus.PENDING)
     assert "传票" in in_force()
     assert "立案通知" in in_force()
+
+
+def test_the_queue_costs_the_same_queries_for_three_changes_as_for_twelve(client, checker):
+    url = reverse("admin:backoffice_changeproposal_changelist")
+    client.force_login(checker)
+
+    def queries_with(count: int) -> int:
+        ChangeProposal.objects.all().delete()
+        for n in range(count):
+            ChangeProposal.objects.create(
+                kind="phrase_list_change",
+                target_label=f"v{n}",
+                maker=user_in(LEGAL),
+                made_at=timezone.now(),
+                fingerprint="x",
+                diff={"phrases": ["a", "b"]},
+            )
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    assert queries_with(3) == queries_with(12)
