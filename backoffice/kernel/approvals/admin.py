@@ -158,7 +158,9 @@ class ChangeProposalAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
         context.update({"decision": decision, "errors": errors})
         return TemplateResponse(request, "admin/backoffice/changeproposal/decide.html", context)
 
-    def _decide(self, request: HttpRequest, proposal: ChangeProposal, decision: str, form: forms.Form | None):
+    def _decide(
+        self, request: HttpRequest, proposal: ChangeProposal, decision: str, form: forms.Form | None
+    ) -> ChangeProposal:
         if decision == "approve":
             return change_approve(proposal=proposal, actor=request.user)
         if decision == "reject":
