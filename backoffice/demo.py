@@ -27,7 +27,8 @@ from accounts.validators import validate_mobile, validate_national_id
 from backoffice.kernel.api.models import ApiClient
 from backoffice.kernel.api.scopes import Scope
 from backoffice.kernel.api.services import api_client_create, api_client_rotate
-from backoffice.kernel.roles import AGENCY, AGENT, LEGAL, SUPERVISOR
+from backoffice.kernel.approvals.models import ChangeProposal
+from backoffice.kernel.roles import AGENCY, AGENT, COLLECTIONS_MANAGER, LEGAL, SUPERVISOR
 from backoffice.night import dunning_run
 from backoffice.reports.aggregate import flow_write, positions_from_history, previous_month_end, vintage_write
 from backoffice.reports.aggregate_letters import letters_aggregate
@@ -52,7 +53,10 @@ DEMO_USERS = [
     ("agent1", AGENT, "王", "敏"),
     ("agent2", AGENT, "李", "强"),
     ("legal1", LEGAL, "陈", "律"),
+    ("legal2", LEGAL, "周", "法"),
     ("supervisor1", SUPERVISOR, "张", "督"),
+    ("supervisor2", SUPERVISOR, "吴", "管"),
+    ("manager1", COLLECTIONS_MANAGER, "孙", "经"),
     ("agency1", AGENCY, "赵", "华"),
 ]
 DEMO_AGENCY = "华信商务咨询有限公司"
@@ -305,6 +309,8 @@ def reset_demo_data() -> None:
         PersonalDataReveal,
     )
     with transaction.atomic():
+        # The demo's changes name its cases; the demo's users and templates stay, and so do changes of them.
+        ChangeProposal.objects.filter(kind__in=["case_close", "large_proposal_approve"]).delete()
         Letter.objects.filter(redraft_of__isnull=False).delete()
         for model in (
             Letter,

@@ -1,12 +1,13 @@
 """The project app's models, kept in the kernel where every app can reach them: the API clients and their
-idempotency keys (with the API's authentication), the outbox of events and the webhooks that push them out;
-and the holder of the report permissions of the composition layer."""
+idempotency keys (with the API's authentication), the outbox of events and the webhooks that push them out,
+the changes waiting for a second person; and the holder of the report permissions of the composition layer."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.kernel.api.idempotency import IdempotencyKey
 from backoffice.kernel.api.models import ApiClient
+from backoffice.kernel.approvals.models import ChangeProposal
 from backoffice.kernel.events import Event
 from backoffice.kernel.files.models import StoredFile
 from backoffice.kernel.signin.models import SignInFailure
@@ -18,6 +19,7 @@ from backoffice.reports.threshold_models import DashboardThreshold
 
 __all__ = [
     "ApiClient",
+    "ChangeProposal",
     "ComplianceDay",
     "DashboardThreshold",
     "EntryObservation",

@@ -362,6 +362,10 @@ DUNNING_BATCH_SIZE = env_int("DUNNING_BATCH_SIZE", 50000, minimum=1, maximum=1_0
 # The largest ledger file (CSV or XLSX) one import takes, from the admin or import_ledger.
 LEDGER_IMPORT_MAX_BYTES = env_int("LEDGER_IMPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=1024, maximum=2**31)
 
+# Settlements and write-offs above this amount (fen: the amount settled, or the balance written off) take a
+# second approval, by a collections manager, after a supervisor's.
+SECOND_APPROVAL_ABOVE_FEN = env_int("SECOND_APPROVAL_ABOVE_FEN", 5_000_000, minimum=0, maximum=2**62)
+
 # The lending system's API: bearer tokens of API clients (no HTTP Basic), or a person's admin session.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -22,6 +22,7 @@ from backoffice.kernel.admin import DeclaredFiltersOnly, ReadOnlyAdmin, money_co
 from cases.casework.scoping import CaseScoped
 from cases.models import Case, CaseTransition
 from letters.admin_filters import LetterFunnelFilter
+from letters.approvals import template_activation_propose
 from letters.choices import DispatchChannel, LetterStatus
 from letters.dispatch import letter_dispatch, letter_record_delivery
 from letters.documents import build_snapshot, render_html, sample_snapshot
@@ -39,7 +40,6 @@ from letters.services import (
     letter_redraft,
     letter_reject,
     stored_pdf_hash,
-    template_activate,
     template_problems,
     template_save,
 )
@@ -64,27 +64,16 @@ class LawFirmAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
 
 
 class LetterTemplateForm(forms.ModelForm):
-    """Refuse, on the form, edits that would leave an active version with a missing element or a prohibited phrase."""
+    """A template version's fields; a version in use is never edited (saving makes the next version)."""
 
     class Meta:
         model = LetterTemplate
         fields = ["code", "name", "kind", "language", "firm", "body_html", "print_css"]
 
-    def clean(self) -> dict:
-        """Check the edited version as it would be saved."""
-        cleaned = super().clean()
-        if self.instance.pk and self.instance.is_active and not self.errors:
-            candidate = LetterTemplate(pk=self.instance.pk, is_active=True, version=self.instance.version, **cleaned)
-            if not Letter.objects.filter(template_id=self.instance.pk).exists():
-                problems = template_problems(candidate)
-                if problems:
-                    raise forms.ValidationError(problems)
-        return cleaned
-
 
 @admin.register(LetterTemplate)
 class LetterTemplateAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
-    """Template versions: editing a used version saves a new one; activation checks required elements and phrases."""
+    """Template versions: editing a used version saves a new one; activating one waits for a second legal reviewer."""
 
     list_display = ["code", "version", "name", "kind", "language", "firm", "is_active", "created_at", "preview_link"]
     list_filter = ["kind", "language", "is_active", "firm"]
@@ -115,20 +104,25 @@ class LetterTemplateAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
         if before and obj.pk != before:
             messages.info(
                 request,
-                _("That version was used by letters, so your edits were saved as version %(v)s.") % {"v": obj.version},
+                _("That version is in use or was used by letters, so your edits were saved as version %(v)s.")
+                % {"v": obj.version},
             )
 
-    @admin.action(description=_("Activate the selected versions"))
+    @admin.action(description=_("Propose activating the selected versions (another legal reviewer approves)"))
     def activate(self, request: HttpRequest, queryset: QuerySet) -> None:
-        """Activate each version that passes the checks; say what stops the others."""
+        """Propose activating each version; it waits for a legal reviewer other than its author and the proposer."""
         for template in queryset:
             try:
-                template_activate(template=template, actor=request.user)
-                messages.success(request, _("%(t)s is now active.") % {"t": template})
-            except ValidationError as exc:
-                messages.error(request, f"{template}: {' '.join(exc.messages)}")
-            except PermissionDenied as exc:
-                messages.error(request, f"{template}: {exc}")
+                proposal = template_activation_propose(template=template, actor=request.user)
+            except (ValidationError, PermissionDenied) as exc:
+                text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+                messages.error(request, f"{template}: {text}")
+            else:
+                messages.success(
+                    request,
+                    _("Activating %(t)s waits for a second person (change #%(id)s).")
+                    % {"t": template, "id": proposal.pk},
+                )
 
     def get_urls(self) -> list:
         """Add the preview."""

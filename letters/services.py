@@ -102,21 +102,18 @@ def template_activate(*, template: LetterTemplate, actor: AbstractBaseUser | Non
 
 
 def template_save(*, template: LetterTemplate, actor: AbstractBaseUser | None) -> LetterTemplate:
-    """Save edits; a version some letter used is kept as it was and the edits become a new, inactive version.
-
-    An active version that no letter used yet is edited in place, so it must still pass the checks.
+    """Save edits; a version in use or used by some letter is kept as it was and the edits become a new, inactive
+    version, which a second legal reviewer must approve activating (``letters.approvals``).
     """
-    used = template.pk and Letter.objects.filter(template_id=template.pk).exists()
-    if template.is_active and not used:
-        problems = template_problems(template)
-        if problems:
-            raise ValidationError({"body_html": problems})
-    if used:
+    stored = LetterTemplate.objects.filter(pk=template.pk).values_list("is_active", flat=True).first()
+    kept = template.pk and (stored or Letter.objects.filter(template_id=template.pk).exists())
+    if kept:
         latest = LetterTemplate.objects.filter(code=template.code, language=template.language).order_by("-version")
         template.pk, template.id = None, None
         template.version = (latest.values_list("version", flat=True).first() or 0) + 1
         template.is_active, template.created_by = False, actor
-    elif template.pk is None:
+    elif template.pk is None or actor is not None:
+        # Whoever last wrote the wording is its author: someone else approves activating it.
         template.created_by = actor
     template.full_clean(exclude=["is_active"])
     template.save()

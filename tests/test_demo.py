@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from accounts.models import Bill, Customer, Payment
 from accounts.validators import validate_mobile, validate_national_id
+from backoffice.kernel.approvals.models import ChangeProposal
+from backoffice.kernel.approvals.services import may_approve
 from backoffice.reports.compliance_models import ComplianceDay
 from backoffice.reports.models import FlowCell, LineDay, MonthEndPosition, PeopleDay, VintageCell
 from backoffice.reports.models_recovery import LetterDay, RecoveryDay, StageEntry
@@ -163,3 +165,15 @@ def test_the_demo_fills_the_people_report_and_the_agencys_commission_statement()
     agency_rows = PeopleDay.objects.filter(agency_id__gt=0)
     assert sum(row.collected_fen for row in agency_rows) > 0
     assert sum(row.reversed_fen for row in agency_rows) < 0
+
+
+def test_the_demo_leaves_changes_waiting_for_a_second_person_and_the_second_login_may_approve_them():
+    call_command("seed_demo", "--customers", "60", "--seed", "7")
+    waiting = {proposal.kind: proposal for proposal in ChangeProposal.objects.pending().select_related("maker")}
+    assert set(waiting) == {"message_template_activate", "case_close", "rule_pack_change"}
+    legal2, supervisor2 = User.objects.get(username="legal2"), User.objects.get(username="supervisor2")
+    assert may_approve(legal2, waiting["message_template_activate"])
+    assert not may_approve(waiting["message_template_activate"].maker, waiting["message_template_activate"])
+    assert may_approve(supervisor2, waiting["case_close"])
+    assert not may_approve(User.objects.get(username="admin"), waiting["rule_pack_change"])
+    assert User.objects.get(username="manager1").has_perm("cases.decide_large_proposal")

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 
-from backoffice.kernel.roles import AGENT, LEGAL, ROLE_PERMISSIONS, SUPERVISOR
+from backoffice.kernel.roles import AGENT, COLLECTIONS_MANAGER, LEGAL, ROLE_PERMISSIONS, SUPERVISOR
 from cases.models import ProhibitedPhraseList
 from tests.factories import user_in
 
@@ -81,3 +81,9 @@ def test_the_phrase_lists_moved_to_collections_with_their_content_type_and_grant
     moved = ContentType.objects.get(app_label="cases", model="prohibitedphraselist")
     assert moved.model_class() is ProhibitedPhraseList
     assert user_in(LEGAL).has_perms(["cases.view_prohibitedphraselist", "cases.add_prohibitedphraselist"])
+
+
+def test_the_collections_manager_gives_the_second_approval_that_a_supervisor_cannot():
+    manager, supervisor = user_in(COLLECTIONS_MANAGER), user_in(SUPERVISOR)
+    assert manager.has_perms(["cases.decide_proposal", "cases.decide_large_proposal", "cases.close_case"])
+    assert not supervisor.has_perm("cases.decide_large_proposal")

@@ -10,6 +10,9 @@ AGENT = "Collection agent"
 LEGAL = "Legal reviewer"
 SUPERVISOR = "Supervisor"
 AGENCY = "Agency agent"
+# The second approver, a level above the supervisors, of settlements and write-offs above
+# ``SECOND_APPROVAL_ABOVE_FEN``; a supervisor in every other respect.
+COLLECTIONS_MANAGER = "Collections manager"
 
 _LEDGER_VIEW = [
     "accounts.view_customer",
@@ -79,6 +82,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "cases.view_messagetemplate",
         "cases.add_messagetemplate",
         "cases.change_messagetemplate",
+        # The changes waiting for a second person: one's own, and those of the kinds one may approve.
+        "backoffice.view_changeproposal",
     ],
     SUPERVISOR: [
         *_LETTERS_VIEW,
@@ -137,8 +142,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         # Supervisors unlock a colleague locked out by failed logins.
         "backoffice.view_signinfailure",
         "backoffice.unlock_signinfailure",
+        "backoffice.view_changeproposal",
     ],
 }
+ROLE_PERMISSIONS[COLLECTIONS_MANAGER] = [*ROLE_PERMISSIONS[SUPERVISOR], "cases.decide_large_proposal"]
 
 
 def apply_roles(apps: object, schema_editor: object = None) -> None:

@@ -1,7 +1,8 @@
 """Outside agencies: their records, placements, and placing and recalling cases from the case list and page."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern
@@ -10,7 +11,9 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from backoffice.kernel.admin import DeclaredFiltersOnly, ReadOnlyAdmin
+from backoffice.kernel.approvals.admin import EditsWaitForASecondPerson
 from cases.admin.case_page import CasePage, TransitionForm, case_link_html
+from cases.agencies.approvals import AGENCY_CHANGE, agency_members_propose
 from cases.agencies.models import Agency, AgencyMember, Placement
 from cases.agencies.services import case_place, case_recall
 from cases.casework.models import Case
@@ -112,6 +115,15 @@ class CasePlacementActions(CasePage):
         )
 
 
+def members_after(formset: forms.BaseModelFormSet) -> list[int]:
+    """Return the ids of the logins the members' inline leaves, rows marked for deletion left out."""
+    return [
+        form.cleaned_data["user"].pk
+        for form in formset.forms
+        if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("user")
+    ]
+
+
 class AgencyMemberInline(admin.TabularInline):
     """The logins that work for the agency."""
 
@@ -121,13 +133,41 @@ class AgencyMemberInline(admin.TabularInline):
 
 
 @admin.register(Agency)
-class AgencyAdmin(DeclaredFiltersOnly, SimpleHistoryAdmin):
-    """Outside collection agencies: status, contract and commission, with every change kept."""
+class AgencyAdmin(EditsWaitForASecondPerson, DeclaredFiltersOnly, SimpleHistoryAdmin):
+    """Outside collection agencies: an edit of status, contract or commission, or of who works for the agency,
+    waits for a second supervisor; every change kept. A new agency starts pending, so it takes no cases yet."""
 
     list_display = ["name", "status", "contract_start", "contract_end", "commission_rate", "placed_now"]
     list_filter = ["status", "contract_end"]
     search_fields = ["name", "contact_email"]
     inlines = [AgencyMemberInline]
+    change_kind = AGENCY_CHANGE
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Agency | None = None) -> list[str]:
+        """A new agency is pending: approving it is a change a second supervisor approves."""
+        return ["status"] if obj is None else []
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: list, change: bool) -> None:
+        """Propose a change of an existing agency's members; save a new agency's as usual."""
+        members = next((formset for formset in formsets if formset.model is AgencyMember), None)
+        if not change or members is None or not members.has_changed():
+            super().save_related(request, form, formsets, change)
+            return
+        agency = form.instance
+        # Nothing of the inline is saved; the admin's change message reads what was.
+        members.new_objects, members.changed_objects, members.deleted_objects = [], [], []
+        try:
+            proposal = agency_members_propose(agency=agency, user_ids=members_after(members), actor=request.user)
+        except (ValidationError, PermissionDenied) as exc:
+            agency._proposal_refused = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            return
+        if getattr(agency, "_proposed_change", None) is None:
+            agency._proposed_change = proposal
+        else:
+            messages.success(
+                request,
+                _("The change of members waits for a second person too (change #%(id)s).") % {"id": proposal.pk},
+            )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         """Count each agency's cases in the same query."""

@@ -32,6 +32,7 @@ from cases.admin.promises import CasePromiseActions, PromiseStatusFilter
 from cases.admin.settlements import CaseProposalActions
 from cases.admin.workload import CaseAssignActions
 from cases.agencies.models import agency_id_of
+from cases.casework.approvals import case_close_propose
 from cases.casework.models import Case, CaseTransition
 from cases.casework.numbers import case_id_from_number
 from cases.casework.scoping import CaseScoped, FoundByCaseNumber
@@ -78,13 +79,19 @@ class CaseStageActions(CasePage):
     def available_moves(self, request: HttpRequest, case: Case) -> list[tuple[str, str]]:
         """Return (transition name, label) for the moves this user may make on this case now."""
         names = {t.name for t in case.get_available_user_stage_transitions(request.user)}
-        offered = {*ACTIONS, "hold"}
+        offered = {*ACTIONS, "close", "hold"}
         return [(name, label) for name, label in MOVE_LABELS.items() if name in names and name in offered]
 
     def move_view(self, request: HttpRequest, object_id: int, transition: str) -> HttpResponse:
         """Confirm a stage change with its reason, then call the service."""
 
         def move(case: Case, data: dict) -> str:
+            if transition == "close":
+                proposal = case_close_propose(case=case, actor=request.user, reason=data["reason"])
+                return _("Closing case %(number)s waits for a second supervisor (change #%(id)s).") % {
+                    "number": case.number,
+                    "id": proposal.pk,
+                }
             if transition == "hold":
                 case_hold(case=case, actor=request.user, **data)
             else:

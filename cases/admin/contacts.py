@@ -12,14 +12,16 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.validators import mask_mobile
 from backoffice.kernel.admin import DeclaredFiltersOnly, MaskedPersonalData, ReadOnlyAdmin, RecordInline
+from backoffice.kernel.approvals.admin import EditsWaitForASecondPerson, proposal_response
 from backoffice.kernel.pagination import LargeTablePaginator
 from cases.admin.case_page import CasePage, case_link_html
 from cases.casework.models import Case
 from cases.casework.scoping import CaseScoped, FoundByCaseNumber
 from cases.choices import ContactChannel, ContactDirection, ContactOutcome, ContactParty
+from cases.contacts.approvals import RULE_PACK_CHANGE, phrase_list_propose
 from cases.contacts.imports import MAX_ROWS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, contacts_import, may_import_contacts
 from cases.contacts.models import ComplianceIncident, Contact, ContactRefusal, ProhibitedPhraseList, RulePack
-from cases.contacts.services import contact_log, phrase_list_add
+from cases.contacts.services import contact_log
 
 
 class ContactForm(forms.Form):
@@ -169,8 +171,10 @@ class ContactAdmin(MaskedPersonalData, CaseScoped, FoundByCaseNumber, ReadOnlyAd
 
 
 @admin.register(RulePack)
-class RulePackAdmin(DeclaredFiltersOnly, SimpleHistoryAdmin):
-    """Collection rule packs, editable by supervisors, every change kept."""
+class RulePackAdmin(EditsWaitForASecondPerson, DeclaredFiltersOnly, SimpleHistoryAdmin):
+    """Collection rule packs: a supervisor's edit waits for a second supervisor; every change kept."""
+
+    change_kind = RULE_PACK_CHANGE
 
     list_display = [
         "code",
@@ -250,7 +254,7 @@ class ContactRefusalAdmin(CaseScoped, ReadOnlyAdmin):
 
 @admin.register(ProhibitedPhraseList)
 class ProhibitedPhraseListAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
-    """Phrase lists are versioned: a change is a new version, the newest is in force."""
+    """Phrase lists are versioned: a change is a new version, the newest is in force once a second person approves."""
 
     list_display = ["language", "version", "created_at", "created_by"]
     list_filter = ["language"]
@@ -263,14 +267,18 @@ class ProhibitedPhraseListAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
         return {"language": language, "phrases": latest.phrases if latest else ""}
 
     def save_model(self, request: HttpRequest, obj: ProhibitedPhraseList, form: object, change: bool) -> None:
-        """Store the list as the language's next version, through the service."""
-        saved = phrase_list_add(language=obj.language, phrases=obj.phrases, actor=request.user)
-        obj.pk, obj.version, obj.created_by, obj.created_at = (
-            saved.pk,
-            saved.version,
-            saved.created_by,
-            saved.created_at,
-        )
+        """Propose the list as the language's next version; a second legal reviewer puts it in force."""
+        try:
+            obj._proposed_change = phrase_list_propose(language=obj.language, phrases=obj.phrases, actor=request.user)
+        except (ValidationError, PermissionDenied) as exc:
+            obj._proposal_refused = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+
+    def log_addition(self, request: HttpRequest, obj: ProhibitedPhraseList, message: object) -> None:
+        """Nothing was added yet: the proposal is the record."""
+
+    def response_add(self, request: HttpRequest, obj: ProhibitedPhraseList, post_url_continue: str | None = None):
+        """Send the maker to their proposed change, or back to the form with the reason it was refused."""
+        return proposal_response(request, obj)
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         """A version in force is never edited: add a new one."""

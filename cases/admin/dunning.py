@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from backoffice.kernel.admin import DeclaredFiltersOnly, ReadOnlyAdmin, money_column
+from backoffice.kernel.approvals.admin import EditsWaitForASecondPerson
+from cases.dunning.approvals import DUNNING_POLICY_CHANGE
 from cases.dunning.models import DunningPolicy, DunningRun
 from cases.outreach.models import ReminderRule
 
@@ -19,8 +21,14 @@ class ReminderRuleInline(admin.TabularInline):
 
 
 @admin.register(DunningPolicy)
-class DunningPolicyAdmin(DeclaredFiltersOnly, SimpleHistoryAdmin):
-    """Dunning policies, editable by supervisors; every change kept with who and when."""
+class DunningPolicyAdmin(EditsWaitForASecondPerson, DeclaredFiltersOnly, SimpleHistoryAdmin):
+    """Dunning policies: a supervisor's edit of a policy waits for a second supervisor; every change kept.
+
+    The cadence of reminders (the inline) is saved as before: it says which messages go out, not when
+    contact is allowed or how far a case escalates.
+    """
+
+    change_kind = DUNNING_POLICY_CHANGE
 
     list_display = [
         "code",

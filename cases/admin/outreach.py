@@ -1,4 +1,4 @@
-"""Messages to customers: the template versions and their activation, and the list of every message for supervisors."""
+"""Messages to customers: the template versions and their activation (by a second person), and the list of every message for supervisors."""
 
 import datetime
 
@@ -18,10 +18,11 @@ from backoffice.kernel.admin import DeclaredFiltersOnly, MaskedPersonalData, Rea
 from cases.admin.case_page import case_link_html
 from cases.admin.filters import ProductPolicyFilter
 from cases.casework.scoping import CaseScoped, FoundByCaseNumber
+from cases.outreach.approvals import message_template_activation_propose
 from cases.outreach.models import Message, MessageTemplate
 from cases.outreach.rendering import MESSAGE_PLACEHOLDERS
 from cases.outreach.selectors import STOP_RULES, message_day_summary, message_stop_text
-from cases.outreach.services import message_template_activate, message_template_problems, message_template_save
+from cases.outreach.services import message_template_problems, message_template_save
 
 # The days the message list offers to pick; any other day can be given in the address.
 PICKABLE_DAYS = 14
@@ -54,7 +55,7 @@ class MessageTemplateForm(forms.ModelForm):
 
 @admin.register(MessageTemplate)
 class MessageTemplateAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
-    """Template versions: editing a version in use saves the next one; someone other than its author activates it."""
+    """Template versions: editing a version in use saves the next one; activating one waits for a second person."""
 
     form = MessageTemplateForm
     list_display = ["code", "channel", "language", "version", "is_active", "created_by", "activated_by", "activated_at"]
@@ -84,7 +85,7 @@ class MessageTemplateAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
     ) -> HttpResponse:
-        """Offer *Activate* on an inactive version to those who may activate."""
+        """Offer *Propose activating* on an inactive version to those who may change templates."""
         template = self.get_object(request, object_id)
         may = template is not None and not template.is_active and self.has_change_permission(request, template)
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), "may_activate": may})
@@ -95,38 +96,43 @@ class MessageTemplateAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
         return [path("<int:pk>/activate/", view, name="cases_messagetemplate_activate"), *super().get_urls()]
 
     def activate_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """Confirm, then activate one version through the service."""
+        """Confirm, then propose activating one version; it waits for a second person."""
         template = get_object_or_404(MessageTemplate, pk=pk)
         if not self.has_change_permission(request, template):
             raise PermissionDenied
         problems = []
         if request.method == "POST" and request.POST.get("confirm") == "yes":
-            problems = self._activate(request, [template])
-            if not problems:
-                return HttpResponseRedirect(reverse("admin:cases_messagetemplate_change", args=[pk]))
+            proposals, problems = self._propose(request, [template])
+            if proposals:
+                return HttpResponseRedirect(reverse("admin:backoffice_changeproposal_change", args=[proposals[0].pk]))
         return self._confirmation(request, [template], problems, action="")
 
-    @admin.action(description=_("Activate the selected versions"), permissions=["change"])
+    @admin.action(description=_("Propose activating the selected versions"), permissions=["change"])
     def activate_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        """Confirm, then activate each selected version; say what stops the others."""
+        """Confirm, then propose activating each selected version; say what stops the others."""
         templates = list(queryset.select_related("created_by"))
         if request.POST.get("confirm") == "yes":
-            self._activate(request, templates)
+            self._propose(request, templates)
             return None
         return self._confirmation(request, templates, [], action="activate_selected")
 
-    def _activate(self, request: HttpRequest, templates: list[MessageTemplate]) -> list[str]:
-        problems = []
+    def _propose(self, request: HttpRequest, templates: list[MessageTemplate]) -> tuple[list, list[str]]:
+        proposals, problems = [], []
         for template in templates:
             try:
-                message_template_activate(template=template, actor=request.user)
+                proposal = message_template_activation_propose(template=template, actor=request.user)
             except (ValidationError, PermissionDenied) as exc:
                 text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
                 problems.append(f"{template}: {text}")
                 messages.error(request, problems[-1])
             else:
-                messages.success(request, _("%(t)s is now active.") % {"t": template})
-        return problems
+                proposals.append(proposal)
+                messages.success(
+                    request,
+                    _("Activating %(t)s waits for a second person (change #%(id)s).")
+                    % {"t": template, "id": proposal.pk},
+                )
+        return proposals, problems
 
     def _confirmation(
         self, request: HttpRequest, templates: list[MessageTemplate], problems: list[str], *, action: str
@@ -139,7 +145,7 @@ class MessageTemplateAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": _("Activate message templates"),
+            "title": _("Propose activating message templates"),
             "rows": rows,
             "problems": [] if action else problems,
             "action": action,

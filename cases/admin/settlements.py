@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -17,8 +18,9 @@ from cases.admin.case_page import CasePage, case_link_html
 from cases.casework.models import Case
 from cases.casework.scoping import CaseScoped, FoundByCaseNumber
 from cases.choices import ProposalKind
+from cases.settlements.approvals import large_proposal_approve_first
 from cases.settlements.models import Proposal
-from cases.settlements.services import proposal_approve, proposal_reject, proposal_submit
+from cases.settlements.services import needs_second_approval, proposal_approve, proposal_reject, proposal_submit
 
 
 class ProposalForm(forms.Form):
@@ -103,6 +105,9 @@ class ProposalAdmin(CaseScoped, FoundByCaseNumber, ReadOnlyAdmin):
         )
         form = DecisionForm(request.POST or None)
         may_decide = request.user.has_perm("cases.decide_proposal") and proposal.proposed_by_id != request.user.pk
+        large = needs_second_approval(proposal)
+        if request.method == "POST" and form.is_valid() and large and "approve" in request.POST:
+            return self._approve_first(request, proposal, form)
         if request.method == "POST" and form.is_valid():
             decide = proposal_approve if "approve" in request.POST else proposal_reject
             try:
@@ -123,6 +128,21 @@ class ProposalAdmin(CaseScoped, FoundByCaseNumber, ReadOnlyAdmin):
             "case": proposal.case,
             "form": form,
             "may_decide": may_decide and proposal.status == "pending",
+            "second_approval_above": settings.SECOND_APPROVAL_ABOVE_FEN if large else None,
             "title": _("Decide proposal #%(id)s") % {"id": proposal.pk},
         }
         return TemplateResponse(request, "admin/cases/proposal/decide.html", context)
+
+    def _approve_first(self, request: HttpRequest, proposal: Proposal, form: DecisionForm) -> HttpResponse:
+        """Give the first approval of a proposal above the limit; it waits for a collections manager."""
+        try:
+            change = large_proposal_approve_first(proposal=proposal, actor=request.user, note=form.cleaned_data["note"])
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
+            return HttpResponseRedirect(reverse("admin:cases_proposal_decide", args=[proposal.pk]))
+        messages.success(
+            request,
+            _("Your approval of proposal #%(id)s waits for a collections manager's (change #%(change)s).")
+            % {"id": proposal.pk, "change": change.pk},
+        )
+        return HttpResponseRedirect(reverse("admin:backoffice_changeproposal_change", args=[change.pk]))

@@ -9,7 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.agencies.models import Agency, Placement
+from backoffice.kernel.approvals.edits import edit_apply
+from cases.agencies.models import Agency, AgencyMember, Placement
 from cases.casework.closing import closed_reason, end_placements
 from cases.casework.models import Case
 from cases.casework.services import require_reason
@@ -79,3 +80,32 @@ def placements_recall_ended(*, as_of: datetime.date) -> int:
             case_recall(case=placement.case, actor=None, reason=reason)
             ended += 1
     return ended
+
+
+def agency_update(*, agency: Agency, values: dict, actor: AbstractBaseUser | None, reason: str = "") -> Agency:
+    """Save an approved edit of an agency's status, contract or commission, with the reason in its history."""
+    if actor is not None and not actor.has_perm("cases.change_agency"):
+        raise PermissionDenied(_("You are not allowed to change agencies."))
+    with transaction.atomic():
+        return edit_apply(obj=agency, values=values, reason=reason)
+
+
+def agency_members_set(*, agency: Agency, user_ids: list[int], actor: AbstractBaseUser | None) -> Agency:
+    """Make exactly these logins the agency's members (an approved change of its membership).
+
+    A login that works for another agency is refused, naming it: a person works for one agency at most.
+    """
+    if actor is not None and not actor.has_perm("cases.change_agencymember"):
+        raise PermissionDenied(_("You are not allowed to change agency members."))
+    with transaction.atomic():
+        elsewhere = AgencyMember.objects.filter(user_id__in=user_ids).exclude(agency=agency).select_related("user")
+        if taken := [str(member.user) for member in elsewhere]:
+            raise ValidationError(
+                _("Already a member of another agency: %(users)s.") % {"users": ", ".join(sorted(taken))}
+            )
+        AgencyMember.objects.filter(agency=agency).exclude(user_id__in=user_ids).delete()
+        kept = set(AgencyMember.objects.filter(agency=agency).values_list("user_id", flat=True))
+        AgencyMember.objects.bulk_create(
+            [AgencyMember(agency=agency, user_id=user_id) for user_id in sorted(set(user_ids) - kept)]
+        )
+    return agency

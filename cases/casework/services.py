@@ -241,10 +241,10 @@ _NOTES_OF_A_CASE = [
 
 
 # Which service a stage button in the admin calls, by django-fsm transition name.
-# Settling and writing off are not buttons: they go through a proposal that another person approves.
+# Settling, writing off and closing are not made here: they go through a proposal that another person
+# approves (closing: ``cases.casework.approvals``).
 ACTIONS = {
     "escalate_to_collection": case_escalate,
     "escalate_to_legal": case_escalate,
     "resume": case_resume,
-    "close": case_close,
 }

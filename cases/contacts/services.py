@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import ANONYMISED, Customer
 from accounts.validators import mainland_phone_number
+from backoffice.kernel.approvals.edits import edit_apply
 from cases.casework.models import Case
 from cases.casework.services import refuse_unless_open
 from cases.choices import ContactChannel, ContactDirection, ContactOutcome, ContactParty, ContactSource
@@ -189,14 +190,22 @@ def contact_log(
     return contact
 
 
-def phrase_list_add(*, language: str, phrases: str, actor: AbstractBaseUser | None) -> ProhibitedPhraseList:
-    """Put a new version of the language's prohibited phrases in force; earlier versions stay as the record."""
+def phrase_list_add(
+    *, language: str, phrases: str, actor: AbstractBaseUser | None, author: AbstractBaseUser | None = None
+) -> ProhibitedPhraseList:
+    """Put a new version of the language's prohibited phrases in force; earlier versions stay as the record.
+
+    ``author`` is who wrote the list, when it is not ``actor`` (the second person who approved it).
+    """
     if actor is not None and not actor.has_perm("cases.add_prohibitedphraselist"):
         raise PermissionDenied(_("You are not allowed to change the prohibited phrases."))
     with transaction.atomic():
         latest = ProhibitedPhraseList.objects.select_for_update().filter(language=language).order_by("-version").first()
         return ProhibitedPhraseList.objects.create(
-            language=language, version=(latest.version + 1 if latest else 1), phrases=phrases, created_by=actor
+            language=language,
+            version=(latest.version + 1 if latest else 1),
+            phrases=phrases,
+            created_by=author or actor,
         )
 
 
@@ -218,3 +227,11 @@ def contacts_forget(*, contacts: QuerySet[Contact]) -> int:
             .update(recording_reference="", phone_number="")
         )
     return max(notes, references)
+
+
+def rule_pack_update(*, pack: RulePack, values: dict, actor: AbstractBaseUser | None, reason: str = "") -> RulePack:
+    """Save an approved edit of a rule pack's parameters (the window, the caps), with the reason in its history."""
+    if actor is not None and not actor.has_perm("cases.change_rulepack"):
+        raise PermissionDenied(_("You are not allowed to change the collection rules."))
+    with transaction.atomic():
+        return edit_apply(obj=pack, values=values, reason=reason)

@@ -1,19 +1,24 @@
-"""The one-case path of the dunning run: the same plan as the set-based run, taken through django-fsm."""
+"""The one-case path of the dunning run: the same plan as the set-based run, taken through django-fsm; and the
+edits of a dunning policy, once a second supervisor approved them."""
 
 import datetime
 
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.choices import CreditLineStatus
 from accounts.locks import credit_lines_lock
 from accounts.models import CreditLine
 from accounts.positions import credit_line_position
+from backoffice.kernel.approvals.edits import edit_apply
 from backoffice.kernel.events import EventType, event_record
 from cases.casework.models import ESCALATION_METHODS, Case
 from cases.casework.services import case_move
 from cases.choices import Stage
-from cases.dunning.models import DunningRun
+from cases.dunning.models import DunningPolicy, DunningRun
 from cases.dunning.plan import OpenCase, Thresholds, edge_reason, plan_line
 from cases.promises.judging import promises_judge
 from cases.workload.priority import refresh_queue_ranks
@@ -80,3 +85,13 @@ def _apply_dunning(credit_line: CreditLine, as_of: datetime.date, run: DunningRu
         Case.objects.filter(pk=case.pk).exclude(**figures).update(**figures, changed_at=timezone.now())
     refresh_queue_ranks(today=as_of, case_ids=[case.pk])
     return case
+
+
+def dunning_policy_update(
+    *, policy: DunningPolicy, values: dict, actor: AbstractBaseUser | None, reason: str = ""
+) -> DunningPolicy:
+    """Save an approved edit of a policy's thresholds and rules, with the reason in its history."""
+    if actor is not None and not actor.has_perm("cases.change_dunningpolicy"):
+        raise PermissionDenied(_("You are not allowed to change dunning policies."))
+    with transaction.atomic():
+        return edit_apply(obj=policy, values=values, reason=reason)

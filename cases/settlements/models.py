@@ -49,7 +49,13 @@ class Proposal(models.Model):
             ),
             models.CheckConstraint(condition=Q(amount_fen__gt=0), name="proposal_amount_positive"),
         ]
-        permissions = [("decide_proposal", _("Can approve or reject settlement and write-off proposals"))]
+        permissions = [
+            ("decide_proposal", _("Can approve or reject settlement and write-off proposals")),
+            (
+                "decide_large_proposal",
+                _("Can give the second approval of settlements and write-offs above the set amount"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {format_yuan(self.amount_fen)} ({case_number(self.case_id)})"

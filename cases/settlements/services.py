@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -67,11 +68,8 @@ def _decide(proposal: Proposal, actor: AbstractBaseUser) -> Proposal:
     # The line, then the case, then the proposal: the order a night batch takes them when it
     # resolves the case and cancels its proposals. Holding the proposal or the case while waiting
     # for a line the batch holds, the batch waiting to write them, would be a deadlock.
-    line_id, case_id = Proposal.objects.values_list("case__credit_line_id", "case_id").get(pk=proposal.pk)
-    credit_lines_lock(line_ids=[line_id])
-    case = Case.objects.select_for_update(no_key=True, of=("self",)).select_related("credit_line").get(pk=case_id)
-    locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
-    locked.case = case
+    locked = proposal_lock(proposal.pk)
+    case = locked.case
     if locked.proposed_by_id == actor.pk:
         raise PermissionDenied(_("Four eyes: you proposed this yourself, so another supervisor must decide it."))
     if locked.status == ProposalStatus.CANCELLED and not case.is_open:
@@ -87,16 +85,54 @@ def _decide(proposal: Proposal, actor: AbstractBaseUser) -> Proposal:
     return locked
 
 
-def proposal_approve(*, proposal: Proposal, actor: AbstractBaseUser, note: str = "") -> Proposal:
-    """Approve a proposal: a write-off closes the case now; a settlement closes it once the amount is paid."""
+def needs_second_approval(proposal: Proposal) -> bool:
+    """Whether the proposal is above ``SECOND_APPROVAL_ABOVE_FEN``, so a collections manager approves it second."""
+    return proposal.amount_fen > settings.SECOND_APPROVAL_ABOVE_FEN
+
+
+def _refuse_unless_second_approval(
+    proposal: Proposal, actor: AbstractBaseUser, first_approver: AbstractBaseUser | None
+) -> None:
+    if first_approver is None:
+        raise ValidationError(
+            _("Above %(limit)s a collections manager approves second: your approval is proposed to them.")
+            % {"limit": format_yuan(settings.SECOND_APPROVAL_ABOVE_FEN)}
+        )
+    if not actor.has_perm("cases.decide_large_proposal") or first_approver.pk == actor.pk:
+        raise PermissionDenied(_("A collections manager other than the first approver gives the second approval."))
+
+
+def proposal_approve(
+    *, proposal: Proposal, actor: AbstractBaseUser, note: str = "", first_approver: AbstractBaseUser | None = None
+) -> Proposal:
+    """Approve a proposal: a write-off closes the case now; a settlement closes it once the amount is paid.
+
+    Above ``SECOND_APPROVAL_ABOVE_FEN`` only as the second approval: ``actor`` a collections manager
+    approving what ``first_approver``, a supervisor, approved first (``cases.settlements.approvals``).
+    """
     with transaction.atomic():
         locked = _decide(proposal, actor)
+        if needs_second_approval(locked):
+            _refuse_unless_second_approval(locked, actor, first_approver)
         locked.status, locked.decision_note = ProposalStatus.APPROVED, (note or "").strip()
         if locked.kind == ProposalKind.WRITE_OFF:
             reason = _("Write-off approved: %(reason)s") % {"reason": locked.reason}
             case_write_off(case=locked.case, actor=actor, reason=reason)
             locked.status, locked.completed_at = ProposalStatus.COMPLETED, timezone.now()
         locked.save()
+    return locked
+
+
+def proposal_lock(proposal_id: int) -> Proposal | None:
+    """Lock the proposal's line, then its case, then the proposal: the order a night batch takes them."""
+    found = Proposal.objects.filter(pk=proposal_id).values_list("case__credit_line_id", "case_id").first()
+    if found is None:
+        return None
+    line_id, case_id = found
+    credit_lines_lock(line_ids=[line_id])
+    case = Case.objects.select_for_update(no_key=True, of=("self",)).select_related("credit_line").get(pk=case_id)
+    locked = Proposal.objects.select_for_update().get(pk=proposal_id)
+    locked.case = case
     return locked
 
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from accounts.choices import Language
+from backoffice.kernel.approvals.models import ChangeProposal
 from backoffice.kernel.roles import LEGAL
 from cases.models import Case
 from letters.choices import LetterLanguage
@@ -100,7 +101,7 @@ def test_the_author_of_a_template_version_cannot_activate_it_and_another_reviewe
     assert LetterTemplate.objects.get(pk=new_version.pk).is_active
 
 
-def test_the_admin_action_says_why_an_author_cannot_activate_their_own_version(client, letter, legal):
+def test_the_admin_action_proposes_activating_a_version_for_a_second_reviewer(client, letter, legal):
     template = letter.template
     template.body_html = template.body_html.replace("特此函告。", "特此函告！")
     new_version = template_save(template=template, actor=legal)
@@ -108,7 +109,7 @@ def test_the_admin_action_says_why_an_author_cannot_activate_their_own_version(c
     url = reverse("admin:letters_lettertemplate_changelist")
     response = client.post(url, {"action": "activate", "_selected_action": [new_version.pk]}, follow=True)
     assert response.status_code == 200
-    assert "someone else must activate it" in response.content.decode()
+    assert ChangeProposal.objects.get().target_id == new_version.pk
     assert not LetterTemplate.objects.get(pk=new_version.pk).is_active
 
 

@@ -121,7 +121,7 @@ def test_a_phrase_prohibited_after_activation_stops_the_letter_at_rendering(lega
     assert not legal_case.letters.exists()
 
 
-def test_editing_an_unused_active_version_to_add_a_prohibited_phrase_is_refused_on_the_form(
+def test_editing_the_version_in_use_through_the_admin_saves_the_next_version_and_changes_nothing_sent(
     client, lawyer_template, legal
 ):
     client.force_login(legal)
@@ -136,9 +136,13 @@ def test_editing_an_unused_active_version_to_add_a_prohibited_phrase_is_refused_
         "print_css": "",
     }
     response = client.post(url, data)
-    assert response.status_code == 200
-    assert "传票" in response.content.decode()
-    assert "传票" not in LetterTemplate.objects.get(pk=lawyer_template.pk).body_html
+    assert response.status_code == 302
+    lawyer_template.refresh_from_db()
+    assert lawyer_template.is_active
+    assert "传票" not in lawyer_template.body_html
+    saved = LetterTemplate.objects.get(code=lawyer_template.code, language="zh-hans", version=2)
+    assert (saved.is_active, saved.created_by) == (False, legal)
+    assert "传票" in saved.body_html
 
 
 def _preview_text(client, template) -> str:

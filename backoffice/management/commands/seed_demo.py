@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from accounts.models import Customer
-from backoffice import demo, demo_people
+from backoffice import demo, demo_changes, demo_people
 from backoffice.demo_guard import rows_not_the_demos
 from backoffice.kernel.progress import progress_bar
 
@@ -71,6 +71,7 @@ class Command(BaseCommand):
         demo.demo_history_dated(runs)
         demo.demo_letter_history(today=today, runs=runs)
         demo_people.demo_people(today=today, days=demo.HISTORY_DAYS, seed=options["seed"])
+        demo_changes.demo_changes()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {options['customers']} customers; nightly runs from {first} to {runs[-1].as_of} done, "

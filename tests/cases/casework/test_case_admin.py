@@ -5,7 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from backoffice.kernel.roles import AGENT
+from backoffice.kernel.approvals.models import ChangeProposal
+from backoffice.kernel.roles import AGENT, SUPERVISOR
 from cases.admin import CaseAdmin
 from cases.choices import Stage
 from cases.models import Case, CaseAssignment, CaseTransition, DunningPolicy
@@ -134,7 +135,7 @@ def test_a_hold_from_the_admin_with_a_past_date_shows_the_error_on_the_field(cli
     assert Case.objects.get(pk=case.pk).stage == Stage.REMINDER
 
 
-def test_a_supervisor_edits_a_policy_and_the_change_is_kept_with_who(client, supervisor):
+def test_a_supervisors_policy_edit_applies_once_a_second_supervisor_approves_and_history_names_both(client, supervisor):
     policy = DunningPolicy.objects.get(code="fast-track")
     client.force_login(supervisor)
     url = reverse("admin:cases_dunningpolicy_change", args=[policy.pk])
@@ -154,8 +155,18 @@ def test_a_supervisor_edits_a_policy_and_the_change_is_kept_with_who(client, sup
     }
     assert client.post(url, data).status_code == 302
     assert policy.reminder_rules.count() == 5
+    policy.refresh_from_db()
+    assert policy.legal_from_dpd == 12
+    proposal = ChangeProposal.objects.get()
+    assert proposal.diff["legal_from_dpd"] == ["12", "15"]
+    second = user_in(SUPERVISOR, "supervisor-second")
+    client.force_login(second)
+    decide = reverse("admin:backoffice_changeproposal_decide", args=[proposal.pk, "approve"])
+    assert client.post(decide, {"confirm": "yes"}).status_code == 302
     latest = policy.history.latest()
-    assert (latest.legal_from_dpd, latest.history_user) == (15, supervisor)
+    assert (latest.legal_from_dpd, latest.history_user) == (15, second)
+    assert f"#{proposal.pk}" in latest.history_change_reason
+    assert supervisor.username in latest.history_change_reason
 
 
 def test_a_policy_with_thresholds_out_of_order_is_refused_naming_them(client, supervisor):

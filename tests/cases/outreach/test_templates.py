@@ -1,14 +1,18 @@
-"""Message templates: a version in use is never edited, checks refuse bad wording, and four eyes activate it."""
+"""Message templates: a version in use is never edited, checks refuse bad wording, and a second person approves
+activating a version."""
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from backoffice.kernel.approvals.models import ChangeProposal
 from backoffice.kernel.roles import LEGAL
 from cases.contacts.services import phrase_list_add
 from cases.models import Message, MessageTemplate
+from cases.outreach.approvals import message_template_activation_propose
 from cases.outreach.services import message_template_activate, message_template_save
+from tests.approvals import approved_by, refused_to, stale_refused, superuser
 from tests.factories import overdue_line, user_in
 
 pytestmark = pytest.mark.django_db
@@ -82,17 +86,38 @@ def test_a_draft_nobody_activated_is_edited_in_place(author):
     assert (again.pk, again.version) == (template.pk, 2)
 
 
-def test_someone_other_than_the_author_activates_and_the_previous_version_stops(author, reviewer):
+def test_someone_other_than_the_author_approves_the_activation_and_the_previous_version_stops(author, reviewer):
     template = draft(author)
-    message_template_activate(template=template, actor=reviewer)
+    proposal = message_template_activation_propose(template=template, actor=author)
+    assert shipped().version == 1
+    approved = approved_by(proposal, reviewer)
     active = MessageTemplate.objects.filter(code="overdue", channel="sms", language="zh-hans", is_active=True)
     assert list(active.values_list("version", "activated_by")) == [(2, reviewer.pk)]
+    assert (approved.maker, approved.checker, approved.diff["version"]) == (author, reviewer, [1, 2])
+    assert approved.diff["body"][1] == template.body
 
 
 def test_the_author_may_not_activate_their_own_wording(author):
     template = draft(author)
     with pytest.raises(ValidationError, match="someone else must activate it"):
         message_template_activate(template=template, actor=author)
+    assert shipped().version == 1
+
+
+def test_neither_the_maker_nor_the_author_nor_a_superuser_may_approve_an_activation(author, reviewer):
+    template = draft(author)
+    proposal = message_template_activation_propose(template=template, actor=reviewer)
+    refused_to(proposal, reviewer, author, superuser())
+    assert shipped().version == 1
+    approved_by(proposal, user_in(LEGAL))
+    assert shipped().version == 2
+
+
+def test_wording_edited_after_the_proposal_makes_it_stale(author, reviewer):
+    template = draft(author)
+    proposal = message_template_activation_propose(template=template, actor=author)
+    message_template_save(template=edited(template, body="{name}您好，请通过{pay_to}尽快还款。"), actor=author)
+    stale_refused(proposal, reviewer)
     assert shipped().version == 1
 
 
@@ -118,12 +143,14 @@ def test_an_sms_template_needs_its_providers_code(author):
 
 def test_a_phrase_added_after_saving_stops_the_activation(author, reviewer):
     template = draft(author, body="{name}您好，请通过{pay_to}还款，否则立案。")
+    proposal = message_template_activation_propose(template=template, actor=author)
     phrase_list_add(language="zh-hans", phrases="立案", actor=reviewer)
     with pytest.raises(ValidationError, match="立案"):
-        message_template_activate(template=template, actor=reviewer)
+        approved_by(proposal, reviewer)
+    assert shipped().version == 1
 
 
-def test_the_admin_lists_the_placeholders_and_activates_after_a_confirmation_page(client, author, reviewer):
+def test_the_admin_lists_the_placeholders_and_proposes_activating_after_a_confirmation_page(client, author, reviewer):
     template = draft(author)
     client.force_login(reviewer)
     page = client.get(reverse("admin:cases_messagetemplate_change", args=[template.pk])).content.decode()
@@ -133,20 +160,23 @@ def test_the_admin_lists_the_placeholders_and_activates_after_a_confirmation_pag
     confirmation = client.get(url).content.decode()
     assert "overdue" in confirmation
     assert 'name="confirm"' in confirmation
+    response = client.post(url, {"confirm": "yes"})
+    proposal = ChangeProposal.objects.get()
+    assert response["Location"] == reverse("admin:backoffice_changeproposal_change", args=[proposal.pk])
     template.refresh_from_db()
     assert not template.is_active
-    client.post(url, {"confirm": "yes"})
+    approved_by(proposal, user_in(LEGAL))
     template.refresh_from_db()
-    assert (template.is_active, template.activated_by) == (True, reviewer)
+    assert template.is_active
 
 
-def test_the_admin_shows_the_author_why_they_may_not_activate(client, author):
+def test_the_author_proposes_activating_their_wording_and_the_change_page_offers_them_no_approval(client, author):
     template = draft(author)
     client.force_login(author)
-    page = client.post(
-        reverse("admin:cases_messagetemplate_activate", args=[template.pk]), {"confirm": "yes"}
-    ).content.decode()
-    assert "someone else must activate it" in page
+    client.post(reverse("admin:cases_messagetemplate_activate", args=[template.pk]), {"confirm": "yes"})
+    proposal = ChangeProposal.objects.get()
+    page = client.get(reverse("admin:backoffice_changeproposal_change", args=[proposal.pk])).content.decode()
+    assert reverse("admin:backoffice_changeproposal_decide", args=[proposal.pk, "approve"]) not in page
     template.refresh_from_db()
     assert not template.is_active
 
@@ -178,13 +208,13 @@ def test_supervisors_read_templates_but_do_not_change_them(client, supervisor):
     assert client.get(url).status_code == 403
 
 
-def test_whoever_last_edits_a_draft_is_its_author_and_may_not_activate_it(author, reviewer):
+def test_whoever_last_edits_a_draft_is_its_author_and_may_not_approve_activating_it(author, reviewer):
     template = draft(author)
     rewritten = message_template_save(template=edited(template, body="{name}您好，请还款：{pay_to}"), actor=reviewer)
     assert (rewritten.pk, rewritten.created_by) == (template.pk, reviewer)
-    with pytest.raises(ValidationError, match="someone else must activate it"):
-        message_template_activate(template=rewritten, actor=reviewer)
-    message_template_activate(template=rewritten, actor=author)
+    proposal = message_template_activation_propose(template=rewritten, actor=user_in(LEGAL))
+    refused_to(proposal, reviewer)
+    approved_by(proposal, author)
 
 
 @pytest.mark.parametrize(

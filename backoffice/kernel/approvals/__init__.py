@@ -1,0 +1,1 @@
+"""Maker-checker: a sensitive change waits as a proposal until another authorised person approves it."""
