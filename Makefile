@@ -37,7 +37,7 @@ run: install
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py render_letters
 	@echo ""
 	@echo "Collections back office: http://127.0.0.1:$(PORT)/admin/"
-	@echo "Demo logins (demo only), password collect-demo: agent1, agent2 (agents), legal1 (legal reviewer), supervisor1 (supervisor), agency1 (agency agent), admin (superuser)"
+	@echo "Demo logins (demo only), password collect-demo: agent1, agent2 (agents), legal1, legal2 (legal reviewers), supervisor1, supervisor2 (supervisors), manager1 (collections manager), agency1 (agency agent), admin (superuser)"
 	@echo ""
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
