@@ -8,11 +8,12 @@ import datetime
 import zoneinfo
 
 from django.conf import settings
-from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+
+from backoffice.kernel.admin import DrillDownFilter
 
 # When a letter reached each step of the funnel.
 STEP_MOMENTS = {
@@ -40,45 +41,19 @@ def reached_step(queryset: QuerySet, *, step: str, first: datetime.date, last: d
     return queryset.filter(**{f"{moment}__gte": start, f"{moment}__lt": end})
 
 
-class LetterFunnelFilter(admin.ListFilter):
+class LetterFunnelFilter(DrillDownFilter):
     """Filter letters by the funnel step they reached and the days they reached it (both included)."""
 
     title = _("letters funnel")
     parameters = ("funnel_step", "funnel_from", "funnel_to", "funnel_product")
-    template = "admin/filter.html"
 
-    def __init__(self, request: HttpRequest, params: dict, model: object, model_admin: admin.ModelAdmin) -> None:
-        """Take the filter's own parameters out of the query."""
-        super().__init__(request, params, model, model_admin)
-        self.used = {}
-        for name in self.parameters:
-            if name in params:
-                value = params.pop(name)
-                self.used[name] = value[-1] if isinstance(value, list) else value
-
-    def expected_parameters(self) -> list[str]:
-        """Name the query parameters this filter reads."""
-        return list(self.parameters)
-
-    def has_output(self) -> bool:
-        """Show the filter only while it is in use (it is reached from the letters report)."""
-        return bool(self.used)
-
-    def choices(self, changelist: object) -> list[dict]:
-        """Offer to drop the filter, beside what it keeps now."""
-        shown = _("%(step)s, %(first)s to %(last)s") % {
+    def described(self) -> str:
+        """Say what the filter keeps now."""
+        return _("%(step)s, %(first)s to %(last)s") % {
             "step": STEP_LABELS.get(self.used.get("funnel_step"), self.used.get("funnel_step", "")),
             "first": self.used.get("funnel_from", ""),
             "last": self.used.get("funnel_to", ""),
         }
-        return [
-            {
-                "selected": False,
-                "query_string": changelist.get_query_string(remove=self.parameters),
-                "display": _("All"),
-            },
-            {"selected": True, "query_string": changelist.get_query_string(), "display": shown},
-        ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         """Keep the letters that reached the step in the days given; refuse a step, day or product that is not one."""

@@ -14,6 +14,7 @@ from django.contrib.admin.views.main import ALL_VAR, ERROR_FLAG, ORDER_VAR, PAGE
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from backoffice.kernel.admin_lookups import CheckedChangeList
 from backoffice.kernel.money import format_yuan
@@ -137,6 +138,48 @@ class RecordInline(admin.TabularInline):
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         """A record is not edited."""
         return False
+
+
+class DrillDownFilter(admin.ListFilter):
+    """A list filter a report's figure links to: its own URL parameters, shown only while in use.
+
+    Subclasses name their ``parameters``, say what they keep in ``described()`` and filter in ``queryset()``.
+    """
+
+    parameters: tuple[str, ...] = ()
+    template = "admin/filter.html"
+
+    def __init__(self, request: HttpRequest, params: dict, model: object, model_admin: admin.ModelAdmin) -> None:
+        """Take the filter's own parameters out of the query."""
+        super().__init__(request, params, model, model_admin)
+        self.used = {}
+        for name in self.parameters:
+            if name in params:
+                value = params.pop(name)
+                self.used[name] = value[-1] if isinstance(value, list) else value
+
+    def expected_parameters(self) -> list[str]:
+        """Name the query parameters this filter reads."""
+        return list(self.parameters)
+
+    def has_output(self) -> bool:
+        """Show the filter only while it is in use (it is reached from a report)."""
+        return bool(self.used)
+
+    def described(self) -> str:
+        """Say what the filter keeps now, for the filter panel."""
+        raise NotImplementedError
+
+    def choices(self, changelist: object) -> list[dict]:
+        """Offer to drop the filter, beside what it keeps now."""
+        return [
+            {
+                "selected": False,
+                "query_string": changelist.get_query_string(remove=self.parameters),
+                "display": _("All"),
+            },
+            {"selected": True, "query_string": changelist.get_query_string(), "display": self.described()},
+        ]
 
 
 def _value_at(obj: object, path: str) -> str:

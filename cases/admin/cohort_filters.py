@@ -9,12 +9,12 @@ import datetime
 import zoneinfo
 
 from django.conf import settings
-from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from backoffice.kernel.admin import DrillDownFilter
 from cases.casework.models import CaseTransition
 from cases.choices import LADDER, Stage
 
@@ -32,46 +32,20 @@ def entered_stage(queryset: QuerySet, *, stage: str, first: datetime.date, last:
     return queryset.filter(Exists(climbs))
 
 
-class StageEntryFilter(admin.ListFilter):
+class StageEntryFilter(DrillDownFilter):
     """Filter cases by the stage they entered and the days they entered it (``entered_stage``, ``entered_from``,
     ``entered_to``, both days included)."""
 
     title = _("entered a stage")
     parameters = ("entered_stage", "entered_from", "entered_to")
-    template = "admin/filter.html"
 
-    def __init__(self, request: HttpRequest, params: dict, model: object, model_admin: admin.ModelAdmin) -> None:
-        """Take the filter's own parameters out of the query."""
-        super().__init__(request, params, model, model_admin)
-        self.used = {}
-        for name in self.parameters:
-            if name in params:
-                value = params.pop(name)
-                self.used[name] = value[-1] if isinstance(value, list) else value
-
-    def expected_parameters(self) -> list[str]:
-        """Name the query parameters this filter reads."""
-        return list(self.parameters)
-
-    def has_output(self) -> bool:
-        """Show the filter only while it is in use (it is reached from the recovery report)."""
-        return bool(self.used)
-
-    def choices(self, changelist: object) -> list[dict]:
-        """Offer to drop the filter, beside what it keeps now."""
-        shown = _("%(stage)s, %(first)s to %(last)s") % {
+    def described(self) -> str:
+        """Say what the filter keeps now."""
+        return _("%(stage)s, %(first)s to %(last)s") % {
             "stage": dict(Stage.choices).get(self.used.get("entered_stage"), self.used.get("entered_stage", "")),
             "first": self.used.get("entered_from", ""),
             "last": self.used.get("entered_to", ""),
         }
-        return [
-            {
-                "selected": False,
-                "query_string": changelist.get_query_string(remove=self.parameters),
-                "display": _("All"),
-            },
-            {"selected": True, "query_string": changelist.get_query_string(), "display": shown},
-        ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         """Keep the cases that entered the stage in the days given; refuse a stage or a day that is not one."""
