@@ -75,6 +75,7 @@ MIDDLEWARE = [
     # First: a load balancer's probe is answered before host checks, redirects and sessions.
     "backoffice.kernel.serving.HealthCheckMiddleware",
     "backoffice.kernel.serving.RequestLogMiddleware",
+    "backoffice.kernel.serving.BodyCeilingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
@@ -361,6 +362,9 @@ DUNNING_BATCH_SIZE = env_int("DUNNING_BATCH_SIZE", 50000, minimum=1, maximum=1_0
 
 # The largest ledger file (CSV or XLSX) one import takes, from the admin or import_ledger.
 LEDGER_IMPORT_MAX_BYTES = env_int("LEDGER_IMPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=1024, maximum=2**31)
+# The largest request body any screen takes (the largest upload, a ledger file, and a form's other fields),
+# refused before it is read; the API has its own ceiling below.
+REQUEST_MAX_BYTES = LEDGER_IMPORT_MAX_BYTES + 1024 * 1024
 
 # Settlements and write-offs above this amount (fen: the amount settled, or the balance written off) take a
 # second approval, by a collections manager, after a supervisor's.

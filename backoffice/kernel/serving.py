@@ -19,6 +19,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 requests_log = logging.getLogger("backoffice.requests")
 security_log = logging.getLogger("backoffice.security")
@@ -68,6 +69,37 @@ class HealthCheckMiddleware:
         response = HttpResponse(body, status=200 if healthy else 503, content_type="text/plain; charset=utf-8")
         response["Cache-Control"] = "no-store"
         return response
+
+
+class BodyCeilingMiddleware:
+    """Refuse, before it is read, a body larger than ``REQUEST_MAX_BYTES`` (413, naming the ceiling).
+
+    Django spools an upload to a temporary file before any form sees it, so a screen's own ceiling (a
+    ledger file, a contact CSV) comes after the disk was filled; this one comes first. The API keeps its
+    own ceiling and error format (``API_MAX_REQUEST_BYTES``). A body sent without a length (chunked) is
+    left to those ceilings and to the proxy's.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        """Keep the rest of the chain."""
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        """Answer 413 to a body over the ceiling, or pass the request on."""
+        if request.path_info.startswith("/api/"):
+            return self.get_response(request)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        ceiling = settings.REQUEST_MAX_BYTES
+        if length > ceiling:
+            message = _("The upload is %(size)s MB; the most this back office takes at once is %(most)s MB.") % {
+                "size": f"{length / 2**20:.1f}",
+                "most": f"{ceiling / 2**20:.0f}",
+            }
+            return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
 
 
 def request_id_of(request: HttpRequest) -> str:

@@ -205,3 +205,12 @@ def test_a_request_id_that_does_not_look_like_one_is_replaced(client, db, sent):
     response = client.get("/admin/login/", HTTP_X_REQUEST_ID=sent)
     assert response["X-Request-ID"] != sent
     assert len(response["X-Request-ID"]) == 32
+
+
+def test_an_upload_over_the_ceiling_is_refused_before_it_is_read(client, db, settings):
+    settings.REQUEST_MAX_BYTES = 2 * 2**20
+    client.force_login(User.objects.create_superuser("upload-root", password="pw-123456"))
+    response = client.post(reverse("ledger_import"), {"kind": "payments", "notes": "x" * (3 * 2**20)})
+    assert response.status_code == 413
+    assert response.content.decode() == "The upload is 3.0 MB; the most this back office takes at once is 2 MB."
+    assert client.post(reverse("ledger_import"), {"kind": "payments"}).status_code == 200  # under it: the form answers
