@@ -242,20 +242,24 @@ class MaskedPersonalData(DeclaredFiltersOnly):
         links = super().get_list_display_links(request, list_display)
         return self._shown_as(list(links)) if links else links
 
+    def _form_shows(self, names: list[str], obj: object) -> list[str]:
+        # Adding a row, the numbers are typed in: nothing is stored yet, so nothing is shown.
+        return names if obj is None else self._shown_as(names)
+
     def get_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
-        """Each masked field in its masked form."""
-        return list(dict.fromkeys(self._shown_as(list(super().get_fields(request, obj)))))
+        """Each masked field in its masked form (on a row that exists)."""
+        return list(dict.fromkeys(self._form_shows(list(super().get_fields(request, obj)), obj)))
 
     def get_fieldsets(self, request: HttpRequest, obj: object = None) -> list:
-        """Each masked field in its masked form, in every fieldset."""
+        """Each masked field in its masked form, in every fieldset (on a row that exists)."""
         return [
-            (title, {**options, "fields": self._shown_as(list(options["fields"]))})
+            (title, {**options, "fields": self._form_shows(list(options["fields"]), obj)})
             for title, options in super().get_fieldsets(request, obj)
         ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
         """The generated columns are read-only."""
-        readonly = self._shown_as(list(super().get_readonly_fields(request, obj)))
+        readonly = self._form_shows(list(super().get_readonly_fields(request, obj)), obj)
         generated = [self._masked_name(column) for column in self.masked_fields]
         return list(dict.fromkeys([*readonly, *generated]))
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from accounts.models import Bill, CreditLine, Customer, PaymentAllocation, Product
+from backoffice.kernel.bulksql import jit_off
 from backoffice.reports.aggregate_compliance import compliance_days_write
 from backoffice.reports.aggregate_letters import letters_aggregate
 from backoffice.reports.aggregate_people import people_write_for_night
@@ -258,6 +259,7 @@ def entry_write(*, as_of: datetime.date) -> int:
 def reports_aggregate(*, as_of: datetime.date) -> int:
     """Write everything the reports read for ``as_of``, in one transaction; return the rows written."""
     with transaction.atomic():
+        jit_off()
         written = line_days_write(as_of=as_of) + entry_write(as_of=as_of)
         written += compliance_days_write(as_of=as_of, teams=teams_table())
         written += recovery_aggregate(as_of=as_of) + letters_aggregate(as_of=as_of)

@@ -11,10 +11,10 @@ Each statement writes its day only if the day has no rows yet, so a re-run chang
 import dataclasses
 import datetime
 
-from django.db import connection
+from django.db import connection, transaction
 
 from accounts.models import CreditLine, Payment
-from backoffice.kernel.bulksql import values_table
+from backoffice.kernel.bulksql import jit_off, values_table
 from backoffice.reports.aggregate_recovery import day_bounds
 from backoffice.reports.models_recovery import LetterDay, LetterPaid, LetterStep
 from cases.models import Case
@@ -119,4 +119,6 @@ def letters_paid_write(*, day: datetime.date) -> int:
 def letters_aggregate(*, as_of: datetime.date) -> int:
     """Write the letters funnel's figures of the day before ``as_of`` (the night's step); return the rows written."""
     day = as_of - datetime.timedelta(days=1)
-    return letter_days_write(day=day) + letters_paid_write(day=day)
+    with transaction.atomic():
+        jit_off()
+        return letter_days_write(day=day) + letters_paid_write(day=day)

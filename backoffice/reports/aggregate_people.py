@@ -10,6 +10,7 @@ import datetime
 
 from django.db import connection, transaction
 
+from backoffice.kernel.bulksql import jit_off
 from backoffice.reports.models import PeopleDay
 from cases.workload.holding import MEASURES, day_sources, with_team_sql
 
@@ -29,9 +30,7 @@ def people_write(*, day: datetime.date) -> int:
         "ON CONFLICT DO NOTHING"
     )
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Its many small subplans take PostgreSQL's JIT seconds to compile and milliseconds to run.
-            cursor.execute("SET LOCAL jit = off")
+        jit_off()  # its many small subplans take the JIT seconds to compile and milliseconds to run
         cursor.execute(sql, [day, *params, day])
         return max(cursor.rowcount, 0)
 

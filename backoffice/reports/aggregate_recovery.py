@@ -22,9 +22,10 @@ import datetime
 import zoneinfo
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from accounts.models import Bill, CreditLine, Payment, PaymentAllocation, Product
+from backoffice.kernel.bulksql import jit_off
 from backoffice.reports.models_recovery import RecoveryDay, StageEntry, StageExit, StageOutcome
 from backoffice.reports.teams import teams_table
 from cases.choices import LADDER, Stage
@@ -285,4 +286,6 @@ def recovery_day_write(*, day: datetime.date) -> int:
 def recovery_aggregate(*, as_of: datetime.date) -> int:
     """Write the recovery cohorts' figures of the day before ``as_of`` (the night's step); return the rows written."""
     day = as_of - datetime.timedelta(days=1)
-    return stage_entries_write(day=day) + stage_exits_write(day=day) + recovery_day_write(day=day)
+    with transaction.atomic():
+        jit_off()
+        return stage_entries_write(day=day) + stage_exits_write(day=day) + recovery_day_write(day=day)
