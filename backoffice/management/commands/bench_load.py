@@ -38,8 +38,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--think",
             type=float,
-            default=3.0,
-            help="Longest pause of an agent between two steps, in seconds (3; each pause is a third of it to all of it).",
+            default=10.0,
+            help="Longest pause of an agent between two steps (reading the case, making the call), in seconds "
+            "(10; each pause is a third of it to all of it).",
         )
         parser.add_argument("--json", action="store_true", help="Print the figures as one JSON object.")
 
@@ -67,6 +68,8 @@ class Command(BaseCommand):
             "portfolio": portfolio,
             "prepare_seconds": round(prepared, 1),
             "rows_per_payment_request": load.ROWS_PER_REQUEST,
+            "timeout_seconds": load.TIMEOUT_SECONDS,
+            "agents_started_per_second": load.spawn_rate(agents + 1, seconds),
             **load.summary(raw, seconds),
             "database": connection.vendor,
             "logs": str(folder),
@@ -77,8 +80,6 @@ class Command(BaseCommand):
 
     @staticmethod
     def _check(cases: int, agents: int, seconds: int, think: float) -> None:
-        if connection.vendor != "postgresql":
-            raise CommandError("bench_load needs PostgreSQL: set DATABASE_URL=postgres://... (a scratch database).")
         if agents < 1:
             raise CommandError(f"--agents {agents}: must be at least 1.")
         if cases < agents:
@@ -87,6 +88,8 @@ class Command(BaseCommand):
             raise CommandError(f"--seconds {seconds}: must be at least 5.")
         if not 0 <= think <= 60:
             raise CommandError(f"--think {think}: must be from 0 to 60 seconds.")
+        if connection.vendor != "postgresql":
+            raise CommandError("bench_load needs PostgreSQL: set DATABASE_URL=postgres://... (a scratch database).")
 
     @staticmethod
     def _build(cases: int) -> None:
