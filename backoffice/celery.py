@@ -6,6 +6,7 @@ its processes are replaced after 1,000 letters or past ``LETTERS_WORKER_MAX_MEMO
 are loaded once in the parent, before it forks them.
 """
 
+import logging
 import os
 from collections.abc import Iterable
 
@@ -62,3 +63,4 @@ def letters_worker_warm(sender: object, **_kwargs: object) -> None:
     from letters.workers import setup_worker  # noqa: PLC0415 - the app loads before Django is set up
 
     setup_worker()
+    logging.getLogger("letters").info("Letters' fonts loaded in the worker's parent process, before it forks.")

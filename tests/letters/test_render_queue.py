@@ -21,7 +21,6 @@ from letters.models import Letter
 from letters.render_queue import letters_render_sweep
 from letters.services import letter_draft, letter_render_retry, letters_render
 from tests.factories import overdue_line
-from tests.worker import BROKER, redis_or_skip
 
 pytestmark = pytest.mark.django_db
 
@@ -163,17 +162,6 @@ def test_the_queues_are_routed_by_task_name():
     assert route({}, "backoffice.webhooks.poll")["queue"].name == "celery"
     assert {"letters.render", "letters.render_sweep"} <= set(celery_app.tasks)
     assert celery_app.conf.beat_schedule["letters-render-sweep"]["task"] == "letters.render_sweep"
-
-
-@pytest.fixture
-def broker(settings, monkeypatch):
-    """This process publishes to the tests' Redis, as a back office with a broker does; yield the client."""
-    client = redis_or_skip()
-    settings.CELERY_BROKER_URL = BROKER
-    monkeypatch.setitem(celery_app.conf, "broker_url", BROKER)
-    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
-    yield client
-    client.flushdb()
 
 
 def queued_ids(client) -> list[list[int]]:
