@@ -94,6 +94,18 @@ def remove_drafted(letter_ids: list[int]) -> None:
 
 
 @contextmanager
+def publishing_to(broker: str) -> Iterator[None]:
+    """Publish and ask workers through ``broker`` for the block, as a back office with that broker does."""
+    conf = celery_app.conf
+    before = conf.broker_url, conf.task_always_eager
+    conf.broker_url, conf.task_always_eager = broker, False
+    try:
+        yield
+    finally:
+        conf.broker_url, conf.task_always_eager = before
+
+
+@contextmanager
 def letters_worker(*, concurrency: int, broker: str, log_path: Path) -> Iterator[str]:
     """Run ``celery worker -Q letters --concurrency N`` (prefork) until the block ends; yield its node name."""
     name = f"bench-letters-{secrets.token_hex(3)}@{os.uname().nodename}"
@@ -151,7 +163,8 @@ def queue_figures(*, template: LetterTemplate, count: int, workers: int, log_dir
     broker = bench_broker()
     letter_ids = draft_letters(template, count)
     try:
-        with letters_worker(concurrency=workers, broker=broker, log_path=log_dir / "bench-letters-worker.log") as name:
+        log_path = log_dir / "bench-letters-worker.log"
+        with publishing_to(broker), letters_worker(concurrency=workers, broker=broker, log_path=log_path) as name:
             start_seconds = wait_until_ready(name=name, broker=broker)
             started = time.perf_counter()
             tasks = enqueue(letter_ids, broker=broker)

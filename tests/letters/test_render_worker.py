@@ -4,6 +4,7 @@ for a person, whose retry from the admin goes through the queue again."""
 
 import datetime
 import io
+import json
 import os
 import re
 import secrets
@@ -12,6 +13,7 @@ import sys
 import time
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from pypdf import PdfReader
 
@@ -117,8 +119,7 @@ def test_a_letter_that_fails_to_render_is_tried_three_times_by_the_worker_then_w
     assert broken.number in text_of(Letter.objects.get(pk=broken.pk))
 
 
-def test_the_plain_worker_command_on_the_letters_queue_recycles_its_processes(on_postgres, tmp_path):
-    redis_or_skip()
+def test_the_plain_worker_command_on_the_letters_queue_recycles_its_processes(on_postgres, broker, settings, tmp_path):
     name = f"letters-shape-{secrets.token_hex(3)}@{os.uname().nodename}"
     log = (tmp_path / "shape.log").open("w")
     worker = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
@@ -143,3 +144,22 @@ def test_the_plain_worker_command_on_the_letters_queue_recycles_its_processes(on
     assert stats["pool"]["max-tasks-per-child"] == 1000 // 25
     assert conf["worker_max_memory_per_child"] == 400 * 1024
     assert "Letters' fonts loaded in the worker's parent process" in (tmp_path / "shape.log").read_text()
+
+
+def test_bench_letters_through_the_queue_renders_on_a_letters_worker_and_prints_its_figures(
+    on_postgres, shipped_data, broker, settings, monkeypatch, capsys
+):
+    # The bench's worker inherits this environment: this test's database, broker and media folder.
+    for name, value in worker_environment(MEDIA_ROOT=str(settings.MEDIA_ROOT)).items():
+        monkeypatch.setenv(name, value)
+    call_command("bench_letters", "--workers", "1", "--count", "3", "--json")
+    figures = json.loads(capsys.readouterr().out)
+    assert (figures["letters"], figures["rendered"], figures["failed"], figures["workers"]) == (3, 3, 0, 1)
+    assert figures["letters_per_second"] > 0
+    assert figures["broker"] == BROKER
+    assert not Letter.objects.exists()  # the bench deletes what it drafted
+
+
+def test_bench_letters_refuses_fewer_than_one_worker_naming_the_value():
+    with pytest.raises(CommandError, match=r"^--workers 0: must be at least 1"):
+        call_command("bench_letters", "--workers", "0")
