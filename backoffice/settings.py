@@ -473,6 +473,8 @@ LETTERS_WORKER_MAX_MEMORY_MB = env_int("LETTERS_WORKER_MAX_MEMORY_MB", 400, mini
 # The queues, which workers consume by name (``-Q``): ``celery`` the night and webhooks (the default),
 # ``letters`` rendering, ``dispatch`` letters' e-mail, ``messages`` the customers' messages.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
+# Imported by every worker at start: it gives a worker of the letters queue its recycling and warm fonts.
+CELERY_IMPORTS = ["backoffice.worker_shape"]
 CELERY_TASK_ROUTES = {
     "letters.render": {"queue": "letters"},
     "letters.render_sweep": {"queue": "letters"},

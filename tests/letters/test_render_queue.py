@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from backoffice import celery_app
-from backoffice.celery import consumes_letters, letters_worker_limits
+from backoffice.worker_shape import consumes_letters, letters_worker_limits
 from letters.choices import IN_FLIGHT_STATUSES, LetterStatus
 from letters.models import Letter
 from letters.render_queue import letters_render_sweep
