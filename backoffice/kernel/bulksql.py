@@ -180,7 +180,19 @@ def member_of_sql(column: str, name: str) -> str:
 
 def member_param(values: Sequence[object]) -> object:
     """Return ``values`` as the one parameter ``member_of_sql`` reads."""
-    return list(values) if connection.vendor == "postgresql" else json.dumps(list(values))
+    return _pg_array(values) if connection.vendor == "postgresql" else json.dumps(list(values))
+
+
+def _pg_array(values: Sequence[object]) -> object:
+    """Return ``values`` for a PostgreSQL array parameter: integers as an array literal, anything else as a list.
+
+    The driver writes a list out element by element in Python, quoting each; a thousand ids joined
+    at C speed cost a tenth of that.
+    """
+    values = list(values)
+    if values and all(type(value) is int for value in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    return values
 
 
 def member_of(column: str, values: Sequence[object]) -> tuple[str, list[object]]:
@@ -258,7 +270,7 @@ def members(values: Sequence[object], pg_type: str = "bigint") -> RawSQL:
         raise ValueError(f"members() takes one of {sorted(_ARRAY_TYPES)}, not {pg_type!r}.")
     # The values are a bound parameter; the only text spliced in is one of our own type names.
     if connection.vendor == "postgresql":
-        return RawSQL(f"SELECT unnest(%s::{pg_type}[])", [list(values)])  # noqa: S611 - values are bound
+        return RawSQL(f"SELECT unnest(%s::{pg_type}[])", [_pg_array(values)])  # noqa: S611 - values are bound
     return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(list(values))])
 
 
