@@ -112,6 +112,7 @@ def shipped_data(transactional_db):
         ("cases.migrations.0006_shipped_rule_packs", "create", django_apps),
         ("cases.migrations.0014_us_rolling_rule", "set_rolling_rule", django_apps),
         ("cases.migrations.0026_shipped_reminders", "create", django_apps),
+        ("backoffice.migrations.0030_nightly_dunning_run_entry", "create", django_apps),
     ]:
         getattr(importlib.import_module(module), function)(models, None)
     apply_roles(django_apps)
