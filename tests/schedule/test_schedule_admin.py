@@ -67,13 +67,15 @@ def test_a_role_without_the_schedule_does_not_see_it(client, night):
 
 
 def test_a_supervisors_save_of_the_nights_entry_is_a_proposal_and_changes_nothing(client, supervisor, night):
-    response = propose_in_the_admin(client, supervisor, night, time="01:30")
+    # Fields the night's form does not have are ignored, whatever the request carries.
+    response = propose_in_the_admin(client, supervisor, night, time="01:30", task="letters.send_due", name="other")
     proposal = ChangeProposal.objects.get(kind=NIGHT_SCHEDULE_CHANGE)
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:backoffice_changeproposal_change", args=[proposal.pk])
     assert crontab_time(night_entry()) == "00:10"
     assert (proposal.maker, proposal.status, proposal.target_id) == (supervisor, ChangeStatus.PENDING, night.pk)
     assert proposal.diff == {"time": ["00:10", "01:30"]}
+    assert (night_entry().task, night_entry().name) == (NIGHT_TASK, "Nightly dunning run")
 
 
 def test_the_proposal_flow_end_to_end_maker_proposes_a_second_supervisor_approves(client, supervisor, night):
