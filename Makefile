@@ -7,7 +7,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Playwright drives Debian's Chromium; it must never try to download a browser of its own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: run serve test lint system-deps install install-dev messages bench bench-db bench-letters bench-queue bench-ingest bench-outreach bench-reports bench-load
+.PHONY: run serve worker beat test lint system-deps install install-dev messages bench bench-db bench-letters bench-queue bench-ingest bench-outreach bench-reports bench-load
 
 system-deps:
 	@scripts/system-deps.sh
@@ -44,6 +44,21 @@ run: install
 # Production serving (DEBUG off, gunicorn, whitenoise): see the README's deployment section.
 serve: install
 	PORT=$(PORT) scripts/serve.sh
+
+# With a broker (CELERY_BROKER_URL): a worker consuming QUEUES (celery: the night, webhooks; letters:
+# rendering; dispatch: letters' e-mail; messages: customer messages), and exactly one beat per deployment,
+# reading its schedule from the database. Without a broker both refuse: tasks run in-process then.
+QUEUES ?= celery,letters,dispatch,messages
+NO_BROKER = needs CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0): without it tasks run inside the web process and there is nothing to start
+worker:
+	@test -n "$$CELERY_BROKER_URL" || { echo "make worker $(NO_BROKER)." >&2; exit 2; }
+	@$(MAKE) --no-print-directory install
+	QUEUES=$(QUEUES) scripts/celery.sh worker
+
+beat:
+	@test -n "$$CELERY_BROKER_URL" || { echo "make beat $(NO_BROKER)." >&2; exit 2; }
+	@$(MAKE) --no-print-directory install
+	scripts/celery.sh beat
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # Beat's schedule in the database (its screens are replaced by backoffice.schedule.admin).
+    "django_celery_beat",
     "backoffice",
     "accounts",
     "cases",
@@ -444,6 +446,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
+# No result backend, so nothing for ``celery.backend_cleanup`` to clean: beat schedules no entry for it.
+CELERY_RESULT_EXPIRES = None
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # How often beat asks for due webhook deliveries (seconds); a poll not run by then expires.
@@ -482,26 +486,30 @@ CELERY_TASK_ROUTES = {
     "cases.outreach.poll": {"queue": "messages"},
     "cases.outreach.send": {"queue": "messages"},
 }
+# Beat reads its schedule from the database (django-celery-beat): the night's entry is made by a data
+# migration and changed in the admin, a supervisor's change approved by a second one. The polls below are
+# written into it at each start of beat (their interval and expiry come from this environment).
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "webhooks-poll": {
         "task": "backoffice.webhooks.poll",
         "schedule": float(WEBHOOK_POLL_SECONDS),
-        "options": {"expires": float(WEBHOOK_POLL_SECONDS)},
+        "options": {"expire_seconds": WEBHOOK_POLL_SECONDS},
     },
     "messages-poll": {
         "task": "cases.outreach.poll",
         "schedule": float(MESSAGE_POLL_SECONDS),
-        "options": {"expires": float(MESSAGE_POLL_SECONDS)},
+        "options": {"expire_seconds": MESSAGE_POLL_SECONDS},
     },
     "letters-send-due": {
         "task": "letters.send_due",
         "schedule": float(LETTERS_POLL_SECONDS),
-        "options": {"expires": float(LETTERS_POLL_SECONDS)},
+        "options": {"expire_seconds": LETTERS_POLL_SECONDS},
     },
     "letters-render-sweep": {
         "task": "letters.render_sweep",
         "schedule": float(LETTERS_RENDER_SWEEP_SECONDS),
-        "options": {"expires": float(LETTERS_RENDER_SWEEP_SECONDS)},
+        "options": {"expire_seconds": LETTERS_RENDER_SWEEP_SECONDS},
     },
 }
 

@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.test.client import RequestFactory
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from backoffice.kernel.api.services import api_client_create
@@ -112,9 +113,18 @@ def shipped_data(transactional_db):
         ("cases.migrations.0006_shipped_rule_packs", "create", django_apps),
         ("cases.migrations.0014_us_rolling_rule", "set_rolling_rule", django_apps),
         ("cases.migrations.0026_shipped_reminders", "create", django_apps),
+        ("backoffice.migrations.0031_nightly_dunning_run_entry", "create", django_apps),
     ]:
         getattr(importlib.import_module(module), function)(models, None)
     apply_roles(django_apps)
+
+
+@pytest.fixture(autouse=True)
+def _language_of_the_settings():
+    """Each test starts in the settings' language: a request's LocaleMiddleware leaves its own active in the thread."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -144,6 +144,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "backoffice.view_signinfailure",
         "backoffice.unlock_signinfailure",
         "backoffice.view_changeproposal",
+        # Beat's schedule: every entry seen; a change of the night's entry waits for a second supervisor.
+        "django_celery_beat.view_periodictask",
+        "django_celery_beat.change_periodictask",
     ],
 }
 ROLE_PERMISSIONS[COLLECTIONS_MANAGER] = [*ROLE_PERMISSIONS[SUPERVISOR], "cases.decide_large_proposal"]

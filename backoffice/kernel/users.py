@@ -15,6 +15,7 @@ from django.db.models.signals import m2m_changed, post_save, pre_save
 from django.http import HttpRequest
 from simple_history.models import HistoricalRecords
 
+from backoffice.kernel.admin import DeclaredFiltersOnly
 from backoffice.kernel.serving import security_event
 
 # The columns of a user whose change is a change of what the person may do.
@@ -98,8 +99,9 @@ class NeverDeleted:
         return actions
 
 
-class PeopleAdmin(NeverDeleted, UserAdmin):
-    """Users as Django's admin shows them; deactivated (Active unticked), never deleted."""
+class PeopleAdmin(NeverDeleted, DeclaredFiltersOnly, UserAdmin):
+    """Users as Django's admin shows them; deactivated (Active unticked), never deleted. Filtered by the
+    declared filters only, their values checked first (a role's id past the column's range is no match)."""
 
     list_display = ("username", "first_name", "last_name", "is_active", "is_staff", "is_superuser", "last_login")
     list_filter = ("is_active", "is_staff", "is_superuser", "groups")

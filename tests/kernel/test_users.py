@@ -101,3 +101,20 @@ def test_a_new_superuser_and_a_permission_given_to_a_role_are_security_events():
     assert events["user_created"]["user_id"] == root.pk
     assert events["user_created"]["is_superuser"] is True
     assert events["permissions_changed"]["group_id"] == Group.objects.get(name=AGENT).pk
+
+
+def test_the_people_list_filters_by_its_declared_filters_only_and_a_role_past_the_columns_range_is_no_match(
+    client, admin_user
+):
+    client.force_login(admin_user)
+    listing = reverse("admin:auth_user_changelist")
+    huge = "9" * 30
+    assert client.get(listing, {"groups__exact": huge}).status_code == 400  # undeclared: refused, not a 500
+    answer = client.get(listing, {"groups__id__exact": huge})
+    assert answer.status_code == 200
+    assert list(answer.context["cl"].result_list) == []
+    role = Group.objects.get(name=AGENT)
+    user_in(AGENT, "filtered-agent")
+    assert [u.username for u in client.get(listing, {"groups__id__exact": role.pk}).context["cl"].result_list] == [
+        "filtered-agent"
+    ]

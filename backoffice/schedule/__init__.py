@@ -1,0 +1,1 @@
+"""Beat's schedule in the database: the night's entry, changed only by a second supervisor's approval."""
