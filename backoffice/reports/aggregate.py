@@ -6,8 +6,9 @@ it is still unpaid). On a month's last day, also every line's month-end position
 previous month end (``FlowCell``) and the vintage cohorts (``VintageCell``).
 
 Each date is written whole or not at all: a statement writes its date's rows only if the date has none
-yet (and ``ON CONFLICT DO NOTHING`` on their keys), so a re-run changes nothing, a night killed
-half-way fills in what is missing, and a correction made later shows on later dates only.
+yet (and ``ON CONFLICT DO NOTHING`` on their keys where a statement could meet one), so a re-run changes
+nothing, a night killed half-way fills in what is missing, and a correction made later shows on later
+dates only.
 """
 
 import datetime
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from accounts.models import Bill, CreditLine, Customer, PaymentAllocation, Product
+from accounts.models import UNPAID_SQL, Bill, CreditLine, Customer, PaymentAllocation, Product
 from backoffice.kernel.bulksql import jit_off, sort_memory_raise
 from backoffice.reports.aggregate_compliance import compliance_days_write
 from backoffice.reports.aggregate_letters import letters_steps
@@ -68,10 +69,15 @@ def _open_stages() -> str:
 
 
 def _principal_sql() -> str:
-    """Return a derived table of each line's outstanding principal (all its bills, due or not)."""
+    """Return a derived table of each line's outstanding principal (all its bills, due or not).
+
+    Only unpaid bills can owe principal (a bill never holds more than is due), and the unpaid ones have
+    their own index: a small part of all the bills ever issued, which the night would otherwise read whole.
+    A line with none is missing here, which every reader takes as no principal.
+    """
     return (
-        f"(SELECT credit_line_id, SUM(principal_due_fen - principal_paid_fen) AS principal "
-        f"FROM {T.bill} GROUP BY credit_line_id)"
+        f"(SELECT b.credit_line_id, SUM(b.principal_due_fen - b.principal_paid_fen) AS principal "
+        f"FROM {T.bill} b WHERE {UNPAID_SQL} GROUP BY b.credit_line_id)"
     )
 
 
@@ -125,7 +131,12 @@ def _opened_month_sql() -> str:
 
 
 def positions_write(*, month_end: datetime.date) -> int:
-    """Write every line's position at ``month_end`` (its bucket and balances); return the rows written."""
+    """Write every line's position at ``month_end`` (its bucket and balances); return the rows written.
+
+    No ``ON CONFLICT``: the month end has no positions yet (or nothing is written) and each line comes once
+    (one open case per line, one team per agent and stage), so no row can meet the key; checking each of
+    the portfolio's rows for a conflict all the same cost more than inserting it.
+    """
     team_table, team_params = teams_table()
     sql = (
         f"INSERT INTO {T.position} (month_end, credit_line_id, product_id, opened_month, bucket, principal_fen, "
@@ -133,8 +144,7 @@ def positions_write(*, month_end: datetime.date) -> int:
         f"SELECT %s, l.id, l.product_id, {_opened_month_sql()}, {_bucket_sql()}, COALESCE(b.principal, 0), "
         "COALESCE(c.balance_fen, 0), COALESCE(tm.team_id, 0), COALESCE(c.agency_id, 0) "
         f"{_lines_sql(team_table)} AND l.opened_on <= %s "
-        f"AND NOT EXISTS (SELECT 1 FROM {T.position} WHERE month_end = %s) "
-        "ON CONFLICT DO NOTHING"
+        f"AND NOT EXISTS (SELECT 1 FROM {T.position} WHERE month_end = %s)"
     )
     return _execute(sql, [month_end, *team_params, month_end, month_end])
 
