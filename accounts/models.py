@@ -234,6 +234,8 @@ class Bill(models.Model):
             models.Index(fields=["credit_line", "due_date"], condition=UNPAID, name="bill_unpaid_by_line"),
             models.Index(fields=["last_paid_on"], name="bill_last_paid_on"),
             models.Index(fields=["created_at"], name="bill_created_at"),
+            # The bills due on one date, as the night's entry rate reads them (four dates a night).
+            models.Index(fields=["due_date"], name="bill_due_date"),
         ]
 
     def __str__(self) -> str:
@@ -318,8 +320,12 @@ class Payment(models.Model):
                 name="payment_credit_within_amount",
             ),
         ]
-        # A day's payments and reversals, counted and summed from the index alone.
-        indexes = [models.Index(fields=["recorded_at", "amount_fen"], name="payment_recorded_at")]
+        indexes = [
+            # A day's payments and reversals, counted and summed from the index alone.
+            models.Index(fields=["recorded_at", "amount_fen"], name="payment_recorded_at"),
+            # A business date's payments, as the night's recovery step reads them.
+            models.Index(fields=["received_on"], name="payment_received_on"),
+        ]
 
     def __str__(self) -> str:
         return self.external_reference

@@ -38,6 +38,10 @@ def test_bench_reports_prints_the_aggregate_and_every_report_and_cleans_up(capsy
     figures = json.loads(capsys.readouterr().out)
     assert {"lines", "months", "reports", "dashboard_ms", "aggregate_seconds"} <= figures.keys()
     assert set(figures["reports"]) == set(REPORTS)
+    steps = figures["aggregate_steps_seconds"]
+    assert {"line_days", "entry_rate", "compliance", "recovery_entries", "recovery_exits", "people"} <= steps.keys()
+    assert abs(sum(steps.values()) - figures["aggregate_seconds"]) < 0.05
+    assert set(figures["month_end_steps_seconds"]) == {"positions", "flow", "vintage"}
     assert all(report["queries"] <= 10 for report in figures["reports"].values())
     assert not CreditLine.objects.exists()
     assert not LineDay.objects.exists()

@@ -286,3 +286,14 @@ def jit_off() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL jit = off")
+
+
+def sort_memory_raise(*, megabytes: int = 64) -> None:
+    """Let PostgreSQL sort and hash in memory for the rest of the transaction (inside ``transaction.atomic()``).
+
+    The night's report statements sort and group the whole portfolio once; with the default 4 MB they spill
+    to disk in external merges. One such statement runs at a time, so the memory is bounded.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL work_mem = '{int(megabytes)}MB'")

@@ -10,6 +10,7 @@ Each statement writes its day only if the day has no rows yet, so a re-run chang
 
 import dataclasses
 import datetime
+from collections.abc import Callable
 
 from django.db import connection, transaction
 
@@ -116,9 +117,17 @@ def letters_paid_write(*, day: datetime.date) -> int:
     return _execute(sql, [day, day, day, *day_params, day])
 
 
+def letters_steps(*, as_of: datetime.date) -> list[tuple[str, Callable[[], int]]]:
+    """Return the letters step's statements for the night of ``as_of`` (the day before it), by name, in order."""
+    day = as_of - datetime.timedelta(days=1)
+    return [
+        ("letters_days", lambda: letter_days_write(day=day)),
+        ("letters_paid", lambda: letters_paid_write(day=day)),
+    ]
+
+
 def letters_aggregate(*, as_of: datetime.date) -> int:
     """Write the letters funnel's figures of the day before ``as_of`` (the night's step); return the rows written."""
-    day = as_of - datetime.timedelta(days=1)
     with transaction.atomic():
         jit_off()
-        return letter_days_write(day=day) + letters_paid_write(day=day)
+        return sum(step() for _name, step in letters_steps(as_of=as_of))

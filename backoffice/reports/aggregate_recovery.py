@@ -14,12 +14,14 @@ stage changes, the changes people made during it, the payments of that business 
 A stage change is dated by the business date of the run that made it, or by the day a person made it. A
 payment belongs to the stay in a stage that the case was in on its business date; a reversal to the stay its
 payment belonged to, on the reversal's own date. Each statement writes its day only if the day has no rows
-yet (and ``ON CONFLICT DO NOTHING`` on its keys), so a re-run changes nothing and the past is never restated.
+yet (and ``ON CONFLICT DO NOTHING`` on its keys where a statement could meet one), so a re-run changes nothing
+and the past is never restated.
 """
 
 import dataclasses
 import datetime
 import zoneinfo
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -93,18 +95,25 @@ def dated_transitions(day: datetime.date) -> SqlParts:
 
 
 def _entering(day: datetime.date) -> SqlParts:
-    """Return a derived table (case_id, stage) of the entries of ``day``: openings, and climbs up the ladder."""
+    """Return the common table ``entering`` of the entries of ``day`` (openings, and climbs up the ladder).
+
+    Each row has the case, the stage entered and what the statement needs of the case (line, assignee,
+    agency), read once for both the rows and the overdue amounts. An opening enters the first stage and a
+    climb a later one, so the two never give the same row; a climb is listed once however often it was made.
+    """
     moves, params = dated_transitions(day)
     sql = (
+        "entering AS (SELECT n.case_id, n.stage, c.credit_line_id, c.assignee_id, c.agency_id FROM "
         f"(SELECT id AS case_id, '{LADDER[0]}' AS stage FROM {T.case} WHERE opened_on = %s "
-        f"UNION SELECT m.case_id, m.to_stage FROM {moves} m "
-        f"WHERE m.to_stage IN ({_quoted(LADDER[1:])}) AND m.from_stage IN ({_quoted(LADDER[:-1])}))"
+        f"UNION ALL SELECT DISTINCT m.case_id, m.to_stage FROM {moves} m "
+        f"WHERE m.to_stage IN ({_quoted(LADDER[1:])}) AND m.from_stage IN ({_quoted(LADDER[:-1])})) n "
+        f"JOIN {T.case} c ON c.id = n.case_id)"
     )
     return sql, [day, *params]
 
 
-def _overdue_at_start(day: datetime.date, entering: str) -> str:
-    """Return a derived table of each entering line's overdue amount at the start of ``day`` (3 parameters).
+def _overdue_at_start(day: datetime.date) -> SqlParts:
+    """Return the common table ``overdue`` of each entering line's overdue amount at the start of ``day``.
 
     A bill is overdue when it fell due before the day; what it had received before the day is what it has
     received now less its allocations of the day and after (net: a reversal's are negative), read only for
@@ -116,31 +125,37 @@ def _overdue_at_start(day: datetime.date, entering: str) -> str:
         f"CASE WHEN b.last_paid_on >= %s THEN COALESCE((SELECT SUM(a.fees_fen + a.interest_fen + a.principal_fen) "
         f"FROM {T.allocation} a WHERE a.bill_id = b.id AND a.received_on >= %s), 0) ELSE 0 END"
     )
-    return (
-        "(SELECT credit_line_id, SUM(CASE WHEN owed > received THEN owed - received ELSE 0 END) AS overdue "
+    sql = (
+        "overdue AS (SELECT credit_line_id, SUM(CASE WHEN owed > received THEN owed - received ELSE 0 END) AS overdue "
         f"FROM (SELECT b.credit_line_id, {owed} AS owed, {paid} - {since} AS received FROM {T.bill} b "
-        f"WHERE b.due_date < %s AND b.credit_line_id IN (SELECT c.credit_line_id FROM {entering} n "
-        f"JOIN {T.case} c ON c.id = n.case_id)) x GROUP BY credit_line_id)"
+        "WHERE b.due_date < %s AND b.credit_line_id IN (SELECT credit_line_id FROM entering)) x "
+        "GROUP BY credit_line_id)"
     )
+    return sql, [day, day, day]
 
 
 def stage_entries_write(*, day: datetime.date) -> int:
-    """Write the cases that entered a ladder stage on ``day``, with what was assigned; return the rows written."""
+    """Write the cases that entered a ladder stage on ``day``, with what was assigned; return the rows written.
+
+    No ``ON CONFLICT`` here: the day has no entries yet (or nothing is written) and ``entering`` lists each
+    case and stage once, so no row can meet its key; checking each row for a conflict all the same took
+    longer than inserting it (a first night enters nearly every line).
+    """
     entering, entering_params = _entering(day)
+    overdue, overdue_params = _overdue_at_start(day)
     teams, team_params = teams_table()
     sql = (
+        f"WITH {entering}, {overdue} "
         f"INSERT INTO {T.entry} (case_id, credit_line_id, stage, entered_on, product_id, policy_id, team_id, "
         "agency_id, assigned_fen) "
-        "SELECT n.case_id, c.credit_line_id, n.stage, %s, l.product_id, p.policy_id, COALESCE(tm.team_id, 0), "
-        "COALESCE(c.agency_id, 0), COALESCE(o.overdue, 0) "
-        f"FROM {entering} n JOIN {T.case} c ON c.id = n.case_id JOIN {T.line} l ON l.id = c.credit_line_id "
-        f"JOIN {T.product} p ON p.id = l.product_id "
-        f"LEFT JOIN {teams} tm ON tm.user_id = c.assignee_id AND tm.stage = n.stage "
-        f"LEFT JOIN {_overdue_at_start(day, entering)} o ON o.credit_line_id = c.credit_line_id "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {T.entry} WHERE entered_on = %s) "
-        "ON CONFLICT DO NOTHING"
+        "SELECT n.case_id, n.credit_line_id, n.stage, %s, l.product_id, p.policy_id, COALESCE(tm.team_id, 0), "
+        "COALESCE(n.agency_id, 0), COALESCE(o.overdue, 0) "
+        f"FROM entering n JOIN {T.line} l ON l.id = n.credit_line_id JOIN {T.product} p ON p.id = l.product_id "
+        f"LEFT JOIN {teams} tm ON tm.user_id = n.assignee_id AND tm.stage = n.stage "
+        "LEFT JOIN overdue o ON o.credit_line_id = n.credit_line_id "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {T.entry} WHERE entered_on = %s)"
     )
-    params = [day, *entering_params, *team_params, day, day, day, *entering_params, day]
+    params = [*entering_params, *overdue_params, day, *team_params, day]
     return _execute(sql, params)
 
 
@@ -186,7 +201,10 @@ def _outcome_sql() -> str:
 def stage_exits_write(*, day: datetime.date) -> int:
     """Write the stays in a stage that ended on ``day``, and how; return the rows written.
 
-    A stay ends when the case climbs from its stage, or closes (from the stage or from a hold in it).
+    A stay ends when the case climbs from its stage, or closes (from the stage or from a hold in it). A stay
+    that ended on an earlier day is left out by its key (one exit per entry, ``ON CONFLICT DO NOTHING``), not
+    by an anti-join on the table being written: PostgreSQL may plan that join as a scan of the table per row,
+    which re-reads every row the statement has inserted so far (minutes for a first night's exits).
     """
     moves, move_params = dated_transitions(day)
     ends = (
@@ -197,8 +215,7 @@ def stage_exits_write(*, day: datetime.date) -> int:
         f"INSERT INTO {T.exit} (entry_id, left_on, outcome) "
         f"SELECT e.id, %s, {_outcome_sql()} "
         f"FROM {T.entry} e JOIN {moves} m ON m.case_id = e.case_id AND {ends} "
-        f"WHERE e.entered_on <= %s AND NOT EXISTS (SELECT 1 FROM {T.exit} s WHERE s.entry_id = e.id) "
-        f"AND NOT EXISTS (SELECT 1 FROM {T.exit} WHERE left_on = %s) "
+        f"WHERE e.entered_on <= %s AND NOT EXISTS (SELECT 1 FROM {T.exit} WHERE left_on = %s) "
         "ON CONFLICT DO NOTHING"
     )
     return _execute(sql, [day, day, day, *move_params, day, day])
@@ -211,14 +228,19 @@ def _measures(**values: str) -> str:
 
 
 def _entry_rows() -> str:
-    return f"SELECT {_DIMENSIONS}, {_measures(entered='1', assigned_fen='e.assigned_fen')} FROM {T.entry} e WHERE e.entered_on = %s"
+    """Return the day's entries summed per cohort (a first night's are nearly every line: sum them before the union)."""
+    return (
+        f"SELECT {_DIMENSIONS}, {_measures(entered='COUNT(*)', assigned_fen='SUM(e.assigned_fen)')} "
+        f"FROM {T.entry} e WHERE e.entered_on = %s GROUP BY {_DIMENSIONS}"
+    )
 
 
 def _exit_rows() -> str:
-    outcomes = {name: f"CASE WHEN x.outcome = '{outcome}' THEN 1 ELSE 0 END" for name, outcome in _OUTCOME_COLUMNS}
+    """Return the day's exits summed per cohort, by outcome."""
+    outcomes = {name: f"SUM(CASE WHEN x.outcome = '{outcome}' THEN 1 ELSE 0 END)" for name, outcome in _OUTCOME_COLUMNS}
     return (
         f"SELECT {_DIMENSIONS}, {_measures(**outcomes)} FROM {T.exit} x JOIN {T.entry} e ON e.id = x.entry_id "
-        "WHERE x.left_on = %s"
+        f"WHERE x.left_on = %s GROUP BY {_DIMENSIONS}"
     )
 
 
@@ -283,9 +305,18 @@ def recovery_day_write(*, day: datetime.date) -> int:
     return _execute(sql, params)
 
 
+def recovery_steps(*, as_of: datetime.date) -> list[tuple[str, Callable[[], int]]]:
+    """Return the recovery step's statements for the night of ``as_of`` (the day before it), by name, in order."""
+    day = as_of - datetime.timedelta(days=1)
+    return [
+        ("recovery_entries", lambda: stage_entries_write(day=day)),
+        ("recovery_exits", lambda: stage_exits_write(day=day)),
+        ("recovery_days", lambda: recovery_day_write(day=day)),
+    ]
+
+
 def recovery_aggregate(*, as_of: datetime.date) -> int:
     """Write the recovery cohorts' figures of the day before ``as_of`` (the night's step); return the rows written."""
-    day = as_of - datetime.timedelta(days=1)
     with transaction.atomic():
         jit_off()
-        return stage_entries_write(day=day) + stage_exits_write(day=day) + recovery_day_write(day=day)
+        return sum(step() for _name, step in recovery_steps(as_of=as_of))

@@ -8,7 +8,7 @@ import time
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -17,12 +17,11 @@ from django.utils import timezone
 from accounts.models import CreditLine
 from backoffice.bench import portfolio as bench
 from backoffice.bench.pages import pages_in_process
+from backoffice.kernel.bulksql import jit_off, sort_memory_raise
 from backoffice.kernel.progress import progress_bar
 from backoffice.kernel.roles import SUPERVISOR
 from backoffice.night import dunning_run
 from backoffice.reports import aggregate
-from backoffice.reports.aggregate_letters import letters_aggregate
-from backoffice.reports.aggregate_recovery import recovery_aggregate
 from backoffice.reports.models import EntryObservation, LineDay, PeopleDay
 from backoffice.reports.models_recovery import RecoveryDay
 from backoffice.reports.registry import REPORTS
@@ -30,6 +29,8 @@ from backoffice.reports.registry import REPORTS
 # Every report is timed, by its URL name under /admin/reports/, opened so many times.
 _OPENINGS = 5
 _BENCH_USER = "bench-supervisor"
+# The night's statements that write the night's own date; the others write the day before it.
+_NIGHT_DATED = {"line_days", "entry_rate", "positions", "flow", "vintage"}
 
 
 class Command(BaseCommand):
@@ -85,8 +86,10 @@ class Command(BaseCommand):
         started = time.perf_counter()
         dunning_run(as_of=as_of, batch_size=settings.DUNNING_BATCH_SIZE)
         night_seconds = time.perf_counter() - started
-        day_seconds = self._timed(lambda: self._aggregate_again(as_of))
-        month_end_seconds = self._history(as_of, months)
+        day_steps = self._aggregate_again(as_of)
+        day_seconds = sum(day_steps.values())
+        month_end_steps = self._history(as_of, months)
+        month_end_seconds = sum(month_end_steps.values())
         bench.analyze((LineDay,))
         return {
             "lines": lines,
@@ -95,6 +98,8 @@ class Command(BaseCommand):
             "aggregate_seconds": round(day_seconds, 2),
             "aggregate_share_of_night": round(day_seconds / night_seconds, 3),
             "month_end_aggregate_seconds": round(month_end_seconds, 2),
+            "aggregate_steps_seconds": {name: round(seconds, 3) for name, seconds in day_steps.items()},
+            "month_end_steps_seconds": {name: round(seconds, 3) for name, seconds in month_end_steps.items()},
             "reports": self._reports(),
             "dashboard_ms": (dashboard := self._dashboard())["median_ms"],
             "dashboard_queries": dashboard["queries"],
@@ -106,29 +111,45 @@ class Command(BaseCommand):
         step()
         return time.perf_counter() - started
 
-    def _aggregate_again(self, as_of: datetime.date) -> None:
-        """Time the night's own step: forget what it wrote for the date, and write it again."""
+    def _aggregate_again(self, as_of: datetime.date) -> dict[str, float]:
+        """Time the night's own step, statement by statement: forget what it wrote for the date, write it again.
+
+        Return the seconds of each of the night's statements (``aggregate.aggregate_steps``), run in one
+        transaction as ``reports_aggregate`` runs them.
+        """
         LineDay.objects.filter(as_of=as_of).delete()
         PeopleDay.objects.filter(day=as_of - datetime.timedelta(days=1)).delete()
         for days in aggregate.ENTRY_DAYS:
             EntryObservation.objects.filter(due_on=as_of - datetime.timedelta(days=days), days_after=days).delete()
-        aggregate.reports_aggregate(as_of=as_of)
-        # The recovery and letters steps write the day before the night: time them on this night's own day
-        # (its run's openings and climbs), as the next night will write it.
+        seconds = self._steps_timed(aggregate.aggregate_steps(as_of=as_of))
+        # The steps that write the day before the night: time them on this night's own day too (its run's
+        # openings and climbs, its cases in hand), as the next night will write it.
         tomorrow = as_of + datetime.timedelta(days=1)
-        recovery_aggregate(as_of=tomorrow)
-        letters_aggregate(as_of=tomorrow)
+        day_before = [step for step in aggregate.aggregate_steps(as_of=tomorrow) if step[0] not in _NIGHT_DATED]
+        later = self._steps_timed(day_before)
+        for name, step_seconds in later.items():
+            seconds[name] = seconds.get(name, 0.0) + step_seconds
+        return seconds
 
-    def _history(self, as_of: datetime.date, months: int) -> float:
-        """Write ``months`` month ends (timing the last) and a year of daily rows; return the month end's seconds."""
-        month_end, seconds = as_of.replace(day=1) - datetime.timedelta(days=1), 0.0
+    def _steps_timed(self, steps: list) -> dict[str, float]:
+        seconds = {}
+        with transaction.atomic():
+            jit_off()
+            sort_memory_raise()
+            for name, step in steps:
+                seconds[name] = self._timed(step)
+        return seconds
+
+    def _history(self, as_of: datetime.date, months: int) -> dict[str, float]:
+        """Write ``months`` month ends (timing the last) and a year of daily rows; return the month end's steps' seconds."""
+        month_end, seconds = as_of.replace(day=1) - datetime.timedelta(days=1), {}
         ends = []
         for _month in range(months):
             ends.insert(0, month_end)
             month_end = aggregate.previous_month_end(month_end)
         self._spread_openings(as_of)
         for end in ends:
-            seconds = self._timed(lambda end=end: self._month_end(end))
+            seconds = self._steps_timed(aggregate.month_end_steps(month_end=end))
         # Past days: the night's rows for the date, shifted back a day at a time (volume, not history).
         with connection.cursor() as cursor:
             for back in range(1, 31 * months):
@@ -166,11 +187,6 @@ class Command(BaseCommand):
             opened = "date(%s, '-' || (id %% 730) || ' days')"
         with connection.cursor() as cursor:
             cursor.execute(f"UPDATE {table} SET opened_on = {opened}", [as_of])
-
-    def _month_end(self, month_end: datetime.date) -> None:
-        aggregate.positions_write(month_end=month_end)
-        aggregate.flow_write(month_end=month_end)
-        aggregate.vintage_write(month_end=month_end)
 
     def _client(self) -> Client:
         user, _created = User.objects.get_or_create(username=_BENCH_USER, defaults={"is_staff": True})
