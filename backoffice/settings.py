@@ -359,6 +359,11 @@ PORT = env_int("PORT", 8000, minimum=1)
 # How many credit lines the dunning run takes per transaction. Bigger batches mean fewer
 # round trips; smaller ones mean a killed run loses less work and holds locks for less time.
 DUNNING_BATCH_SIZE = env_int("DUNNING_BATCH_SIZE", 50000, minimum=1, maximum=1_000_000)
+# The night's lease: how long a run holds it without renewing before another start may take it over;
+# how often a failing batch is tried before the run stops, and the pause before the second try (doubling).
+DUNNING_LEASE_SECONDS = env_int("DUNNING_LEASE_SECONDS", 900, minimum=10, maximum=86_400)
+DUNNING_BATCH_ATTEMPTS = env_int("DUNNING_BATCH_ATTEMPTS", 3, minimum=1, maximum=10)
+DUNNING_BATCH_RETRY_SECONDS = env_int("DUNNING_BATCH_RETRY_SECONDS", 2, minimum=0, maximum=300)
 
 # The largest ledger file (CSV or XLSX) one import takes, from the admin or import_ledger.
 LEDGER_IMPORT_MAX_BYTES = env_int("LEDGER_IMPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=1024, maximum=2**31)

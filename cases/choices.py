@@ -65,6 +65,15 @@ class RunStatus(models.TextChoices):
     ABANDONED = "abandoned", _("Abandoned (stopped before the end)")
 
 
+class BatchStatus(models.TextChoices):
+    """Where one id range of a dunning run stands."""
+
+    PENDING = "pending", _("Pending")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
 class DpdBucket(models.TextChoices):
     """Days-past-due bands used in filters and reports."""
 
