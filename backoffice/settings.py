@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from backoffice.kernel.envconfig import (
     env_bool,
     env_choice,
+    env_clock,
     env_int,
     env_list,
     env_networks,
@@ -364,6 +365,10 @@ DUNNING_BATCH_SIZE = env_int("DUNNING_BATCH_SIZE", 50000, minimum=1, maximum=1_0
 DUNNING_LEASE_SECONDS = env_int("DUNNING_LEASE_SECONDS", 900, minimum=10, maximum=86_400)
 DUNNING_BATCH_ATTEMPTS = env_int("DUNNING_BATCH_ATTEMPTS", 3, minimum=1, maximum=10)
 DUNNING_BATCH_RETRY_SECONDS = env_int("DUNNING_BATCH_RETRY_SECONDS", 2, minimum=0, maximum=300)
+# By when (business time) the night of the day must have finished; later, the dashboard and the log say so.
+NIGHT_DEADLINE = env_clock("NIGHT_DEADLINE", "06:00")
+# How often beat looks for a night late or a lease expired (seconds).
+NIGHT_WATCH_SECONDS = env_int("NIGHT_WATCH_SECONDS", 300, minimum=30, maximum=3600)
 
 # The largest ledger file (CSV or XLSX) one import takes, from the admin or import_ledger.
 LEDGER_IMPORT_MAX_BYTES = env_int("LEDGER_IMPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=1024, maximum=2**31)
@@ -473,6 +478,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.outreach.poll",
         "schedule": float(MESSAGE_POLL_SECONDS),
         "options": {"expires": float(MESSAGE_POLL_SECONDS)},
+    },
+    "night-watch": {
+        "task": "backoffice.night.watch",
+        "schedule": float(NIGHT_WATCH_SECONDS),
+        "options": {"expires": float(NIGHT_WATCH_SECONDS)},
     },
     "letters-send-due": {
         "task": "letters.send_due",

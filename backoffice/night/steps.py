@@ -15,11 +15,10 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
 
 from backoffice.reports.aggregate import reports_aggregate
 from cases.agencies.services import placements_recall_ended
+from cases.choices import NightStep
 from cases.dunning.batch import Tally, load_thresholds, refresh_statistics
 from cases.dunning.lease import lease_renew
 from cases.dunning.models import DunningRun
@@ -40,15 +39,14 @@ from letters.services import letters_draft_due
 
 logger = logging.getLogger(__name__)
 
-BATCHES = "batches"
+BATCHES = NightStep.BATCHES.value
 
 
 @dataclasses.dataclass(frozen=True)
 class Step:
-    """One step of the night: its name (the marker), its label (the admin), its work, whether a dry run does it."""
+    """One step of the night: its name (the marker; its label is the choice's), its work, whether a dry run does it."""
 
     name: str
-    label: Promise
     work: Callable[[DunningRun], dict[str, int]] | None
     in_dry_run: bool = False
 
@@ -69,31 +67,24 @@ def _aggregates(run: DunningRun) -> dict[str, int]:
 
 
 STEPS: tuple[Step, ...] = (
-    Step("promises", _("judging promises"), _promises, in_dry_run=True),
-    Step(
-        "settlements", _("completing paid settlements"), lambda run: {"settlements_completed": settlements_complete()}
-    ),
-    Step("recalls", _("recalling placements"), lambda run: {"recalled": placements_recall_ended(as_of=run.as_of)}),
-    Step(BATCHES, _("opening, escalating and resolving cases"), None, in_dry_run=True),
+    Step(NightStep.PROMISES, _promises, in_dry_run=True),
+    Step(NightStep.SETTLEMENTS, lambda run: {"settlements_completed": settlements_complete()}),
+    Step(NightStep.RECALLS, lambda run: {"recalled": placements_recall_ended(as_of=run.as_of)}),
+    Step(NightStep.BATCHES, None, in_dry_run=True),
     # Once every batch has committed: the share-out sees every new and escalated case.
-    Step("share_out", _("sharing out cases"), lambda run: {"assigned": assign_by_teams(run=run)}),
-    Step("statistics", _("refreshing statistics"), _statistics),
+    Step(NightStep.SHARE_OUT, lambda run: {"assigned": assign_by_teams(run=run)}),
+    Step(NightStep.STATISTICS, _statistics),
     Step(
-        "messages",
-        _("planning messages"),
+        NightStep.MESSAGES,
         lambda run: {"messages_planned": messages_plan(as_of=run.as_of, batch_size=settings.DUNNING_BATCH_SIZE)},
     ),
-    Step("letters", _("drafting letters"), lambda run: {"letters_drafted": letters_draft_due(as_of=run.as_of)}),
-    # Last, after messages and letters (not straight after the share-out): what the reports read is
-    # the night's outcome, the day's cases, teams, messages and letters included.
-    Step("aggregates", _("writing the reports' aggregates"), _aggregates),
+    Step(NightStep.LETTERS, lambda run: {"letters_drafted": letters_draft_due(as_of=run.as_of)}),
+    # Last, after messages and letters, not straight after the share-out: what the reports read is
+    # the night's whole outcome, the day's cases, teams and letters included, and keeping it where
+    # it always ran keeps every figure the reports (and their tests) had for a night.
+    Step(NightStep.AGGREGATES, _aggregates),
 )
 BATCHES_INDEX = next(index for index, step in enumerate(STEPS) if step.name == BATCHES)
-
-
-def step_label(name: str) -> str:
-    """Return the label of the step named ``name`` (empty for none)."""
-    return next((str(step.label) for step in STEPS if step.name == name), name)
 
 
 def _next_name(index: int) -> str:

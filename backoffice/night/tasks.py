@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from backoffice.night import night_open
 from backoffice.night.steps import BATCHES, BATCHES_INDEX, STEPS, batch_do, batches_none, step_run
+from backoffice.reports.night_watch import night_alerts
 from cases.choices import RunStatus
 from cases.dunning.lease import DunningLeaseLost, DunningRunLocked
 from cases.dunning.models import DunningBatch, DunningRun
@@ -86,3 +87,9 @@ def night_batch_task(self, batch_id: int) -> None:
         run = DunningBatch.objects.select_related("run").get(pk=batch_id).run
         if run.status == RunStatus.RUNNING and run.steps_done == BATCHES_INDEX + 1:
             night_continue(run.pk)
+
+
+@shared_task(name="backoffice.night.watch", ignore_result=True)
+def night_watch_task() -> int:
+    """Log as an error a night not finished by its deadline or a lease expired; return how many findings."""
+    return len(night_alerts())

@@ -7,7 +7,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from cases.choices import BatchStatus, RunStatus, Stage
+from cases.choices import BatchStatus, NightStep, RunStatus, Stage
 from cases.contacts.models import RulePack
 
 
@@ -126,7 +126,9 @@ class DunningRun(models.Model):
     error = models.TextField(_("error"), blank=True)
     # The night's step marker: how many of its steps are done, and the one under way.
     steps_done = models.PositiveSmallIntegerField(_("steps done"), default=0, db_default=0)
-    step = models.CharField(_("current step"), max_length=32, blank=True, default="", db_default="")
+    step = models.CharField(
+        _("current step"), max_length=32, choices=NightStep.choices, blank=True, default="", db_default=""
+    )
 
     class Meta:
         verbose_name = _("dunning run")

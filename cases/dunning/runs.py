@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.choices import BatchStatus, RunStatus
+from cases.choices import BatchStatus, NightStep, RunStatus
 from cases.dunning.batch import Tally, id_ranges, load_thresholds, run_batch
 from cases.dunning.lease import lease_acquire, lease_attach, lease_release
 from cases.dunning.models import DunningBatch, DunningRun
@@ -46,7 +46,9 @@ def run_open(
     Raise ``DunningRunLocked`` if another run holds the lease.
     """
     lease_acquire(holder=holder)
-    run = DunningRun.objects.create(as_of=as_of, dry_run=dry_run, started_at=timezone.now(), started_by=actor)
+    run = DunningRun.objects.create(
+        as_of=as_of, dry_run=dry_run, started_at=timezone.now(), started_by=actor, step=NightStep.PROMISES
+    )
     lease_attach(holder=holder, run=run)
     DunningBatch.objects.bulk_create(
         DunningBatch(run=run, first_id=first, last_id=last) for first, last in id_ranges(batch_size)

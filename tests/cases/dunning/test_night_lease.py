@@ -23,7 +23,7 @@ DAY = DUE + datetime.timedelta(days=40)
 def test_a_second_start_while_the_lease_is_held_is_refused_and_changes_nothing():
     overdue_line(due=DUE)
     lease_acquire(holder="other-host:7")
-    with pytest.raises(DunningRunLocked, match="Another dunning run is in progress .*other-host:7"):
+    with pytest.raises(DunningRunLocked, match=r"Another dunning run is in progress .*other-host:7"):
         dunning_run(as_of=DAY, batch_size=10)
     assert (DunningRun.objects.count(), Case.objects.count()) == (0, 0)
     assert DunningLease.objects.get().holder == "other-host:7"

@@ -102,7 +102,8 @@ def test_run_dunning_with_a_broker_runs_the_night_on_the_workers(on_postgres, sh
     assert digest() == reference
     # The batches ran on the worker, not here: each row names the worker's Celery hostname.
     workers = set(DunningBatch.objects.filter(run=run).values_list("worker", flat=True))
-    assert len(workers) == 1 and next(iter(workers)).startswith("night-"), workers
+    assert len(workers) == 1, workers
+    assert next(iter(workers)).startswith("night-"), workers
     assert worker_name() not in workers
     assert set(DunningBatch.objects.filter(run=run).values_list("status", flat=True)) == {BatchStatus.DONE}
     assert "backoffice.night.batch" in log

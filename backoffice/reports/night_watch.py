@@ -1,0 +1,49 @@
+"""Is the night late? Not finished by ``NIGHT_DEADLINE`` (business time), or its lease expired unrenewed.
+
+Checked when the supervisors' dashboard is read (its night card shows it) and by beat every
+``NIGHT_WATCH_SECONDS`` (``backoffice.night.watch``); each finding is logged as an error, so the
+log's alerting hears of a night that stopped even when nobody opens the dashboard.
+"""
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases.choices import RunStatus
+from cases.dunning.lease import lease_current
+from cases.dunning.models import DunningRun
+
+logger = logging.getLogger(__name__)
+
+
+def night_alerts(now: datetime.datetime | None = None) -> list[str]:
+    """Return what is wrong with the night as of ``now`` (nothing: an empty list), and log each as an error.
+
+    Two small reads: the day's finished runs (by date) and the lease's one row.
+    """
+    now = now or timezone.now()
+    local = timezone.localtime(now)
+    today, deadline = local.date(), settings.NIGHT_DEADLINE
+    alerts = []
+    if local.time() >= deadline:
+        finished = DunningRun.objects.filter(as_of=today, dry_run=False, status=RunStatus.FINISHED).exists()
+        if not finished:
+            alerts.append(
+                _("The night of %(day)s had not finished by %(deadline)s.")
+                % {"day": today.isoformat(), "deadline": deadline.strftime("%H:%M")}
+            )
+    lease = lease_current()
+    if lease and lease.holder and lease.expires_at and lease.expires_at < now:
+        alerts.append(
+            _("The lease of dunning run %(run)s expired at %(expired)s: nothing has renewed it since.")
+            % {
+                "run": lease.run_id or "-",
+                "expired": timezone.localtime(lease.expires_at).strftime("%Y-%m-%d %H:%M"),
+            }
+        )
+    for alert in alerts:
+        logger.error("%s", alert)
+    return alerts
