@@ -237,7 +237,7 @@ def dunning_run_card(now: datetime.datetime | None = None) -> Card:
     """The latest dunning run and what it changed, marked if the night is late or its lease expired.
 
     Cheap: one row a run, a few a day; the latest is the first by start time. The lateness check
-    (``backoffice.reports.night_watch``) reads the day's runs by date and the lease's one row.
+    (``backoffice.reports.night_watch``) reads the lease's one row with the day's finished runs.
     """
     alerts = night_alerts(now)
     mark = Mark(text=" ".join(alerts), past=True) if alerts else None

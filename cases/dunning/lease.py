@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from cases.choices import RunStatus
 from cases.dunning.models import DunningLease, DunningRun
 
-_NAME = "night"
+LEASE_NAME = "night"
 
 
 class DunningRunLocked(Exception):
@@ -57,33 +57,30 @@ def lease_acquire(*, holder: str) -> None:
     A run still marked running when the lease is free or expired held an earlier lease and died.
     """
     now = timezone.now()
-    DunningLease.objects.bulk_create([DunningLease(name=_NAME)], ignore_conflicts=True)
+    DunningLease.objects.bulk_create([DunningLease(name=LEASE_NAME)], ignore_conflicts=True)
     free = Q(holder="") | Q(expires_at__isnull=True) | Q(expires_at__lt=now)
-    taken = DunningLease.objects.filter(free, name=_NAME).update(
+    taken = DunningLease.objects.filter(free, name=LEASE_NAME).update(
         holder=holder, run=None, acquired_at=now, heartbeat_at=now, expires_at=_expiry(now)
     )
     if not taken:
-        raise DunningRunLocked(DunningLease.objects.filter(name=_NAME).first())
+        raise DunningRunLocked(DunningLease.objects.filter(name=LEASE_NAME).first())
     DunningRun.objects.filter(status=RunStatus.RUNNING).update(status=RunStatus.ABANDONED, finished_at=now, step="")
 
 
 def lease_attach(*, holder: str, run: DunningRun) -> None:
     """Record the run that ``holder``'s lease is for: from now on the run renews and releases it."""
-    DunningLease.objects.filter(name=_NAME, holder=holder).update(run=run)
+    DunningLease.objects.filter(name=LEASE_NAME, holder=holder).update(run=run)
 
 
 def lease_renew(*, run_id: int) -> None:
     """Push the lease's expiry back (the run's heartbeat); raise ``DunningLeaseLost`` if it is no longer the run's."""
     now = timezone.now()
-    if not DunningLease.objects.filter(name=_NAME, run_id=run_id).update(heartbeat_at=now, expires_at=_expiry(now)):
+    if not DunningLease.objects.filter(name=LEASE_NAME, run_id=run_id).update(
+        heartbeat_at=now, expires_at=_expiry(now)
+    ):
         raise DunningLeaseLost(run_id)
 
 
 def lease_release(*, run_id: int) -> None:
     """Free the lease if the run still holds it."""
-    DunningLease.objects.filter(name=_NAME, run_id=run_id).update(holder="", run=None, expires_at=None)
-
-
-def lease_current() -> DunningLease | None:
-    """Return the lease row, held or not (none before the first run)."""
-    return DunningLease.objects.filter(name=_NAME).select_related("run").first()
+    DunningLease.objects.filter(name=LEASE_NAME, run_id=run_id).update(holder="", run=None, expires_at=None)
