@@ -39,7 +39,9 @@ def test_the_runs_admin_shows_the_batches_done_by_worker_the_step_and_the_durati
     assert "Judging promises" in listing  # the step the running run is at
     page = client.get(reverse("admin:cases_dunningrun_change", args=[finished.pk]), HTTP_ACCEPT_LANGUAGE="en")
     assert f"{worker_name()}: 3" in page.content.decode()
-    chinese = client.get(reverse("admin:cases_dunningrun_changelist"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    with translation.override("en"):  # the request switches this thread to Chinese; later tests read English
+        chinese = client.get(reverse("admin:cases_dunningrun_changelist"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    chinese = chinese.content.decode()
     assert "3 / 3" in chinese
     assert "判定还款承诺" in chinese
     assert "已完成批次" in chinese
@@ -67,6 +69,6 @@ def test_a_lease_that_expired_is_marked_on_the_dashboard_page(client, supervisor
         lease_renew(run_id=run.pk)
     expired = timezone.localtime(DunningLease.objects.get().expires_at).strftime("%Y-%m-%d %H:%M")
     client.force_login(supervisor)
-    with time_machine.travel(at(DAY, 2, 0), tick=False):
+    with time_machine.travel(at(DAY, 2, 0), tick=False), translation.override("en"):
         page = client.get(reverse("dashboard"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert f"催收批处理 {run.pk} 的租约已于 {expired} 到期" in page
