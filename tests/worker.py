@@ -47,14 +47,22 @@ def worker_environment(**extra: str) -> dict[str, str]:
     }
 
 
-def worker_start(tmp_path: Path, name: str, env: dict[str, str], *, beat: bool = True) -> subprocess.Popen:
-    """Start ``celery worker`` (with its beat unless told otherwise), logging to ``tmp_path/<name>.log``."""
+def worker_start(
+    tmp_path: Path,
+    name: str,
+    env: dict[str, str],
+    *,
+    beat: bool = True,
+    queues: str = "celery,letters,dispatch,messages",
+) -> subprocess.Popen:
+    """Start ``celery worker`` on ``queues`` (with its beat unless told otherwise), logging to ``tmp_path/<name>.log``."""
     log = (tmp_path / f"{name}.log").open("w")
     return subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         [
             *(sys.executable, "-m", "celery", "-A", "backoffice", "worker", "--pool=solo"),
             *(("--beat", "--schedule", str(tmp_path / f"{name}-beat-schedule")) if beat else ()),
-            *("--loglevel=INFO", "-n", f"{name}-{uuid.uuid4().hex[:6]}@%h"),
+            *("--loglevel=INFO", "-Q", queues),
+            *("-n", f"{name}-{uuid.uuid4().hex[:6]}@%h"),
         ],
         cwd=ROOT,
         env=env,

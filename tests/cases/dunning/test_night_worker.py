@@ -82,7 +82,7 @@ def test_run_dunning_with_a_broker_runs_the_night_on_the_workers(on_postgres, sh
     portfolio(copies=1)
     reference = uninterrupted_in_process()
     env = worker_environment(DUNNING_BATCH_SIZE="2")
-    worker = worker_start(tmp_path, "night", env, beat=False)
+    worker = worker_start(tmp_path, "night", env, beat=False, queues="celery")
     try:
         done = subprocess.run(  # noqa: S603 - our own interpreter and arguments
             [sys.executable, "manage.py", "run_dunning", "--as-of", DAY.isoformat(), "--json"],
@@ -106,7 +106,7 @@ def test_run_dunning_with_a_broker_runs_the_night_on_the_workers(on_postgres, sh
     assert next(iter(workers)).startswith("night-"), workers
     assert worker_name() not in workers
     assert set(DunningBatch.objects.filter(run=run).values_list("status", flat=True)) == {BatchStatus.DONE}
-    assert "backoffice.night.batch" in log
+    assert "backoffice.night.batch" in log  # on the default queue, the only one this worker takes
 
 
 @pytest.mark.django_db(transaction=True)
@@ -118,7 +118,7 @@ def test_a_worker_killed_mid_run_leaves_the_night_to_another_that_ends_it_as_an_
     reference = uninterrupted_in_process()
     env = worker_environment(DUNNING_BATCH_SIZE="2", CELERY_VISIBILITY_TIMEOUT="5")
     held = lines[13]  # in the seventh batch
-    first = worker_start(tmp_path, "night-a", env, beat=False)
+    first = worker_start(tmp_path, "night-a", env, beat=False, queues="celery")
     try:
         with transaction.atomic():
             # Hold one line as a payment would: the first worker's batch for it waits here, mid-run.
@@ -133,7 +133,7 @@ def test_a_worker_killed_mid_run_leaves_the_night_to_another_that_ends_it_as_an_
             first.kill()
     total = DunningBatch.objects.count()
     assert 0 < done_before < total
-    second = worker_start(tmp_path, "night-b", env, beat=False)
+    second = worker_start(tmp_path, "night-b", env, beat=False, queues="celery")
     try:
         run = run_ended(180)
     finally:
