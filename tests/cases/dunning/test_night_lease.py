@@ -6,7 +6,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from backoffice.celery import app
 from backoffice.night import dunning_run, night_open
+from backoffice.night import tasks as _registered  # noqa: F401 - the night's tasks, as a worker's autodiscovery finds them
 from backoffice.night.steps import STEPS, batch_do
 from cases.choices import BatchStatus, RunStatus
 from cases.dunning.lease import DunningLeaseLost, DunningRunLocked, lease_acquire, lease_renew
@@ -94,3 +96,17 @@ def test_a_batch_failing_every_try_stops_the_run_naming_its_range(on_postgres, s
     batches = list(DunningBatch.objects.filter(run=run).values_list("status", "attempts"))
     assert batches == [(BatchStatus.DONE, 1), (BatchStatus.FAILED, 3), (BatchStatus.PENDING, 0)]
     assert DunningLease.objects.get().holder == ""  # the next start is not refused
+
+
+def test_the_task_named_backoffice_night_start_runs_the_night_of_today_through_the_chain_of_tasks(
+    django_capture_on_commit_callbacks,
+):
+    overdue_line(due=timezone.localdate() - datetime.timedelta(days=40))
+    # No broker here: each task runs eagerly, each queuing the next on commit, as a worker would.
+    with django_capture_on_commit_callbacks(execute=True):
+        app.tasks["backoffice.night.start"].delay()
+    run = DunningRun.objects.get()
+    assert (run.as_of, run.status, run.opened, run.steps_done) == (timezone.localdate(), "finished", 1, len(STEPS))
+    with django_capture_on_commit_callbacks(execute=True):
+        app.tasks["backoffice.night.start"].delay(as_of=(timezone.localdate() + datetime.timedelta(days=1)).isoformat())
+    assert DunningRun.objects.order_by("-pk").first().as_of == timezone.localdate() + datetime.timedelta(days=1)
