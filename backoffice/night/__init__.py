@@ -10,7 +10,7 @@ step is idempotent, so a night killed anywhere and started again ends where an u
 would.
 
 Two ways to run the same steps: ``dunning_run`` here, in this process, one step after the other
-(the embedded default, ``run_dunning``, ``make run``); or, with a broker, ``night_start`` opens the
+(the embedded default, ``run_dunning``, ``make run``); or, with a broker, ``night_open`` opens the
 run and the Celery tasks of ``backoffice.night.tasks`` chain the steps and spread the batches over
 the workers.
 
