@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from backoffice.kernel.envconfig import (
     env_bool,
     env_choice,
+    env_clock,
     env_int,
     env_list,
     env_networks,
@@ -361,6 +362,15 @@ PORT = env_int("PORT", 8000, minimum=1)
 # How many credit lines the dunning run takes per transaction. Bigger batches mean fewer
 # round trips; smaller ones mean a killed run loses less work and holds locks for less time.
 DUNNING_BATCH_SIZE = env_int("DUNNING_BATCH_SIZE", 50000, minimum=1, maximum=1_000_000)
+# The night's lease: how long a run holds it without renewing before another start may take it over;
+# how often a failing batch is tried before the run stops, and the pause before the second try (doubling).
+DUNNING_LEASE_SECONDS = env_int("DUNNING_LEASE_SECONDS", 900, minimum=10, maximum=86_400)
+DUNNING_BATCH_ATTEMPTS = env_int("DUNNING_BATCH_ATTEMPTS", 3, minimum=1, maximum=10)
+DUNNING_BATCH_RETRY_SECONDS = env_int("DUNNING_BATCH_RETRY_SECONDS", 2, minimum=0, maximum=300)
+# By when (business time) the night of the day must have finished; later, the dashboard and the log say so.
+NIGHT_DEADLINE = env_clock("NIGHT_DEADLINE", "06:00")
+# How often beat looks for a night late or a lease expired (seconds).
+NIGHT_WATCH_SECONDS = env_int("NIGHT_WATCH_SECONDS", 300, minimum=30, maximum=3600)
 
 # The largest ledger file (CSV or XLSX) one import takes, from the admin or import_ledger.
 LEDGER_IMPORT_MAX_BYTES = env_int("LEDGER_IMPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=1024, maximum=2**31)
@@ -440,7 +450,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300, minimum=60, maximum=3600)
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300, minimum=5, maximum=3600)
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
@@ -500,6 +510,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.outreach.poll",
         "schedule": float(MESSAGE_POLL_SECONDS),
         "options": {"expire_seconds": MESSAGE_POLL_SECONDS},
+    },
+    "night-watch": {
+        "task": "backoffice.night.watch",
+        "schedule": float(NIGHT_WATCH_SECONDS),
+        "options": {"expire_seconds": NIGHT_WATCH_SECONDS},
     },
     "letters-send-due": {
         "task": "letters.send_due",

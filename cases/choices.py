@@ -65,6 +65,29 @@ class RunStatus(models.TextChoices):
     ABANDONED = "abandoned", _("Abandoned (stopped before the end)")
 
 
+class NightStep(models.TextChoices):
+    """The steps of the night, in the order it runs them (``backoffice.night.steps``)."""
+
+    PROMISES = "promises", _("Judging promises")
+    SETTLEMENTS = "settlements", _("Completing paid settlements")
+    RECALLS = "recalls", _("Recalling placements")
+    BATCHES = "batches", _("Opening, escalating and resolving cases")
+    SHARE_OUT = "share_out", _("Sharing out cases")
+    STATISTICS = "statistics", _("Refreshing statistics")
+    MESSAGES = "messages", _("Planning messages")
+    LETTERS = "letters", _("Drafting letters")
+    AGGREGATES = "aggregates", _("Writing the reports' aggregates")
+
+
+class BatchStatus(models.TextChoices):
+    """Where one id range of a dunning run stands."""
+
+    PENDING = "pending", _("Pending")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
 class DpdBucket(models.TextChoices):
     """Days-past-due bands used in filters and reports."""
 

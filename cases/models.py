@@ -8,7 +8,7 @@ from cases.agencies.models import Agency, AgencyMember, Placement, agency_id_of
 from cases.casework.models import ESCALATION_METHODS, Case, CaseQuerySet, CaseTransition
 from cases.casework.numbers import case_id_from_number, case_number
 from cases.contacts.models import ComplianceIncident, Contact, ContactRefusal, ProhibitedPhraseList, RulePack
-from cases.dunning.models import DunningPolicy, DunningRun
+from cases.dunning.models import DunningBatch, DunningLease, DunningPolicy, DunningRun
 from cases.outreach.models import Message, MessageTemplate, ReminderRule
 from cases.promises.models import Promise
 from cases.settlements.models import Proposal
@@ -25,6 +25,8 @@ __all__ = [
     "ComplianceIncident",
     "Contact",
     "ContactRefusal",
+    "DunningBatch",
+    "DunningLease",
     "DunningPolicy",
     "DunningRun",
     "Message",

@@ -47,16 +47,21 @@ def worker_environment(**extra: str) -> dict[str, str]:
     }
 
 
-@contextlib.contextmanager
-def running_worker(tmp_path: Path, name: str, env: dict[str, str]) -> Iterator[Path]:
-    """Run ``celery worker --beat`` until the block ends; yield the path of its log."""
-    log_path = tmp_path / f"{name}.log"
-    log = log_path.open("w")
-    worker = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+def worker_start(
+    tmp_path: Path,
+    name: str,
+    env: dict[str, str],
+    *,
+    beat: bool = True,
+    queues: str = "celery,letters,dispatch,messages",
+) -> subprocess.Popen:
+    """Start ``celery worker`` on ``queues`` (with its beat unless told otherwise), logging to ``tmp_path/<name>.log``."""
+    log = (tmp_path / f"{name}.log").open("w")
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         [
-            *(sys.executable, "-m", "celery", "-A", "backoffice", "worker", "--pool=solo", "--beat"),
-            *("--schedule", str(tmp_path / f"{name}-beat-schedule"), "--loglevel=INFO"),
-            *("-Q", "celery,letters,dispatch,messages"),
+            *(sys.executable, "-m", "celery", "-A", "backoffice", "worker", "--pool=solo"),
+            *(("--beat", "--schedule", str(tmp_path / f"{name}-beat-schedule")) if beat else ()),
+            *("--loglevel=INFO", "-Q", queues),
             *("-n", f"{name}-{uuid.uuid4().hex[:6]}@%h"),
         ],
         cwd=ROOT,
@@ -64,12 +69,23 @@ def running_worker(tmp_path: Path, name: str, env: dict[str, str]) -> Iterator[P
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+
+
+def worker_stop(worker: subprocess.Popen) -> None:
+    """Stop the worker (warm shutdown), killing it if it does not stop in 30 s."""
+    worker.terminate()
     try:
-        yield log_path
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+
+
+@contextlib.contextmanager
+def running_worker(tmp_path: Path, name: str, env: dict[str, str]) -> Iterator[Path]:
+    """Run ``celery worker --beat`` until the block ends; yield the path of its log."""
+    worker = worker_start(tmp_path, name, env)
+    try:
+        yield tmp_path / f"{name}.log"
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-        log.close()
+        worker_stop(worker)

@@ -5,6 +5,7 @@ value it could not accept, so a typo stops start-up instead of silently turning
 into a default.
 """
 
+import datetime
 import ipaddress
 import os
 import zoneinfo
@@ -65,6 +66,15 @@ def env_int(name: str, default: int, *, minimum: int = 0, maximum: int = 65535) 
     if not minimum <= value <= maximum:
         raise ImproperlyConfigured(f"{name}={raw!r} must be between {minimum} and {maximum}.")
     return value
+
+
+def env_clock(name: str, default: str) -> datetime.time:
+    """Return a time of day written ``HH:MM``."""
+    value = os.environ.get(name, default)
+    try:
+        return datetime.datetime.strptime(value, "%H:%M").time()
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a time of day written HH:MM (e.g. 06:00).") from None
 
 
 def env_time_zone(name: str, default: str) -> str:

@@ -21,9 +21,10 @@ from backoffice.reports.entry_rate import ENTRY_DAY
 from backoffice.reports.forms import Filters
 from backoffice.reports.inventory import inventory_report
 from backoffice.reports.models import EntryObservation, LineDay
+from backoffice.reports.night_watch import night_alerts
 from backoffice.reports.tables import NOT_RIPE, Chart, Linked, Money, Share, Table
 from backoffice.reports.thresholds import Mark, threshold_mark, thresholds
-from cases.choices import LADDER, PromiseStatus, Stage
+from cases.choices import LADDER, PromiseStatus, RunStatus, Stage
 from cases.contacts.models import ComplianceIncident
 from cases.dunning.models import DunningRun
 from cases.models import Case
@@ -75,7 +76,7 @@ def _cards(now: datetime.datetime, today: datetime.date) -> list[Card]:
         letters_card(now),
         incidents_card(today),
         reveals_card(today),
-        dunning_run_card(),
+        dunning_run_card(now),
     ]
 
 
@@ -232,15 +233,18 @@ def reveals_card(today: datetime.date) -> Card:
     return Card(key="reveals-over-limit", title=title, figure=len(over), gauge=None, mark=mark, table=table)
 
 
-def dunning_run_card() -> Card:
-    """The latest dunning run and what it changed.
+def dunning_run_card(now: datetime.datetime | None = None) -> Card:
+    """The latest dunning run and what it changed, marked if the night is late or its lease expired.
 
-    Cheap: one row a run, a few a day; the latest is the first by start time.
+    Cheap: one row a run, a few a day; the latest is the first by start time. The lateness check
+    (``backoffice.reports.night_watch``) reads the lease's one row with the day's finished runs.
     """
+    alerts = night_alerts(now)
+    mark = Mark(text=" ".join(alerts), past=True) if alerts else None
     run = DunningRun.objects.order_by("-started_at").first()
     title = _("Last dunning run")
     if run is None:
-        return Card(key="dunning-run", title=title, figure=_("none yet"))
+        return Card(key="dunning-run", title=title, figure=_("none yet"), gauge=None, mark=mark)
     summary = run.summary()
     rows = [
         [_("Status"), run.get_status_display()],
@@ -258,5 +262,7 @@ def dunning_run_card() -> Card:
         [_("Letters drafted"), summary["letters_drafted"]],
         [_("Lines examined"), summary["lines_examined"]],
     ]
+    if run.status == RunStatus.RUNNING:
+        rows.insert(1, [_("Current step"), run.get_step_display()])
     table = Table(key="dunning-run", title=title, columns=[_("What"), _("How many")], rows=rows)
-    return Card(key="dunning-run", title=title, figure=run.as_of.isoformat(), table=table)
+    return Card(key="dunning-run", title=title, figure=run.as_of.isoformat(), table=table, gauge=None, mark=mark)

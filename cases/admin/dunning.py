@@ -1,14 +1,17 @@
 """Dunning policies (editable, with history) and the record of every run."""
 
 from django.contrib import admin
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from backoffice.kernel.admin import DeclaredFiltersOnly, ReadOnlyAdmin, money_column
 from backoffice.kernel.approvals.admin import EditsWaitForASecondPerson
+from cases.choices import BatchStatus, RunStatus
 from cases.dunning.approvals import DUNNING_POLICY_CHANGE
-from cases.dunning.models import DunningPolicy, DunningRun
+from cases.dunning.models import DunningBatch, DunningPolicy, DunningRun
 from cases.outreach.models import ReminderRule
 
 
@@ -52,12 +55,15 @@ class DunningPolicyAdmin(EditsWaitForASecondPerson, DeclaredFiltersOnly, SimpleH
 
 @admin.register(DunningRun)
 class DunningRunAdmin(ReadOnlyAdmin):
-    """Dunning runs with their counts."""
+    """Dunning runs with their counts, and, while one runs, its progress: batches done, by worker, the current step."""
 
     list_display = [
         "id",
         "as_of",
         "status",
+        "step",
+        "progress",
+        "duration",
         "dry_run",
         "opened",
         "escalated_collection",
@@ -66,8 +72,43 @@ class DunningRunAdmin(ReadOnlyAdmin):
         "resolved",
         "unchanged",
         "lines_frozen",
-        "seconds",
         "started_at",
     ]
     list_filter = ["status", "dry_run", "as_of"]
     date_hierarchy = "as_of"
+    readonly_fields = ["progress", "by_worker", "duration"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DunningRun]:
+        """Count each run's batches, done and all, in the list's one query."""
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                batches_total=Count("batches"),
+                batches_done=Count("batches", filter=Q(batches__status=BatchStatus.DONE)),
+            )
+        )
+
+    @admin.display(description=_("batches done"))
+    def progress(self, run: DunningRun) -> str:
+        """Show the batches done of all the run's batches."""
+        return _("%(done)s of %(total)s") % {"done": run.batches_done, "total": run.batches_total}
+
+    @admin.display(description=_("batches done by worker"))
+    def by_worker(self, run: DunningRun) -> str:
+        """Show, per worker (its host name), how many of the run's batches it did."""
+        counts = (
+            DunningBatch.objects.filter(run=run, status=BatchStatus.DONE)
+            .values_list("worker")
+            .annotate(done=Count("id"))
+            .order_by("worker")
+        )
+        return ", ".join(f"{worker or '-'}: {done}" for worker, done in counts) or "-"
+
+    @admin.display(description=_("duration"))
+    def duration(self, run: DunningRun) -> str:
+        """Show how long the run took, or has been running."""
+        running = run.status == RunStatus.RUNNING
+        seconds = (timezone.now() - run.started_at).total_seconds() if running else run.seconds
+        minutes, rest = divmod(round(seconds), 60)
+        return f"{minutes // 60:d}:{minutes % 60:02d}:{rest:02d}"

@@ -9,10 +9,9 @@ leaves them alone, so it ends where an uninterrupted run would.
 
 import datetime
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
@@ -24,7 +23,7 @@ from backoffice.kernel.bulksql import insert_rows, jit_off, members, update_rows
 from backoffice.kernel.events import EventType, events_record, stage_event
 from cases.casework.closing import end_casework
 from cases.casework.models import Case, CaseTransition
-from cases.choices import LADDER, OPEN_STAGES, RunStatus, Stage
+from cases.choices import LADDER, OPEN_STAGES, Stage
 from cases.dunning.models import DunningPolicy, DunningRun
 from cases.dunning.plan import LinePlan, Thresholds, edge_reason, plan_line
 from cases.dunning.worklist import WorkItem, open_case_count, worklist
@@ -377,40 +376,3 @@ def refresh_statistics(tally: Tally) -> None:
     command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
     with connection.cursor() as cursor:
         cursor.execute(f"{command} {_CASE}, {_TRANSITION}")
-
-
-def run_batches(
-    *,
-    run: DunningRun,
-    as_of: datetime.date,
-    batch_size: int,
-    dry_run: bool = False,
-    on_batch: Callable[[int], None] | None = None,
-) -> Tally:
-    """Plan and apply the run to every credit line, batch by batch; return what the batches did.
-
-    ``on_batch`` is called with the number of credit-line ids each finished batch covered.
-    """
-    thresholds, tally = load_thresholds(), Tally()
-    for first, last in id_ranges(batch_size):
-        tally += run_batch(run=run, as_of=as_of, first_id=first, last_id=last, thresholds=thresholds, dry_run=dry_run)
-        if on_batch:
-            on_batch(last - first + 1)
-    return tally
-
-
-def run_start(*, as_of: datetime.date, dry_run: bool, actor: AbstractBaseUser | None) -> DunningRun:
-    """Record a new run; call it holding the dunning lock, so a run still marked as running died unfinished."""
-    DunningRun.objects.filter(status=RunStatus.RUNNING).update(status=RunStatus.ABANDONED)
-    return DunningRun.objects.create(as_of=as_of, dry_run=dry_run, started_at=timezone.now(), started_by=actor)
-
-
-def run_finish(*, run: DunningRun, tally: Tally, seconds: float, status: str, error: str = "") -> DunningRun:
-    """Record how the run ended and what it changed."""
-    for item in fields(tally):
-        setattr(run, item.name, getattr(tally, item.name))
-    run.status, run.error = status, error
-    run.finished_at = timezone.now()
-    run.seconds = seconds
-    run.save()
-    return run

@@ -7,7 +7,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from cases.choices import RunStatus, Stage
+from cases.choices import BatchStatus, NightStep, RunStatus, Stage
 from cases.contacts.models import RulePack
 
 
@@ -124,6 +124,11 @@ class DunningRun(models.Model):
     messages_planned = models.PositiveIntegerField(_("messages planned"), default=0, db_default=0)
     seconds = models.FloatField(_("seconds"), default=0)
     error = models.TextField(_("error"), blank=True)
+    # The night's step marker: how many of its steps are done, and the one under way.
+    steps_done = models.PositiveSmallIntegerField(_("steps done"), default=0, db_default=0)
+    step = models.CharField(
+        _("current step"), max_length=32, choices=NightStep.choices, blank=True, default="", db_default=""
+    )
 
     class Meta:
         verbose_name = _("dunning run")
@@ -153,3 +158,52 @@ class DunningRun(models.Model):
             "lines_examined": self.lines_examined,
             "seconds": round(self.seconds, 3),
         }
+
+
+class DunningLease(models.Model):
+    """The one lease a dunning run holds while it runs: taken by a conditional write, renewed as it goes.
+
+    A single row (``name`` = ``night``). Free when ``holder`` is empty; a holder that stopped
+    renewing is taken over once ``expires_at`` has passed, its run then marked abandoned.
+    """
+
+    name = models.CharField(_("name"), max_length=16, unique=True)
+    holder = models.CharField(_("holder"), max_length=200, blank=True)
+    run = models.ForeignKey(
+        DunningRun, verbose_name=_("dunning run"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acquired_at = models.DateTimeField(_("acquired"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("dunning lease")
+        verbose_name_plural = _("dunning leases")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.holder or '-'}"
+
+
+class DunningBatch(models.Model):
+    """One credit-line id range of a run: written when the run starts, done when its transaction commits."""
+
+    run = models.ForeignKey(DunningRun, verbose_name=_("dunning run"), on_delete=models.CASCADE, related_name="batches")
+    first_id = models.BigIntegerField(_("first credit line id"))
+    last_id = models.BigIntegerField(_("last credit line id"))
+    status = models.CharField(_("status"), max_length=10, choices=BatchStatus.choices, default=BatchStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    worker = models.CharField(_("worker"), max_length=200, blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    tally = models.JSONField(_("tally"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("dunning batch")
+        verbose_name_plural = _("dunning batches")
+        ordering = ["run", "first_id"]
+        constraints = [models.UniqueConstraint(fields=["run", "first_id"], name="dunning_batch_one_per_range")]
+        indexes = [models.Index(fields=["run", "status"], name="dunning_batch_run_status")]
+
+    def __str__(self) -> str:
+        return f"#{self.run_id} {self.first_id}–{self.last_id}"

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import CreditLine
 from backoffice.bench import portfolio as bench
+from backoffice.bench.workers import bench_broker, night_through_workers, running_workers, workers_peak_rss_mb
 from backoffice.kernel.progress import progress_bar
 from backoffice.night import dunning_run
 from cases.dunning.services import case_apply_dunning
@@ -23,16 +24,24 @@ class Command(BaseCommand):
     help = "Benchmark the dunning run on N synthetic credit lines (needs an empty ledger; cleans up after)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        """Declare --lines, --json, --batch-size and --keep."""
+        """Declare --lines, --json, --batch-size, --keep and --workers."""
         parser.add_argument("--lines", type=int, default=100_000, help="Credit lines to build (default 100000).")
         parser.add_argument("--json", action="store_true", help="Print the figures as one JSON object.")
         parser.add_argument("--batch-size", type=int, default=None, help="Lines per run batch.")
         parser.add_argument("--keep", action="store_true", help="Keep the synthetic portfolio afterwards.")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=0,
+            help="Run the night through N Celery workers started here, on CELERY_BROKER_URL or redis://127.0.0.1:6379/7.",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         """Run the benchmark and print its figures."""
         if options["lines"] < 1:
             raise CommandError(f"--lines {options['lines']} must be at least 1.")
+        if options["workers"] < 0:
+            raise CommandError(f"--workers {options['workers']} must be 0 (this process) or more.")
         if CreditLine.objects.exists():
             raise CommandError(
                 "bench_dunning needs an empty ledger: point DATABASE_URL at a scratch database "
@@ -41,22 +50,30 @@ class Command(BaseCommand):
         # The query log would grow with every statement of a million-line run.
         settings.DEBUG = False
         try:
-            figures = self._measure(options["lines"], options["batch_size"] or settings.DUNNING_BATCH_SIZE)
+            figures = self._measure(
+                options["lines"], options["batch_size"] or settings.DUNNING_BATCH_SIZE, options["workers"]
+            )
         finally:
             if not options["keep"]:
                 bench.clear_portfolio()
         self._report(figures, as_json=options["json"])
 
-    def _measure(self, lines: int, batch_size: int) -> dict:
+    def _measure(self, lines: int, batch_size: int, workers: int) -> dict:
         as_of = timezone.localdate()
         with progress_bar(total=lines, description="Building", unit="lines") as bar:
             _ids, build_seconds = bench.timed(
                 lambda: bench.build_portfolio(lines=lines, as_of=as_of, on_chunk=bar.update)
             )
-        with progress_bar(total=lines, description="Dunning run", unit="lines") as bar:
-            run, run_seconds = bench.timed(lambda: dunning_run(as_of=as_of, batch_size=batch_size, on_batch=bar.update))
-        rerun, rerun_seconds = bench.timed(lambda: dunning_run(as_of=as_of, batch_size=batch_size))
-        peak = bench.peak_rss_mb()
+        if workers:
+            (run, run_seconds), (rerun, rerun_seconds) = self._through_workers(lines, batch_size, workers, as_of)
+        else:
+            with progress_bar(total=lines, description="Dunning run", unit="lines") as bar:
+                run, run_seconds = bench.timed(
+                    lambda: dunning_run(as_of=as_of, batch_size=batch_size, on_batch=bar.update)
+                )
+            rerun, rerun_seconds = bench.timed(lambda: dunning_run(as_of=as_of, batch_size=batch_size))
+        # With workers: the largest of this process and each worker (measured once they have exited).
+        peak = max(bench.peak_rss_mb(), workers_peak_rss_mb() if workers else 0)
         per_case = self._one_case_seconds(as_of)
         changed = run.opened + run.escalated_collection + run.escalated_legal + run.resolved
         one_case_projection = per_case * run.opened
@@ -75,7 +92,21 @@ class Command(BaseCommand):
             "rerun_changes": rerun.opened + rerun.escalated_collection + rerun.escalated_legal + rerun.resolved,
             "build_seconds": round(build_seconds, 1),
             "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
+            "workers": workers,
         }
+
+    def _through_workers(self, lines: int, batch_size: int, workers: int, as_of: object) -> tuple:
+        """Time the night and its same-day re-run through ``workers`` worker processes started for them."""
+        broker = bench_broker()
+        with running_workers(workers, broker=broker, batch_size=batch_size):
+            with progress_bar(total=lines, description=f"Dunning run, {workers} workers", unit="lines") as bar:
+                first = bench.timed(
+                    lambda: night_through_workers(
+                        broker=broker, as_of=as_of, batch_size=batch_size, on_lines=bar.update
+                    )
+                )
+            again = bench.timed(lambda: night_through_workers(broker=broker, as_of=as_of, batch_size=batch_size))
+        return first, again
 
     def _one_case_seconds(self, as_of: object) -> float:
         """Return the one-case path's seconds per opened case, on fresh lines built like the others."""

@@ -1,11 +1,9 @@
-import contextlib
 import datetime
 import json
-import threading
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.choices import CreditLineStatus
@@ -14,8 +12,8 @@ from backoffice.kernel.roles import LEGAL
 from cases.casework.services import case_hold
 from cases.choices import Stage
 from cases.dunning.batch import id_ranges, load_thresholds, run_batch
-from cases.dunning.lock import dunning_lock
-from cases.models import Case, CaseTransition, DunningPolicy, DunningRun
+from cases.dunning.lease import lease_acquire
+from cases.models import Case, CaseTransition, DunningLease, DunningPolicy, DunningRun
 from cases.workload.priority import FOLLOW_UP_BONUS, priority_parts, refresh_queue_ranks
 from letters.models import Letter
 from tests.factories import BillFactory, law_firm_with_lawyer, overdue_line, user_in
@@ -214,34 +212,13 @@ def test_a_run_killed_half_way_and_started_again_ends_where_an_uninterrupted_run
     assert killed.status == "abandoned"
 
 
-@contextlib.contextmanager
-def lock_held_by_another_connection():
-    """Hold the run lock from another thread, which has its own database connection."""
-    holding, release = threading.Event(), threading.Event()
-
-    def hold():
-        try:
-            with dunning_lock():
-                holding.set()
-                release.wait(30)
-        finally:
-            connections.close_all()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    assert holding.wait(30)
-    try:
-        yield
-    finally:
-        release.set()
-        holder.join()
-
-
-def test_a_second_run_while_one_holds_the_lock_exits_at_once_with_a_clear_message():
+def test_a_second_run_while_one_holds_the_lease_exits_at_once_with_a_clear_message():
     overdue_line(due=DUE)
-    with lock_held_by_another_connection(), pytest.raises(CommandError, match="Another dunning run is in progress"):
+    lease_acquire(holder="night-host:4242")
+    with pytest.raises(CommandError, match=r"Another dunning run is in progress .*held by night-host:4242"):
         call_command("run_dunning", "--as-of", day(40).isoformat())
     assert Case.objects.count() == 0
+    DunningLease.objects.update(holder="")
     call_command("run_dunning", "--as-of", day(40).isoformat())
     assert Case.objects.count() == 1
 
