@@ -123,7 +123,9 @@ def test_a_worker_killed_mid_run_leaves_the_night_to_another_that_ends_it_as_an_
         with transaction.atomic():
             # Hold one line as a payment would: the first worker's batch for it waits here, mid-run.
             list(CreditLine.objects.select_for_update().filter(pk=held.pk))
-            Celery(broker=BROKER).send_task("backoffice.night.start", kwargs={"as_of": DAY.isoformat()})
+            Celery(broker=BROKER, set_as_current=False).send_task(
+                "backoffice.night.start", kwargs={"as_of": DAY.isoformat()}
+            )
             stuck = waiting_batch(held.pk, seconds=120)
             done_before = DunningBatch.objects.filter(status=BatchStatus.DONE).count()
             first.kill()  # SIGKILL: no shutdown, no acknowledgement, the batch's transaction dies with it
