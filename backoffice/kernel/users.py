@@ -1,21 +1,19 @@
 """People and roles: users are deactivated, never deleted, and every change to who may do what is a security
-event, mailed to the security contacts (``ADMINS``) when there are some.
+alert (``security_alert``: logged, and mailed to the security contacts once committed).
 
 A superuser can make anyone a second approver by adding them to a group: so a change of groups,
 permissions, staff or superuser status, activity or password is logged with who made it (the person
 signed in, from simple-history's request context) and who it changed, by ids only.
 """
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
-from django.core.mail import mail_admins
 from django.db.models.signals import m2m_changed, post_save, pre_save
 from django.http import HttpRequest
 from simple_history.models import HistoricalRecords
 
-from backoffice.kernel.serving import security_event
+from backoffice.kernel.serving import security_alert
 
 # The columns of a user whose change is a change of what the person may do.
 _WATCHED = ("is_active", "is_staff", "is_superuser", "password")
@@ -28,12 +26,7 @@ def _actor_id() -> int | None:
 
 
 def _alert(event: str, **fields: object) -> None:
-    """Log the change as a security event and mail it to the security contacts, by ids only."""
-    fields = {"actor_id": _actor_id(), **fields}
-    security_event(event, **fields)
-    if settings.ADMINS:
-        details = "\n".join(f"{name}: {value}" for name, value in fields.items())
-        mail_admins(f"Security: {event.replace('_', ' ')}", f"{event}\n{details}\n", fail_silently=True)
+    security_alert(event, actor_id=_actor_id(), **fields)
 
 
 def _user_before(sender: type, instance: User, **kwargs: object) -> None:

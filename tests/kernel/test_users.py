@@ -59,7 +59,7 @@ def test_a_user_leaving_is_deactivated_and_the_change_is_a_security_event(client
 
 
 def test_making_someone_a_second_approver_is_logged_with_who_did_it_and_mailed(
-    client, admin_user, settings, smtp_server
+    client, admin_user, settings, smtp_server, django_capture_on_commit_callbacks
 ):
     settings.ADMINS = [("security", "security@lender.example")]
     someone = user_in(AGENT, "agent-x")
@@ -77,7 +77,7 @@ def test_making_someone_a_second_approver_is_logged_with_who_did_it_and_mailed(
     )
     data.pop("date_joined", None)
     data.pop("last_login", None)
-    with SecurityLines() as log:
+    with SecurityLines() as log, django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("admin:auth_user_change", args=[someone.pk]), data)
     assert response.status_code == 302, response.content[:2000]
     assert legal in someone.groups.all()
