@@ -39,7 +39,7 @@ from cases.casework.scoping import CaseScoped, FoundByCaseNumber
 from cases.casework.selectors import case_bills, case_timeline
 from cases.casework.services import ACTIONS, case_hold
 from cases.choices import MOVE_LABELS, HoldReason
-from cases.contacts.rules import customer_zone
+from cases.contacts.rules import known_zone
 from cases.outreach.selectors import message_events
 from cases.workload.services import case_assign
 from letters.selectors import letter_events
@@ -243,8 +243,10 @@ class CaseAdmin(
     def customer_time(self, obj: Case) -> str:
         """Show the time where the customer is, which the contact window follows."""
         customer = obj.credit_line.customer
-        local = timezone.now().astimezone(customer_zone(customer.time_zone))
-        return f"{local:%Y-%m-%d %H:%M} ({customer.time_zone})"
+        zone = known_zone(customer.time_zone)
+        if zone is None:
+            return _("unknown time zone %(value)r: no contact until it is corrected") % {"value": customer.time_zone}
+        return f"{timezone.now().astimezone(zone):%Y-%m-%d %H:%M} ({customer.time_zone})"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Case | None = None) -> list[str]:
         """Keep everything but the assignee read-only; the stage moves only by the buttons."""
