@@ -11,9 +11,8 @@ from backoffice.kernel.approvals.kinds import ChangeKind, Values, register
 from backoffice.kernel.approvals.models import ChangeProposal
 from backoffice.kernel.approvals.services import change_propose
 from cases.outreach.models import MessageTemplate
-from cases.outreach.services import message_template_activate
+from cases.outreach.services import MESSAGE_TEMPLATE_ACTIVATE, message_template_activate
 
-MESSAGE_TEMPLATE_ACTIVATE = "message_template_activate"
 _SHOWN = ("version", "subject", "body", "provider_template_code")
 
 
@@ -42,7 +41,7 @@ def _state(template: MessageTemplate | None) -> Values:
 
 
 def _apply(template: MessageTemplate, proposal: ChangeProposal, actor: AbstractBaseUser) -> MessageTemplate:
-    return message_template_activate(template=template, actor=actor)
+    return message_template_activate(template=template, actor=actor, proposal=proposal)
 
 
 def _authors(template: MessageTemplate | None) -> set[int]:

@@ -26,6 +26,8 @@ from django.utils.translation import gettext as _
 from accounts.choices import Language
 from accounts.models import Customer
 from accounts.services import customer_consent_withdraw
+from backoffice.kernel.approvals.models import ChangeProposal
+from backoffice.kernel.approvals.services import change_being_applied
 from backoffice.kernel.bulksql import update_rows
 from backoffice.kernel.outbound import Outgoing, SendFailed, send
 from cases.choices import LADDER, MessageChannel, MessageStatus, PromiseStatus
@@ -456,16 +458,25 @@ def message_template_save(*, template: MessageTemplate, actor: AbstractBaseUser 
     return template
 
 
-def message_template_activate(*, template: MessageTemplate, actor: AbstractBaseUser | None) -> MessageTemplate:
+# The kind of change that activates a version (``cases.outreach.approvals``).
+MESSAGE_TEMPLATE_ACTIVATE = "message_template_activate"
+
+
+def message_template_activate(
+    *, template: MessageTemplate, actor: AbstractBaseUser | None, proposal: ChangeProposal | None = None
+) -> MessageTemplate:
     """Make this version the one sent for its code, channel and language; the previous one stops.
 
-    Four eyes: the author may not activate their own wording. The checks run again, since the
-    prohibited phrases may have grown since it was saved.
+    Four eyes: a person activates a version only by approving its proposed activation (``proposal``,
+    passed by the approval), and never their own wording. The checks run again, since the prohibited
+    phrases may have grown since it was saved.
     """
     if actor is not None and not actor.has_perm("cases.change_messagetemplate"):
         raise PermissionDenied(_("You are not allowed to activate message templates."))
     if actor is not None and template.created_by_id == actor.pk:
         raise ValidationError(_("You wrote %(template)s: someone else must activate it.") % {"template": template})
+    if actor is not None:
+        change_being_applied(proposal=proposal, kind=MESSAGE_TEMPLATE_ACTIVATE, target=template, actor=actor)
     problems = message_template_problems(template)
     if problems:
         raise ValidationError([message for found in problems.values() for message in found])
