@@ -36,11 +36,14 @@ def test_an_alert_is_logged_at_once_and_mailed_when_the_change_commits(
 
 
 def test_a_change_that_rolls_back_mails_nothing(mailoutbox, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+    def failing_change():
         with transaction.atomic():
             user_in(LEGAL, "legal-rolled-back")
             raise RuntimeError("the change fails after the alert")
-    assert mailoutbox == []
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
+        failing_change()
+    assert (callbacks, mailoutbox) == ([], [])
 
 
 def test_without_security_contacts_the_alert_is_only_logged(settings, caplog, mailoutbox):
