@@ -32,7 +32,7 @@ from cases.admin.promises import CasePromiseActions, PromiseStatusFilter
 from cases.admin.settlements import CaseProposalActions
 from cases.admin.workload import CaseAssignActions
 from cases.agencies.models import agency_id_of
-from cases.casework.approvals import case_close_propose
+from cases.casework.approvals import case_close_propose, closing_waiting
 from cases.casework.models import Case, CaseTransition
 from cases.casework.numbers import case_id_from_number
 from cases.casework.scoping import CaseScoped, FoundByCaseNumber
@@ -309,6 +309,8 @@ class CaseAdmin(
             "may_propose": case.is_open and user.has_perm("cases.add_proposal"),
             "may_place": case.is_open and case.agency_id is None and user.has_perm("cases.place_case"),
             "may_recall": case.agency_id is not None and user.has_perm("cases.place_case"),
+            "closing_waiting": closing_waiting(case),
+            "may_see_changes": user.has_perm("backoffice.view_changeproposal"),
             "bills": bills,
             "owed": owed,
             "timeline": case_timeline(case, more=[letter_events, message_events]),
