@@ -16,10 +16,10 @@ from backoffice.kernel.approvals.models import ChangeProposal
 from backoffice.kernel.approvals.services import change_approve
 from backoffice.kernel.roles import LEGAL
 from cases.models import Case
+from letters.approvals import template_activation_propose
 from letters.choices import LetterLanguage
 from letters.dispatch import letter_dispatch
 from letters.models import Letter, LetterTemplate
-from letters.approvals import template_activation_propose
 from letters.services import letter_approve, template_activate, template_save
 from tests.factories import law_firm_with_lawyer, overdue_line, user_in
 
