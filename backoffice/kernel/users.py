@@ -6,13 +6,17 @@ permissions, staff or superuser status, activity or password is logged with who 
 signed in, from simple-history's request context) and who it changed, by ids only.
 """
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.contrib.auth.models import Group, User
 from django.db.models.signals import m2m_changed, post_save, pre_save
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from backoffice.kernel.people import Deactivation, user_deactivate
 from backoffice.kernel.serving import security_alert
 
 # The columns of a user whose change is a change of what the person may do.
@@ -91,11 +95,65 @@ class NeverDeleted:
         return actions
 
 
-class PeopleAdmin(NeverDeleted, UserAdmin):
-    """Users as Django's admin shows them; deactivated (Active unticked), never deleted."""
+class PersonForm(UserChangeForm):
+    """A user's form, asking why when Active is unticked."""
 
+    deactivation_reason = forms.CharField(
+        label=_("reason for deactivating"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed when Active is unticked: why the user leaves (kept with who deactivated them)."),
+    )
+
+    def clean(self) -> dict:
+        """Refuse unticking Active without a reason."""
+        cleaned = super().clean()
+        if self.deactivating() and not (cleaned.get("deactivation_reason") or "").strip():
+            self.add_error("deactivation_reason", _("Say why the user is deactivated."))
+        return cleaned
+
+    def deactivating(self) -> bool:
+        """Whether this edit unticks Active."""
+        return "is_active" in self.changed_data and not self.cleaned_data.get("is_active", True)
+
+
+class DeactivationInline(admin.TabularInline):
+    """Each time the user was deactivated: when, by whom, why."""
+
+    model = Deactivation
+    fk_name = "user"
+    fields = ["deactivated_at", "deactivated_by", "reason"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Written by deactivating, never by hand."""
+        return False
+
+
+class PeopleAdmin(NeverDeleted, UserAdmin):
+    """Users as Django's admin shows them; deactivated (Active unticked, with a reason), never deleted."""
+
+    form = PersonForm
+    inlines = [DeactivationInline]
     list_display = ("username", "first_name", "last_name", "is_active", "is_staff", "is_superuser", "last_login")
     list_filter = ("is_active", "is_staff", "is_superuser", "groups")
+    fieldsets = (
+        *UserAdmin.fieldsets[:2],
+        (
+            UserAdmin.fieldsets[2][0],
+            {"fields": ("is_active", "deactivation_reason", *UserAdmin.fieldsets[2][1]["fields"][1:])},
+        ),
+        *UserAdmin.fieldsets[3:],
+    )
+
+    def save_model(self, request: HttpRequest, obj: User, form: forms.ModelForm, change: bool) -> None:
+        """Save the user; a deactivation keeps its reason and who made it."""
+        super().save_model(request, obj, form, change)
+        if change and isinstance(form, PersonForm) and form.deactivating():
+            user_deactivate(user=obj, actor=request.user, reason=form.cleaned_data["deactivation_reason"])
 
 
 class RolesAdmin(NeverDeleted, GroupAdmin):

@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.urls import reverse
 
+from backoffice.kernel.people import Deactivation
 from backoffice.kernel.roles import AGENT, LEGAL, SUPERVISOR
 from tests.factories import user_in
 
@@ -74,6 +75,7 @@ def test_making_someone_a_second_approver_is_logged_with_who_did_it_and_mailed(
         date_joined_1=someone.date_joined.strftime("%H:%M:%S"),
         is_active="on",
         is_staff="on",
+        **{"deactivations-TOTAL_FORMS": 0, "deactivations-INITIAL_FORMS": 0},
     )
     data.pop("date_joined", None)
     data.pop("last_login", None)
@@ -101,3 +103,45 @@ def test_a_new_superuser_and_a_permission_given_to_a_role_are_security_events():
     assert events["user_created"]["user_id"] == root.pk
     assert events["user_created"]["is_superuser"] is True
     assert events["permissions_changed"]["group_id"] == Group.objects.get(name=AGENT).pk
+
+
+def user_form(client, someone: User) -> dict:
+    """The user's change form as the admin sends it back, unchanged."""
+    form = client.get(reverse("admin:auth_user_change", args=[someone.pk])).context["adminform"].form
+    data = {key: value for key, value in form.initial.items() if value is not None and key not in ("password",)}
+    data.update(
+        groups=list(someone.groups.values_list("pk", flat=True)),
+        user_permissions=[],
+        date_joined_0=someone.date_joined.strftime("%Y-%m-%d"),
+        date_joined_1=someone.date_joined.strftime("%H:%M:%S"),
+        is_staff="on",
+        **{"deactivations-TOTAL_FORMS": 0, "deactivations-INITIAL_FORMS": 0},
+    )
+    for key in ("date_joined", "last_login", "is_active", "is_superuser"):
+        data.pop(key, None)
+    return data
+
+
+def test_deactivating_a_user_needs_a_reason_which_is_kept_with_who_deactivated_them(client, admin_user):
+    leaving = user_in(AGENT, "agent-leaving")
+    client.force_login(admin_user)
+    url = reverse("admin:auth_user_change", args=[leaving.pk])
+    refused = client.post(url, user_form(client, leaving))  # Active unticked, no reason
+    assert refused.status_code == 200
+    assert "deactivation_reason" in refused.context["adminform"].form.errors
+    assert User.objects.get(pk=leaving.pk).is_active
+    data = user_form(client, leaving) | {"deactivation_reason": "已离职（2026-12-01）"}
+    assert client.post(url, data).status_code == 302
+    assert not User.objects.get(pk=leaving.pk).is_active
+    (kept,) = Deactivation.objects.filter(user=leaving)
+    assert (kept.reason, kept.deactivated_by) == ("已离职（2026-12-01）", admin_user)
+    assert "已离职（2026-12-01）" in client.get(url).content.decode()
+
+
+def test_an_edit_that_keeps_the_user_active_asks_for_no_reason(client, admin_user):
+    staying = user_in(AGENT, "agent-staying")
+    client.force_login(admin_user)
+    data = user_form(client, staying) | {"is_active": "on", "first_name": "敏"}
+    assert client.post(reverse("admin:auth_user_change", args=[staying.pk]), data).status_code == 302
+    assert User.objects.get(pk=staying.pk).first_name == "敏"
+    assert not Deactivation.objects.exists()
