@@ -7,7 +7,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Playwright drives Debian's Chromium; it must never try to download a browser of its own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: run serve test lint system-deps install install-dev messages bench bench-db bench-letters bench-queue bench-ingest bench-outreach bench-reports
+.PHONY: run serve test lint system-deps install install-dev messages bench bench-db bench-letters bench-queue bench-ingest bench-outreach bench-reports bench-load
 
 system-deps:
 	@scripts/system-deps.sh
@@ -90,6 +90,14 @@ MONTHS ?= 12
 bench-reports: install bench-db
 	DATABASE_URL=$(BENCH_DATABASE_URL) SECRET_KEY=$(LOCAL_KEY) $(BIN)/python manage.py migrate --no-input -v 0
 	DATABASE_URL=$(BENCH_DATABASE_URL) SECRET_KEY=$(LOCAL_KEY) $(BIN)/python manage.py bench_reports --lines $(LINES) --months $(MONTHS)
+
+# The load test: agents and the lending system against make serve's gunicorn on 127.0.0.1 (locust, a dev dependency).
+LOAD_CASES ?= 100000
+AGENTS ?= 50
+LOAD_SECONDS ?= 120
+bench-load: install-dev bench-db
+	DATABASE_URL=$(BENCH_DATABASE_URL) SECRET_KEY=$(LOCAL_KEY) $(BIN)/python manage.py migrate --no-input -v 0
+	DATABASE_URL=$(BENCH_DATABASE_URL) SECRET_KEY=$(LOCAL_KEY) $(BIN)/python manage.py bench_load --cases $(LOAD_CASES) --agents $(AGENTS) --seconds $(LOAD_SECONDS)
 
 LETTERS ?= 200
 bench-letters: install

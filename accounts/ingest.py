@@ -27,10 +27,11 @@ from django.utils.translation import gettext as _
 
 from accounts.allocation import COMPONENTS, Share, take
 from accounts.choices import PaymentChannel, ReversalReason
-from accounts.models import Bill, CreditLine, Payment, PaymentAllocation
+from accounts.ingest_writes import payments_insert, shares_apply
+from accounts.models import CreditLine, Payment, PaymentAllocation
 from accounts.positions import unpaid_bills
 from accounts.validators import PAYMENT_CLOCK_SKEW, validate_received_at
-from backoffice.kernel.bulksql import insert_new_rows, insert_rows, member_of, members, values_table
+from backoffice.kernel.bulksql import member_of, members
 from backoffice.kernel.events import EventType, events_record
 from backoffice.kernel.money import fen_to_yuan, yuan_to_fen
 
@@ -544,31 +545,6 @@ def _reversed(
     )
 
 
-_PAYMENT_COLUMNS = [
-    ("credit_line_id", "bigint"),
-    ("external_reference", "text"),
-    ("amount_fen", "bigint"),
-    ("unallocated_fen", "bigint"),
-    ("channel", "text"),
-    ("received_at", "timestamptz"),
-    ("received_on", "date"),
-    ("recorded_at", "timestamptz"),
-    ("recorded_by_id", "integer"),
-    ("reversal_reason", "text"),
-    ("reversal_note", "text"),
-    ("reversal_of_id", "bigint"),
-]
-
-_ALLOCATION_COLUMNS = [
-    ("payment_id", "bigint"),
-    ("bill_id", "bigint"),
-    ("fees_fen", "bigint"),
-    ("interest_fen", "bigint"),
-    ("principal_fen", "bigint"),
-    ("received_on", "date"),
-]
-
-
 def _record(new: list[_New], actor: AbstractBaseUser | None) -> dict[int, Posted]:
     """Write the new payments, their allocations, the bills' figures and the history of both."""
     # In the order received, so that allocation ids follow it and the bills' history can replay it.
@@ -603,14 +579,8 @@ def _write(payments: list[_New], *, actor: AbstractBaseUser | None, reused_code:
         )
         for p in payments
     ]
-    inserted = insert_new_rows(
-        Payment._meta.db_table,
-        _PAYMENT_COLUMNS,
-        rows,
-        unique="external_reference",
-        returning=["external_reference", "id"],
-    )
-    ids = dict(inserted)
+    reasons = {p.reference: p.change_reason for p in payments if p.change_reason}
+    ids = payments_insert(rows, now=now, actor_id=actor_id, reasons=reasons)
     if len(ids) != len(payments):
         # Another transaction recorded one of these references meanwhile, on another line
         # (the same line is locked): that is a reference reused for a different payment.
@@ -621,99 +591,6 @@ def _write(payments: list[_New], *, actor: AbstractBaseUser | None, reused_code:
         for p in payments
         for s in p.shares
     ]
-    insert_rows(PaymentAllocation._meta.db_table, _ALLOCATION_COLUMNS, allocations)
-    payment_ids = sorted(ids.values())
-    reasons = {ids[p.reference]: p.change_reason for p in payments if p.change_reason}
-    with connection.cursor() as cursor:
-        if allocations:
-            # History first: it adds each share to the bill as it stood, as payments posted one by one would.
-            cursor.execute(*_bill_history_sql(payment_ids, now, actor_id, reasons))
-            cursor.execute(*_bill_update_sql(payment_ids))
-        cursor.execute(*_payment_history_sql(payment_ids, now, actor_id, reasons))
+    by_id = {ids[reference]: why for reference, why in reasons.items()}
+    shares_apply(allocations, now=now, actor_id=actor_id, reasons=by_id)
     return ids
-
-
-_HISTORY_FIELDS = ("history_date", "history_change_reason", "history_type", "history_user_id")
-
-
-def _history_columns(model: type) -> list[str]:
-    """Return the columns of ``model``'s history table that copy the model's own, in order."""
-    history = model.history.model._meta.concrete_fields
-    return [field.column for field in history if field.column not in ("history_id", *_HISTORY_FIELDS)]
-
-
-def _later(left: str, right: str) -> str:
-    """SQL for the later of two dates, either of which may be NULL (the same on both databases)."""
-    return f"CASE WHEN {left} IS NULL OR {right} > {left} THEN {right} ELSE {left} END"
-
-
-def _reasons_sql(reasons: dict[int, str], payment_id: str) -> tuple[str, str, list]:
-    """Return the change reason of each payment's history rows: the column, a join (if any) and its parameters.
-
-    ``reasons`` gives it by payment id; a payment it does not name has none (NULL).
-    """
-    if not reasons:
-        return "NULL", "", []
-    table, params = values_table([("payment_id", "bigint"), ("reason", "text")], sorted(reasons.items()))
-    return "why.reason", f"LEFT JOIN {table} why ON why.payment_id = {payment_id}", params
-
-
-def _bill_history_sql(
-    payment_ids: list[int], now: datetime.datetime, actor_id: int | None, reasons: dict[int, str]
-) -> tuple[str, list]:
-    """One history row per share: the bill with this share and those before it (in allocation order) added."""
-    bill, allocation = Bill._meta.db_table, PaymentAllocation._meta.db_table
-    columns = _history_columns(Bill)
-    running = "OVER (PARTITION BY a.bill_id ORDER BY a.id ROWS UNBOUNDED PRECEDING)"
-    values = []
-    for column in columns:
-        component = column.removesuffix("_paid_fen")
-        if component in COMPONENTS:
-            values.append(f"b.{column} + SUM(a.{component}_fen) {running}")
-        elif column == "last_paid_on":
-            values.append(_later("b.last_paid_on", f"MAX(a.received_on) {running}"))
-        else:
-            values.append(f"b.{column}")
-    condition, params = member_of("a.payment_id", payment_ids)
-    reason, join, reason_params = _reasons_sql(reasons, "a.payment_id")
-    sql = f"""
-        INSERT INTO {Bill.history.model._meta.db_table} ({", ".join(columns)}, {", ".join(_HISTORY_FIELDS)})
-        SELECT {", ".join(values)}, %s, {reason}, '~', %s
-          FROM {allocation} a JOIN {bill} b ON b.id = a.bill_id {join}
-         WHERE {condition}
-    """
-    return sql, [_moment(now), actor_id, *reason_params, *params]
-
-
-def _bill_update_sql(payment_ids: list[int]) -> tuple[str, list]:
-    """Add the new allocations to the bills they paid, in one statement."""
-    sums = ", ".join(f"SUM({component}_fen) AS {component}" for component in COMPONENTS)
-    paid = ", ".join(f"{component}_paid_fen = b.{component}_paid_fen + s.{component}" for component in COMPONENTS)
-    condition, params = member_of("payment_id", payment_ids)
-    sql = f"""
-        UPDATE {Bill._meta.db_table} AS b SET {paid}, last_paid_on = {_later("b.last_paid_on", "s.last_received")}
-          FROM (SELECT bill_id, {sums}, MAX(received_on) AS last_received FROM {PaymentAllocation._meta.db_table}
-                 WHERE {condition} GROUP BY bill_id) s
-         WHERE b.id = s.bill_id
-    """
-    return sql, params
-
-
-def _payment_history_sql(
-    payment_ids: list[int], now: datetime.datetime, actor_id: int | None, reasons: dict[int, str]
-) -> tuple[str, list]:
-    """One history row per new payment, as django-simple-history writes on creation."""
-    columns = _history_columns(Payment)
-    condition, params = member_of("p.id", payment_ids)
-    reason, join, reason_params = _reasons_sql(reasons, "p.id")
-    sql = f"""
-        INSERT INTO {Payment.history.model._meta.db_table} ({", ".join(columns)}, {", ".join(_HISTORY_FIELDS)})
-        SELECT {", ".join(f"p.{column}" for column in columns)}, %s, {reason}, '+', %s
-          FROM {Payment._meta.db_table} p {join}
-         WHERE {condition}
-    """
-    return sql, [_moment(now), actor_id, *reason_params, *params]
-
-
-def _moment(value: datetime.datetime) -> object:
-    return connection.ops.adapt_datetimefield_value(value)

@@ -7,7 +7,10 @@ the case that the case's figures, stage and opening come from. So a night batch 
 payment on one of its lines waits for it and then reads what it paid, or the payment waits for the
 batch and its refresh reads what the batch wrote; neither writes a case from a read the other made
 stale. A person's stage change takes the line too, before the case, as the others do: it may
-freeze, unfreeze or charge off the line once the case is saved.
+freeze, unfreeze or charge off the line once the case is saved. So do a contact and a promise to
+pay, which write their case twice: PostgreSQL then checks the case's key to its line at commit
+(``FOR KEY SHARE``), which a payment holding the line ``FOR UPDATE`` would not let through while it
+waited for the case.
 
 ``FOR NO KEY UPDATE`` conflicts with ``FOR UPDATE`` and with itself, so these writers take turns
 per line, but not with ``FOR KEY SHARE``, which PostgreSQL takes on the line for each row inserted

@@ -1,6 +1,7 @@
 """The Celery app: ``celery -A backoffice worker`` and ``celery -A backoffice beat``.
 
 Configured from Django's settings (the ``CELERY_`` ones); used only when ``CELERY_BROKER_URL`` is set.
+A worker imports ``backoffice.worker_shape`` at start (``CELERY_IMPORTS``), which shapes a letters worker.
 """
 
 import os

@@ -21,7 +21,7 @@ from accounts.positions import line_balance
 from backoffice.kernel.admin import DeclaredFiltersOnly, ReadOnlyAdmin, money_column
 from cases.casework.scoping import CaseScoped
 from cases.models import Case, CaseTransition
-from letters.admin_filters import LetterFunnelFilter
+from letters.admin_filters import LetterFunnelFilter, RenderingFilter
 from letters.approvals import template_activation_propose
 from letters.choices import DispatchChannel, LetterStatus
 from letters.dispatch import letter_dispatch, letter_record_delivery
@@ -35,10 +35,12 @@ from letters.models import (
     LetterTemplate,
 )
 from letters.rendering import render_pdf
+from letters.selectors import rendering_counts
 from letters.services import (
     letter_approve,
     letter_redraft,
     letter_reject,
+    letter_render_retry,
     stored_pdf_hash,
     template_problems,
     template_save,
@@ -172,11 +174,20 @@ class LetterReview(CaseScoped, ReadOnlyAdmin):
     """
 
     list_display = ["number", "case", "kind", "language", "firm", "status", "requested_by", "requested_at"]
-    list_filter = ["status", "firm", "template", "kind", "language", "requested_at", LetterFunnelFilter]
+    list_filter = [
+        "status",
+        RenderingFilter,
+        "firm",
+        "template",
+        "kind",
+        "language",
+        "requested_at",
+        LetterFunnelFilter,
+    ]
     search_fields = ["=number", "case__credit_line__number"]
     list_select_related = ["case", "firm", "requested_by"]
     date_hierarchy = "requested_at"
-    actions = ["approve_selected"]
+    actions = ["approve_selected", "retry_rendering"]
     change_form_template = "admin/letters/letter/review.html"
 
     def get_urls(self) -> list:
@@ -347,6 +358,38 @@ class LetterReview(CaseScoped, ReadOnlyAdmin):
         """Only legal reviewers see the bulk approval."""
         return request.user.has_perm("letters.approve_letter")
 
+    @admin.action(description=_("Retry rendering the selected letters…"), permissions=["retry_rendering"])
+    def retry_rendering(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        """Ask for confirmation listing every letter and its last error, then make each a draft to render again."""
+        letters = list(queryset.select_related("case").order_by("number"))
+        if request.POST.get("confirm") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": _("Retry rendering these letters?"),
+                "letters": letters,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/letters/letter/retry_rendering_confirmation.html", context)
+        retried = 0
+        for letter in letters:
+            try:
+                letter_render_retry(letter=letter, actor=request.user)
+            except (ValidationError, PermissionDenied) as exc:
+                messages.error(request, f"{letter.number}: {' '.join(getattr(exc, 'messages', [str(exc)]))}")
+                continue
+            self.log_change(request, letter, _("Rendering retried after it failed."))
+            retried += 1
+        messages.success(
+            request,
+            ngettext("%(n)d letter is rendered again.", "%(n)d letters are rendered again.", retried) % {"n": retried},
+        )
+        return None
+
+    def has_retry_rendering_permission(self, request: HttpRequest) -> bool:
+        """Only those who may retry rendering see the action."""
+        return request.user.has_perm("letters.retry_letter_rendering")
+
 
 def _dispatch_outcome(letter: Letter) -> tuple[int, str]:
     """Return the message level and text that tell a person where their dispatch stands."""
@@ -381,10 +424,17 @@ class LetterAwaitingApprovalAdmin(LetterReview):
     list_display = ["number", "case", "kind", "language", "firm", "requested_by", "requested_at", "waiting"]
     list_filter = ["firm", "kind", "language", "requested_at"]
     ordering = ["requested_at"]
+    actions = ["approve_selected"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         """Only letters awaiting approval."""
         return super().get_queryset(request).filter(status=LetterStatus.PENDING_APPROVAL)
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        """Show the queue with how many letters still wait to be rendered and how many failed rendering."""
+        visible = LetterReview.get_queryset(self, request)
+        extra = {"rendering": rendering_counts(visible), "letters_url": reverse("admin:letters_letter_changelist")}
+        return super().changelist_view(request, {**(extra_context or {}), **extra})
 
     @admin.display(description=_("waiting"), ordering="requested_at")
     def waiting(self, obj: Letter) -> str:

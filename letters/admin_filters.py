@@ -1,6 +1,7 @@
-"""The letter list's funnel filter: the letters that reached a step of the funnel between two dates.
+"""The letter list's filters: rendering (waiting, failed) and the funnel.
 
-The letters report's drill-down: drafted (requested), approved, sent, rejected or cancelled on a day from
+The funnel filter keeps the letters that reached a step of the funnel between two dates, the letters
+report's drill-down: drafted (requested), approved, sent, rejected or cancelled on a day from
 ``funnel_from`` to ``funnel_to`` in the project's time zone, optionally on one product.
 """
 
@@ -8,12 +9,15 @@ import datetime
 import zoneinfo
 
 from django.conf import settings
+from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.kernel.admin import DrillDownFilter
+from letters.choices import LetterStatus
+from letters.selectors import rendering_counts
 
 # When a letter reached each step of the funnel.
 STEP_MOMENTS = {
@@ -69,3 +73,31 @@ class LetterFunnelFilter(DrillDownFilter):
             raise IncorrectLookupParameters(step)
         kept = reached_step(queryset, step=step, first=first, last=last)
         return kept.filter(case__credit_line__product_id=int(product)) if product else kept
+
+
+# The rendering states a person looks for, by the filter's value.
+RENDERING_STATUSES = {"waiting": LetterStatus.DRAFT, "failed": LetterStatus.RENDER_FAILED}
+
+
+class RenderingFilter(admin.SimpleListFilter):
+    """Keep the letters waiting to be rendered, or those whose rendering failed; each choice says how many."""
+
+    title = _("rendering")
+    parameter_name = "rendering"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        """Offer both states with their counts among the letters this viewer sees."""
+        counts = rendering_counts(model_admin.get_queryset(request))
+        return [
+            ("waiting", _("Waiting to render (%(count)d)") % {"count": counts["waiting"]}),
+            ("failed", _("Rendering failed (%(count)d)") % {"count": counts["failed"]}),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        """Keep the letters in the chosen state; refuse a value that is not one."""
+        value = self.value()
+        if value is None:
+            return queryset
+        if value not in RENDERING_STATUSES:
+            raise IncorrectLookupParameters(value)
+        return queryset.filter(status=RENDERING_STATUSES[value])

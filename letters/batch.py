@@ -8,8 +8,7 @@ from multiprocessing import get_context
 from django.db import connections
 
 from letters import workers
-from letters.choices import LetterStatus
-from letters.models import Letter
+from letters.render_queue import waiting_to_render
 
 # Worker processes are replaced after this many letters, in case WeasyPrint's memory creeps up.
 # Measured: 166 MB after 100 letters, 168 MB after 1,000; a new worker costs ~2 s to start.
@@ -24,7 +23,7 @@ def _chunks(ids: list[int]) -> Iterable[list[int]]:
 
 def render_waiting(*, processes: int | None = None, on_progress: Callable[[int], None] | None = None) -> int:
     """Render every draft letter without a PDF, on ``processes`` processes (default: every core)."""
-    ids = list(Letter.objects.filter(status=LetterStatus.DRAFT).order_by("id").values_list("id", flat=True))
+    ids = list(waiting_to_render().order_by("id").values_list("id", flat=True))
     processes = processes or os.cpu_count() or 1
     if processes == 1 or len(ids) <= _CHUNK:
         return sum(_report(workers.render_letters(chunk), on_progress) for chunk in _chunks(ids))

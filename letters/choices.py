@@ -30,6 +30,9 @@ class LetterStatus(models.TextChoices):
     # The mail server refused the e-mail on every try, or the collection rules now forbid e-mail:
     # a person sends it again (the dispatch re-checks run first) or by registered post.
     DISPATCH_FAILED = "dispatch_failed", _("Dispatch failed")
+    # Rendering failed LETTERS_RENDER_MAX_ATTEMPTS times (the error is kept): a person looks, fixes the
+    # template or the data, and retries it.
+    RENDER_FAILED = "render_failed", _("Rendering failed")
 
 
 class DispatchChannel(models.TextChoices):
@@ -45,4 +48,5 @@ IN_FLIGHT_STATUSES: tuple[str, ...] = (
     LetterStatus.PENDING_APPROVAL,
     LetterStatus.APPROVED,
     LetterStatus.DISPATCH_FAILED,
+    LetterStatus.RENDER_FAILED,
 )

@@ -148,6 +148,21 @@ class Letter(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=LetterStatus.choices, default=LetterStatus.DRAFT, db_index=True
     )
+    # The rendering queue: when a rendering task was last queued (the sweep queues it again only after a
+    # lease), how many tries began (counted before each, so a worker killed mid-render counts too), and the
+    # last failure's text, kept for the person who looks at a letter whose rendering failed.
+    render_queued_at = models.DateTimeField(_("rendering queued at"), null=True, blank=True)
+    render_attempts = models.PositiveSmallIntegerField(_("rendering tries"), default=0, db_default=0)
+    render_error = models.TextField(_("last rendering error"), blank=True, db_default="")
+    render_retried_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("rendering retried by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    render_retried_at = models.DateTimeField(_("rendering retried at"), null=True, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("requested by"),
@@ -248,6 +263,7 @@ class Letter(models.Model):
             ("approve_letter", _("Can approve or reject letters")),
             ("dispatch_letter", _("Can send approved letters")),
             ("request_letter", _("Can request a letter for a case")),
+            ("retry_letter_rendering", _("Can retry rendering a letter whose rendering failed")),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,6 @@
-"""Named reads of letters: a case's letters on its timeline, the e-mail queue."""
+"""Named reads of letters: a case's letters on its timeline, the e-mail queue, the rendering counts."""
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.urls import reverse
 
 from cases.casework.models import Case
@@ -30,3 +30,15 @@ def letters_queued_for_email() -> QuerySet[Letter]:
     return Letter.objects.filter(
         status=LetterStatus.APPROVED, dispatch_channel=DispatchChannel.EMAIL, next_attempt_at__isnull=False
     )
+
+
+def rendering_counts(letters: QuerySet[Letter]) -> dict[str, int]:
+    """Return how many of ``letters`` wait to be rendered and how many failed rendering (one query)."""
+    rows = (
+        letters.filter(status__in=[LetterStatus.DRAFT, LetterStatus.RENDER_FAILED])
+        .order_by()
+        .values("status")
+        .annotate(letters=Count("id"))
+    )
+    counts = {row["status"]: row["letters"] for row in rows}
+    return {"waiting": counts.get(LetterStatus.DRAFT, 0), "failed": counts.get(LetterStatus.RENDER_FAILED, 0)}

@@ -4,11 +4,12 @@ import datetime
 import logging
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +25,7 @@ from cases.models import Case, CaseTransition, DunningPolicy, ProhibitedPhraseLi
 from letters.choices import IN_FLIGHT_STATUSES, LetterKind, LetterLanguage, LetterStatus
 from letters.documents import build_snapshot, render_html, sample_snapshot, visible_text
 from letters.models import Lawyer, Letter, LetterCounter, LetterTemplate
+from letters.render_queue import letters_render_enqueue, letters_render_enqueue_on_commit, waiting_to_render
 from letters.rendering import render_pdf, sha256_of
 
 logger = logging.getLogger(__name__)
@@ -249,12 +251,11 @@ def letter_draft(
 
 
 def _render_drafted(letter_id: int) -> None:
-    """Render a letter just drafted; if it fails it stays a draft, for ``render_letters`` and a person to see."""
-    letter = Letter.objects.select_related("template__firm").get(pk=letter_id)
-    try:
-        letter_render(letter=letter)
-    except ValidationError as exc:
-        logger.error("Letter %s not rendered: %s", letter.number, " ".join(exc.messages))
+    """Render a letter just drafted: on the ``letters`` queue with a broker, else here, as one counted try."""
+    if settings.CELERY_BROKER_URL:
+        letters_render_enqueue(letter_ids=[letter_id])
+    else:
+        letters_render(letter_ids=[letter_id])
 
 
 def letters_draft_due(*, as_of: datetime.date, batch: int = 500) -> int:
@@ -288,15 +289,20 @@ def letters_draft_due(*, as_of: datetime.date, batch: int = 500) -> int:
     case_ids, drafted = list(due), 0
     for start in range(0, len(case_ids), batch):
         with transaction.atomic():
+            letter_ids = []
             for case in Case.objects.filter(pk__in=case_ids[start : start + batch]).with_customer():
                 template = templates[case.credit_line.product.policy_id]
                 try:
                     with transaction.atomic():
-                        letter_draft(case=case, template=template, actor=None, render=False, as_of=as_of)
+                        letter = letter_draft(case=case, template=template, actor=None, render=False, as_of=as_of)
                 except ValidationError as exc:
                     logger.warning("No letter drafted for case %s: %s", case.number, " ".join(exc.messages))
                     continue
-                drafted += 1
+                letter_ids.append(letter.pk)
+            # With a broker the batch's letters go to the rendering queue once it commits; without one,
+            # ``render_letters`` renders them.
+            letters_render_enqueue_on_commit(letter_ids)
+            drafted += len(letter_ids)
     return drafted
 
 
@@ -339,6 +345,63 @@ def letter_render(*, letter: Letter) -> Letter:
     letter.approved_by, letter.approved_at, letter.approved_sha256 = None, None, ""
     letter.save()
     return letter
+
+
+def letters_render(*, letter_ids: list[int]) -> int:
+    """Render those of these letters still drafts without a PDF, each as one counted try; return how many rendered.
+
+    Idempotent: a letter rendered already, or failed, is skipped. The try is counted (and committed)
+    before the rendering starts, so that a letter whose rendering kills its worker counts it too.
+    """
+    rendered = 0
+    for letter_id in letter_ids:
+        begun = waiting_to_render().filter(pk=letter_id).update(render_attempts=F("render_attempts") + 1)
+        if not begun:
+            continue
+        letter = Letter.objects.select_related("template__firm").get(pk=letter_id)
+        try:
+            letter_render(letter=letter)
+        except Exception as exc:  # any failure of this letter's rendering is its own, kept for a person
+            _render_failed(letter, exc)
+            continue
+        rendered += 1
+    return rendered
+
+
+def _render_failed(letter: Letter, exc: Exception) -> None:
+    """Keep the error; after the last try the letter waits for a person, before it the sweep queues it again."""
+    error = " ".join(exc.messages) if isinstance(exc, ValidationError) else f"{type(exc).__name__}: {exc}"
+    failed = letter.render_attempts >= settings.LETTERS_RENDER_MAX_ATTEMPTS
+    status = LetterStatus.RENDER_FAILED if failed else LetterStatus.DRAFT
+    waiting_to_render().filter(pk=letter.pk).update(status=status, render_error=error, render_queued_at=None)
+    logger.error(
+        "Letter %s not rendered (try %d of %d): %s",
+        letter.number,
+        letter.render_attempts,
+        settings.LETTERS_RENDER_MAX_ATTEMPTS,
+        error,
+    )
+
+
+def letter_render_retry(*, letter: Letter, actor: AbstractBaseUser | None) -> Letter:
+    """Make a letter whose rendering failed a draft again, with its tries counted afresh, and render it.
+
+    Who retried and when stay on the letter; the last error is cleared once a new try begins to count.
+    """
+    if actor is not None and not actor.has_perm("letters.retry_letter_rendering"):
+        raise PermissionDenied(_("You are not allowed to retry rendering letters."))
+    with transaction.atomic():
+        locked = Letter.objects.select_for_update().get(pk=letter.pk)
+        if locked.status != LetterStatus.RENDER_FAILED:
+            raise ValidationError(
+                _("Letter %(number)s is %(status)s: only a letter whose rendering failed is retried.")
+                % {"number": locked.number, "status": locked.get_status_display()}
+            )
+        locked.status, locked.render_attempts, locked.render_error = LetterStatus.DRAFT, 0, ""
+        locked.render_queued_at, locked.render_retried_by, locked.render_retried_at = None, actor, timezone.now()
+        locked.save()
+        transaction.on_commit(lambda: _render_drafted(locked.pk))
+    return locked
 
 
 def stored_pdf_bytes(letter: Letter) -> bytes | None:

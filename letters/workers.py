@@ -2,11 +2,9 @@
 worker imports this module before ``django.setup()`` has run."""
 
 import gc
-import logging
 import time
 
 import django
-from django.core.exceptions import ValidationError
 
 
 def setup_worker() -> None:
@@ -24,20 +22,13 @@ def setup_worker() -> None:
 
 
 def render_letters(letter_ids: list[int]) -> int:
-    """Render the given draft letters; return how many were rendered. A refused letter stays a draft, logged."""
-    from letters.choices import LetterStatus  # noqa: PLC0415 - needs django.setup() (process-pool entry point)
-    from letters.models import Letter  # noqa: PLC0415 - needs django.setup() (process-pool entry point)
-    from letters.services import letter_render  # noqa: PLC0415 - needs django.setup() (process-pool entry point)
+    """Render the given draft letters, each as one counted try; return how many were rendered.
 
-    done = 0
-    for letter in Letter.objects.filter(pk__in=letter_ids, status=LetterStatus.DRAFT).select_related("template__firm"):
-        try:
-            letter_render(letter=letter)
-        except ValidationError as exc:
-            logging.getLogger("letters").error("Letter %s not rendered: %s", letter.number, " ".join(exc.messages))
-            continue
-        done += 1
-    return done
+    A letter that fails keeps its error and stays a draft until its last try, then waits for a person.
+    """
+    from letters.services import letters_render  # noqa: PLC0415 - needs django.setup() (process-pool entry point)
+
+    return letters_render(letter_ids=letter_ids)
 
 
 def render_documents(template: object, snapshots: list[dict]) -> tuple[int, float]:

@@ -8,8 +8,10 @@ the writer run until it waits, and checks that the writer holds nothing the batc
 """
 
 import datetime
+import zoneinfo
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.urls import reverse
@@ -23,7 +25,9 @@ from backoffice.night import dunning_run
 from backoffice.sameday import lines_refresh
 from cases.casework.services import case_escalate
 from cases.choices import ProposalKind, ProposalStatus, Stage
-from cases.models import Case, Proposal
+from cases.contacts.services import contact_log
+from cases.models import Case, Contact, Promise, Proposal
+from cases.promises.services import promise_record
 from cases.settlements.services import proposal_approve, proposal_reject, proposal_submit, settlements_complete
 from tests.factories import overdue_line
 from tests.test_sameday_concurrency import WAIT, in_a_thread, others_wait_on_locks
@@ -31,6 +35,7 @@ from tests.test_sameday_concurrency import WAIT, in_a_thread, others_wait_on_loc
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 DUE = datetime.date(2026, 3, 1)
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 PAID_AT = datetime.datetime(2026, 3, 20, 10, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
 
 
@@ -222,3 +227,48 @@ def test_a_settlement_whose_case_is_resolved_while_the_completion_waits_is_cance
     assert outcome["completion"] == 0, outcome
     assert Case.objects.get(pk=case.pk).stage == Stage.RESOLVED
     assert Proposal.objects.get(pk=settlement.pk).status == ProposalStatus.CANCELLED
+
+
+def writer_waits_for_a_payment_holding_nothing_of(line, case, work) -> tuple[bool, dict]:
+    """Hold ``line`` ``FOR UPDATE`` as a payment does, run ``work`` until it waits, then try ``case`` at once."""
+    outcome = {}
+    with transaction.atomic():
+        list(CreditLine.objects.filter(pk=line.pk).select_for_update())
+        thread = in_a_thread(work, outcome, "writer")
+        assert others_wait_on_locks(), f"the writer never waited: {outcome}"
+        free = free_without_waiting(Case.objects.filter(pk=case.pk))
+    thread.join(WAIT)
+    return free, outcome
+
+
+@pytest.fixture
+def case_in_the_day(shipped_data):
+    """An open case, at 10:00 on a working morning for its customer (inside every contact window)."""
+    line = overdue_line(due=DUE)
+    dunning_run(as_of=DUE + datetime.timedelta(days=10), batch_size=100)
+    with time_machine.travel(datetime.datetime(2026, 3, 11, 10, tzinfo=SHANGHAI), tick=True):
+        yield Case.objects.with_customer().get(credit_line=line)
+
+
+def test_an_agent_logging_a_contact_takes_its_line_before_the_case(on_postgres, case_in_the_day, agent):
+    case = case_in_the_day
+
+    def log():
+        return contact_log(case=case, actor=agent, channel="call", outcome="promise", identity_disclosed=True)
+
+    free, outcome = writer_waits_for_a_payment_holding_nothing_of(case.credit_line, case, log)
+
+    assert free, "the contact held the case while it waited for the line (a payment would deadlock with it)"
+    assert isinstance(outcome["writer"], Contact), outcome
+
+
+def test_an_agent_recording_a_promise_takes_its_line_before_the_case(on_postgres, case_in_the_day, agent):
+    case = case_in_the_day
+
+    def promise():
+        return promise_record(case=case, actor=agent, amount="300.00", due_date=datetime.date(2026, 3, 16))
+
+    free, outcome = writer_waits_for_a_payment_holding_nothing_of(case.credit_line, case, promise)
+
+    assert free, "the promise held the case while it waited for the line (a payment would deadlock with it)"
+    assert isinstance(outcome["writer"], Promise), outcome

@@ -56,6 +56,7 @@ def running_worker(tmp_path: Path, name: str, env: dict[str, str]) -> Iterator[P
         [
             *(sys.executable, "-m", "celery", "-A", "backoffice", "worker", "--pool=solo", "--beat"),
             *("--schedule", str(tmp_path / f"{name}-beat-schedule"), "--loglevel=INFO"),
+            *("-Q", "celery,letters,dispatch,messages"),
             *("-n", f"{name}-{uuid.uuid4().hex[:6]}@%h"),
         ],
         cwd=ROOT,

@@ -77,8 +77,8 @@ def _national_id(serial: int) -> str:
     return first17 + national_id_check_character(first17)
 
 
-def _bills(line_id: int, rng: random.Random, as_of: datetime.date) -> list[tuple]:
-    if rng.random() < OVERDUE_SHARE:
+def _bills(line_id: int, rng: random.Random, as_of: datetime.date, overdue_share: float) -> list[tuple]:
+    if rng.random() < overdue_share:
         oldest = as_of - datetime.timedelta(days=rng.randint(1, 120))
         paid_up_to = -1
     else:
@@ -106,7 +106,9 @@ def _copy(table: str, columns: list[tuple[str, str]], rows: list[tuple]) -> None
             copy.write_row(row)
 
 
-def _chunk_rows(first_id: int, count: int, rng: random.Random, as_of: datetime.date, products: list) -> Iterator:
+def _chunk_rows(
+    first_id: int, count: int, rng: random.Random, as_of: datetime.date, products: list, overdue_share: float
+) -> Iterator:
     now = timezone.now()
     weights = [weight for _code, _policy, weight in BENCH_PRODUCTS]
     customers, lines, bills = [], [], []
@@ -131,7 +133,7 @@ def _chunk_rows(first_id: int, count: int, rng: random.Random, as_of: datetime.d
         )
         product = rng.choices(products, weights=weights)[0]
         lines.append((line_id, f"BENCH{line_id:09d}", line_id, product.pk, 2_000_000, "active", as_of))
-        bills.extend(_bills(line_id, rng, as_of))
+        bills.extend(_bills(line_id, rng, as_of, overdue_share))
     return customers, lines, bills
 
 
@@ -162,13 +164,17 @@ def build_portfolio(
     seed: int = 1,
     chunk: int = 50_000,
     on_chunk: Callable[[int], None] | None = None,
+    overdue_share: float = OVERDUE_SHARE,
 ) -> range:
-    """Write ``lines`` customers, credit lines and three bills each; return the range of line ids."""
+    """Write ``lines`` customers, credit lines and three bills each; return the range of line ids.
+
+    ``overdue_share`` of the lines have something overdue on ``as_of`` (1.0: every line, so the night opens a case on each).
+    """
     rng, products = random.Random(seed), bench_products()
     first = (CreditLine.objects.aggregate(last=Max("id"))["last"] or 0) + 1
     for start in range(first, first + lines, chunk):
         count = min(chunk, first + lines - start)
-        customers, credit_lines, bills = _chunk_rows(start, count, rng, as_of, products)
+        customers, credit_lines, bills = _chunk_rows(start, count, rng, as_of, products, overdue_share)
         with transaction.atomic():
             _copy(Customer._meta.db_table, _CUSTOMER_COLUMNS, customers)
             _copy(CreditLine._meta.db_table, _LINE_COLUMNS, credit_lines)

@@ -1,15 +1,18 @@
 """Set-based inserts and updates that run on both PostgreSQL and SQLite.
 
-PostgreSQL gets ``COPY`` (straight into the table, or into a temporary table that one
-``UPDATE ... FROM`` then applies); SQLite, which runs in-process, gets ``executemany``.
-Columns are given as ``(name, pg_type)``.
+PostgreSQL gets ``COPY`` straight into the table, and one statement over arrays (``unnest``, one
+parameter per column, bound on the server) for an update or an insert that skips rows present; a
+large update (the night's batches) goes through a temporary table filled by ``COPY`` instead. SQLite,
+which runs in-process, gets ``executemany``. Columns are given as ``(name, pg_type)``.
 """
 
 import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from django.db import connection, transaction
+from django.db.backends.postgresql.base import ServerBindingCursor
 from django.db.models.expressions import RawSQL
 
 _temp_names = itertools.count(1)
@@ -31,6 +34,50 @@ def _adapt(columns: Sequence[Column], rows: Sequence[Sequence[object]]) -> list[
         else:
             adapters.append(None)
     return [[adapt(value) if adapt else value for adapt, value in zip(adapters, row, strict=True)] for row in rows]
+
+
+# Up to this many rows an update travels as arrays in one statement; past it, through COPY and a temporary table.
+_ARRAYS_MOST = 10_000
+
+
+@contextmanager
+def bound_cursor() -> Iterator[object]:
+    """Yield a cursor whose parameters PostgreSQL binds (not spliced into the text by the driver).
+
+    A thousand-element array then travels in the driver's binary format instead of being written
+    out as a literal and parsed back. Counted and logged as any other cursor's statements.
+    """
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        raw = ServerBindingCursor(connection.connection)
+    with connection._prepare_cursor(raw) as cursor:  # the wrapping every Django cursor gets
+        yield cursor
+
+
+def column_arrays(columns: Sequence[Column], rows: Sequence[Sequence[object]]) -> tuple[str, list[object]]:
+    """Return ``unnest(...)`` of one typed array per column (PostgreSQL) and those arrays, for ``bound_cursor``.
+
+    Integers and flags go as one array literal each, written at C speed (``str.join``); the rest as
+    lists the driver sends in binary (``%b``), which costs it half of what writing them out as text does.
+    """
+    casts, values = [], []
+    for (_name, pg_type), column in zip(columns, zip(*rows, strict=True) if rows else [()] * len(columns), strict=True):
+        literal = _LITERALS.get(pg_type)
+        if literal is None:
+            casts.append(f"%b::{pg_type}[]")
+            values.append(list(column))
+        else:
+            casts.append(f"%s::{pg_type}[]")
+            values.append("{" + ",".join("NULL" if value is None else literal(value) for value in column) + "}")
+    return f"unnest({', '.join(casts)})", values
+
+
+def _flag(value: object) -> str:
+    return "t" if value else "f"
+
+
+# Array elements whose text never needs quoting in an array literal: digits, t/f.
+_LITERALS = {"bigint": str, "integer": str, "smallint": str, "boolean": _flag}
 
 
 def _copy_in(cursor: object, table: str, names: str, rows: Sequence[Sequence[object]]) -> None:
@@ -68,7 +115,17 @@ def update_rows(
     all_columns = [key, *([(f"{guard[0]}_was", guard[1])] if guard else []), *columns]
     condition = f"t.{key[0]} = v.{key[0]}" + (f" AND t.{guard[0]} = v.{guard[0]}_was" if guard else "")
     if connection.vendor == "postgresql":
-        return _update_from_copy(table, key, all_columns, assignments, condition, rows)
+        if len(rows) > _ARRAYS_MOST:
+            return _update_from_copy(table, key, all_columns, assignments, condition, rows)
+        source, arrays = column_arrays(all_columns, rows)
+        names = ", ".join(name for name, _type in all_columns)
+        with bound_cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS t SET {assignments} FROM (SELECT * FROM {source} AS v({names})) AS v "
+                f"WHERE {condition} RETURNING t.{key[0]}",
+                arrays,
+            )
+            return {row[0] for row in cursor.fetchall()}
     sets = ", ".join(f"{name} = %s" for name, _type in columns)
     where = f"{key[0]} = %s" + (f" AND {guard[0]} = %s" if guard else "")
     adapted = _adapt(all_columns, rows)
@@ -123,7 +180,19 @@ def member_of_sql(column: str, name: str) -> str:
 
 def member_param(values: Sequence[object]) -> object:
     """Return ``values`` as the one parameter ``member_of_sql`` reads."""
-    return list(values) if connection.vendor == "postgresql" else json.dumps(list(values))
+    return _pg_array(values) if connection.vendor == "postgresql" else json.dumps(list(values))
+
+
+def _pg_array(values: Sequence[object]) -> object:
+    """Return ``values`` for a PostgreSQL array parameter: integers as an array literal, anything else as a list.
+
+    The driver writes a list out element by element in Python, quoting each; a thousand ids joined
+    at C speed cost a tenth of that.
+    """
+    values = list(values)
+    if values and all(type(value) is int for value in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    return values
 
 
 def member_of(column: str, values: Sequence[object]) -> tuple[str, list[object]]:
@@ -159,7 +228,7 @@ def insert_new_rows(
 ) -> list[tuple]:
     """Insert the rows whose ``unique`` column is not in ``table`` yet; return ``returning`` of those inserted.
 
-    PostgreSQL: ``COPY`` into a temporary table, then one ``INSERT … ON CONFLICT DO NOTHING
+    PostgreSQL: one ``INSERT … SELECT`` over the rows as arrays, ``ON CONFLICT DO NOTHING
     RETURNING``, so a row another transaction inserted meanwhile is skipped, not an error.
     SQLite (whose write transactions exclude every other writer): the same through
     ``executemany``, then the inserted rows read back by their unique column.
@@ -169,18 +238,13 @@ def insert_new_rows(
     names = ", ".join(name for name, _type in columns)
     back = ", ".join(returning)
     if connection.vendor == "postgresql":
-        temp = f"bulk_insert_{next(_temp_names)}"
-        definition = ", ".join(f"{name} {pg_type}" for name, pg_type in columns)
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"CREATE TEMPORARY TABLE {temp} ({definition}) ON COMMIT DROP")
-            _copy_in(cursor, temp, names, rows)
+        source, arrays = column_arrays(columns, rows)
+        with bound_cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {table} ({names}) SELECT {names} FROM {temp} "
-                f"ON CONFLICT ({unique}) DO NOTHING RETURNING {back}"
+                f"INSERT INTO {table} ({names}) SELECT * FROM {source} ON CONFLICT ({unique}) DO NOTHING RETURNING {back}",
+                arrays,
             )
-            inserted = cursor.fetchall()
-            cursor.execute(f"DROP TABLE {temp}")
-        return inserted
+            return cursor.fetchall()
     position = [name for name, _type in columns].index(unique)
     keys = [row[position] for row in rows]
     condition, params = member_of(unique, keys)
@@ -206,7 +270,7 @@ def members(values: Sequence[object], pg_type: str = "bigint") -> RawSQL:
         raise ValueError(f"members() takes one of {sorted(_ARRAY_TYPES)}, not {pg_type!r}.")
     # The values are a bound parameter; the only text spliced in is one of our own type names.
     if connection.vendor == "postgresql":
-        return RawSQL(f"SELECT unnest(%s::{pg_type}[])", [list(values)])  # noqa: S611 - values are bound
+        return RawSQL(f"SELECT unnest(%s::{pg_type}[])", [_pg_array(values)])  # noqa: S611 - values are bound
     return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(list(values))])
 
 

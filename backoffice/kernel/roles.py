@@ -73,6 +73,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "letters.approve_letter",
         "letters.dispatch_letter",
         "letters.view_letterawaitingapproval",
+        "letters.retry_letter_rendering",
         "letters.request_letter",
         "letters.add_lettertemplate",
         "letters.change_lettertemplate",

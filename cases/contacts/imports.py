@@ -57,6 +57,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.locks import credit_lines_lock
 from accounts.models import Customer
 from backoffice.kernel.tabular import choice_names, control_character, decode_text, parse_yes_no, row_problem
 from cases.agencies.models import agency_id_of
@@ -236,6 +237,8 @@ def contacts_store(
         # Lock every customer of the file up front, in id order: two imports at once cannot deadlock.
         customer_ids = sorted({row.case.credit_line.customer_id for row in rows})
         list(Customer.objects.select_for_update().filter(pk__in=customer_ids).order_by("pk").values_list("pk"))
+        # Then their lines, in id order, before any case is written (``contact_log`` takes each one's line).
+        credit_lines_lock(line_ids=[row.case.credit_line_id for row in rows])
         stored = {row.number: _store_row(row, actor, scope_checked) for row in rows}
         refresh_queue_ranks(case_ids={row.case.pk for row in rows})
     rules: dict[int, list[str]] = {}

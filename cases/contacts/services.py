@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.locks import credit_lines_lock
 from accounts.models import ANONYMISED, Customer
 from accounts.validators import mainland_phone_number
 from backoffice.kernel.approvals.edits import edit_apply
@@ -141,6 +142,10 @@ def contact_log(
         # One customer's contacts are checked and written one at a time, so two agents cannot
         # both take the last call of the day.
         customer = Customer.objects.select_for_update().get(pk=case.credit_line.customer_id)
+        # The line before its case, as a payment takes them: the case is written twice below, so at
+        # commit PostgreSQL checks the case's key to its line, which a payment holding the line (and
+        # waiting for this case) would never let through: a deadlock.
+        credit_lines_lock(line_ids=[case.credit_line_id])
         pack = rule_pack_for(case)
         local_date = occurred_at.astimezone(customer_zone(customer.time_zone)).date()
         same_customer = Contact.objects.filter(case__credit_line__customer=customer)

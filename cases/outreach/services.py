@@ -28,7 +28,7 @@ from accounts.models import Customer
 from accounts.services import customer_consent_withdraw
 from backoffice.kernel.approvals.models import ChangeProposal
 from backoffice.kernel.approvals.services import change_being_applied
-from backoffice.kernel.bulksql import update_rows
+from backoffice.kernel.bulksql import members, update_rows
 from backoffice.kernel.outbound import Outgoing, SendFailed, send
 from cases.choices import LADDER, MessageChannel, MessageStatus, PromiseStatus
 from cases.contacts.models import ProhibitedPhraseList, RulePack
@@ -306,7 +306,7 @@ def messages_cancel_unsent(*, line_ids: list[int], reason: str) -> int:
 
     Called after a same-day payment, before the messages' due time; the sender checks again anyway.
     """
-    unsent = Message.objects.unsent().filter(credit_line_id__in=line_ids)
+    unsent = Message.objects.unsent().filter(credit_line_id__in=members(line_ids))
     no_case = Q(case__isnull=False) & ~Q(case__stage__in=LADDER)
     paid_bill = Q(bill__isnull=False) & Q(
         bill__principal_paid_fen__gte=F("bill__principal_due_fen"),

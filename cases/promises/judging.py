@@ -47,9 +47,13 @@ def promises_judge(
         pending = pending.filter(case_id=case_id)
     if credit_line_ids is not None:
         pending = pending.filter(case__credit_line_id__in=members(credit_line_ids))
-    judged = _judged(pending)
-    kept = list(judged.filter(paid__gte=F("amount_fen")).values_list("pk", flat=True))
-    broken = list(judged.filter(grace_until__lt=as_of, paid__lt=F("amount_fen")).values_list("pk", flat=True))
+    # One read of every pending promise with what was paid towards it, judged here.
+    kept, broken = [], []
+    for pk, amount_fen, grace_until, paid in _judged(pending).values_list("pk", "amount_fen", "grace_until", "paid"):
+        if paid >= amount_fen:
+            kept.append(pk)
+        elif grace_until < as_of:
+            broken.append(pk)
     if dry_run:
         return {"kept": len(kept), "broken": len(broken)}
     with transaction.atomic():

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.locks import credit_lines_lock
 from backoffice.kernel.money import format_yuan, yuan_to_fen
 from cases.casework.models import Case
 from cases.casework.services import case_move, refuse_unless_open
@@ -46,6 +47,8 @@ def promise_record(
         raise ValidationError(errors)
     grace_until = due_date + datetime.timedelta(days=policy.promise_grace_days)
     with transaction.atomic():
+        # The line before its case, as a payment and the hold's stage change take them.
+        credit_lines_lock(line_ids=[case.credit_line_id])
         promise = Promise.objects.create(
             case=case,
             amount_fen=amount_fen,

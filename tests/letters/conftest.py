@@ -2,11 +2,13 @@ import datetime
 
 import pytest
 
+from backoffice import celery_app
 from cases.models import Case
 from letters.models import LetterTemplate
 from letters.services import letter_approve, letter_draft
 from tests.factories import law_firm_with_lawyer, overdue_line
 from tests.smtp_server import smtp_server  # noqa: F401 - a fixture of these tests
+from tests.worker import BROKER, redis_or_skip
 
 DUE = datetime.date(2026, 1, 10)
 
@@ -57,3 +59,19 @@ def letter(legal_case, lawyer_template, agent, draft_rendered):
 def approved(letter, legal):
     """The letter, approved by a lawyer of its firm."""
     return letter_approve(letter=letter, actor=legal, seen_sha256=letter.pdf_sha256)
+
+
+def publish_to_the_tests_redis(settings, monkeypatch) -> None:
+    """Make this process publish its tasks to the tests' Redis, as a back office with a broker does."""
+    settings.CELERY_BROKER_URL = BROKER
+    monkeypatch.setitem(celery_app.conf, "broker_url", BROKER)
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
+
+
+@pytest.fixture
+def broker(settings, monkeypatch):
+    """This process publishes to the tests' Redis (emptied first); yield the Redis client."""
+    client = redis_or_skip()
+    publish_to_the_tests_redis(settings, monkeypatch)
+    yield client
+    client.flushdb()

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 # Plain ASCII digits only: Decimal() also reads "1e2", "NaN" and full-width "１.００".
 _YUAN = re.compile(r"^-?[0-9]+(\.[0-9]{1,2})?$")
+_CENT = Decimal("0.01")
 
 
 def refuse(field: serializers.Field, key: str, **params: object) -> None:
@@ -40,15 +41,17 @@ class YuanField(serializers.DecimalField):
         return super().to_internal_value(data)
 
 
-def yuan_reader(field: YuanField) -> Callable[[str], Decimal]:
+def yuan_reader(field: YuanField) -> Callable[[str, object], Decimal]:
     """Return a plain reading of ``field`` (``backoffice.kernel.api.strict.plain_rows``): what the field gives, or ValueError."""
 
-    def read(text: str) -> Decimal:
+    def read(text: str, _zone: object) -> Decimal:
         if len(text) > field.MAX_STRING_LENGTH or not _YUAN.fullmatch(text):
             raise ValueError(text)
         try:
-            return field.quantize(field.validate_precision(Decimal(text)))
+            amount = field.validate_precision(Decimal(text))
         except serializers.ValidationError as exc:
             raise ValueError(text) from exc
+        # What ``field.quantize`` gives: at most two decimals and fourteen digits (just checked) quantize exactly.
+        return amount.quantize(_CENT)
 
     return read

@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Callable
 
 from django.core.validators import MaxLengthValidator, MinLengthValidator, ProhibitNullCharactersValidator
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -86,7 +87,8 @@ class StrictDateTimeField(serializers.DateTimeField):
 # here directly, to exactly what the serializer would give, and any other row sends the whole
 # request through the serializer, which names each problem.
 
-Reader = Callable[[str], object]
+# A reader takes the text and the time zone of the request (looked up once per request, not per value).
+Reader = Callable[[str, datetime.tzinfo], object]
 
 
 def _char_reader(field: serializers.CharField) -> Reader | None:
@@ -94,7 +96,7 @@ def _char_reader(field: serializers.CharField) -> Reader | None:
         return None
     longest, shortest = field.max_length, max(field.min_length or 0, 0 if field.allow_blank else 1)
 
-    def read(text: str) -> str:
+    def read(text: str, _zone: datetime.tzinfo) -> str:
         if not shortest <= len(text) <= (longest or len(text)) or text != text.strip():
             raise ValueError(text)
         return text
@@ -105,18 +107,20 @@ def _char_reader(field: serializers.CharField) -> Reader | None:
 def _choice_reader(field: serializers.ChoiceField) -> Reader:
     choices = field.choice_strings_to_values
 
-    def read(text: str) -> object:
+    def read(text: str, _zone: datetime.tzinfo) -> object:
         return choices[text]
 
     return read
 
 
 def _datetime_reader(field: "StrictDateTimeField") -> Reader:
-    def read(text: str) -> datetime.datetime:
+    fixed = getattr(field, "timezone", None)
+
+    def read(text: str, zone: datetime.tzinfo) -> datetime.datetime:
         parsed = _WITH_OFFSET.fullmatch(text) and parse_datetime(text)
         if not parsed or parsed.tzinfo is None:
             raise ValueError(text)
-        return parsed.astimezone(getattr(field, "timezone", None) or field.default_timezone())
+        return parsed.astimezone(fixed or zone)
 
     return read
 
@@ -174,14 +178,15 @@ def plain_rows(serializer_class: type[StrictSerializer], rows: list) -> list[dic
     readers = _readers(serializer_class)
     if readers is None:
         return None
-    names = readers.keys()
+    names, fields = readers.keys(), list(readers.items())
     out = []
+    zone = timezone.get_current_timezone()
     try:
         for row in rows:
             if type(row) is not dict or not row.keys() <= names:
                 return None
             values = {}
-            for name, (read, required, default) in readers.items():
+            for name, (read, required, default) in fields:
                 text = row.get(name, _MISSING)
                 if text is _MISSING:
                     if required:
@@ -191,7 +196,7 @@ def plain_rows(serializer_class: type[StrictSerializer], rows: list) -> list[dic
                     continue
                 if type(text) is not str or not text.isascii() or not text.isprintable():
                     return None
-                values[name] = read(text)
+                values[name] = read(text, zone)
             out.append(values)
     except (ValueError, KeyError, OverflowError, ArithmeticError):
         return None

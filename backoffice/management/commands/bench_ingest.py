@@ -5,6 +5,7 @@ arrive in a working day: the lines overdue are in collection, and a payment refr
 """
 
 import csv
+import gc
 import io
 import json
 import os
@@ -124,6 +125,11 @@ class Command(BaseCommand):
         }
         requests = [_rows(numbers[start : start + 1000], start) for start in range(1100, count, 1000)]
         timed = sum(len(rows) for rows in requests)
+        # The bench holds every request it will send (tens of thousands of dicts), which a server
+        # never does: set them aside from the garbage collector, which would otherwise walk them
+        # on every collection a request triggers, and count that against the API.
+        gc.collect()
+        gc.freeze()
         with progress_bar(total=timed, description="Posting", unit="payments") as bar:
             started = time.perf_counter()
             for rows in requests:
@@ -135,6 +141,7 @@ class Command(BaseCommand):
         for rows in requests:
             self._post(client, rows)
         replay_seconds = time.perf_counter() - started
+        gc.unfreeze()
         return {
             "payments": timed,
             "payments_per_second": round(timed / seconds) if seconds else None,

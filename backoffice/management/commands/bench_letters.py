@@ -4,15 +4,18 @@ import json
 import os
 import resource
 import statistics
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from multiprocessing import get_context
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from faker import Faker
 from weasyprint import HTML
 
+from backoffice.bench import letters_queue
 from letters import workers
 from letters.documents import render_html, sample_snapshot, verify_url
 from letters.models import LetterTemplate
@@ -37,11 +40,18 @@ class Command(BaseCommand):
         parser.add_argument("--count", type=int, default=200, help="Letters to render (default 200).")
         parser.add_argument("--processes", type=int, default=os.cpu_count() or 1, help="Worker processes.")
         parser.add_argument("--json", action="store_true", help="Print the figures as one JSON object.")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="Render through the letters queue instead: draft --count letters and start a letters worker of "
+            "this many processes (prefork) on CELERY_BROKER_URL, else redis://127.0.0.1:6379/8.",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         """Measure and print."""
-        for name in ("count", "processes"):
-            if options[name] < 1:
+        for name in ("count", "processes", "workers"):
+            if options[name] is not None and options[name] < 1:
                 raise CommandError(f"--{name} {options[name]}: must be at least 1.")
         # With its firm, so that the template goes to the workers whole and rendering queries nothing.
         template = (
@@ -52,6 +62,9 @@ class Command(BaseCommand):
         )
         if template is None:
             raise CommandError("The shipped Chinese template lawyer-letter is missing: run `manage.py migrate`.")
+        if options["workers"] is not None:
+            self._through_the_queue(template, options)
+            return
         snapshots = self._letters(template, options["count"])
         rate, cpu_ms, pdf_kb = self._batch_rate(template, snapshots, options["processes"])
         figures = {
@@ -75,6 +88,26 @@ class Command(BaseCommand):
                 f"plain one-at-a-time WeasyPrint {figures['plain_letters_per_second']} letters/s "
                 f"(ratio {figures['ratio_vs_plain_render']}); peak memory {figures['peak_rss_mb']} MB."
             )
+
+    def _through_the_queue(self, template: LetterTemplate, options: dict) -> None:
+        """Draft, queue and render the letters on a real letters worker; print its figures."""
+        with tempfile.TemporaryDirectory() as log_dir:
+            try:
+                figures = letters_queue.queue_figures(
+                    template=template, count=options["count"], workers=options["workers"], log_dir=Path(log_dir)
+                )
+            except TimeoutError as exc:
+                log = (Path(log_dir) / "bench-letters-worker.log").read_text()[-2000:]
+                raise CommandError(f"{exc}\n{log}") from exc
+        if options["json"]:
+            self.stdout.write(json.dumps(figures))
+            return
+        self.stdout.write(
+            f"{figures['rendered']} of {figures['letters']} letters rendered through the letters queue by a worker of "
+            f"{figures['workers']} processes: {figures['letters_per_second']} letters/s ({figures['seconds']} s, "
+            f"{figures['tasks']} tasks of {figures['chunk']}; {figures['failed']} failed); the worker started in "
+            f"{figures['worker_start_seconds']} s."
+        )
 
     def _letters(self, template: LetterTemplate, count: int) -> list[dict]:
         """Return ``count`` snapshots of distinct letters: addressee, amount and number differ."""

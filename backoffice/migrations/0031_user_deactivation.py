@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('backoffice', '0029_merge_change_proposals'),
+        ('backoffice', '0030_legal_retries_letter_rendering'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
