@@ -8,7 +8,6 @@ from typing import TypeVar
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import mail_admins
 from django.db import IntegrityError, transaction
 from django.db.models import CharField, QuerySet, Sum, Value
 from django.db.models.functions import Cast, Concat, LPad
@@ -32,7 +31,7 @@ from accounts.models import (
 from accounts.validators import validate_due_date, validate_line_number, validate_opened_on
 from backoffice.kernel.events import EventType, event_record, events_record
 from backoffice.kernel.money import format_yuan, yuan_to_fen
-from backoffice.kernel.serving import security_event
+from backoffice.kernel.serving import security_alert, security_event
 
 T = TypeVar("T")
 
@@ -544,15 +543,8 @@ def reveals_watch(*, actor: AbstractBaseUser, field: str, customer_ids: list[int
     count = PersonalDataReveal.objects.on_local_day(timezone.localdate()).filter(revealed_by=actor).count()
     limit = settings.REVEAL_ALERT_PER_DAY
     if count - len(customer_ids) <= limit < count:
-        security_event("reveals_over_limit", user_id=actor.pk, count=count, limit=limit)
-        transaction.on_commit(lambda: _reveals_over_limit_mail(user_id=actor.pk, count=count, limit=limit))
+        security_alert("reveals_over_limit", user_id=actor.pk, count=count, limit=limit)
     return count
-
-
-def _reveals_over_limit_mail(*, user_id: int, count: int, limit: int) -> None:
-    if settings.ADMINS:
-        body = f"reveals_over_limit\nuser_id: {user_id}\ncount: {count}\nlimit: {limit}\n"
-        mail_admins("Security: reveals over limit", body, fail_silently=True)
 
 
 # An anonymised customer is never contacted again: there is nobody left to reach.

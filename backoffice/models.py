@@ -10,6 +10,7 @@ from backoffice.kernel.api.models import ApiClient
 from backoffice.kernel.approvals.models import ChangeProposal
 from backoffice.kernel.events import Event
 from backoffice.kernel.files.models import StoredFile
+from backoffice.kernel.people import Deactivation
 from backoffice.kernel.signin.models import SignInFailure
 from backoffice.kernel.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from backoffice.reports.compliance_models import ComplianceDay
@@ -22,6 +23,7 @@ __all__ = [
     "ChangeProposal",
     "ComplianceDay",
     "DashboardThreshold",
+    "Deactivation",
     "EntryObservation",
     "Event",
     "FlowCell",

@@ -265,6 +265,9 @@ if unknown_roles := sorted(set(OTP_REQUIRED_FOR_ROLES) - set(_OTP_ROLE_NAMES)):
     raise ImproperlyConfigured(
         f"OTP_REQUIRED_FOR_ROLES: {', '.join(unknown_roles)} is not one of {', '.join(_OTP_ROLE_NAMES)}."
     )
+# The devices' admin never shows a secret key, its QR code or its configuration URL: whoever reads one can
+# make the holder's codes. A person enrols (and sees their own secret once) on the second-factor page.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # The issuer an authenticator app shows beside the login.
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER") or "Collections back office"
 

@@ -1,4 +1,4 @@
-"""Top-level URL configuration: the admin (the whole back office, its ledger import, reconciliation, reports and second factor), language switching, letter verification, the API, the SMS provider's callbacks."""
+"""Top-level URL configuration: the site's icon, the admin (the whole back office, its ledger import, reconciliation, reports and second factor), language switching, letter verification, the API, the SMS provider's callbacks."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -8,10 +8,11 @@ from backoffice.kernel.signin import views as signin
 from backoffice.ledger_import import views as ledger_import
 from backoffice.reconciliation import views as reconciliation
 from backoffice.reports import views as reports
-from backoffice.views import bad_request, landing, not_found
+from backoffice.views import bad_request, favicon, landing, not_found
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("favicon.ico", favicon),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", landing),
     path("admin/ledger-import/", admin.site.admin_view(ledger_import.upload_view), name="ledger_import"),

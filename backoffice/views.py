@@ -1,8 +1,10 @@
-"""The admin's landing page (agents start on their queue, everyone else on the index), and the API's 400 and 404."""
+"""The admin's landing page (agents start on their queue, everyone else on the index), the site's icon, and the
+API's 400 and 404."""
 
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.defaults import bad_request as django_bad_request
 from django.views.defaults import page_not_found
@@ -20,6 +22,11 @@ def landing(request: HttpRequest) -> HttpResponse:
         if may_read_reports(user):
             return redirect("dashboard")
     return admin.site.admin_view(admin.site.index)(request)
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Send a browser's ``/favicon.ico`` to the icon among the static files (hashed and cached when collected)."""
+    return HttpResponsePermanentRedirect(static("backoffice/favicon.ico"))
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

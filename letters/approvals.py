@@ -11,9 +11,8 @@ from backoffice.kernel.approvals.kinds import ChangeKind, Values, register
 from backoffice.kernel.approvals.models import ChangeProposal
 from backoffice.kernel.approvals.services import change_propose
 from letters.models import LetterTemplate
-from letters.services import template_activate
+from letters.services import TEMPLATE_ACTIVATE, template_activate
 
-TEMPLATE_ACTIVATE = "letter_template_activate"
 _SHOWN = ("version", "name", "firm", "body_html", "print_css")
 
 
@@ -46,7 +45,7 @@ def _state(template: LetterTemplate | None) -> Values:
 
 
 def _apply(template: LetterTemplate, proposal: ChangeProposal, actor: AbstractBaseUser) -> LetterTemplate:
-    return template_activate(template=template, actor=actor)
+    return template_activate(template=template, actor=actor, proposal=proposal)
 
 
 def _authors(template: LetterTemplate | None) -> set[int]:

@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import ANONYMISED
 from accounts.positions import line_balance
+from backoffice.kernel.approvals.models import ChangeProposal
+from backoffice.kernel.approvals.services import change_being_applied
 from backoffice.kernel.events import EventType, event_record, events_record
 from backoffice.kernel.money import format_yuan
 from cases.choices import OPEN_STAGES, Stage
@@ -82,15 +84,24 @@ def template_problems(template: LetterTemplate) -> list[str]:
     return problems
 
 
-def template_activate(*, template: LetterTemplate, actor: AbstractBaseUser | None) -> LetterTemplate:
+# The kind of change that activates a version (``letters.approvals``).
+TEMPLATE_ACTIVATE = "letter_template_activate"
+
+
+def template_activate(
+    *, template: LetterTemplate, actor: AbstractBaseUser | None, proposal: ChangeProposal | None = None
+) -> LetterTemplate:
     """Make this version the one in use for its code in its language, if nothing is missing or prohibited.
 
-    Four eyes: a person never activates a version they wrote (the system, shipping templates, may).
+    Four eyes: a person activates a version only by approving its proposed activation (``proposal``,
+    passed by the approval), and never one they wrote; the system, shipping templates, needs none.
     """
     if actor is not None and not actor.has_perm("letters.change_lettertemplate"):
         raise PermissionDenied(_("You are not allowed to activate letter templates."))
     if actor is not None and template.created_by_id == actor.pk:
         raise PermissionDenied(_("You wrote %(template)s: someone else must activate it.") % {"template": template})
+    if actor is not None:
+        change_being_applied(proposal=proposal, kind=TEMPLATE_ACTIVATE, target=template, actor=actor)
     problems = template_problems(template)
     if problems:
         raise ValidationError({"body_html": problems})

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db import connection
+from django.core.mail import mail_admins
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -178,6 +179,24 @@ def _login_failed(sender: object, credentials: dict, request: HttpRequest | None
 def security_event(event: str, **fields: object) -> None:
     """Log a security event (a reveal, an approval, a lockout…) by ids only."""
     security_log.info(event.replace("_", " "), extra={"event": event, **fields})
+
+
+def security_alert(event: str, **fields: object) -> None:
+    """Log a security event someone must look at, and mail it to the security contacts (``ADMINS``), by ids only.
+
+    The one way an alert is raised (a change of who may do what, too many reveals). The line is logged
+    at once, flagged ``alert``; the mail leaves once the change it reports is committed, so nothing is
+    mailed for a change that rolled back, and a mail server that fails never fails the change.
+    """
+    security_log.warning(event.replace("_", " "), extra={"event": event, "alert": True, **fields})
+    transaction.on_commit(lambda: _alert_mailed(event, fields))
+
+
+def _alert_mailed(event: str, fields: dict) -> None:
+    if not settings.ADMINS:
+        return
+    details = "\n".join(f"{name}: {value}" for name, value in fields.items())
+    mail_admins(f"Security: {event.replace('_', ' ')}", f"{event}\n{details}\n", fail_silently=True)
 
 
 def connect_signals() -> None:

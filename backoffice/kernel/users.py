@@ -1,22 +1,24 @@
 """People and roles: users are deactivated, never deleted, and every change to who may do what is a security
-event, mailed to the security contacts (``ADMINS``) when there are some.
+alert (``security_alert``: logged, and mailed to the security contacts once committed).
 
 A superuser can make anyone a second approver by adding them to a group: so a change of groups,
 permissions, staff or superuser status, activity or password is logged with who made it (the person
 signed in, from simple-history's request context) and who it changed, by ids only.
 """
 
-from django.conf import settings
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.contrib.auth.models import Group, User
-from django.core.mail import mail_admins
 from django.db.models.signals import m2m_changed, post_save, pre_save
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from backoffice.kernel.admin import DeclaredFiltersOnly
-from backoffice.kernel.serving import security_event
+from backoffice.kernel.people import Deactivation, user_deactivate
+from backoffice.kernel.serving import security_alert
 
 # The columns of a user whose change is a change of what the person may do.
 _WATCHED = ("is_active", "is_staff", "is_superuser", "password")
@@ -29,12 +31,7 @@ def _actor_id() -> int | None:
 
 
 def _alert(event: str, **fields: object) -> None:
-    """Log the change as a security event and mail it to the security contacts, by ids only."""
-    fields = {"actor_id": _actor_id(), **fields}
-    security_event(event, **fields)
-    if settings.ADMINS:
-        details = "\n".join(f"{name}: {value}" for name, value in fields.items())
-        mail_admins(f"Security: {event.replace('_', ' ')}", f"{event}\n{details}\n", fail_silently=True)
+    security_alert(event, actor_id=_actor_id(), **fields)
 
 
 def _user_before(sender: type, instance: User, **kwargs: object) -> None:
@@ -99,12 +96,66 @@ class NeverDeleted:
         return actions
 
 
-class PeopleAdmin(NeverDeleted, DeclaredFiltersOnly, UserAdmin):
-    """Users as Django's admin shows them; deactivated (Active unticked), never deleted. Filtered by the
-    declared filters only, their values checked first (a role's id past the column's range is no match)."""
+class PersonForm(UserChangeForm):
+    """A user's form, asking why when Active is unticked."""
 
+    deactivation_reason = forms.CharField(
+        label=_("reason for deactivating"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed when Active is unticked: why the user leaves (kept with who deactivated them)."),
+    )
+
+    def clean(self) -> dict:
+        """Refuse unticking Active without a reason."""
+        cleaned = super().clean()
+        if self.deactivating() and not (cleaned.get("deactivation_reason") or "").strip():
+            self.add_error("deactivation_reason", _("Say why the user is deactivated."))
+        return cleaned
+
+    def deactivating(self) -> bool:
+        """Whether this edit unticks Active."""
+        return "is_active" in self.changed_data and not self.cleaned_data.get("is_active", True)
+
+
+class DeactivationInline(admin.TabularInline):
+    """Each time the user was deactivated: when, by whom, why."""
+
+    model = Deactivation
+    fk_name = "user"
+    fields = ["deactivated_at", "deactivated_by", "reason"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Written by deactivating, never by hand."""
+        return False
+
+
+class PeopleAdmin(NeverDeleted, DeclaredFiltersOnly, UserAdmin):
+    """Users as Django's admin shows them; deactivated (Active unticked, with a reason), never deleted. Filtered by
+    the declared filters only, their values checked first (a role's id past the column's range is no match)."""
+
+    form = PersonForm
+    inlines = [DeactivationInline]
     list_display = ("username", "first_name", "last_name", "is_active", "is_staff", "is_superuser", "last_login")
     list_filter = ("is_active", "is_staff", "is_superuser", "groups")
+    fieldsets = (
+        *UserAdmin.fieldsets[:2],
+        (
+            UserAdmin.fieldsets[2][0],
+            {"fields": ("is_active", "deactivation_reason", *UserAdmin.fieldsets[2][1]["fields"][1:])},
+        ),
+        *UserAdmin.fieldsets[3:],
+    )
+
+    def save_model(self, request: HttpRequest, obj: User, form: forms.ModelForm, change: bool) -> None:
+        """Save the user; a deactivation keeps its reason and who made it."""
+        super().save_model(request, obj, form, change)
+        if change and isinstance(form, PersonForm) and form.deactivating():
+            user_deactivate(user=obj, actor=request.user, reason=form.cleaned_data["deactivation_reason"])
 
 
 class RolesAdmin(NeverDeleted, GroupAdmin):

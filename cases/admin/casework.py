@@ -32,14 +32,14 @@ from cases.admin.promises import CasePromiseActions, PromiseStatusFilter
 from cases.admin.settlements import CaseProposalActions
 from cases.admin.workload import CaseAssignActions
 from cases.agencies.models import agency_id_of
-from cases.casework.approvals import case_close_propose
+from cases.casework.approvals import case_close_propose, closing_waiting
 from cases.casework.models import Case, CaseTransition
 from cases.casework.numbers import case_id_from_number
 from cases.casework.scoping import CaseScoped, FoundByCaseNumber
 from cases.casework.selectors import case_bills, case_timeline
 from cases.casework.services import ACTIONS, case_hold
 from cases.choices import MOVE_LABELS, HoldReason
-from cases.contacts.rules import customer_zone
+from cases.contacts.rules import known_zone
 from cases.outreach.selectors import message_events
 from cases.workload.services import case_assign
 from letters.selectors import letter_events
@@ -243,8 +243,10 @@ class CaseAdmin(
     def customer_time(self, obj: Case) -> str:
         """Show the time where the customer is, which the contact window follows."""
         customer = obj.credit_line.customer
-        local = timezone.now().astimezone(customer_zone(customer.time_zone))
-        return f"{local:%Y-%m-%d %H:%M} ({customer.time_zone})"
+        zone = known_zone(customer.time_zone)
+        if zone is None:
+            return _("unknown time zone %(value)r: no contact until it is corrected") % {"value": customer.time_zone}
+        return f"{timezone.now().astimezone(zone):%Y-%m-%d %H:%M} ({customer.time_zone})"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Case | None = None) -> list[str]:
         """Keep everything but the assignee read-only; the stage moves only by the buttons."""
@@ -307,6 +309,8 @@ class CaseAdmin(
             "may_propose": case.is_open and user.has_perm("cases.add_proposal"),
             "may_place": case.is_open and case.agency_id is None and user.has_perm("cases.place_case"),
             "may_recall": case.agency_id is not None and user.has_perm("cases.place_case"),
+            "closing_waiting": closing_waiting(case),
+            "may_see_changes": user.has_perm("backoffice.view_changeproposal"),
             "bills": bills,
             "owed": owed,
             "timeline": case_timeline(case, more=[letter_events, message_events]),

@@ -1,7 +1,10 @@
 """Dunning policies (editable, with history) and the record of every run."""
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, QuerySet
+from django.forms.formsets import BaseFormSet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +15,7 @@ from backoffice.kernel.approvals.admin import EditsWaitForASecondPerson
 from cases.choices import BatchStatus, RunStatus
 from cases.dunning.approvals import DUNNING_POLICY_CHANGE
 from cases.dunning.models import DunningBatch, DunningPolicy, DunningRun
+from cases.outreach.approvals import reminder_cadence_propose
 from cases.outreach.models import ReminderRule
 
 
@@ -27,8 +31,8 @@ class ReminderRuleInline(admin.TabularInline):
 class DunningPolicyAdmin(EditsWaitForASecondPerson, DeclaredFiltersOnly, SimpleHistoryAdmin):
     """Dunning policies: a supervisor's edit of a policy waits for a second supervisor; every change kept.
 
-    The cadence of reminders (the inline) is saved as before: it says which messages go out, not when
-    contact is allowed or how far a case escalates.
+    An edit of the cadence of reminders (the inline) on an existing policy is proposed too, as one
+    change of the whole cadence, for a second supervisor: a new policy's is saved with it.
     """
 
     change_kind = DUNNING_POLICY_CHANGE
@@ -51,6 +55,21 @@ class DunningPolicyAdmin(EditsWaitForASecondPerson, DeclaredFiltersOnly, SimpleH
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         """Policies in use by products are kept; retire one by moving its products."""
         return False
+
+    def save_formset(self, request: HttpRequest, form: forms.ModelForm, formset: BaseFormSet, change: bool) -> None:
+        """Propose an existing policy's edited cadence as one change; save a new policy's as usual."""
+        if not change or formset.model is not ReminderRule or not formset.has_changed():
+            super().save_formset(request, form, formset, change)
+            return
+        kept = [f.cleaned_data for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        # Nothing of the formset is saved: the change message names no rule.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        policy = DunningPolicy.objects.get(pk=form.instance.pk)
+        try:
+            form.instance._proposed_change = reminder_cadence_propose(policy=policy, rules=kept, actor=request.user)
+        except (ValidationError, PermissionDenied) as exc:
+            refused = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            form.instance._proposal_refused = refused
 
 
 @admin.register(DunningRun)

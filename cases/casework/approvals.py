@@ -52,6 +52,11 @@ def case_close_propose(*, case: Case, actor: AbstractBaseUser, reason: str) -> C
     return change_propose(kind=CASE_CLOSE, target=case, proposed=proposed, actor=actor)
 
 
+def closing_waiting(case: Case) -> ChangeProposal | None:
+    """Return the proposal to close the case that waits for a second person, if there is one."""
+    return ChangeProposal.objects.pending().for_target(CASE_CLOSE, case.pk).select_related("maker").first()
+
+
 def register_kinds() -> None:
     """Register the cases' kind of change."""
     register(

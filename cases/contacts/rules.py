@@ -6,15 +6,19 @@ when the contact becomes allowed.
 """
 
 import datetime
+import logging
 import re
 import unicodedata
 import zoneinfo
 from dataclasses import dataclass
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases.choices import REACHED_OUTCOMES, ContactChannel, ContactDirection, ContactOutcome, ContactParty
+
+log = logging.getLogger(__name__)
 
 VOICE = (ContactChannel.CALL, ContactChannel.VISIT)
 # Channels that reach the customer directly, and so must respect the contact window.
@@ -68,12 +72,37 @@ def prohibited_in(text: str, phrases: list[str]) -> list[str]:
     return [phrase for phrase in phrases if (needle := _folded(phrase)) and needle in folded]
 
 
-def customer_zone(time_zone: str) -> zoneinfo.ZoneInfo:
-    """Return the customer's time zone, Asia/Shanghai when the stored one is unknown."""
+def known_zone(time_zone: str) -> zoneinfo.ZoneInfo | None:
+    """Return the zone of an IANA name, None when the zone database does not hold it."""
     try:
         return zoneinfo.ZoneInfo(time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("Asia/Shanghai")
+        return None
+
+
+def customer_zone(time_zone: str) -> zoneinfo.ZoneInfo:
+    """Return the customer's time zone for counting their days: the business's own (``TIME_ZONE``) when unknown.
+
+    Every input validates the name (``validate_time_zone``); a stored name the zone database does not
+    hold (written before that check, or by hand) is logged as a warning each time it is met. The
+    contact window never falls back: ``reach_breaches`` refuses a contact with ``TIME_ZONE_UNKNOWN``.
+    """
+    zone = known_zone(time_zone)
+    if zone is None:
+        log.warning("unknown customer time zone", extra={"event": "time_zone_unknown", "time_zone": time_zone})
+        return timezone.get_default_timezone()
+    return zone
+
+
+def _unknown_zone_breach(time_zone: str) -> Breach:
+    return Breach(
+        "TIME_ZONE_UNKNOWN",
+        _(
+            "The customer's time zone %(value)r is not in the time zone database, so the contact window cannot be "
+            "checked: correct the customer's time zone first."
+        )
+        % {"value": time_zone},
+    )
 
 
 def _window_breach(pack: object, local: datetime.datetime) -> Breach | None:
@@ -124,9 +153,14 @@ def reach_breaches(
     outbound_to_customer = party == ContactParty.CUSTOMER and direction == ContactDirection.OUTBOUND
     if consent and outbound_to_customer and not getattr(customer, consent[0]):
         found.append(Breach("CONSENT_WITHDRAWN", str(consent[1])))
-    local = at.astimezone(customer_zone(customer.time_zone))
-    if channel in WINDOWED and (window := _window_breach(pack, local)):
-        found.append(window)
+    if channel in WINDOWED:
+        # Without the customer's zone their hour is unknown: refused, never guessed (a guess of
+        # Beijing time would call a customer abroad at night).
+        zone = known_zone(customer.time_zone)
+        if zone is None:
+            found.append(_unknown_zone_breach(customer.time_zone))
+        elif window := _window_breach(pack, at.astimezone(zone)):
+            found.append(window)
     return found
 
 

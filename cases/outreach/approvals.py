@@ -10,10 +10,18 @@ from django.utils.translation import gettext_lazy as _
 from backoffice.kernel.approvals.kinds import ChangeKind, Values, register
 from backoffice.kernel.approvals.models import ChangeProposal
 from backoffice.kernel.approvals.services import change_propose
-from cases.outreach.models import MessageTemplate
-from cases.outreach.services import message_template_activate
+from cases.dunning.models import DunningPolicy
+from cases.outreach.models import MessageTemplate, ReminderRule
+from cases.outreach.services import (
+    CADENCE_FIELDS,
+    MESSAGE_TEMPLATE_ACTIVATE,
+    REMINDER_CADENCE_CHANGE,
+    cadence_sorted,
+    message_template_activate,
+    reminder_cadence_of,
+    reminder_cadence_replace,
+)
 
-MESSAGE_TEMPLATE_ACTIVATE = "message_template_activate"
 _SHOWN = ("version", "subject", "body", "provider_template_code")
 
 
@@ -42,7 +50,7 @@ def _state(template: MessageTemplate | None) -> Values:
 
 
 def _apply(template: MessageTemplate, proposal: ChangeProposal, actor: AbstractBaseUser) -> MessageTemplate:
-    return message_template_activate(template=template, actor=actor)
+    return message_template_activate(template=template, actor=actor, proposal=proposal)
 
 
 def _authors(template: MessageTemplate | None) -> set[int]:
@@ -58,8 +66,50 @@ def message_template_activation_propose(
     )
 
 
+def reminder_cadence_propose(
+    *, policy: DunningPolicy, rules: list[dict], actor: AbstractBaseUser, note: str = ""
+) -> ChangeProposal:
+    """Propose ``rules`` as the policy's whole cadence of reminders; a second supervisor approves it."""
+    proposed = {"cadence": cadence_sorted(rules)}
+    return change_propose(kind=REMINDER_CADENCE_CHANGE, target=policy, proposed=proposed, actor=actor, note=note)
+
+
+def _cadence(policy: DunningPolicy | None) -> Values:
+    return {"cadence": reminder_cadence_of(policy) if policy is not None else []}
+
+
+def _cadence_apply(policy: DunningPolicy, proposal: ChangeProposal, actor: AbstractBaseUser) -> list[ReminderRule]:
+    return reminder_cadence_replace(policy=policy, rules=proposal.proposed["cadence"], actor=actor, proposal=proposal)
+
+
+def _cadence_shown(name: str, value: object) -> object:
+    """Show each rule as one line: when, stage, channel, days, repeat, template."""
+    if name != "cadence" or not isinstance(value, list):
+        return value
+    return (
+        "; ".join(
+            " · ".join(str(rule.get(field)) for field in CADENCE_FIELDS if rule.get(field) not in (None, ""))
+            for rule in value
+        )
+        or "—"
+    )
+
+
 def register_kinds() -> None:
     """Register the messages' kinds of change."""
+    register(
+        ChangeKind(
+            code=REMINDER_CADENCE_CHANGE,
+            label=_("Change a policy's cadence of reminders"),
+            model=DunningPolicy,
+            propose_permission="cases.change_dunningpolicy",
+            approve_permission="cases.change_dunningpolicy",
+            current=_cadence,
+            apply=_cadence_apply,
+            labels={"cadence": _("cadence of reminders")},
+            show=_cadence_shown,
+        )
+    )
     register(
         ChangeKind(
             code=MESSAGE_TEMPLATE_ACTIVATE,

@@ -14,7 +14,6 @@ A re-run for the same date plans nothing twice: at most one message per line, da
 """
 
 import datetime
-import zoneinfo
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -24,7 +23,7 @@ from django.utils import timezone
 from accounts.models import Bill, CreditLine, Customer, Product
 from cases.choices import MessageChannel, MessageKind, MessageStatus, PromiseStatus, Stage
 from cases.contacts.models import RulePack
-from cases.contacts.rules import customer_zone
+from cases.contacts.rules import customer_zone, known_zone
 from cases.dunning.batch import id_ranges
 from cases.dunning.models import DunningPolicy, DunningRun
 from cases.models import Case, CaseTransition, Promise
@@ -210,15 +209,8 @@ def _plan_pre_due(rule, policy, window, as_of, first_id, last_id, now) -> int:
 
 def _zones() -> list[str]:
     zones = Customer.objects.order_by().values_list("time_zone", flat=True).distinct()
-    return [zone for zone in zones if _known_zone(zone)]
-
-
-def _known_zone(zone: str) -> bool:
-    try:
-        zoneinfo.ZoneInfo(zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
+    # A customer of an unknown zone is planned at the business's hours; sending refuses it (TIME_ZONE_UNKNOWN).
+    return [zone for zone in zones if known_zone(zone) is not None]
 
 
 @dataclass(frozen=True)

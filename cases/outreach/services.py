@@ -26,14 +26,17 @@ from django.utils.translation import gettext as _
 from accounts.choices import Language
 from accounts.models import Customer
 from accounts.services import customer_consent_withdraw
+from backoffice.kernel.approvals.models import ChangeProposal
+from backoffice.kernel.approvals.services import change_being_applied
 from backoffice.kernel.bulksql import members, update_rows
 from backoffice.kernel.outbound import Outgoing, SendFailed, send
 from cases.choices import LADDER, MessageChannel, MessageStatus, PromiseStatus
 from cases.contacts.models import ProhibitedPhraseList, RulePack
 from cases.contacts.rules import prohibited_in
 from cases.contacts.selectors import reach_counts
+from cases.dunning.models import DunningPolicy
 from cases.models import Promise
-from cases.outreach.models import Message, MessageTemplate
+from cases.outreach.models import Message, MessageTemplate, ReminderRule
 from cases.outreach.rendering import Rendered, TemplateUnusable, render, unknown_placeholders, values_for
 from cases.outreach.verdict import CANCEL, DEFER, SEND, STOP, Verdict, message_verdict
 
@@ -456,16 +459,25 @@ def message_template_save(*, template: MessageTemplate, actor: AbstractBaseUser 
     return template
 
 
-def message_template_activate(*, template: MessageTemplate, actor: AbstractBaseUser | None) -> MessageTemplate:
+# The kind of change that activates a version (``cases.outreach.approvals``).
+MESSAGE_TEMPLATE_ACTIVATE = "message_template_activate"
+
+
+def message_template_activate(
+    *, template: MessageTemplate, actor: AbstractBaseUser | None, proposal: ChangeProposal | None = None
+) -> MessageTemplate:
     """Make this version the one sent for its code, channel and language; the previous one stops.
 
-    Four eyes: the author may not activate their own wording. The checks run again, since the
-    prohibited phrases may have grown since it was saved.
+    Four eyes: a person activates a version only by approving its proposed activation (``proposal``,
+    passed by the approval), and never their own wording. The checks run again, since the prohibited
+    phrases may have grown since it was saved.
     """
     if actor is not None and not actor.has_perm("cases.change_messagetemplate"):
         raise PermissionDenied(_("You are not allowed to activate message templates."))
     if actor is not None and template.created_by_id == actor.pk:
         raise ValidationError(_("You wrote %(template)s: someone else must activate it.") % {"template": template})
+    if actor is not None:
+        change_being_applied(proposal=proposal, kind=MESSAGE_TEMPLATE_ACTIVATE, target=template, actor=actor)
     problems = message_template_problems(template)
     if problems:
         raise ValidationError([message for found in problems.values() for message in found])
@@ -480,3 +492,45 @@ def message_template_activate(*, template: MessageTemplate, actor: AbstractBaseU
         template.is_active, template.activated_by, template.activated_at = True, actor, timezone.now()
         template.save(update_fields=["is_active", "activated_by", "activated_at"])
     return template
+
+
+# The kind of change that replaces a policy's cadence of reminders (``cases.outreach.approvals``).
+REMINDER_CADENCE_CHANGE = "reminder_cadence_change"
+CADENCE_FIELDS = ("kind", "stage", "channel", "days", "every_days", "template_code")
+
+
+def cadence_sorted(rules: list[dict]) -> list[dict]:
+    """Return the rules with just the cadence's fields, in one order, so that two equal cadences compare equal."""
+    kept = [{name: rule.get(name) for name in CADENCE_FIELDS} for rule in rules]
+    return sorted(kept, key=lambda rule: [str(rule[name]) for name in CADENCE_FIELDS])
+
+
+def reminder_cadence_of(policy: DunningPolicy) -> list[dict]:
+    """Return the policy's cadence: each reminder rule's fields, in ``cadence_sorted`` order."""
+    return cadence_sorted(list(ReminderRule.objects.filter(policy=policy).values(*CADENCE_FIELDS)))
+
+
+def reminder_cadence_replace(
+    *, policy: DunningPolicy, rules: list[dict], actor: AbstractBaseUser | None, proposal: ChangeProposal | None = None
+) -> list[ReminderRule]:
+    """Make ``rules`` the policy's whole cadence, each rule checked as a whole, in one transaction.
+
+    Which messages go out, by which channel, how often, is a policy change as the thresholds are: a
+    person changes it only by approving a proposed change (``proposal``, passed by the approval) that
+    another supervisor made.
+    """
+    if actor is not None:
+        change_being_applied(proposal=proposal, kind=REMINDER_CADENCE_CHANGE, target=policy, actor=actor)
+    built = [
+        ReminderRule(policy=policy, **{name: _EMPTY[name] if value is None else value for name, value in rule.items()})
+        for rule in cadence_sorted(rules)
+    ]
+    for rule in built:
+        rule.full_clean(exclude=["policy"])
+    with transaction.atomic():
+        ReminderRule.objects.filter(policy=policy).delete()
+        return ReminderRule.objects.bulk_create(built)
+
+
+# What an empty value of each cadence field is stored as.
+_EMPTY = {"kind": "", "stage": "", "channel": "", "days": "", "every_days": None, "template_code": ""}

@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.urls import reverse
 
+from backoffice.kernel.people import Deactivation
 from backoffice.kernel.roles import AGENT, LEGAL, SUPERVISOR
 from tests.factories import user_in
 
@@ -59,7 +60,7 @@ def test_a_user_leaving_is_deactivated_and_the_change_is_a_security_event(client
 
 
 def test_making_someone_a_second_approver_is_logged_with_who_did_it_and_mailed(
-    client, admin_user, settings, smtp_server
+    client, admin_user, settings, smtp_server, django_capture_on_commit_callbacks
 ):
     settings.ADMINS = [("security", "security@lender.example")]
     someone = user_in(AGENT, "agent-x")
@@ -74,10 +75,11 @@ def test_making_someone_a_second_approver_is_logged_with_who_did_it_and_mailed(
         date_joined_1=someone.date_joined.strftime("%H:%M:%S"),
         is_active="on",
         is_staff="on",
+        **{"deactivations-TOTAL_FORMS": 0, "deactivations-INITIAL_FORMS": 0},
     )
     data.pop("date_joined", None)
     data.pop("last_login", None)
-    with SecurityLines() as log:
+    with SecurityLines() as log, django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("admin:auth_user_change", args=[someone.pk]), data)
     assert response.status_code == 302, response.content[:2000]
     assert legal in someone.groups.all()
@@ -118,3 +120,45 @@ def test_the_people_list_filters_by_its_declared_filters_only_and_a_role_past_th
     assert [u.username for u in client.get(listing, {"groups__id__exact": role.pk}).context["cl"].result_list] == [
         "filtered-agent"
     ]
+
+
+def user_form(client, someone: User) -> dict:
+    """The user's change form as the admin sends it back, unchanged."""
+    form = client.get(reverse("admin:auth_user_change", args=[someone.pk])).context["adminform"].form
+    data = {key: value for key, value in form.initial.items() if value is not None and key not in ("password",)}
+    data.update(
+        groups=list(someone.groups.values_list("pk", flat=True)),
+        user_permissions=[],
+        date_joined_0=someone.date_joined.strftime("%Y-%m-%d"),
+        date_joined_1=someone.date_joined.strftime("%H:%M:%S"),
+        is_staff="on",
+        **{"deactivations-TOTAL_FORMS": 0, "deactivations-INITIAL_FORMS": 0},
+    )
+    for key in ("date_joined", "last_login", "is_active", "is_superuser"):
+        data.pop(key, None)
+    return data
+
+
+def test_deactivating_a_user_needs_a_reason_which_is_kept_with_who_deactivated_them(client, admin_user):
+    leaving = user_in(AGENT, "agent-leaving")
+    client.force_login(admin_user)
+    url = reverse("admin:auth_user_change", args=[leaving.pk])
+    refused = client.post(url, user_form(client, leaving))  # Active unticked, no reason
+    assert refused.status_code == 200
+    assert "deactivation_reason" in refused.context["adminform"].form.errors
+    assert User.objects.get(pk=leaving.pk).is_active
+    data = user_form(client, leaving) | {"deactivation_reason": "已离职（2026-12-01）"}
+    assert client.post(url, data).status_code == 302
+    assert not User.objects.get(pk=leaving.pk).is_active
+    (kept,) = Deactivation.objects.filter(user=leaving)
+    assert (kept.reason, kept.deactivated_by) == ("已离职（2026-12-01）", admin_user)
+    assert "已离职（2026-12-01）" in client.get(url).content.decode()
+
+
+def test_an_edit_that_keeps_the_user_active_asks_for_no_reason(client, admin_user):
+    staying = user_in(AGENT, "agent-staying")
+    client.force_login(admin_user)
+    data = user_form(client, staying) | {"is_active": "on", "first_name": "敏"}
+    assert client.post(reverse("admin:auth_user_change", args=[staying.pk]), data).status_code == 302
+    assert User.objects.get(pk=staying.pk).first_name == "敏"
+    assert not Deactivation.objects.exists()

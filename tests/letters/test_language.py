@@ -13,8 +13,10 @@ from pypdf import PdfReader
 
 from accounts.choices import Language
 from backoffice.kernel.approvals.models import ChangeProposal
+from backoffice.kernel.approvals.services import change_approve
 from backoffice.kernel.roles import LEGAL
 from cases.models import Case
+from letters.approvals import template_activation_propose
 from letters.choices import LetterLanguage
 from letters.dispatch import letter_dispatch
 from letters.models import Letter, LetterTemplate
@@ -83,7 +85,7 @@ def test_each_language_of_a_code_has_its_own_versions_and_one_in_use(letter, leg
     english.body_html = english.body_html.replace("Lawyer's Letter", "Lawyer's letter")
     second = template_save(template=english, actor=legal)
     assert (second.language, second.version) == ("en", 2)
-    template_activate(template=second, actor=user_in(LEGAL))
+    change_approve(proposal=template_activation_propose(template=second, actor=legal), actor=user_in(LEGAL))
     active = dict(
         LetterTemplate.objects.filter(code="lawyer-letter", is_active=True).values_list("language", "version")
     )
@@ -97,7 +99,11 @@ def test_the_author_of_a_template_version_cannot_activate_it_and_another_reviewe
     with pytest.raises(PermissionDenied, match="someone else must activate it"):
         template_activate(template=new_version, actor=legal)
     assert not LetterTemplate.objects.get(pk=new_version.pk).is_active
-    template_activate(template=new_version, actor=user_in(LEGAL))
+    reviewer = user_in(LEGAL)
+    with pytest.raises(PermissionDenied, match="only by an approved change"):
+        template_activate(template=new_version, actor=reviewer)  # directly, without the approval
+    assert not LetterTemplate.objects.get(pk=new_version.pk).is_active
+    change_approve(proposal=template_activation_propose(template=new_version, actor=legal), actor=reviewer)
     assert LetterTemplate.objects.get(pk=new_version.pk).is_active
 
 

@@ -137,13 +137,33 @@ def change_approve(*, proposal: ChangeProposal, actor: AbstractBaseUser) -> Chan
         kind = _kind(locked.kind)
         target = kind.lock(locked.target_id) if kind.lock else _target(kind, locked.target_id, lock=True)
         _refuse_if_stale(kind, locked, target)
-        kind.apply(target, locked, actor)
+        # Decided first, applied second, in one transaction: a service that only an approved change
+        # may run (``change_being_applied``) sees the decision; if applying fails, both roll back.
         locked.status, locked.checker, locked.decided_at = ChangeStatus.APPROVED, actor, timezone.now()
         locked.save(update_fields=["status", "checker", "decided_at"])
+        kind.apply(target, locked, actor)
     security_event(
         "change_approved", proposal_id=locked.pk, kind=locked.kind, maker_id=locked.maker_id, checker_id=actor.pk
     )
     return locked
+
+
+def change_being_applied(
+    *, proposal: ChangeProposal | None, kind: str, target: models.Model, actor: AbstractBaseUser
+) -> None:
+    """Refuse a person's call of a service that only an approved change may make, outside the approval.
+
+    ``proposal`` must be the approved change of ``kind`` on ``target`` that ``actor`` decided: what the
+    approval passes to the kind's service when it applies it. Called directly, without one, it raises.
+    """
+    approved = ChangeProposal.objects.filter(
+        pk=getattr(proposal, "pk", None), kind=kind, target_id=target.pk, status=ChangeStatus.APPROVED, checker=actor
+    )
+    if proposal is None or not approved.exists():
+        raise PermissionDenied(
+            _("%(target)s changes only by an approved change: propose it, and a second person approves it.")
+            % {"target": target}
+        )
 
 
 def change_reject(*, proposal: ChangeProposal, actor: AbstractBaseUser, reason: str) -> ChangeProposal:

@@ -72,3 +72,26 @@ def test_the_close_button_on_the_case_page_proposes_the_closing(client, cases, s
     assert str(Stage.CLOSED.label) in page or "已结案" in page
     client.post(decide, {"confirm": "yes"})
     assert stage_of(case) == Stage.CLOSED
+
+
+def test_the_case_page_shows_a_closing_that_waits_and_stops_showing_it_once_decided(
+    cases, supervisor, second, agent, client
+):
+    case = cases[2]
+    case.assignee = agent
+    case.save(update_fields=["assignee"])
+    proposal = case_close_propose(case=case, actor=supervisor, reason="债权已转让")
+    url = reverse("admin:cases_case_change", args=[case.pk])
+    client.force_login(second)
+    page = client.get(url).content.decode()
+    assert 'id="closing-waiting"' in page
+    assert "债权已转让" in page
+    assert supervisor.username in page
+    assert reverse("admin:backoffice_changeproposal_change", args=[proposal.pk]) in page
+    client.force_login(agent)  # the agent sees it too, without the link to the queue they may not open
+    page = client.get(url).content.decode()
+    assert "债权已转让" in page
+    assert reverse("admin:backoffice_changeproposal_change", args=[proposal.pk]) not in page
+    approved_by(proposal, second)
+    client.force_login(second)
+    assert 'id="closing-waiting"' not in client.get(url).content.decode()

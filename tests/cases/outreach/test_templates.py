@@ -2,7 +2,7 @@
 activating a version."""
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -102,6 +102,19 @@ def test_the_author_may_not_activate_their_own_wording(author):
     with pytest.raises(ValidationError, match="someone else must activate it"):
         message_template_activate(template=template, actor=author)
     assert shipped().version == 1
+
+
+def test_a_version_is_activated_only_through_its_approved_activation_never_by_a_direct_call(author, reviewer):
+    template = draft(author)
+    with pytest.raises(PermissionDenied, match="only by an approved change"):
+        message_template_activate(template=template, actor=reviewer)
+    assert not MessageTemplate.objects.get(pk=template.pk).is_active
+    # Nor with a proposal still waiting, nor with another version's approved one.
+    waiting = message_template_activation_propose(template=template, actor=author)
+    with pytest.raises(PermissionDenied, match="only by an approved change"):
+        message_template_activate(template=template, actor=reviewer, proposal=waiting)
+    approved_by(waiting, reviewer)
+    assert MessageTemplate.objects.get(pk=template.pk).is_active
 
 
 def test_neither_the_maker_nor_the_author_nor_a_superuser_may_approve_an_activation(author, reviewer):

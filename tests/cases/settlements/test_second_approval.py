@@ -6,8 +6,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
+from accounts.services import payment_post
 from backoffice.kernel.approvals.models import ChangeProposal, ChangeStatus
 from backoffice.kernel.roles import COLLECTIONS_MANAGER, SUPERVISOR
+from backoffice.sameday import lines_refresh
 from cases.casework.services import case_hold
 from cases.choices import HoldReason, ProposalKind, ProposalStatus, Stage
 from cases.models import Case, CaseTransition, Proposal
@@ -123,3 +125,26 @@ def test_approving_above_the_limit_in_the_admin_sends_it_to_the_managers_queue(c
     change.refresh_from_db()
     assert change.status == ChangeStatus.APPROVED
     assert Proposal.objects.get(pk=write_off.pk).status == ProposalStatus.COMPLETED
+
+
+def test_a_settlement_amount_changed_since_the_first_approval_must_be_approved_again(case, agent, supervisor, manager):
+    settlement = proposal_submit(case=case, actor=agent, kind=ProposalKind.SETTLEMENT, amount="2000.00", reason="和解")
+    change = large_proposal_approve_first(proposal=settlement, actor=supervisor)
+    # Any path that moves the amount after the supervisor saw it (here, straight in the table).
+    Proposal.objects.filter(pk=settlement.pk).update(amount_fen=250_000)
+    stale_refused(change, manager)
+    assert Proposal.objects.get(pk=settlement.pk).status == ProposalStatus.PENDING
+
+
+def test_a_payment_since_the_first_approval_makes_the_write_off_stale(write_off, supervisor, manager, case):
+    change = large_proposal_approve_first(proposal=write_off, actor=supervisor)
+    payment_post(
+        credit_line=case.credit_line,
+        external_reference="P-SINCE-1",
+        amount="500.00",
+        channel="alipay",
+        received_at=datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.UTC),
+    )
+    lines_refresh(line_ids=[case.credit_line_id], as_of=TODAY)  # the case's balance follows the payment
+    stale_refused(change, manager)
+    assert stage_of(case) == Stage.COLLECTION
