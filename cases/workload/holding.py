@@ -191,6 +191,50 @@ def in_hand_sql(day: datetime.date) -> tuple[str, list[object]]:
     return sql, [_instant(period.end), _instant(period.start)]
 
 
+def _days_table(period: Period) -> tuple[str, list[object]]:
+    """Return a derived table of the period's days, each with the instant it begins (``start_``) and ends (``at_``)."""
+    rows, day = [], period.first
+    while day <= period.last:
+        following = day + datetime.timedelta(days=1)
+        rows.append((_instant(_midnight(day)), _instant(_midnight(following))))
+        day = following
+    column_type = "timestamptz" if connection.vendor == "postgresql" else "text"
+    return values_table([("start_", column_type), ("at_", column_type)], rows)
+
+
+def taken_in_sql(period: Period) -> tuple[str, list[object]]:
+    """Return, for each day of ``period``, the cases open at its end that their holder then took that day.
+
+    The holder took the case that day when the last opening, assignment, placement or recall up to the
+    day's end falls on the day (as ``taken_in`` of the cases in hand reads it): one of them falls on it.
+    """
+    days, params = _days_table(period)
+    change_on_day = " OR ".join(
+        [
+            "c.opened_at >= w.start_",
+            f"EXISTS (SELECT 1 FROM {T.assignment} h_a WHERE h_a.case_id = c.id "
+            "AND h_a.assigned_at >= w.start_ AND h_a.assigned_at <= w.at_)",
+            f"EXISTS (SELECT 1 FROM {T.placement} h_p WHERE h_p.case_id = c.id "
+            "AND h_p.placed_at >= w.start_ AND h_p.placed_at <= w.at_)",
+            f"EXISTS (SELECT 1 FROM {T.placement} h_p WHERE h_p.case_id = c.id "
+            "AND h_p.recalled_at >= w.start_ AND h_p.recalled_at <= w.at_)",
+        ]
+    )
+    sql = (
+        f"SELECT {_select(_holder('c.id', 'w.at_', 'l.product_id', _work_stage('c')), {'taken_in': '1'})} "
+        f"FROM {days} w JOIN {T.case} c ON {_open_at('c', 'w.at_')} JOIN {T.line} l ON l.id = c.credit_line_id "
+        f"WHERE {change_on_day}"
+    )
+    return sql, params
+
+
+def assigned_sql(period: Period) -> tuple[str, list[object]]:
+    """Return the cases assigned over ``period``: those in hand at the end of the day before, and those taken in it."""
+    before, before_params = in_hand_sql(period.first - datetime.timedelta(days=1))
+    taken, taken_params = taken_in_sql(period)
+    return f"{before} UNION ALL {taken}", [*before_params, *taken_params]
+
+
 def _counted(happened: str, recorded: str) -> str:
     """Return the condition that an event counts in the period ``w``: by its day, or by its recording if later."""
     return f"{recorded} < w.end_ AND {happened} < w.end_ AND ({happened} >= w.start_ OR {recorded} >= w.start_)"
@@ -332,6 +376,7 @@ def day_sources(day: datetime.date) -> tuple[str, list[object]]:
 # What each drillable figure of the people report counts: its source, and the rows of it that count.
 FIGURES = {
     "in_hand": ("in_hand", "1 = 1"),
+    "assigned": ("assigned", "1 = 1"),
     "never_contacted": ("in_hand", "e.never_contacted = 1"),
     "collected": ("payments", "1 = 1"),
     "contacts": ("contacts", "1 = 1"),
@@ -346,6 +391,8 @@ HOLDER_KEYS = {"a": "agent_id", "t": "team_id", "g": "agency_id"}
 def _source(kind: str, period: Period) -> tuple[str, list[object]]:
     if kind == "in_hand":
         return in_hand_sql(period.last)
+    if kind == "assigned":
+        return assigned_sql(period)
     return {"payments": payments_sql, "contacts": contacts_sql, "promises": promises_sql}[kind](period)
 
 
