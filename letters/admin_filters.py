@@ -2,7 +2,8 @@
 
 The funnel filter keeps the letters that reached a step of the funnel between two dates, the letters
 report's drill-down: drafted (requested), approved, sent, rejected or cancelled on a day from
-``funnel_from`` to ``funnel_to`` in the project's time zone, optionally on one product.
+``funnel_from`` to ``funnel_to`` in the project's time zone, optionally on one product; or, for ``paid``,
+sent on such a day and paid within 30 days of it.
 """
 
 import datetime
@@ -12,12 +13,13 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.kernel.admin import DrillDownFilter
 from letters.choices import LetterStatus
-from letters.selectors import rendering_counts
+from letters.selectors import paid_within_sql, rendering_counts
 
 # When a letter reached each step of the funnel.
 STEP_MOMENTS = {
@@ -33,6 +35,7 @@ STEP_LABELS = {
     "sent": _("Sent"),
     "rejected": _("Rejected"),
     "cancelled": _("Cancelled"),
+    "paid": _("Paid within 30 days of sending"),
 }
 
 
@@ -41,6 +44,10 @@ def reached_step(queryset: QuerySet, *, step: str, first: datetime.date, last: d
     zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
     start = datetime.datetime.combine(first, datetime.time.min, tzinfo=zone)
     end = datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
+    if step == "paid":
+        sql, params = paid_within_sql(first, last)
+        # Only our own SQL is spliced in; the days are bound.
+        return queryset.filter(pk__in=RawSQL(sql, params))  # noqa: S611 - values are bound
     moment = STEP_MOMENTS[step]
     return queryset.filter(**{f"{moment}__gte": start, f"{moment}__lt": end})
 
@@ -69,7 +76,7 @@ class LetterFunnelFilter(DrillDownFilter):
             last = datetime.date.fromisoformat(self.used.get("funnel_to", ""))
         except ValueError as exc:
             raise IncorrectLookupParameters(exc) from exc
-        if step not in STEP_MOMENTS or (product and not product.isdigit()):
+        if step not in STEP_LABELS or (product and not product.isdigit()):
             raise IncorrectLookupParameters(step)
         kept = reached_step(queryset, step=step, first=first, last=last)
         return kept.filter(case__credit_line__product_id=int(product)) if product else kept

@@ -19,6 +19,7 @@ from backoffice.kernel import outbound
 from backoffice.kernel.events import EventType
 from backoffice.kernel.outbound import Accepted, Attachment, Outgoing, SendFailed
 from cases.choices import FINAL_STAGES, Stage
+from cases.contacts.refusals import contact_refusals_record
 from cases.contacts.rules import Breach, reach_breaches
 from cases.contacts.selectors import rule_pack_for
 from cases.models import Case
@@ -74,6 +75,30 @@ def letter_dispatch(
     if actor is not None and not actor.has_perm("letters.dispatch_letter"):
         raise PermissionDenied(_("You are not allowed to send letters."))
     _refuse_bad_dispatch_input(channel=channel, address=address, carrier=carrier, tracking_number=tracking_number)
+    try:
+        return _dispatch_locked(
+            letter, actor=actor, channel=channel, address=address, carrier=carrier, tracking_number=tracking_number
+        )
+    except _EmailRefused as refused:
+        # Recorded once the letter's lock is released and its transaction rolled back, so that the row stays.
+        contact_refusals_record(
+            case_id=letter.case_id, channel="email", rules=[b.code for b in refused.found], actor=actor
+        )
+        raise ValidationError([ValidationError(f"{b.code}: {b.text}", code=b.code) for b in refused.found]) from None
+
+
+class _EmailRefused(Exception):
+    """The collection rules that refused a letter's e-mail, carried out of the transaction that checked them."""
+
+    def __init__(self, found: list[Breach]) -> None:
+        """Keep the breaches."""
+        super().__init__()
+        self.found = found
+
+
+def _dispatch_locked(
+    letter: Letter, *, actor: AbstractBaseUser | None, channel: str, address: str, carrier: str, tracking_number: str
+) -> Letter:
     with transaction.atomic():
         locked = _locked_sendable(letter)
         if _pdf_bytes_if_approved(locked) is None:
@@ -157,7 +182,7 @@ def _queue_email(letter: Letter, *, actor: AbstractBaseUser | None, address: str
     now = timezone.now()
     refusing, window_opens = _email_breaches(letter, now)
     if refusing:
-        raise ValidationError([ValidationError(f"{b.code}: {b.text}", code=b.code) for b in refusing])
+        raise _EmailRefused(refusing)
     letter.status, letter.dispatch_channel, letter.dispatch_address = (
         LetterStatus.APPROVED,
         DispatchChannel.EMAIL,
@@ -285,6 +310,18 @@ def letter_email_attempt(*, letter_id: int, now: datetime.datetime | None = None
 
 
 def _email_claim(letter_id: int, now: datetime.datetime) -> str | tuple[Letter, datetime.datetime, bytes]:
+    refused: list[tuple[int, list[Breach]]] = []
+    claimed = _email_claim_locked(letter_id, now, refused)
+    # Recorded once the letter's lock is released, as every refused contact is.
+    for case_id, found in refused:
+        contact_refusals_record(case_id=case_id, channel="email", rules=[b.code for b in found], actor=None)
+    return claimed
+
+
+def _email_claim_locked(
+    letter_id: int, now: datetime.datetime, refused: list[tuple[int, list[Breach]]]
+) -> str | tuple[Letter, datetime.datetime, bytes]:
+    """Claim the try under the letter's lock; put the rules that refuse its e-mail, if any, in ``refused``."""
     with transaction.atomic():
         letter = (
             Letter.objects.select_for_update()
@@ -307,6 +344,7 @@ def _email_claim(letter_id: int, now: datetime.datetime) -> str | tuple[Letter, 
             return _email_give_up(letter, _("The PDF is not the one approved."))
         refusing, window_opens = _email_breaches(letter, now)
         if refusing:
+            refused.append((letter.case_id, refusing))
             return _email_give_up(letter, " ".join(f"{b.code}: {b.text}" for b in refusing))
         if window_opens:
             letter.next_attempt_at = window_opens

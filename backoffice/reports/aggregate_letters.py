@@ -20,9 +20,8 @@ from backoffice.reports.aggregate_recovery import day_bounds
 from backoffice.reports.models_recovery import LetterDay, LetterPaid, LetterStep
 from cases.models import Case
 from letters.models import LawFirm, Letter
+from letters.selectors import PAID_WITHIN_DAYS
 
-# A letter's case is followed for the day of the sending and the 29 days after.
-PAID_WITHIN_DAYS = 30
 _REASON_LENGTH = 200
 
 

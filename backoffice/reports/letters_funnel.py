@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from backoffice.reports.aggregate_letters import PAID_WITHIN_DAYS
 from backoffice.reports.forms import Filters
 from backoffice.reports.models_recovery import LetterDay, LetterPaid, LetterStep
 from backoffice.reports.tables import Chart, Linked, Money, ReportResult, Share, Table
+from letters.selectors import PAID_WITHIN_DAYS
 
 FUNNEL = [LetterStep.DRAFTED, LetterStep.APPROVED, LetterStep.SENT]
 LEFT = [LetterStep.REJECTED, LetterStep.CANCELLED]
@@ -120,7 +120,7 @@ def _funnel_table(total: dict[str, int], filters: Filters) -> Table:
     rows.append(
         [
             _("Paid within 30 days of sending"),
-            total[PAID],
+            _linked(total[PAID], PAID, filters),
             Share(total[PAID], total[LetterStep.SENT]),
             "",
             Money(total["recovered"]),

@@ -97,7 +97,7 @@ def _cells(row: dict[str, int], link: Callable[..., object]) -> list[object]:
     collected = row["collected_fen"] + row["reversed_fen"]
     return [
         link("in_hand", row["cases_in_hand"]),
-        assigned_cases,
+        link("assigned", assigned_cases),
         Money(assigned_fen),
         link("collected", Money(collected), bool(row["collected_fen"] or row["reversed_fen"])),
         Share(collected, assigned_fen),

@@ -13,6 +13,7 @@ from cases.workload.holding import FIGURES, HOLDER_KEYS, Period, cases_behind_sq
 
 FIGURE_LABELS = {
     "in_hand": _("cases in hand"),
+    "assigned": _("cases assigned"),
     "never_contacted": _("cases in hand never contacted"),
     "collected": _("cases with money collected"),
     "contacts": _("cases contacted"),

@@ -15,6 +15,7 @@ from cases.casework.closing import closed_reason, end_placements
 from cases.casework.models import Case
 from cases.casework.services import require_reason
 from cases.choices import OPEN_STAGES
+from cases.contacts.refusals import contact_refusals_record
 from cases.workload.services import case_assign
 
 
@@ -24,6 +25,8 @@ def case_place(*, case: Case, agency: Agency, actor: AbstractBaseUser, today: da
         raise PermissionDenied(_("You are not allowed to place cases with agencies."))
     today = today or timezone.localdate()
     if refusal := agency.refusal_on(today):
+        # No lock is held yet: the refusal is recorded for the compliance report before the placement is refused.
+        contact_refusals_record(case_id=case.pk, channel="", rules=["AGENCY_NOT_APPROVED"], actor=actor)
         raise ValidationError(
             {"agency": ValidationError(f"AGENCY_NOT_APPROVED: {refusal}", code="AGENCY_NOT_APPROVED")}
         )

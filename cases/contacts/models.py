@@ -138,7 +138,9 @@ class ContactRefusal(models.Model):
     """A contact an agent entered that a rule refused: the rule and who tried, never the number or the notes.
 
     Nothing of the contact is stored (it did not happen as entered); the row is the compliance report's
-    count of contacts refused by rule, one row per rule the contact broke.
+    count of contacts refused by rule, one row per rule the contact broke. A letter's e-mail the rules
+    refused is one (channel e-mail, no agent when the poll refused it), and so is a placement with an
+    agency that is not approved (no channel: the agency would have made the contacts).
     """
 
     case = models.ForeignKey("cases.Case", verbose_name=_("case"), on_delete=models.PROTECT, related_name="+")

@@ -18,7 +18,8 @@ from backoffice.kernel.approvals.edits import edit_apply
 from cases.casework.models import Case
 from cases.casework.services import refuse_unless_open
 from cases.choices import ContactChannel, ContactDirection, ContactOutcome, ContactParty, ContactSource
-from cases.contacts.models import ComplianceIncident, Contact, ContactRefusal, ProhibitedPhraseList, RulePack
+from cases.contacts.models import ComplianceIncident, Contact, ProhibitedPhraseList, RulePack
+from cases.contacts.refusals import contact_refusals_record
 from cases.contacts.rules import Breach, ProposedContact, breaches, customer_zone
 from cases.contacts.selectors import reach_counts, rule_pack_for
 from cases.workload.priority import refresh_queue_ranks
@@ -73,9 +74,7 @@ def _refusal_recorded(*, case: Case, channel: str, actor: AbstractBaseUser | Non
         with transaction.atomic():
             yield
     except _Refused as refused:
-        ContactRefusal.objects.bulk_create(
-            ContactRefusal(case=case, channel=channel, rule=b.code, agent=actor) for b in refused.found
-        )
+        contact_refusals_record(case_id=case.pk, channel=channel, rules=[b.code for b in refused.found], actor=actor)
         raise ValidationError([ValidationError(f"{b.code}: {b.text}", code=b.code) for b in refused.found]) from None
 
 

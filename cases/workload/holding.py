@@ -162,15 +162,78 @@ def _holder(case: str, at: str, product: str, stage: str) -> dict[str, str]:
     }
 
 
+def _at_table(at: datetime.datetime) -> tuple[str, list[object]]:
+    return f"(SELECT {_instant_param()} AS at_) w", [_instant(at)]
+
+
+def _ranked(select: str, table: str, order: str, condition: str, at: datetime.datetime) -> tuple[str, list[object]]:
+    """Return a derived table of ``table``'s rows meeting ``condition`` at ``at``, numbered per case in ``order``."""
+    window, params = _at_table(at)
+    sql = (
+        f"(SELECT r.case_id, {select}, ROW_NUMBER() OVER (PARTITION BY r.case_id ORDER BY {order}) AS rank_ "
+        f"FROM {table} r CROSS JOIN {window} WHERE {condition})"
+    )
+    return sql, params
+
+
+def _holders_at(at: datetime.datetime) -> tuple[list[str], list[object]]:
+    """Return the joins that give each case its holders' records at ``at``, each window read once.
+
+    ``b`` is the last assignment at or before ``at``, ``f`` the first after it, ``p`` the placement
+    in force and ``h`` the last change (assignment, placement or recall) up to ``at``: the rule of
+    ``agent_at_sql``, ``agency_at_sql`` and ``held_since_sql``, set-wise.
+    """
+    parts = [
+        _ranked(
+            "COALESCE(r.assigned_to_id, 0) AS agent_id",
+            T.assignment,
+            "r.assigned_at DESC, r.id DESC",
+            "r.assigned_at <= w.at_",
+            at,
+        ),
+        _ranked(
+            "COALESCE(r.assigned_from_id, 0) AS agent_id",
+            T.assignment,
+            "r.assigned_at, r.id",
+            "r.assigned_at > w.at_",
+            at,
+        ),
+        _ranked(
+            "r.agency_id",
+            T.placement,
+            "r.placed_at DESC, r.id DESC",
+            "r.placed_at <= w.at_ AND (r.recalled_at IS NULL OR r.recalled_at > w.at_)",
+            at,
+        ),
+    ]
+    window, window_params = _at_table(at)
+    changes = (
+        f"(SELECT x.case_id, MAX(x.changed_at) AS changed_at FROM ("
+        f"SELECT r.case_id, r.assigned_at AS changed_at FROM {T.assignment} r CROSS JOIN {window} "
+        "WHERE r.assigned_at <= w.at_ "
+        f"UNION ALL SELECT r.case_id, r.placed_at FROM {T.placement} r CROSS JOIN {window} WHERE r.placed_at <= w.at_ "
+        f"UNION ALL SELECT r.case_id, r.recalled_at FROM {T.placement} r CROSS JOIN {window} "
+        "WHERE r.recalled_at <= w.at_) x GROUP BY x.case_id)"
+    )
+    joins = [
+        f"LEFT JOIN {parts[0][0]} b ON b.case_id = c.id AND b.rank_ = 1",
+        f"LEFT JOIN {parts[1][0]} f ON f.case_id = c.id AND f.rank_ = 1",
+        f"LEFT JOIN {parts[2][0]} p ON p.case_id = c.id AND p.rank_ = 1",
+        f"LEFT JOIN {changes} h ON h.case_id = c.id",
+    ]
+    return joins, [*parts[0][1], *parts[1][1], *parts[2][1], *window_params * 3]
+
+
 def in_hand_sql(day: datetime.date) -> tuple[str, list[object]]:
     """Return the cases open at the end of ``day``, each with its holder then, balance and whether anyone reached it.
 
     ``taken_in`` says the holder took the case that day; the balance is the overdue balance as the
-    night after the day left it.
+    night after the day left it. The holder's records are joined once per case (``_holders_at``),
+    not looked up by a subquery each.
     """
     period = Period(day, day)
-    held_since = held_since_sql("c.id", "c.opened_at", "w.at_")
-    taken = f"CASE WHEN {held_since} >= w.start_ THEN 1 ELSE 0 END"
+    joins, join_params = _holders_at(period.end)
+    taken = "CASE WHEN COALESCE(h.changed_at, c.opened_at) >= w.start_ OR c.opened_at >= w.start_ THEN 1 ELSE 0 END"
     never = (
         f"CASE WHEN EXISTS (SELECT 1 FROM {T.contact} h_c WHERE h_c.case_id = c.id "
         "AND h_c.occurred_at < w.at_ AND h_c.recorded_at < w.at_) THEN 0 ELSE 1 END"
@@ -182,13 +245,64 @@ def in_hand_sql(day: datetime.date) -> tuple[str, list[object]]:
         "taken_in": taken,
         "taken_in_fen": f"{taken} * c.balance_fen",
     }
+    keys = {
+        "case_id": "c.id",
+        "product_id": "l.product_id",
+        "agent_id": "COALESCE(b.agent_id, f.agent_id, COALESCE(c.assignee_id, 0))",
+        "agency_id": "COALESCE(p.agency_id, 0)",
+        "work_stage": _work_stage("c"),
+    }
     sql = (
-        f"SELECT {_select(_holder('c.id', 'w.at_', 'l.product_id', _work_stage('c')), measures)} "
+        f"SELECT {_select(keys, measures)} "
         f"FROM (SELECT {_instant_param()} AS at_, {_instant_param()} AS start_) w "
-        f"CROSS JOIN {T.case} c JOIN {T.line} l ON l.id = c.credit_line_id "
+        f"CROSS JOIN {T.case} c JOIN {T.line} l ON l.id = c.credit_line_id {' '.join(joins)} "
         f"WHERE {_open_at('c', 'w.at_')}"
     )
-    return sql, [_instant(period.end), _instant(period.start)]
+    return sql, [_instant(period.end), _instant(period.start), *join_params]
+
+
+def _days_table(period: Period) -> tuple[str, list[object]]:
+    """Return a derived table of the period's days, each with the instant it begins (``start_``) and ends (``at_``)."""
+    rows, day = [], period.first
+    while day <= period.last:
+        following = day + datetime.timedelta(days=1)
+        rows.append((_instant(_midnight(day)), _instant(_midnight(following))))
+        day = following
+    column_type = "timestamptz" if connection.vendor == "postgresql" else "text"
+    return values_table([("start_", column_type), ("at_", column_type)], rows)
+
+
+def taken_in_sql(period: Period) -> tuple[str, list[object]]:
+    """Return, for each day of ``period``, the cases open at its end that their holder then took that day.
+
+    The holder took the case that day when the last opening, assignment, placement or recall up to the
+    day's end falls on the day (as ``taken_in`` of the cases in hand reads it): one of them falls on it.
+    """
+    days, params = _days_table(period)
+    change_on_day = " OR ".join(
+        [
+            "c.opened_at >= w.start_",
+            f"EXISTS (SELECT 1 FROM {T.assignment} h_a WHERE h_a.case_id = c.id "
+            "AND h_a.assigned_at >= w.start_ AND h_a.assigned_at <= w.at_)",
+            f"EXISTS (SELECT 1 FROM {T.placement} h_p WHERE h_p.case_id = c.id "
+            "AND h_p.placed_at >= w.start_ AND h_p.placed_at <= w.at_)",
+            f"EXISTS (SELECT 1 FROM {T.placement} h_p WHERE h_p.case_id = c.id "
+            "AND h_p.recalled_at >= w.start_ AND h_p.recalled_at <= w.at_)",
+        ]
+    )
+    sql = (
+        f"SELECT {_select(_holder('c.id', 'w.at_', 'l.product_id', _work_stage('c')), {'taken_in': '1'})} "
+        f"FROM {days} w JOIN {T.case} c ON {_open_at('c', 'w.at_')} JOIN {T.line} l ON l.id = c.credit_line_id "
+        f"WHERE {change_on_day}"
+    )
+    return sql, params
+
+
+def assigned_sql(period: Period) -> tuple[str, list[object]]:
+    """Return the cases assigned over ``period``: those in hand at the end of the day before, and those taken in it."""
+    before, before_params = in_hand_sql(period.first - datetime.timedelta(days=1))
+    taken, taken_params = taken_in_sql(period)
+    return f"{before} UNION ALL {taken}", [*before_params, *taken_params]
 
 
 def _counted(happened: str, recorded: str) -> str:
@@ -332,6 +446,7 @@ def day_sources(day: datetime.date) -> tuple[str, list[object]]:
 # What each drillable figure of the people report counts: its source, and the rows of it that count.
 FIGURES = {
     "in_hand": ("in_hand", "1 = 1"),
+    "assigned": ("assigned", "1 = 1"),
     "never_contacted": ("in_hand", "e.never_contacted = 1"),
     "collected": ("payments", "1 = 1"),
     "contacts": ("contacts", "1 = 1"),
@@ -346,6 +461,8 @@ HOLDER_KEYS = {"a": "agent_id", "t": "team_id", "g": "agency_id"}
 def _source(kind: str, period: Period) -> tuple[str, list[object]]:
     if kind == "in_hand":
         return in_hand_sql(period.last)
+    if kind == "assigned":
+        return assigned_sql(period)
     return {"payments": payments_sql, "contacts": contacts_sql, "promises": promises_sql}[kind](period)
 
 

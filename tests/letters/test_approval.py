@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.services import payment_post
 from backoffice.kernel.roles import LEGAL
 from cases.casework.services import case_hold
-from cases.models import Case, DunningPolicy
+from cases.models import Case, ContactRefusal, DunningPolicy
 from cases.workload.services import case_assign
 from letters.choices import LetterStatus
 from letters.dispatch import letter_dispatch
@@ -206,6 +206,13 @@ def test_an_email_to_a_customer_who_withdrew_email_consent_is_refused_but_regist
     with time_machine.travel(SHANGHAI_AFTERNOON, tick=False), pytest.raises(ValidationError) as caught:
         letter_dispatch(letter=letter, actor=legal, channel="email", address="nana@example.com")
     assert caught.value.error_list[0].code == "CONSENT_WITHDRAWN"
+    refused = ContactRefusal.objects.get()
+    assert (refused.case_id, refused.channel, refused.rule, refused.agent) == (
+        letter.case_id,
+        "email",
+        "CONSENT_WITHDRAWN",
+        legal,
+    )
     sent = letter_dispatch(letter=letter, actor=legal, channel="post", carrier="EMS", tracking_number="EMS9")
     assert sent.status == LetterStatus.SENT
 
@@ -218,5 +225,12 @@ def test_an_email_to_a_do_not_contact_customer_is_refused_but_registered_post_go
     with time_machine.travel(SHANGHAI_AFTERNOON, tick=False), pytest.raises(ValidationError) as caught:
         letter_dispatch(letter=letter, actor=legal, channel="email", address="nana@example.com")
     assert caught.value.error_list[0].code == "DO_NOT_CONTACT"
+    refused = ContactRefusal.objects.get()
+    assert (refused.case_id, refused.channel, refused.rule, refused.agent) == (
+        letter.case_id,
+        "email",
+        "DO_NOT_CONTACT",
+        legal,
+    )
     sent = letter_dispatch(letter=letter, actor=legal, channel="post", carrier="EMS", tracking_number="EMS9")
     assert sent.status == LetterStatus.SENT

@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.services import payment_post
 from backoffice.celery import app as celery_app
 from backoffice.kernel.events import Event, EventType
+from cases.models import ContactRefusal
 from letters.choices import LetterStatus
 from letters.dispatch import letter_dispatch, letter_record_delivery, letters_send_due
 from letters.models import Letter
@@ -176,6 +177,10 @@ def test_a_customer_who_opts_out_after_the_letter_was_queued_gets_no_email(email
     assert failed.status == LetterStatus.DISPATCH_FAILED
     assert code in failed.dispatch_last_error
     assert smtp_server.received == []
+    # The poll's refusal is the system's, recorded for the compliance report.
+    assert list(ContactRefusal.objects.values_list("case_id", "channel", "rule", "agent")) == [
+        (queued.case_id, "email", code, None)
+    ]
 
 
 def test_a_pdf_changed_after_approval_is_never_emailed(email, smtp_server):

@@ -16,6 +16,7 @@ from backoffice.kernel.roles import AGENCY
 from backoffice.reports.aggregate import reports_aggregate
 from backoffice.reports.compliance_models import ComplianceDay
 from backoffice.reports.tables import Linked
+from cases.agencies.services import case_place
 from cases.choices import MessageStatus
 from cases.contacts.services import contact_log
 from cases.models import Agency, AgencyMember, Case, ComplianceIncident, Contact, ContactRefusal, Message, Team
@@ -251,3 +252,22 @@ def test_the_compliance_report_speaks_chinese(day, client, supervisor):
         html = client.get(reverse("report", args=["compliance"]), HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
     assert "合规" in html
     assert "查看个人信息" in html
+
+
+def test_a_placement_refused_for_an_agency_not_approved_is_counted_as_a_refused_contact(run_dunning, supervisor):
+    line = overdue_line(due=datetime.date(2026, 1, 10))
+    run_dunning(DAY)
+    case = Case.objects.get(credit_line=line)
+    pending = Agency.objects.create(
+        name="待审核",
+        status="pending",
+        contract_start=datetime.date(2026, 1, 1),
+        contract_end=datetime.date(2026, 12, 31),
+    )
+    with time_machine.travel(at(DAY, 11), tick=False), pytest.raises(ValidationError, match="AGENCY_NOT_APPROVED"):
+        case_place(case=case, agency=pending, actor=supervisor, today=DAY)
+    reports_aggregate(as_of=NIGHT)
+    refused = ComplianceDay.objects.filter(as_of=DAY, kind="refused")
+    assert [(r.rule, r.user_id, r.team_id, r.agency_id, r.events) for r in refused] == [
+        ("AGENCY_NOT_APPROVED", supervisor.pk, 0, 0, 1)
+    ]

@@ -172,10 +172,37 @@ def test_each_count_leads_to_exactly_the_cases_behind_it(
     assert case_list(client, row[COLUMNS["collected"]].url) == {first}
     assert case_list(client, row[COLUMNS["in_hand"]].url) == {second}
     assert case_list(client, row[COLUMNS["never"]].url) == {second}
+    # B took the second at 10:00 and the first at 11:00, which went to the agency, with no agent, at 14:00.
+    assert row[COLUMNS["assigned"]].value == 1
+    assert case_list(client, row[COLUMNS["assigned"]].url) == {second}
     tables, _result = built("people", **day, group_by="agency_id")
     agency = {r[0]: r for r in tables["people"].rows}[worked_case["agency"].name]
     assert case_list(client, agency[COLUMNS["in_hand"]].url) == {first}
     assert case_list(client, agency[COLUMNS["collected"]].url) == {first}
+    assert agency[COLUMNS["assigned"]].value == 1
+    assert case_list(client, agency[COLUMNS["assigned"]].url) == {first}
+
+
+def test_cases_assigned_lead_to_the_cases_in_hand_the_day_before_and_those_taken_in_the_range(
+    run_dunning, worked_case, second_case, client, supervisor, built, agent
+):
+    night(run_dunning, MARCH_10 + datetime.timedelta(days=1))
+    third_line = overdue_line(due=datetime.date(2026, 2, 22), principal_fen=60_000)
+    night(run_dunning, MARCH_10 + datetime.timedelta(days=2))
+    third = Case.objects.get(credit_line=third_line)
+    with time_machine.travel(at(MARCH_10 + datetime.timedelta(days=2), 9), tick=False):
+        case_assign(case=third, actor=supervisor, assignee=worked_case["b"])
+        case_assign(case=Case.objects.get(pk=second_case.pk), actor=supervisor, assignee=agent)
+    night(run_dunning, MARCH_10 + datetime.timedelta(days=3))
+    tables, _result = built("people", **{"from": "2026-03-11", "to": "2026-03-12"})
+    row = {r[0]: r for r in tables["people"].rows}["agent-b"]
+    client.force_login(supervisor)
+    # B held the second at the end of 10 March and took the third on 12 March, when the second went to A.
+    assert row[COLUMNS["assigned"]].value == 2
+    assert case_list(client, row[COLUMNS["assigned"]].url) == {second_case.pk, third.pk}
+    mine = {r[0]: r for r in tables["people"].rows}[agent.username]
+    assert mine[COLUMNS["assigned"]].value == 1
+    assert case_list(client, mine[COLUMNS["assigned"]].url) == {second_case.pk}
 
 
 def test_a_malformed_drill_down_is_refused_as_the_admin_refuses_a_bad_lookup(client, supervisor):

@@ -12,7 +12,7 @@ from django.utils import timezone
 from backoffice.kernel.roles import AGENCY, AGENT
 from cases.agencies.services import case_place, case_recall, placements_recall_ended
 from cases.choices import AgencyStatus
-from cases.models import Agency, AgencyMember, Case, CaseAssignment, Placement
+from cases.models import Agency, AgencyMember, Case, CaseAssignment, ContactRefusal, Placement
 from cases.workload.services import case_assign, case_claim_next
 from tests.factories import user_in
 
@@ -47,6 +47,11 @@ def test_placement_is_refused_for_an_agency_not_approved_or_out_of_contract(case
     assert not Placement.objects.exists()
     cases[0].refresh_from_db()
     assert cases[0].agency is None
+    # Each refusal stays on record for the compliance report, although nothing was placed.
+    assert (
+        list(ContactRefusal.objects.values_list("case_id", "channel", "rule", "agent"))
+        == [(cases[0].pk, "", "AGENCY_NOT_APPROVED", supervisor.pk)] * 2
+    )
 
 
 def test_on_the_contracts_last_day_placement_is_allowed_and_the_day_after_refused(cases, supervisor):
