@@ -29,6 +29,8 @@ BATCH_SIZE = 5000
 PREVIEW_ROWS = 20
 # A file in the wrong layout fails on every row; past this many problems the rest are only counted.
 MAX_PROBLEMS_LISTED = 10_000
+# The readings of distinct cells a column remembers while a file is parsed (``_RowParser``).
+_KNOWN_CELLS = 50_000
 
 Progress = Callable[[int], None]
 
@@ -313,11 +315,12 @@ def _batches(
     source: Iterator[tuple[int, list[str]]], kind: str, index: dict[str, int], size: int, *, strict_width: bool
 ) -> Iterator[tuple[list[tuple[Row, list[str]]], int]]:
     """Yield each batch's non-blank rows with their problems, and how many records (blank ones too) it took."""
+    parse = _RowParser(KINDS[kind].columns, index, strict_width=strict_width)
     parsed, consumed = [], 0
     for number, cells in source:
         consumed += 1
         if any(cell.strip() for cell in cells):
-            parsed.append(_parse_row(number, cells, kind, index, strict_width=strict_width))
+            parsed.append(parse(number, cells))
         if consumed == size:
             yield parsed, consumed
             parsed, consumed = [], 0
@@ -325,45 +328,60 @@ def _batches(
         yield parsed, consumed
 
 
-def _parse_row(
-    number: int, cells: list[str], kind: str, index: dict[str, int], *, strict_width: bool
-) -> tuple[Row, list[str]]:
-    width = max(index.values()) + 1
-    extra = [cell for cell in cells[width:] if cell.strip()]
-    if (strict_width and len(cells) != width) or extra:
-        return Row(number, _raw(cells, index)), [
-            Problem(
-                _("Row %(row)d has %(found)d values; the header has %(expected)d columns.")
-                % {"row": number, "found": len(cells), "expected": width},
-                number,
-            )
-        ]
-    row = Row(number, _raw(cells, index))
-    problems = []
-    for column in KINDS[kind].columns:
-        problem = _parse_cell(row, column)
-        if problem:
-            problems.append(row.problem(column.name, problem))
-    return row, problems
+class _RowParser:
+    """Parse the rows of one file into their values and problems.
 
+    A file repeats itself: the same lines, amounts, channels and times come back row after row. A
+    cell whose text its column has read before takes that reading again (a value, or the problem
+    with it) rather than parsing it anew; every parser is a pure function of the text, and the
+    values are immutable. ``_KNOWN_CELLS`` bounds what a column remembers.
+    """
 
-def _raw(cells: list[str], index: dict[str, int]) -> dict[str, str]:
-    return {name: cells[position].strip() for name, position in index.items() if position < len(cells)}
+    def __init__(self, columns: tuple[Column, ...], index: dict[str, int], *, strict_width: bool) -> None:
+        """Read cells by ``index`` (column name to position) for ``columns``."""
+        self.columns, self.index, self.strict_width = columns, index, strict_width
+        self.width = max(index.values()) + 1
+        self.positions = list(index.items())
+        self.known: dict[str, dict[str, tuple[bool, object]]] = {column.name: {} for column in columns}
 
-
-def _parse_cell(row: Row, column: Column) -> str | None:
-    text = row.raw.get(column.name, "")
-    if not text:
-        if column.default is not OMITTED:
-            row.values[column.name] = column.default
-        elif column.required:
-            return _("a value is required.")
-        return None
-    try:
-        row.values[column.name] = column.parse(text)
-    except ValueError as problem:
-        return str(problem)
-    return None
+    def __call__(self, number: int, cells: list[str]) -> tuple[Row, list[str]]:
+        """Return the row numbered ``number`` and its problems."""
+        width, count = self.width, len(cells)
+        raw = {name: cells[position].strip() for name, position in self.positions if position < count}
+        if (self.strict_width and count != width) or any(cell.strip() for cell in cells[width:]):
+            message = _("Row %(row)d has %(found)d values; the header has %(expected)d columns.") % {
+                "row": number,
+                "found": count,
+                "expected": width,
+            }
+            return Row(number, raw), [Problem(message, number)]
+        row = Row(number, raw)
+        values, problems = row.values, []
+        for column in self.columns:
+            name = column.name
+            text = raw.get(name, "")
+            if not text:
+                if column.default is not OMITTED:
+                    values[name] = column.default
+                elif column.required:
+                    problems.append(row.problem(name, _("a value is required.")))
+                continue
+            known = self.known[name]
+            reading = known.get(text)
+            if reading is None:
+                try:
+                    reading = (True, column.parse(text))
+                except ValueError as problem:
+                    reading = (False, str(problem))
+                if len(known) >= _KNOWN_CELLS:
+                    known.clear()
+                known[text] = reading
+            parsed, value = reading
+            if parsed:
+                values[name] = value
+            else:
+                problems.append(row.problem(name, value))
+        return row, problems
 
 
 def _repeated(rows: list[Row], kind: str, seen: dict[object, int]) -> list[str]:
