@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.ingest import PaymentRow, ReversalRow, payments_post, payments_reverse
+from accounts.ingest_writes import PAYMENT_COLUMNS
 from accounts.models import Customer, Payment
 from backoffice.kernel.bulksql import insert_new_rows, members, update_rows
 from tests.factories import BillFactory, CreditLineFactory
@@ -55,20 +56,7 @@ def test_payments_with_awkward_references_are_recorded_and_reversed_as_sent_with
 
 def test_an_insert_skips_the_rows_present_and_returns_those_it_inserted():
     line = CreditLineFactory()
-    columns = [
-        ("credit_line_id", "bigint"),
-        ("external_reference", "text"),
-        ("amount_fen", "bigint"),
-        ("unallocated_fen", "bigint"),
-        ("channel", "text"),
-        ("received_at", "timestamptz"),
-        ("received_on", "date"),
-        ("recorded_at", "timestamptz"),
-        ("recorded_by_id", "integer"),
-        ("reversal_reason", "text"),
-        ("reversal_note", "text"),
-        ("reversal_of_id", "bigint"),
-    ]
+    columns = PAYMENT_COLUMNS
 
     def payment(reference):
         return (line.pk, reference, 100, 0, "alipay", NOON, NOON.date(), NOON, None, "", "", None)
