@@ -298,4 +298,21 @@ EXPECTED = """
 | /api/v1/reconciliation/                                                 | 403   | 403    | 403   | 200        | 200     | 200       | 401       |
 | /api/v1/schema/                                                         | 200   | 200    | 200   | 200        | 200     | 200       | 200       |
 | /api/v1/docs/                                                           | 200   | 200    | 200   | 200        | 200     | 200       | 200       |
+| /admin/django_celery_beat/periodictask/                                 | 403   | 403    | 403   | 200        | 200     | 200       | login     |
+| /admin/django_celery_beat/periodictask/add/                             | 403   | 403    | 403   | 403        | 403     | 200       | login     |
+| /admin/django_celery_beat/periodictask/<object_id>/history/             | 403   | 403    | 403   | 200        | 200     | 200       | login     |
+| /admin/django_celery_beat/periodictask/<object_id>/delete/              | 403   | 403    | 403   | 403        | 403     | 403       | login     |
+| /admin/django_celery_beat/periodictask/<object_id>/change/              | 403   | 403    | 403   | 200        | 200     | 200       | login     |
+| /admin/django_celery_beat/crontabschedule/                              | 403   | 403    | 403   | 403        | 403     | 200       | login     |
+| /admin/django_celery_beat/crontabschedule/add/                          | 403   | 403    | 403   | 403        | 403     | 200       | login     |
+| /admin/django_celery_beat/crontabschedule/<object_id>/history/          | 403   | 403    | 403   | 403        | 403     | 200       | login     |
+| /admin/django_celery_beat/crontabschedule/<object_id>/delete/           | 403   | 403    | 403   | 403        | 403     | 403       | login     |
+| /admin/django_celery_beat/crontabschedule/<object_id>/change/           | 403   | 403    | 403   | 403        | 403     | 200       | login     |
+| /admin/django_celery_beat/intervalschedule/                             | 403   | 403    | 403   | 403        | 403     | 200       | login     |
+| /admin/django_celery_beat/intervalschedule/add/                         | 403   | 403    | 403   | 403        | 403     | 200       | login     |
+| /admin/django_celery_beat/solarschedule/                                | 403   | 403    | 403   | 403        | 403     | 200       | login     |
+| /admin/django_celery_beat/solarschedule/add/                            | 403   | 403    | 403   | 403        | 403     | 200       | login     |
+| /admin/django_celery_beat/clockedschedule/                              | 403   | 403    | 403   | 403        | 403     | 200       | login     |
+| /admin/django_celery_beat/clockedschedule/add/                          | 403   | 403    | 403   | 403        | 403     | 200       | login     |
+| /admin/django_celery_beat/                                              | 404   | 404    | 404   | 200        | 200     | 200       | login     |
 """

@@ -70,6 +70,10 @@ class EntryForm(beat_admin.PeriodicTaskForm):
 
     def clean(self) -> dict:
         """Refuse the night's task on any entry but its own."""
+        if "task" not in self.cleaned_data:
+            # The task field refused its value (a NUL byte, too long): django-celery-beat's own check would
+            # read the missing value and fail; the field's error is the answer.
+            return self.cleaned_data
         data = super().clean()
         if data.get("task") == NIGHT_TASK:
             raise ValidationError(
