@@ -21,6 +21,7 @@ from accounts.validators import national_id_check_character
 from backoffice.kernel.bulksql import insert_rows
 from backoffice.reports.models import EntryObservation, FlowCell, LineDay, MonthEndPosition, PeopleDay, VintageCell
 from backoffice.reports.models_recovery import LetterDay, LetterPaid, RecoveryDay, StageEntry, StageExit
+from cases.dunning.models import DunningBatch, DunningLease
 from cases.models import Case, CaseTransition, DunningPolicy, DunningRun
 
 BENCH_PRODUCTS = [("bench-standard", "standard", 70), ("bench-fast", "fast-track", 30)]
@@ -227,6 +228,8 @@ def clear_portfolio() -> None:
         "accounts_personaldatareveal",
         CaseTransition._meta.db_table,
         Case._meta.db_table,
+        DunningBatch._meta.db_table,
+        DunningLease._meta.db_table,
         DunningRun._meta.db_table,
         "accounts_paymentallocation",
         "accounts_historicalpayment",

@@ -31,7 +31,7 @@ def bench_broker() -> str:
 def running_workers(count: int, *, broker: str, batch_size: int) -> Iterator[list[subprocess.Popen]]:
     """Run ``count`` solo-pool workers on ``broker`` against this database until the block ends."""
     env = {**os.environ, "CELERY_BROKER_URL": broker, "DUNNING_BATCH_SIZE": str(batch_size), "DEBUG": "false"}
-    app = Celery(broker=broker)
+    app = Celery(broker=broker, set_as_current=False)
     if broker == DEFAULT_BROKER:
         app.control.purge()  # the benchmark's own database: what an interrupted benchmark left queued
     logs = Path(tempfile.mkdtemp(prefix="bench-workers-"))
@@ -81,7 +81,7 @@ def night_through_workers(
 ) -> DunningRun:
     """Open the night here, queue its first step on ``broker`` and wait for the workers to end it; return the run."""
     run = night_open(as_of=as_of, batch_size=batch_size)
-    Celery(broker=broker).send_task("backoffice.night.step", args=[run.pk])
+    Celery(broker=broker, set_as_current=False).send_task("backoffice.night.step", args=[run.pk])
     shown = 0
     while run.status == RunStatus.RUNNING:
         time.sleep(0.5)

@@ -61,11 +61,23 @@ def approved(letter, legal):
     return letter_approve(letter=letter, actor=legal, seen_sha256=letter.pdf_sha256)
 
 
+def _broker_connections_dropped() -> None:
+    """Drop the app's cached broker connections, so its next message goes to the broker its settings now name.
+
+    The app keeps the connection pool it made on its first message; an earlier test whose eager tasks
+    made one (to the default broker) would otherwise receive this test's messages.
+    """
+    celery_app._pool = None  # not closed: kombu's registry of producer pools may hand it out again
+    if "amqp" in celery_app.__dict__:
+        celery_app.amqp._producer_pool = None
+
+
 def publish_to_the_tests_redis(settings, monkeypatch) -> None:
     """Make this process publish its tasks to the tests' Redis, as a back office with a broker does."""
     settings.CELERY_BROKER_URL = BROKER
     monkeypatch.setitem(celery_app.conf, "broker_url", BROKER)
     monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
+    _broker_connections_dropped()
 
 
 @pytest.fixture
@@ -75,3 +87,4 @@ def broker(settings, monkeypatch):
     publish_to_the_tests_redis(settings, monkeypatch)
     yield client
     client.flushdb()
+    _broker_connections_dropped()  # the next test's messages go where its own settings say
