@@ -88,7 +88,9 @@ def batch_execute(
     the same transaction, with the run (row-locked) and the sum of its batches.
     """
     with transaction.atomic():
-        batch = DunningBatch.objects.select_for_update().select_related("run").get(pk=batch_id)
+        # Only the batch's row: locking its run's too (a plain FOR UPDATE over the join) would make every other
+        # worker's batch wait for this one to commit, and the batches would run one at a time.
+        batch = DunningBatch.objects.select_for_update(of=("self",)).select_related("run").get(pk=batch_id)
         if batch.status == BatchStatus.DONE or batch.run.status != RunStatus.RUNNING:
             return None
         run = batch.run

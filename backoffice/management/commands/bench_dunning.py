@@ -4,13 +4,16 @@ import json
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from accounts.models import CreditLine
 from backoffice.bench import portfolio as bench
+from backoffice.bench.time_split import time_split
 from backoffice.bench.workers import bench_broker, night_through_workers, running_workers, workers_peak_rss_mb
 from backoffice.kernel.progress import progress_bar
 from backoffice.night import dunning_run
+from cases.dunning.models import DunningBatch, DunningRun
 from cases.dunning.services import case_apply_dunning
 from cases.models import Case
 
@@ -65,9 +68,9 @@ class Command(BaseCommand):
                 lambda: bench.build_portfolio(lines=lines, as_of=as_of, on_chunk=bar.update)
             )
         if workers:
-            (run, run_seconds), (rerun, rerun_seconds) = self._through_workers(lines, batch_size, workers, as_of)
+            (run, run_seconds), (rerun, rerun_seconds), split = self._through_workers(lines, batch_size, workers, as_of)
         else:
-            with progress_bar(total=lines, description="Dunning run", unit="lines") as bar:
+            with progress_bar(total=lines, description="Dunning run", unit="lines") as bar, time_split() as split:
                 run, run_seconds = bench.timed(
                     lambda: dunning_run(as_of=as_of, batch_size=batch_size, on_batch=bar.update)
                 )
@@ -93,20 +96,42 @@ class Command(BaseCommand):
             "build_seconds": round(build_seconds, 1),
             "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
             "workers": workers,
+            # The first run's time split: CPU of PostgreSQL, the workers and this process, and the database's waits.
+            "where_time_goes": {**split.figures(), **self._phases(run)},
         }
 
     def _through_workers(self, lines: int, batch_size: int, workers: int, as_of: object) -> tuple:
         """Time the night and its same-day re-run through ``workers`` worker processes started for them."""
         broker = bench_broker()
-        with running_workers(workers, broker=broker, batch_size=batch_size):
-            with progress_bar(total=lines, description=f"Dunning run, {workers} workers", unit="lines") as bar:
+        with running_workers(workers, broker=broker, batch_size=batch_size) as processes:
+            with (
+                progress_bar(total=lines, description=f"Dunning run, {workers} workers", unit="lines") as bar,
+                time_split([process.pid for process in processes]) as split,
+            ):
                 first = bench.timed(
                     lambda: night_through_workers(
                         broker=broker, as_of=as_of, batch_size=batch_size, on_lines=bar.update
                     )
                 )
             again = bench.timed(lambda: night_through_workers(broker=broker, as_of=as_of, batch_size=batch_size))
-        return first, again
+        return first, again, split
+
+    def _phases(self, run: DunningRun) -> dict:
+        """Split the run's wall time into its batches (spread over workers) and the steps around them (run once)."""
+        batches = DunningBatch.objects.filter(run=run).aggregate(
+            first=Min("started_at"), last=Max("finished_at"), count=Count("id")
+        )
+        durations = [
+            (finished - started).total_seconds()
+            for started, finished in DunningBatch.objects.filter(run=run).values_list("started_at", "finished_at")
+        ]
+        phase = (batches["last"] - batches["first"]).total_seconds()
+        return {
+            "batches": batches["count"],
+            "batch_phase_seconds": round(phase, 2),
+            "batch_busy_seconds": round(sum(durations), 2),
+            "serial_steps_seconds": round((run.finished_at - run.started_at).total_seconds() - phase, 2),
+        }
 
     def _one_case_seconds(self, as_of: object) -> float:
         """Return the one-case path's seconds per opened case, on fresh lines built like the others."""
@@ -127,4 +152,13 @@ class Command(BaseCommand):
             f"{figures['opened']} cases opened, escalated {figures['escalated']}; one-case django-fsm path "
             f"{figures['one_case_ms_per_case']} ms per case, so the set-based run is "
             f"{figures['ratio_vs_one_case_path']}× faster. (Building the portfolio took {figures['build_seconds']} s.)"
+        )
+        split = figures["where_time_goes"]
+        self.stdout.write(
+            f"Where the run's {split['wall_seconds']} s went on {split['cores']} cores "
+            f"({split['machine_busy_share']:.0%} busy): PostgreSQL {split['database_cpu_seconds']} s of CPU, "
+            f"workers {split['workers_cpu_seconds']} s, this process {split['coordinator_cpu_seconds']} s; "
+            f"the database's active backends (backend-seconds): {split['database_backend_seconds']}. "
+            f"{split['batches']} batches took {split['batch_phase_seconds']} s "
+            f"({split['batch_busy_seconds']} s of batch work), the steps around them {split['serial_steps_seconds']} s."
         )
