@@ -15,10 +15,23 @@ if [ -z "${SECRET_KEY:-}" ]; then
   export SECRET_KEY
   echo "SECRET_KEY is not set: using this machine's var/secret-key (every machine of a deployment needs the same SECRET_KEY)."
 fi
+if [ -n "${TLS_CERTFILE:-}${TLS_KEYFILE:-}" ]; then
+  for file in "${TLS_CERTFILE:-}" "${TLS_KEYFILE:-}"; do
+    if [ -z "$file" ] || [ ! -r "$file" ]; then
+      echo "TLS_CERTFILE and TLS_KEYFILE must both name readable PEM files (TLS_CERTFILE='${TLS_CERTFILE:-}', TLS_KEYFILE='${TLS_KEYFILE:-}')." >&2
+      exit 2
+    fi
+  done
+  SCHEME=https
+fi
 export DEBUG=false
 export ALLOWED_HOSTS="${ALLOWED_HOSTS:-127.0.0.1,localhost}"
 "$BIN/python" manage.py check --deploy --fail-level ERROR
 "$BIN/python" manage.py collectstatic --no-input -v 0
 "$BIN/python" manage.py migrate --no-input -v 0
-echo "Serving on ${BIND:-127.0.0.1:${PORT:-8000}} behind your TLS proxy (it must send X-Forwarded-Proto: https); health: /healthz"
+if [ "${SCHEME:-http}" = https ]; then
+  echo "Serving https://${BIND:-127.0.0.1:${PORT:-8000}} (TLS ended here, with $TLS_CERTFILE); health: /healthz"
+else
+  echo "Serving on ${BIND:-127.0.0.1:${PORT:-8000}} behind your TLS proxy (it must send X-Forwarded-Proto: https); health: /healthz"
+fi
 exec "$BIN/gunicorn" backoffice.wsgi:application --config python:backoffice.gunicorn_conf
