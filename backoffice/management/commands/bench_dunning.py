@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import CreditLine
 from backoffice.bench import portfolio as bench
+from backoffice.bench import require_migrated
 from backoffice.bench.time_split import time_split
 from backoffice.bench.workers import bench_broker, night_through_workers, running_workers, workers_peak_rss_mb
 from backoffice.kernel.progress import progress_bar
@@ -41,6 +42,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         """Run the benchmark and print its figures."""
+        require_migrated("bench_dunning")
         if options["lines"] < 1:
             raise CommandError(f"--lines {options['lines']} must be at least 1.")
         if options["workers"] < 0:

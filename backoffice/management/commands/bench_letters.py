@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from faker import Faker
 from weasyprint import HTML
 
-from backoffice.bench import letters_queue
+from backoffice.bench import letters_queue, require_migrated
 from letters import workers
 from letters.documents import render_html, sample_snapshot, verify_url
 from letters.models import LetterTemplate
@@ -50,6 +50,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         """Measure and print."""
+        require_migrated("bench_letters")
         for name in ("count", "processes", "workers"):
             if options[name] is not None and options[name] < 1:
                 raise CommandError(f"--{name} {options[name]}: must be at least 1.")

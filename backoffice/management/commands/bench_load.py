@@ -16,7 +16,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-from backoffice.bench import load
+from backoffice.bench import load, require_migrated
 from backoffice.kernel.progress import progress_bar
 
 
@@ -46,6 +46,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         """Prepare, serve, load, print; fail when a request failed."""
+        require_migrated("bench_load")
         cases, agents, seconds, think = options["cases"], options["agents"], options["seconds"], options["think"]
         self._check(cases, agents, seconds, think)
         started = time.perf_counter()

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import CreditLine
 from backoffice.bench import portfolio as bench
+from backoffice.bench import require_migrated
 from backoffice.kernel.progress import progress_bar
 from backoffice.night import dunning_run
 from cases.choices import MessageStatus
@@ -53,6 +54,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         """Run the benchmark and print its figures."""
+        require_migrated("bench_outreach")
         if options["lines"] < 1 or options["send"] < 1:
             raise CommandError(f"--lines {options['lines']} and --send {options['send']} must be at least 1.")
         if CreditLine.objects.exists():

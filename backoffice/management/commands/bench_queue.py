@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import CreditLine
 from backoffice.bench import portfolio as bench
+from backoffice.bench import require_migrated
 from backoffice.bench.pages import pages_in_process
 from backoffice.kernel.progress import progress_bar
 from backoffice.kernel.roles import AGENT, SUPERVISOR
@@ -53,6 +54,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         """Build, measure, clean up, print."""
+        require_migrated("bench_queue")
         if options["cases"] < 1:
             raise CommandError(f"--cases {options['cases']} must be at least 1.")
         if CreditLine.objects.exists():
