@@ -8,13 +8,22 @@ a schedule that drives the night or a poll: editing that one would change the ni
 No bulk actions: django-celery-beat's enable, disable, toggle and run, and delete, act on any entry.
 """
 
+from cron_descriptor import FormatException, MissingFieldException, Options, WrongArgumentException, get_description
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_celery_beat import admin as beat_admin
-from django_celery_beat.models import ClockedSchedule, CrontabSchedule, IntervalSchedule, PeriodicTask, SolarSchedule
+from django_celery_beat.models import (
+    ClockedSchedule,
+    CrontabSchedule,
+    IntervalSchedule,
+    PeriodicTask,
+    SolarSchedule,
+    cronexp,
+)
 
 from backoffice.kernel.admin import DeclaredFiltersOnly
 from backoffice.kernel.approvals.admin import proposal_response
@@ -33,6 +42,23 @@ _NIGHT_READ_ONLY = ["name", "task", "description", "last_run_at", "total_run_cou
 for model in (PeriodicTask, CrontabSchedule, IntervalSchedule, SolarSchedule, ClockedSchedule):
     if admin.site.is_registered(model):
         admin.site.unregister(model)
+
+
+# cron-descriptor's own catalogues for the admin's two languages; its default is English only.
+_CRON_LOCALES = {"zh-hans": "zh_CN"}
+
+
+def crontab_in_words(crontab: CrontabSchedule) -> str:
+    """Return the crontab in words in the active language, 24-hour clock, with its time zone ("在 00:10 Asia/Shanghai")."""
+    options = Options()
+    options.locale_code = _CRON_LOCALES.get((get_language() or "").lower(), "en_US")
+    options.use_24hour_time_format = True
+    fields = (crontab.minute, crontab.hour, crontab.day_of_month, crontab.month_of_year, crontab.day_of_week)
+    try:
+        words = get_description(" ".join(cronexp(field) for field in fields), options)
+    except (FormatException, MissingFieldException, WrongArgumentException):
+        return str(crontab)
+    return f"{words} {crontab.timezone}"
 
 
 class NightEntryForm(forms.ModelForm):
@@ -111,8 +137,8 @@ class ScheduleEntryAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
 
     @admin.display(description=_("when"))
     def when(self, obj: PeriodicTask) -> str:
-        """The schedule in words (a crontab's in its time zone)."""
-        return obj.crontab.human_readable if obj.crontab_id else str(obj.scheduler or "")
+        """The schedule in words, in the reader's language (a crontab's in its time zone)."""
+        return crontab_in_words(obj.crontab) if obj.crontab_id else str(obj.scheduler or "")
 
     @admin.display(description=_("how it is changed"))
     def changed_how(self, obj: PeriodicTask) -> str:

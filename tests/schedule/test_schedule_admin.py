@@ -201,3 +201,13 @@ def test_the_nights_entry_speaks_chinese_to_a_chinese_supervisor(client, supervi
     assert "时间（业务时间）" in page
     listing = client.get(reverse("admin:django_celery_beat_periodictask_changelist"), HTTP_ACCEPT_LANGUAGE="zh-CN")
     assert "由主管提出，另一位主管批准" in listing.content.decode()
+
+
+def test_the_list_says_each_crontab_in_the_readers_language_on_a_24_hour_clock(client, supervisor, night):
+    client.force_login(supervisor)
+    listing = reverse("admin:django_celery_beat_periodictask_changelist")
+    chinese = client.get(listing, HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "在 00:10 Asia/Shanghai" in chinese
+    assert "12:10 AM" not in chinese
+    english = client.get(listing, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "At 00:10 Asia/Shanghai" in english
