@@ -1,11 +1,9 @@
 """The night's lease: one run at a time for any date, taken over once expired; a batch failing every try stops the run."""
 
 import datetime
-import threading
-import time
 
 import pytest
-from django.db import OperationalError, connection, connections, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import CreditLine
@@ -18,6 +16,7 @@ from cases.dunning.lease import DunningLeaseLost, DunningRunLocked, lease_acquir
 from cases.dunning.runs import DunningBatchFailed
 from cases.models import Case, CaseTransition, DunningBatch, DunningLease, DunningRun
 from tests.factories import overdue_line
+from tests.test_sameday_concurrency import in_a_thread, others_wait_on_locks
 
 pytestmark = pytest.mark.django_db
 
@@ -115,31 +114,6 @@ def test_the_task_named_backoffice_night_start_runs_the_night_of_today_through_t
     assert DunningRun.objects.order_by("-pk").first().as_of == timezone.localdate() + datetime.timedelta(days=1)
 
 
-def _in_thread(target, outcome: dict, key: str) -> threading.Thread:
-    """Run ``target`` in a thread of its own (its own database connection); its result or error lands in ``outcome``."""
-
-    def body():
-        try:
-            outcome[key] = target()
-        except Exception as error:  # handed back to the test, which asserts on it
-            outcome[key] = error
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=body)
-    thread.start()
-    return thread
-
-
-def _lock_waiters() -> int:
-    with connections["default"].cursor() as cursor:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")  # inside a transaction the view is otherwise read once
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0]
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_run_their_batches_side_by_side_not_one_after_the_other(on_postgres):
     """A batch locks its own row, not its run's: a second worker's batch never waits for the first to commit."""
@@ -157,12 +131,9 @@ def test_two_workers_run_their_batches_side_by_side_not_one_after_the_other(on_p
     with transaction.atomic():
         # A payment holds a line of the first batch: worker A's batch waits on it, its transaction open.
         list(CreditLine.objects.select_for_update().filter(pk=lines[0].pk))
-        worker_a = _in_thread(lambda: batch_do(batch_id=first.pk, worker="worker-a"), outcome, "a")
-        deadline = time.monotonic() + 30
-        while _lock_waiters() < 1 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert _lock_waiters() == 1, "worker A's batch waits on the held line"
-        worker_b = _in_thread(second_worker, outcome, "b")
+        worker_a = in_a_thread(lambda: batch_do(batch_id=first.pk, worker="worker-a"), outcome, "a")
+        assert others_wait_on_locks(1), "worker A's batch waits on the held line"
+        worker_b = in_a_thread(second_worker, outcome, "b")
         worker_b.join(30)
         assert not isinstance(outcome.get("b"), OperationalError), outcome["b"]
         assert outcome["b"].size == 2, outcome["b"]
