@@ -115,7 +115,7 @@ def test_the_task_named_backoffice_night_start_runs_the_night_of_today_through_t
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_run_their_batches_side_by_side_not_one_after_the_other(on_postgres):
+def test_two_workers_run_their_batches_side_by_side_not_one_after_the_other(on_postgres, shipped_data):
     """A batch locks its own row, not its run's: a second worker's batch never waits for the first to commit."""
     lines = [overdue_line(due=DUE) for _line in range(4)]
     run = night_open(as_of=DAY, batch_size=2)
