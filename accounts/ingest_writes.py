@@ -126,7 +126,12 @@ def shares_apply(
     names = ", ".join(name for name, _type in ALLOCATION_COLUMNS)
     source, arrays = column_arrays(ALLOCATION_COLUMNS, allocations)
     update, update_params = _bill_update_sql("alloc", "TRUE", [])
-    history, history_params = _bill_history_sql("alloc a", "TRUE", [], now, actor_id, reasons)
+    # The bills the shares paid, named again for the history's join: without them the planner
+    # reads the bills' primary key from its start up to the highest bill paid (a merge join).
+    bill_ids = arrays[[name for name, _type in ALLOCATION_COLUMNS].index("bill_id")]
+    history, history_params = _bill_history_sql(
+        "alloc a", "b.id = ANY(%s::bigint[])", [bill_ids], now, actor_id, reasons
+    )
     sql = f"""
         WITH alloc AS (
             INSERT INTO {PaymentAllocation._meta.db_table} ({names}) SELECT * FROM {source} RETURNING *
