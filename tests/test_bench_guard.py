@@ -10,13 +10,16 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("command", ["bench_letters", "bench_queue"])
+ARGUMENTS = {"bench_letters": ["--count", "1"], "bench_queue": ["--cases", "1"], "bench_ingest": ["--payments", "3100"]}
+
+
+@pytest.mark.parametrize("command", sorted(ARGUMENTS))
 def test_a_benchmark_on_an_unmigrated_database_says_so_and_what_to_run(command, tmp_path):
     empty = tmp_path / "empty.sqlite3"
     environment = {**os.environ, "DATABASE_URL": f"sqlite:///{empty}", "DEBUG": "false"}
     environment.pop("CELERY_BROKER_URL", None)
     finished = subprocess.run(  # noqa: S603 - our own interpreter and manage.py
-        [sys.executable, "manage.py", command, "--count" if command == "bench_letters" else "--cases", "1"],
+        [sys.executable, "manage.py", command, *ARGUMENTS[command]],
         cwd=ROOT,
         env=environment,
         capture_output=True,

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from accounts.models import CreditLine, Payment
 from backoffice.bench import portfolio as bench
+from backoffice.bench import require_migrated
 from backoffice.kernel.api.models import ApiClient
 from backoffice.kernel.api.scopes import Scope
 from backoffice.kernel.api.services import api_client_create
@@ -93,6 +94,7 @@ class Command(BaseCommand):
                 f"--streams {streams}: SQLite takes one writer at a time; use --streams 1, "
                 "or point DATABASE_URL at a PostgreSQL database."
             )
+        require_migrated("bench_ingest")
         if CreditLine.objects.exists():
             raise CommandError("bench_ingest needs an empty ledger: point DATABASE_URL at a scratch database.")
         settings.DEBUG, settings.ALLOWED_HOSTS = False, ["testserver"]
