@@ -98,16 +98,20 @@ def _entering(day: datetime.date) -> SqlParts:
     """Return the common table ``entering`` of the entries of ``day`` (openings, and climbs up the ladder).
 
     Each row has the case, the stage entered and what the statement needs of the case (line, assignee,
-    agency), read once for both the rows and the overdue amounts. An opening enters the first stage and a
-    climb a later one, so the two never give the same row; a climb is listed once however often it was made.
+    agency): an opening has them in the row that says it opened, a climb from the case it is of. An opening
+    enters the first stage and a climb a later one, so the two never give the same row; a climb is listed
+    once however often it was made.
     """
     moves, params = dated_transitions(day)
+    climbs = (
+        f"SELECT DISTINCT m.case_id, m.to_stage AS stage FROM {moves} m "
+        f"WHERE m.to_stage IN ({_quoted(LADDER[1:])}) AND m.from_stage IN ({_quoted(LADDER[:-1])})"
+    )
     sql = (
-        "entering AS (SELECT n.case_id, n.stage, c.credit_line_id, c.assignee_id, c.agency_id FROM "
-        f"(SELECT id AS case_id, '{LADDER[0]}' AS stage FROM {T.case} WHERE opened_on = %s "
-        f"UNION ALL SELECT DISTINCT m.case_id, m.to_stage FROM {moves} m "
-        f"WHERE m.to_stage IN ({_quoted(LADDER[1:])}) AND m.from_stage IN ({_quoted(LADDER[:-1])})) n "
-        f"JOIN {T.case} c ON c.id = n.case_id)"
+        f"entering AS (SELECT id AS case_id, '{LADDER[0]}' AS stage, credit_line_id, assignee_id, agency_id "
+        f"FROM {T.case} WHERE opened_on = %s "
+        "UNION ALL SELECT c.id, n.stage, c.credit_line_id, c.assignee_id, c.agency_id "
+        f"FROM ({climbs}) n JOIN {T.case} c ON c.id = n.case_id)"
     )
     return sql, [day, *params]
 
