@@ -10,7 +10,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-ARGUMENTS = {"bench_letters": ["--count", "1"], "bench_queue": ["--cases", "1"], "bench_ingest": ["--payments", "3100"]}
+ARGUMENTS = {
+    "bench_letters": ["--count", "1"],
+    "bench_queue": ["--cases", "1"],
+    "bench_ingest": ["--payments", "3100"],
+    "bench_reports": ["--lines", "1"],
+}
 
 
 @pytest.mark.parametrize("command", sorted(ARGUMENTS))

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import CreditLine
 from backoffice.bench import portfolio as bench
+from backoffice.bench import require_migrated
 from backoffice.bench.pages import pages_in_process
 from backoffice.kernel.bulksql import jit_off, sort_memory_raise
 from backoffice.kernel.progress import progress_bar
@@ -51,6 +52,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"--lines {options['lines']} must be at least 1 and --months {options['months']} 1 to 60."
             )
+        require_migrated("bench_reports")
         if CreditLine.objects.exists():
             raise CommandError(
                 "bench_reports needs an empty ledger: point DATABASE_URL at a scratch database "
