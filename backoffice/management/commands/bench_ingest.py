@@ -56,7 +56,7 @@ class Command(BaseCommand):
     help = "Benchmark payment ingest through the API (needs an empty ledger; cleans up after)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        """Declare --payments and --json."""
+        """Declare --payments, --import-rows, --streams and --json."""
         parser.add_argument(
             "--payments", type=int, default=40_000, help="Payments to post (default 40000, at least 3100)."
         )
