@@ -154,6 +154,9 @@ EXPECTED = """
 | /admin/cases/prohibitedphraselist/<object_id>/delete/                   | 403   | 403    | 403   | 403        | 403     | 403       | login     |
 | /admin/cases/prohibitedphraselist/<object_id>/change/                   | 403   | 403    | 200   | 403        | 403     | 200       | login     |
 | /admin/cases/promise/                                                   | 200   | 403    | 403   | 200        | 200     | 200       | login     |
+| /admin/cases/promise/<object_id>/change/                                | →/admin/ | 403 | 403 | 200 | 200 | 200 | login |
+| /admin/cases/promise/<object_id>/delete/                                | 403 | 403 | 403 | 403 | 403 | 403 | login |
+| /admin/cases/promise/<object_id>/history/                               | →/admin/ | →/admin/ | 403 | 200 | 200 | 200 | login |
 | /admin/cases/promise/add/                                               | 403   | 403    | 403   | 403        | 403     | 403       | login     |
 | /admin/cases/proposal/                                                  | 200   | 403    | 403   | 200        | 200     | 200       | login     |
 | /admin/cases/proposal/add/                                              | 403   | 403    | 403   | 403        | 403     | 403       | login     |

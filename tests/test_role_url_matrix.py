@@ -18,10 +18,12 @@ from urllib.parse import urlparse
 import pytest
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.management import call_command
+from django.utils import timezone
 
 from backoffice.demo import DEMO_AGENCY
 from cases.agencies.services import case_place
-from cases.models import Agency, Case
+from cases.models import Agency, Case, Promise
+from cases.promises.services import promise_record
 from tests.role_url_expected import EXPECTED
 from tests.role_urls import role_urls
 
@@ -83,6 +85,10 @@ def users(settings):
     if not Case.objects.filter(agency=agency).exists():
         case = Case.objects.open().exclude(assignee=found["agent"]).order_by("pk").first()
         case_place(case=case, agency=agency, actor=found["supervisor"])
+    # Whether the demo holds a promise depends on the day it is seeded: record one, so its pages are always listed.
+    if not Promise.objects.exists():
+        case = Case.objects.open().exclude(assignee=found["agent"]).filter(agency=None).order_by("pk").first()
+        promise_record(case=case, actor=found["supervisor"], amount="100", due_date=timezone.localdate())
     return {**found, "anonymous": AnonymousUser()}
 
 
