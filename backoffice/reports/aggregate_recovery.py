@@ -72,6 +72,10 @@ def _quoted(values: tuple[str, ...]) -> str:
 def _execute(sql: str, params: list[object]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+        if cursor.rowcount < 0 and connection.vendor == "sqlite":
+            # Python's sqlite3 counts rows only for statements that begin INSERT, UPDATE or DELETE, not WITH.
+            cursor.execute("SELECT changes()")
+            return cursor.fetchone()[0]
         return max(cursor.rowcount, 0)
 
 
@@ -116,16 +120,24 @@ def _entering(day: datetime.date) -> SqlParts:
     return sql, [day, *params]
 
 
-def _overdue_at_start(day: datetime.date) -> SqlParts:
-    """Return the common table ``overdue`` of the overdue amount at the start of ``day`` of each line that had one.
+# Look the entering lines' bills up line by line when they are at most this share of the lines, as on
+# an ordinary night (1 to 3 % of lines move); above it, as on a portfolio's first night, read the unpaid and
+# lately paid bills whole. One probe costs about as much as reading a dozen bills in one pass, and a line
+# has a few unpaid bills.
+PROBE_SHARE = 0.1
+
+
+def _overdue_at_start(day: datetime.date, *, per_line: bool) -> SqlParts:
+    """Return the common table ``overdue`` of the overdue amount at the start of ``day`` of the lines entering.
 
     A bill is overdue when it fell due before the day; what it had received before the day is what it has
     received now less its allocations of the day and after (net: a reversal's are negative), read only for
-    the few bills touched since (``last_paid_on``), as the dunning run's positions read them. Only a bill
-    unpaid now or touched since can have been short at the start of the day, and those are a small part of
-    all the bills ever issued (the unpaid ones have their own index). They are read whole, not looked up
-    line by line for the lines in ``entering``: the planner cannot know how many lines that table holds, and
-    a first night enters nearly every line, for which one probe per line took several times as long.
+    the few bills touched since (``last_paid_on``), as the dunning run's positions read them.
+
+    ``per_line``: each entering line's bills are looked up by the line (its index by line and due date).
+    Otherwise every bill unpaid now or touched since is read in one pass, and grouped by line: only those
+    can have been short at the start of the day, and they are a small part of all the bills ever issued.
+    The planner cannot count a common table's lines, so the caller chooses (``stage_entries_write``).
     """
     owed = "b.principal_due_fen + b.interest_due_fen + b.fees_due_fen"
     paid = "b.principal_paid_fen + b.interest_paid_fen + b.fees_paid_fen"
@@ -133,8 +145,16 @@ def _overdue_at_start(day: datetime.date) -> SqlParts:
         f"CASE WHEN b.last_paid_on >= %s THEN COALESCE((SELECT SUM(a.fees_fen + a.interest_fen + a.principal_fen) "
         f"FROM {T.allocation} a WHERE a.bill_id = b.id AND a.received_on >= %s), 0) ELSE 0 END"
     )
+    short = "SUM(CASE WHEN owed > received THEN owed - received ELSE 0 END)"
+    if per_line:
+        sql = (
+            f"overdue AS (SELECT n.credit_line_id, (SELECT {short} FROM (SELECT {owed} AS owed, {paid} - {since} "
+            f"AS received FROM {T.bill} b WHERE b.credit_line_id = n.credit_line_id AND b.due_date < %s) x) "
+            "AS overdue FROM (SELECT DISTINCT credit_line_id FROM entering) n)"
+        )
+        return sql, [day, day, day]
     sql = (
-        "overdue AS (SELECT credit_line_id, SUM(CASE WHEN owed > received THEN owed - received ELSE 0 END) AS overdue "
+        f"overdue AS (SELECT credit_line_id, {short} AS overdue "
         f"FROM (SELECT b.credit_line_id, {owed} AS owed, {paid} - {since} AS received FROM {T.bill} b "
         f"WHERE b.due_date < %s AND ({UNPAID_SQL} OR b.last_paid_on >= %s)) x "
         "GROUP BY credit_line_id)"
@@ -142,7 +162,25 @@ def _overdue_at_start(day: datetime.date) -> SqlParts:
     return sql, [day, day, day, day]
 
 
-def stage_entries_write(*, day: datetime.date) -> int:
+def _few_entering(day: datetime.date) -> bool:
+    """Return whether the cases entering a stage on ``day`` are at most ``PROBE_SHARE`` of the lines."""
+    entering, params = _entering(day)
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {entering} SELECT COUNT(*) FROM entering", params)
+        (count,) = cursor.fetchone()
+        if count == 0:
+            return True
+        lines = -1
+        if connection.vendor == "postgresql":  # the planner's own count, free; counting 1,000,000 lines is not
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [T.line])
+            (lines,) = cursor.fetchone()
+        if lines < 0:  # never analysed (or SQLite)
+            cursor.execute(f"SELECT COUNT(*) FROM {T.line}")
+            (lines,) = cursor.fetchone()
+    return count <= PROBE_SHARE * lines
+
+
+def stage_entries_write(*, day: datetime.date, per_line: bool | None = None) -> int:
     """Write the cases that entered a ladder stage on ``day``, with what was assigned; return the rows written.
 
     No ``ON CONFLICT`` here: the day has no entries yet (or nothing is written) and ``entering`` lists each
@@ -150,17 +188,26 @@ def stage_entries_write(*, day: datetime.date) -> int:
     longer than inserting it (a first night enters nearly every line). The rows go in in the order of the
     table's key (case, stage), which its own index and the index by line (cases open in line order) then
     take at the right end instead of all over: on a first night, a third of the statement's time.
+
+    ``per_line`` picks how the entering lines' bills and products are read: looked up by line, or read
+    whole and hashed (``_overdue_at_start``); by default, by how many cases enter.
     """
+    if per_line is None:
+        per_line = _few_entering(day)
     entering, entering_params = _entering(day)
-    overdue, overdue_params = _overdue_at_start(day)
+    overdue, overdue_params = _overdue_at_start(day, per_line=per_line)
     teams, team_params = teams_table()
+    if per_line:  # each line's product looked up by its key, not the lines table read whole and hashed
+        lines = f"(SELECT n.*, (SELECT l.product_id FROM {T.line} l WHERE l.id = n.credit_line_id) AS product_id FROM entering n) n"
+    else:
+        lines = f"(SELECT n.*, l.product_id FROM entering n JOIN {T.line} l ON l.id = n.credit_line_id) n"
     sql = (
         f"WITH {entering}, {overdue} "
         f"INSERT INTO {T.entry} (case_id, credit_line_id, stage, entered_on, product_id, policy_id, team_id, "
         "agency_id, assigned_fen) "
-        "SELECT n.case_id, n.credit_line_id, n.stage, %s, l.product_id, p.policy_id, COALESCE(tm.team_id, 0), "
+        "SELECT n.case_id, n.credit_line_id, n.stage, %s, n.product_id, p.policy_id, COALESCE(tm.team_id, 0), "
         "COALESCE(n.agency_id, 0), COALESCE(o.overdue, 0) "
-        f"FROM entering n JOIN {T.line} l ON l.id = n.credit_line_id JOIN {T.product} p ON p.id = l.product_id "
+        f"FROM {lines} JOIN {T.product} p ON p.id = n.product_id "
         f"LEFT JOIN {teams} tm ON tm.user_id = n.assignee_id AND tm.stage = n.stage "
         "LEFT JOIN overdue o ON o.credit_line_id = n.credit_line_id "
         f"WHERE NOT EXISTS (SELECT 1 FROM {T.entry} WHERE entered_on = %s) "

@@ -23,6 +23,7 @@ from django.utils import translation
 
 from accounts.models import Bill
 from accounts.services import bill_upsert, payment_post, payment_reverse
+from backoffice.reports.aggregate_recovery import stage_entries_write
 from backoffice.reports.models_recovery import RecoveryDay, StageEntry, StageExit
 from backoffice.reports.tables import Linked, Money, Share
 from backoffice.sameday import lines_refresh
@@ -114,6 +115,23 @@ def test_each_case_enters_its_stage_with_the_overdue_amount_at_the_start_of_the_
         (line["C"], "reminder"): (MARCH[5], "settled"),
         (line["F"], "reminder"): (MARCH[1], "escalated"),
     }
+
+
+def test_both_ways_of_reading_the_overdue_amounts_give_the_same_entries(portfolio):
+    """The entries of 2 March written again after the payments of 3 and 4 March, which are not counted.
+
+    Looked up line by line (an ordinary night) or read from the unpaid bills whole (a first night), the
+    amounts are the same: A paid in full on 3 March and still enters with its 1,000 yuan.
+    """
+    written = {}
+    for per_line in (True, False):
+        StageEntry.objects.filter(entered_on=MARCH[1]).delete()
+        assert stage_entries_write(day=MARCH[1], per_line=per_line) == 7
+        rows = StageEntry.objects.filter(entered_on=MARCH[1])
+        written[per_line] = {(e.credit_line_id, e.stage): e.assigned_fen for e in rows}
+    assert written[True] == written[False]
+    assert written[True][(portfolio["A"].pk, "reminder")] == 100_000
+    assert written[True][(portfolio["F"].pk, "collection")] == 20_000
 
 
 def test_the_recovery_of_the_cohorts_by_stage_worked_out_by_hand(portfolio, built):
