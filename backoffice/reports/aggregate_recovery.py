@@ -162,11 +162,10 @@ def _overdue_at_start(day: datetime.date, *, per_line: bool) -> SqlParts:
     return sql, [day, day, day, day]
 
 
-def _few_entering(day: datetime.date) -> bool:
-    """Return whether the cases entering a stage on ``day`` are at most ``PROBE_SHARE`` of the lines."""
-    entering, params = _entering(day)
+def _few(rows_sql: str, params: list[object]) -> bool:
+    """Return whether the rows of ``rows_sql`` (a query) are at most ``PROBE_SHARE`` of the lines."""
     with connection.cursor() as cursor:
-        cursor.execute(f"WITH {entering} SELECT COUNT(*) FROM entering", params)
+        cursor.execute(f"SELECT COUNT(*) FROM ({rows_sql}) r", params)
         (count,) = cursor.fetchone()
         if count == 0:
             return True
@@ -192,9 +191,9 @@ def stage_entries_write(*, day: datetime.date, per_line: bool | None = None) -> 
     ``per_line`` picks how the entering lines' bills and products are read: looked up by line, or read
     whole and hashed (``_overdue_at_start``); by default, by how many cases enter.
     """
-    if per_line is None:
-        per_line = _few_entering(day)
     entering, entering_params = _entering(day)
+    if per_line is None:
+        per_line = _few(f"WITH {entering} SELECT 1 FROM entering", entering_params)
     overdue, overdue_params = _overdue_at_start(day, per_line=per_line)
     teams, team_params = teams_table()
     if per_line:  # each line's product looked up by its key, not the lines table read whole and hashed
@@ -241,7 +240,7 @@ def _collected_before(*, ended: bool, that_day_too: bool = False) -> str:
 
 
 def _outcome_sql() -> str:
-    """Return SQL for how the stay ``e`` ended by the stage change ``m`` (1 parameter: the day)."""
+    """Return SQL for how the stay ``e`` ended by the stage change ``m`` (2 parameters: the day, twice)."""
     resolved = (
         f"CASE WHEN {_collected_before(ended=False, that_day_too=True)} >= e.assigned_fen "
         f"AND {_collected_before(ended=False, that_day_too=True)} > 0 "
@@ -256,24 +255,35 @@ def _outcome_sql() -> str:
     )
 
 
-def stage_exits_write(*, day: datetime.date) -> int:
+def stage_exits_write(*, day: datetime.date, per_move: bool | None = None) -> int:
     """Write the stays in a stage that ended on ``day``, and how; return the rows written.
 
     A stay ends when the case climbs from its stage, or closes (from the stage or from a hold in it). A stay
     that ended on an earlier day is left out by its key (one exit per entry, ``ON CONFLICT DO NOTHING``), not
     by an anti-join on the table being written: PostgreSQL may plan that join as a scan of the table per row,
     which re-reads every row the statement has inserted so far (minutes for a first night's exits).
+
+    ``per_move``: each of the day's stage changes looks its case's stays up by the case (PostgreSQL, a
+    lateral join), as suits an ordinary night's few thousand; otherwise the planner joins the two whole, as
+    suits a first night, when most cases move. By default, by how many stage changes the day has.
     """
     moves, move_params = dated_transitions(day)
+    if per_move is None:
+        per_move = connection.vendor == "postgresql" and _few(f"SELECT 1 FROM {moves} m", move_params)
     ends = (
         f"m.to_stage <> '{Stage.ON_HOLD}' AND (m.from_stage = e.stage "
         f"OR (m.from_stage = '{Stage.ON_HOLD}' AND m.to_stage IN ({_quoted(_FINALS)})))"
     )
+    if per_move:  # OFFSET 0 keeps the planner from flattening the lateral query back into a join
+        stays = (
+            f"{moves} m CROSS JOIN LATERAL (SELECT * FROM {T.entry} e WHERE e.case_id = m.case_id AND {ends} "
+            "AND e.entered_on <= %s OFFSET 0) e WHERE "
+        )
+    else:
+        stays = f"{T.entry} e JOIN {moves} m ON m.case_id = e.case_id AND {ends} WHERE e.entered_on <= %s AND "
     sql = (
         f"INSERT INTO {T.exit} (entry_id, left_on, outcome) "
-        f"SELECT e.id, %s, {_outcome_sql()} "
-        f"FROM {T.entry} e JOIN {moves} m ON m.case_id = e.case_id AND {ends} "
-        f"WHERE e.entered_on <= %s AND NOT EXISTS (SELECT 1 FROM {T.exit} WHERE left_on = %s) "
+        f"SELECT e.id, %s, {_outcome_sql()} FROM {stays}NOT EXISTS (SELECT 1 FROM {T.exit} WHERE left_on = %s) "
         "ON CONFLICT DO NOTHING"
     )
     return _execute(sql, [day, day, day, *move_params, day, day])

@@ -18,12 +18,13 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import connection
 from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import Bill
 from accounts.services import bill_upsert, payment_post, payment_reverse
-from backoffice.reports.aggregate_recovery import stage_entries_write
+from backoffice.reports.aggregate_recovery import stage_entries_write, stage_exits_write
 from backoffice.reports.models_recovery import RecoveryDay, StageEntry, StageExit
 from backoffice.reports.tables import Linked, Money, Share
 from backoffice.sameday import lines_refresh
@@ -132,6 +133,24 @@ def test_both_ways_of_reading_the_overdue_amounts_give_the_same_entries(portfoli
     assert written[True] == written[False]
     assert written[True][(portfolio["A"].pk, "reminder")] == 100_000
     assert written[True][(portfolio["F"].pk, "collection")] == 20_000
+
+
+@pytest.mark.parametrize("per_move", [True, False], ids=["stays-looked-up-by-case", "stays-joined-whole"])
+def test_both_ways_of_joining_a_days_stage_changes_to_the_stays_give_the_exits_worked_out_by_hand(portfolio, per_move):
+    if per_move and connection.vendor != "postgresql":
+        pytest.skip("the lateral join is PostgreSQL's; SQLite's planner looks each case up by its index already")
+    line = {name: line.pk for name, line in portfolio.items()}
+    expected = {
+        (line["A"], "reminder"): (MARCH[3], "paid"),
+        (line["D"], "reminder"): (MARCH[4], "reaged"),
+        (line["C"], "reminder"): (MARCH[5], "settled"),
+        (line["F"], "reminder"): (MARCH[1], "escalated"),
+    }
+    StageExit.objects.all().delete()
+    for day in MARCH[1:9]:
+        stage_exits_write(day=day, per_move=per_move)
+    exits = {(x.entry.credit_line_id, x.entry.stage): (x.left_on, x.outcome) for x in StageExit.objects.all()}
+    assert exits == expected
 
 
 def test_the_recovery_of_the_cohorts_by_stage_worked_out_by_hand(portfolio, built):
