@@ -297,3 +297,21 @@ def sort_memory_raise(*, megabytes: int = 64) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL work_mem = '{int(megabytes)}MB'")
+
+
+@contextmanager
+def hash_grouping() -> Iterator[None]:
+    """Group by hashing, not sorting, in the statements run inside (PostgreSQL; inside ``transaction.atomic()``).
+
+    For a statement that groups a whole portfolio into a few dozen rows: the planner estimates a group
+    per line or so, and then sorts every row to group them, where a hash table of the few groups would do.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        try:
+            yield
+        finally:
+            cursor.execute("SET LOCAL enable_sort TO DEFAULT")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from accounts.models import UNPAID_SQL, Bill, CreditLine, Customer, PaymentAllocation, Product
-from backoffice.kernel.bulksql import jit_off, sort_memory_raise, values_table
+from backoffice.kernel.bulksql import hash_grouping, jit_off, sort_memory_raise, values_table
 from backoffice.reports.aggregate_compliance import compliance_days_write
 from backoffice.reports.aggregate_letters import letters_steps
 from backoffice.reports.aggregate_people import people_write_for_night
@@ -111,7 +111,8 @@ def line_days_write(*, as_of: datetime.date) -> int:
         "GROUP BY l.product_id, p.policy_id, 4, 5, 6, 7 "
         "ON CONFLICT DO NOTHING"
     )
-    return _execute(sql, [as_of, *team_params, as_of])
+    with hash_grouping():  # a few dozen groups of the whole portfolio, estimated at about one per line
+        return _execute(sql, [as_of, *team_params, as_of])
 
 
 def is_month_end(day: datetime.date) -> bool:

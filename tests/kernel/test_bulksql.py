@@ -3,12 +3,13 @@
 import datetime
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.ingest import PaymentRow, ReversalRow, payments_post, payments_reverse
 from accounts.ingest_writes import PAYMENT_COLUMNS
 from accounts.models import Customer, Payment
-from backoffice.kernel.bulksql import insert_new_rows, members, update_rows
+from backoffice.kernel.bulksql import hash_grouping, insert_new_rows, members, update_rows
 from tests.factories import BillFactory, CreditLineFactory
 
 pytestmark = pytest.mark.django_db
@@ -103,3 +104,17 @@ def test_members_finds_ids_and_texts_however_many():
     names = [customer.national_id for customer in customers]
     found = Customer.objects.filter(national_id__in=members([*names, 'x"{,}'], "text"))
     assert sorted(found.values_list("pk", flat=True)) == sorted(ids)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL planner setting")
+def test_hash_grouping_stops_sorting_only_for_the_statements_inside_it():
+    def sorts() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW enable_sort")
+            return cursor.fetchone()[0]
+
+    with transaction.atomic():
+        with hash_grouping():
+            assert sorts() == "off"
+        assert sorts() == "on"
+    assert sorts() == "on"
