@@ -6,6 +6,12 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
+
+from backoffice.reports.forms import ReportFilterForm
+from backoffice.reports.models import FlowCell
+from cases.models import CaseTransition
+from cases.workload.models import CaseAssignment
 
 LOCALE = Path(__file__).resolve().parent.parent / "locale" / "zh_Hans" / "LC_MESSAGES"
 
@@ -71,3 +77,14 @@ def test_the_admin_speaks_chinese_to_a_chinese_browser_and_switches_on_request(c
     client.post(reverse("set_language"), {"language": "en", "next": "/admin/"})
     english = client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="zh-CN", follow=True).content.decode()
     assert "Collections back office" in english
+
+
+@pytest.mark.django_db
+def test_from_and_to_say_what_they_are_from_and_to_in_chinese():
+    """One English word, four things: a report's first and last day, a bucket, a stage and an agent."""
+    with translation.override("zh-hans"):
+        form = ReportFilterForm({}, filters=("range",))
+        assert (str(form.fields["from"].label), str(form.fields["to"].label)) == ("起始日", "截止日")
+        assert str(FlowCell._meta.get_field("from_bucket").verbose_name) == "原账龄段"
+        assert str(CaseTransition._meta.get_field("to_stage").verbose_name) == "新阶段"
+        assert str(CaseAssignment._meta.get_field("assigned_from").verbose_name) == "原处理人"

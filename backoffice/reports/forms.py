@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Product
 from backoffice.reports.models import LineDay
@@ -182,10 +183,10 @@ class ReportFilterForm(forms.Form):
         if "day" in filters:
             self.fields["date"] = DayField(label=_("date"), required=False)
         if "range" in filters:
-            self.fields["from"] = DayField(label=_("from"), required=False)
+            self.fields["from"] = DayField(label=pgettext_lazy("date range", "from"), required=False)
             # Which days the range counts: the entry rate's are due dates, the others' the days events happened.
             days = _("Due dates, both included.") if "due_dates" in filters else _("Business days, both included.")
-            self.fields["to"] = DayField(label=_("to"), required=False, help_text=days)
+            self.fields["to"] = DayField(label=pgettext_lazy("date range", "to"), required=False, help_text=days)
         if "month" in filters:
             self.fields["month"] = MonthField(label=_("month"), required=False)
 

@@ -8,6 +8,7 @@ amended bill, a reversed payment) shows on later dates.
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Bucket(models.TextChoices):
@@ -92,8 +93,8 @@ class FlowCell(models.Model):
     product_id = models.IntegerField(_("product"))
     team_id = models.IntegerField(_("team"), default=0, db_default=0)
     agency_id = models.IntegerField(_("agency"), default=0, db_default=0)
-    from_bucket = models.CharField(_("from"), max_length=2, choices=Bucket.choices)
-    to_bucket = models.CharField(_("to"), max_length=2, choices=Bucket.choices)
+    from_bucket = models.CharField(pgettext_lazy("bucket", "from"), max_length=2, choices=Bucket.choices)
+    to_bucket = models.CharField(pgettext_lazy("bucket", "to"), max_length=2, choices=Bucket.choices)
     lines = models.IntegerField(_("lines"))
     principal_fen = models.BigIntegerField(_("outstanding principal at the previous month end (fen)"))
 

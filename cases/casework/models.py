@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from backoffice.kernel.money import format_yuan
@@ -335,8 +336,8 @@ class CaseTransition(models.Model):
     """One stage change of a case: append-only, written by whichever path made the change."""
 
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="transitions")
-    from_stage = models.CharField(_("from"), max_length=12, choices=Stage.choices)
-    to_stage = models.CharField(_("to"), max_length=12, choices=Stage.choices)
+    from_stage = models.CharField(pgettext_lazy("stage change", "from"), max_length=12, choices=Stage.choices)
+    to_stage = models.CharField(pgettext_lazy("stage change", "to"), max_length=12, choices=Stage.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("by"),

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from cases.casework.models import Case
@@ -39,7 +40,7 @@ class CaseAssignment(models.Model):
     case = models.ForeignKey("cases.Case", verbose_name=_("case"), on_delete=models.PROTECT, related_name="assignments")
     assigned_from = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("from"),
+        verbose_name=pgettext_lazy("assignment", "from"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -47,7 +48,7 @@ class CaseAssignment(models.Model):
     )
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("to"),
+        verbose_name=pgettext_lazy("assignment", "to"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
