@@ -311,7 +311,8 @@ def hash_grouping() -> Iterator[None]:
         return
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_sort = off")
-        try:
-            yield
-        finally:
-            cursor.execute("SET LOCAL enable_sort TO DEFAULT")
+    yield
+    # Not in a ``finally``: after an error the transaction is aborted and refuses every statement, which would
+    # hide the error; its rollback (or a savepoint's) undoes the setting anyway.
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort TO DEFAULT")

@@ -3,7 +3,7 @@
 import datetime
 
 import pytest
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from accounts.ingest import PaymentRow, ReversalRow, payments_post, payments_reverse
@@ -118,3 +118,8 @@ def test_hash_grouping_stops_sorting_only_for_the_statements_inside_it():
             assert sorts() == "off"
         assert sorts() == "on"
     assert sorts() == "on"
+    # A statement that fails inside it: its own error comes out, and the savepoint's rollback undoes the setting.
+    with transaction.atomic():
+        with pytest.raises(DatabaseError, match="division by zero"), transaction.atomic(), hash_grouping():
+            connection.cursor().execute("SELECT 1 / 0")
+        assert sorts() == "on"
