@@ -258,7 +258,9 @@ def _outcome_sql() -> str:
 def stage_exits_write(*, day: datetime.date, per_move: bool | None = None) -> int:
     """Write the stays in a stage that ended on ``day``, and how; return the rows written.
 
-    A stay ends when the case climbs from its stage, or closes (from the stage or from a hold in it). A stay
+    A stay ends when the case climbs from its stage, or closes (from the stage or from a hold in it), at the
+    first of the day's changes that ends it: a case that climbs, is held and closes in one day ends its old stay
+    by the climb, and the close, which matches every stay of the case, ends only the one it was held in. A stay
     that ended on an earlier day is left out by its key (one exit per entry, ``ON CONFLICT DO NOTHING``), not
     by an anti-join on the table being written: PostgreSQL may plan that join as a scan of the table per row,
     which re-reads every row the statement has inserted so far (minutes for a first night's exits).
@@ -281,10 +283,14 @@ def stage_exits_write(*, day: datetime.date, per_move: bool | None = None) -> in
         )
     else:
         stays = f"{T.entry} e JOIN {moves} m ON m.case_id = e.case_id AND {ends} WHERE e.entered_on <= %s AND "
+    ranked = (
+        f"SELECT e.id AS entry_id, {_outcome_sql()} AS outcome, "
+        "ROW_NUMBER() OVER (PARTITION BY e.id ORDER BY m.id) AS nth "
+        f"FROM {stays}NOT EXISTS (SELECT 1 FROM {T.exit} WHERE left_on = %s)"
+    )
     sql = (
         f"INSERT INTO {T.exit} (entry_id, left_on, outcome) "
-        f"SELECT e.id, %s, {_outcome_sql()} FROM {stays}NOT EXISTS (SELECT 1 FROM {T.exit} WHERE left_on = %s) "
-        "ON CONFLICT DO NOTHING"
+        f"SELECT s.entry_id, %s, s.outcome FROM ({ranked}) s WHERE s.nth = 1 ON CONFLICT DO NOTHING"
     )
     return _execute(sql, [day, day, day, *move_params, day, day])
 

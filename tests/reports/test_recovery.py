@@ -28,7 +28,7 @@ from backoffice.reports.aggregate_recovery import stage_entries_write, stage_exi
 from backoffice.reports.models_recovery import RecoveryDay, StageEntry, StageExit
 from backoffice.reports.tables import Linked, Money, Share
 from backoffice.sameday import lines_refresh
-from cases.casework.services import case_hold, case_settle
+from cases.casework.services import case_close, case_escalate, case_hold, case_settle
 from cases.models import Case
 from tests.factories import overdue_line
 
@@ -232,3 +232,25 @@ def test_a_case_the_payment_resolves_the_same_day_is_cured_by_payment(run_dunnin
         night(run_dunning, day)
     (exit_,) = StageExit.objects.filter(entry__credit_line_id=line.pk)
     assert (exit_.left_on, exit_.outcome) == (MARCH[2], "paid")
+
+
+@pytest.mark.parametrize("per_move", [True, False], ids=["stays-looked-up-by-case", "stays-joined-whole"])
+def test_a_climb_then_a_hold_closed_the_same_day_ends_each_stay_by_its_own_change(run_dunning, per_move):
+    """Reminder → collection, collection → hold, hold → closed on 3 March: the reminder stay ends escalated by
+    the climb; the close ends only the collection stay it was held in."""
+    if per_move and connection.vendor != "postgresql":
+        pytest.skip("the lateral join is PostgreSQL's")
+    line = overdue_line(due=MARCH[0], principal_fen=70_000)
+    night(run_dunning, 2)
+    night(run_dunning, 3)
+    with time_machine.travel(at(3), tick=False):
+        case = Case.objects.open().get(credit_line=line)
+        case_escalate(case=case, actor=None, reason="客户失联")
+        until = MARCH[9]
+        case_hold(case=case, actor=None, reason_code="dispute", note="有争议", until=until, today=MARCH[2])
+        case_close(case=case, actor=None, reason="欺诈")
+    night(run_dunning, 4)
+    StageExit.objects.all().delete()
+    assert stage_exits_write(day=MARCH[2], per_move=per_move) == 2
+    exits = {x.entry.stage: (x.left_on, x.outcome) for x in StageExit.objects.filter(entry__credit_line_id=line.pk)}
+    assert exits == {"reminder": (MARCH[2], "escalated"), "collection": (MARCH[2], "closed")}
