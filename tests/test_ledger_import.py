@@ -383,3 +383,13 @@ def test_staged_rows_come_back_sorted_in_batches_that_split_a_line_only_when_it_
     assert _staged(rows, size=2) == [["a1", "a2"], ["b1", "b2"], ["b3", "c1"]]
     assert _staged(rows, size=100) == [["a1", "a2", "b1", "b2", "b3", "c1"]]
     assert _staged([], size=3) == []
+
+
+@pytest.mark.parametrize("streams", [0, 9])
+def test_streams_outside_one_to_eight_are_refused_naming_the_value(tmp_path, streams):
+    line = overdue_line(due=datetime.date(2026, 1, 10))
+    rows = [["credit_line", "external_reference", "amount", "channel", "received_at"]]
+    rows.append([line.number, "PAY-1", "10.00", "alipay", "2026-01-19 09:30"])
+    with pytest.raises(CommandError, match=rf"^--streams {streams}: must be between 1 and 8\.$"):
+        import_ledger(ledger_file(tmp_path, rows), "payments", streams=streams)
+    assert not Payment.objects.exists()

@@ -13,6 +13,7 @@ nothing: upserts skip unchanged rows and payments are recorded once per referenc
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,12 +21,16 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from backoffice.kernel.streams import run_in_streams, streams_possible
 from backoffice.ledger_import.kinds import KINDS, OMITTED, Column, Problem, Row
 from backoffice.ledger_import.reading import is_xlsx, records
 from backoffice.ledger_import.staged_rows import staging_table
 from backoffice.sameday import lines_refresh
 
 BATCH_SIZE = 5000
+# Connections a staged file's batches are applied on (PostgreSQL, outside a transaction): while one
+# batch's statements run on the server the next is prepared in Python (``backoffice.kernel.streams``).
+STREAMS = 2
 PREVIEW_ROWS = 20
 # A file in the wrong layout fails on every row; past this many problems the rest are only counted.
 MAX_PROBLEMS_LISTED = 10_000
@@ -156,6 +161,7 @@ def ledger_file_import(
     on_checked: Progress | None = None,
     on_applied: Progress | None = None,
     checked: bool = False,
+    streams: int = STREAMS,
 ) -> Outcome:
     """Check a whole file, then apply it in committed batches; raise ``ValidationError`` naming every bad row.
 
@@ -163,12 +169,13 @@ def ledger_file_import(
     ``checked`` says the file passed ``ledger_file_check`` as ``kind`` already (the admin's preview):
     it is not read twice, each batch is only checked again against the ledger just before it is applied.
     A kind with ``staged_columns`` (payments) is read once into a staging table, checked whole
-    (again, if ``checked``) before anything is applied, and applied from there a line at a time.
+    (again, if ``checked``) before anything is applied, and applied from there a line at a time, on
+    ``streams`` connections at once where it can (PostgreSQL, called outside a transaction).
     """
     if actor is not None and not may_import_ledger(actor):
         raise PermissionDenied(_("Only superusers may import ledger files."))
     if KINDS[kind].staged_columns:
-        return _import_staged(data, kind, actor, batch_size, on_checked, on_applied, checked=checked)
+        return _import_staged(data, kind, actor, batch_size, on_checked, on_applied, checked=checked, streams=streams)
     if not checked:
         check = ledger_file_check(data=data, kind=kind, batch_size=batch_size, on_rows=on_checked)
         if not check.ok:
@@ -179,7 +186,10 @@ def ledger_file_import(
         if checked:
             _recheck(parsed, kind, imported=rows)
         rows += len(parsed)
-        counts += _apply_batch([row for row, _problems in parsed], kind, actor, done=counts)
+        try:
+            counts += _apply_batch([row for row, _problems in parsed], kind, actor)
+        except _Refused as refused:
+            raise refused.error(done=counts) from refused.cause
         if on_applied:
             on_applied(consumed)
     return Outcome(kind=kind, rows=rows, counts=counts)
@@ -201,6 +211,7 @@ def _import_staged(
     on_applied: Progress | None,
     *,
     checked: bool,
+    streams: int,
 ) -> Outcome:
     """Read the file once into a staging table, checking it whole, then apply it from there a line at a time."""
     spec = KINDS[kind]
@@ -228,11 +239,26 @@ def _import_staged(
             if not check.ok:
                 raise ValidationError(check.messages())
         counts: Counter = Counter()
-        for values in table.batches(order=spec.staged_order, group=spec.staged_group, size=batch_size):
-            rows = spec.unstaged(values)
-            counts += _apply_batch(rows, kind, actor, done=counts)
+        group = [name for name, _type in table.columns].index(spec.staged_group)
+
+        def jobs() -> Iterator[tuple[Callable[[], tuple[int, Counter]], bool]]:
+            last = None
+            for values in table.batches(order=spec.staged_order, group=spec.staged_group, size=batch_size):
+                rows = spec.unstaged(values)
+                # A line split over two batches (its rows fill one alone): the second waits for the first.
+                yield partial(_apply_counted, rows, kind, actor), values[0][group] == last
+                last = values[-1][group]
+
+        def applied(result: tuple[int, Counter]) -> None:
+            nonlocal counts
+            counts += result[1]
             if on_applied:
-                on_applied(len(rows))
+                on_applied(result[0])
+
+        try:
+            run_in_streams(jobs(), streams=streams_possible(streams), on_result=applied)
+        except _Refused as refused:
+            raise refused.error(done=counts) from refused.cause
         return Outcome(kind=kind, rows=table.rows, counts=counts)
 
 
@@ -250,7 +276,30 @@ def _recheck(parsed: list[tuple[Row, list[str]]], kind: str, *, imported: int) -
         raise ValidationError([ValidationError(message, code="interrupted") for message in (stopped, *problems)])
 
 
-def _apply_batch(rows: list[Row], kind: str, actor: AbstractBaseUser | None, *, done: Counter) -> Counter:
+class _Refused(Exception):
+    """A batch the ledger refused when it was applied: its rows, and why."""
+
+    def __init__(self, rows: list[Row], cause: ValidationError) -> None:
+        super().__init__(cause.messages)
+        self.numbers, self.cause = sorted(row.number for row in rows), cause
+
+    def error(self, *, done: Counter) -> ValidationError:
+        """Return the error for people, with the rows imported (and kept) by the batches that committed."""
+        shown = ", ".join(str(number) for number in self.numbers[:10]) + (", …" if len(self.numbers) > 10 else "")
+        kept = _rows_applied(done)
+        return ValidationError(
+            ngettext(
+                "A batch of rows was refused (%(error)s): rows %(rows)s. The %(done)d row imported before it is kept.",
+                "A batch of rows was refused (%(error)s): rows %(rows)s. The %(done)d rows imported before it are kept.",
+                kept,
+            )
+            % {"rows": shown, "error": " ".join(self.cause.messages), "done": kept},
+            code="interrupted",
+        )
+
+
+def _apply_batch(rows: list[Row], kind: str, actor: AbstractBaseUser | None) -> Counter:
+    """Apply one batch in its own transaction; raise ``_Refused`` if the ledger refuses it."""
     if not rows:
         return Counter()
     try:
@@ -262,18 +311,12 @@ def _apply_batch(rows: list[Row], kind: str, actor: AbstractBaseUser | None, *, 
                 counts["cases_resolved"] += lines_refresh(line_ids=sorted(paid_lines))
     except ValidationError as exc:
         # Only a change made by someone else since the check gets here; the batches before are kept.
-        numbers = sorted(row.number for row in rows)
-        shown = ", ".join(str(number) for number in numbers[:10]) + (", …" if len(numbers) > 10 else "")
-        raise ValidationError(
-            ngettext(
-                "A batch of rows was refused (%(error)s): rows %(rows)s. The %(done)d row imported before it is kept.",
-                "A batch of rows was refused (%(error)s): rows %(rows)s. The %(done)d rows imported before it are kept.",
-                _rows_applied(done),
-            )
-            % {"rows": shown, "error": " ".join(exc.messages), "done": _rows_applied(done)},
-            code="interrupted",
-        ) from exc
+        raise _Refused(rows, exc) from exc
     return counts
+
+
+def _apply_counted(rows: list[Row], kind: str, actor: AbstractBaseUser | None) -> tuple[int, Counter]:
+    return len(rows), _apply_batch(rows, kind, actor)
 
 
 def _rows_applied(counts: Counter) -> int:

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
 from backoffice.kernel.progress import progress_bar
-from backoffice.ledger_import.importing import BATCH_SIZE, ledger_file_check, ledger_file_import
+from backoffice.ledger_import.importing import BATCH_SIZE, STREAMS, ledger_file_check, ledger_file_import
 from backoffice.ledger_import.kinds import KINDS
 from backoffice.ledger_import.reading import ledger_file_read, record_count
 
@@ -21,16 +21,24 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        """Declare FILE, --kind, --dry-run and --batch-size."""
+        """Declare FILE, --kind, --dry-run, --batch-size and --streams."""
         parser.add_argument("file", help="Path of the CSV or XLSX file.")
         parser.add_argument("--kind", required=True, choices=sorted(KINDS), help="What the file holds.")
         parser.add_argument("--dry-run", action="store_true", help="Check the file only; write nothing.")
         parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="Rows per transaction.")
+        parser.add_argument(
+            "--streams",
+            type=int,
+            default=STREAMS,
+            help=f"Connections a payments file's batches are applied on at once (PostgreSQL; 1-8, default {STREAMS}).",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         """Check the file, then import it (unless --dry-run); print the counts, or every bad row."""
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1.")
+        if not 1 <= options["streams"] <= 8:
+            raise CommandError(f"--streams {options['streams']}: must be between 1 and 8.")
         try:
             with open(options["file"], "rb") as file:
                 data = ledger_file_read(file)
@@ -55,6 +63,7 @@ class Command(BaseCommand):
                     kind=options["kind"],
                     actor=None,
                     batch_size=options["batch_size"],
+                    streams=options["streams"],
                     on_checked=checking.update,
                     on_applied=importing.update,
                 )
