@@ -4,7 +4,6 @@ The ledger is simulated in memory (with the same allocation rule as ``payment_po
 written with bulk inserts, so that ``--customers 100000`` loads in minutes.
 """
 
-import dataclasses
 import datetime
 import random
 from collections.abc import Callable
@@ -279,7 +278,7 @@ def _write_bills_and_payments(lines: list[CreditLine], plans: list, rng: random.
                     received_on=when,
                 )
             )
-            shares_per_payment.append([dataclasses.replace(share, bill_id=bills[share.bill_id].pk) for share in shares])
+            shares_per_payment.append([share._replace(bill_id=bills[share.bill_id].pk) for share in shares])
     Payment.objects.bulk_create(payments)
     PaymentAllocation.objects.bulk_create(
         row

@@ -362,7 +362,7 @@ def _batches(
     parsed, consumed = [], 0
     for number, cells in source:
         consumed += 1
-        if any(cell.strip() for cell in cells):
+        if "".join(cells).strip():  # not a blank row (one test per row, not per cell)
             parsed.append(parse(number, cells))
         if consumed == size:
             yield parsed, consumed

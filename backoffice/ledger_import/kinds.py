@@ -325,17 +325,23 @@ class Payments:
         return (values["credit_line"], values["external_reference"], values["amount"], values["channel"], received)
 
     def unstaged(self, staged: list[tuple]) -> list[Row]:
-        """Rows back from the staging table (their cells are not kept: only a refused batch names them)."""
-        zone, rows = timezone.get_current_timezone(), []
+        """Rows back from the staging table (their cells are not kept: only a refused batch names them, by number).
+
+        A file's times repeat (to the minute, row after row): each distinct one is converted once.
+        """
+        zone, rows, moments = timezone.get_current_timezone(), [], {}
         for number, line, reference, amount, channel, received in staged:
+            moment = moments.get(received)
+            if moment is None:
+                moment = moments[received] = (_EPOCH + datetime.timedelta(microseconds=received)).astimezone(zone)
             values = {
                 "credit_line": line,
                 "external_reference": reference,
                 "amount": amount,
                 "channel": channel,
-                "received_at": (_EPOCH + datetime.timedelta(microseconds=received)).astimezone(zone),
+                "received_at": moment,
             }
-            rows.append(Row(number, {"credit_line": line, "external_reference": reference}, values))
+            rows.append(Row(number, values, values))
         return rows
 
     def check(self, rows: list[Row]) -> list[str]:
