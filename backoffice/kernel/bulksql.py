@@ -8,14 +8,19 @@ which runs in-process, gets ``executemany``. Columns are given as ``(name, pg_ty
 
 import itertools
 import json
-from collections.abc import Iterator, Sequence
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TypeVar
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.backends.postgresql.base import ServerBindingCursor
 from django.db.models.expressions import RawSQL
 
 _temp_names = itertools.count(1)
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Column = tuple[str, str]
 
@@ -316,3 +321,28 @@ def hash_grouping() -> Iterator[None]:
     # hide the error; its rollback (or a savepoint's) undoes the setting anyway.
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_sort TO DEFAULT")
+
+
+_DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE when it breaks a deadlock by failing one transaction
+
+
+def deadlocked(error: BaseException) -> bool:
+    """Return whether ``error`` is PostgreSQL failing this transaction to break a deadlock."""
+    cause = error.__cause__ if isinstance(error, OperationalError) else None
+    return getattr(cause, "sqlstate", None) == _DEADLOCK_DETECTED
+
+
+def retried_on_deadlock(run: Callable[[], T], *, attempts: int = 3, what: str = "transaction") -> T:
+    """Run ``run``, a whole transaction, again (up to ``attempts`` in all) when PostgreSQL fails it for a deadlock.
+
+    The deadlock's other side has then gone on, and a transaction that was rolled back whole can simply
+    run again. Only outermost transactions are run again: inside another one, the rollback is the caller's.
+    """
+    for attempt in itertools.count(1):
+        try:
+            return run()
+        except OperationalError as error:
+            if attempt >= attempts or connection.in_atomic_block or not deadlocked(error):
+                raise
+            logger.warning("deadlock broken by the database; running the %s again", what, extra={"attempt": attempt})
+            time.sleep(0.05 * attempt)  # let the other side commit first

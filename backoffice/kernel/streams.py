@@ -5,14 +5,16 @@ the database. On two connections, one batch's statements run on the server while
 prepared in Python, as a lending system posting over two connections gets from the API. Each
 stream is a thread with Django's connections of its own (closed when it ends), the caller's
 language and time zone. A job marked as following the one before waits until that one has
-finished (a line whose rows fill more than a batch is applied in order). The first job to fail stops
-the rest from starting; those already running finish, and their results still count.
+finished (a line whose rows fill more than a batch is applied in order), and no job starts until
+every job started ``streams`` jobs before it has finished: a job waiting on a lock holds the others
+back to within one job per other stream. The first job to fail stops the rest from starting;
+those already running finish, and their results still count.
 """
 
 import queue
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import Future, wait
 from typing import TypeVar
 
 from django.db import connection, connections
@@ -46,18 +48,13 @@ def run_in_streams(jobs: Iterable[Job], *, streams: int, on_result: Callable[[T]
         return
     work: queue.Queue = queue.Queue()
     language, zone = translation.get_language(), timezone.get_current_timezone()
-    threads = [
-        threading.Thread(target=_stream, args=(work, language, zone), name=f"stream-{number}", daemon=True)
-        for number in range(streams)
-    ]
-    for thread in threads:
-        thread.start()
-    pending: set[Future] = set()
+    threads: list[threading.Thread] = []
+    pending: list[Future] = []  # in the order started: the oldest first
     failure: list[BaseException] = []
 
     def settle(done: Iterable[Future]) -> None:
-        for future in done:
-            pending.discard(future)
+        for future in list(done):
+            pending.remove(future)
             error = future.exception()
             if error is not None:
                 failure.append(error)
@@ -65,20 +62,27 @@ def run_in_streams(jobs: Iterable[Job], *, streams: int, on_result: Callable[[T]
                 on_result(future.result())
 
     try:
-        previous: Future | None = None
+        for number in range(streams):
+            thread = threading.Thread(target=_stream, args=(work, language, zone), name=f"stream-{number}", daemon=True)
+            thread.start()
+            threads.append(thread)
         for job, follows in jobs:
-            if follows and previous is not None and previous in pending:
-                wait([previous])
-                settle([previous])
+            settle([future for future in pending if future.done()])
+            if follows and pending and not failure:
+                wait([pending[-1]])
+                settle([pending[-1]])
+            # A new job waits for the oldest running one, not for any: a stalled job (waiting on a lock)
+            # lets at most ``streams - 1`` later jobs run past it.
             while len(pending) >= streams and not failure:
-                done, _running = wait(pending, return_when=FIRST_COMPLETED)
-                settle(done)
+                wait([pending[0]])
+                settle([pending[0]])
             if failure:
                 break
-            previous = Future()
-            pending.add(previous)
-            work.put((job, previous))
-        settle(wait(pending).done)
+            future: Future = Future()
+            pending.append(future)
+            work.put((job, future))
+        wait(pending)
+        settle(list(pending))
     finally:
         for _thread in threads:
             work.put(None)

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from backoffice.kernel.bulksql import retried_on_deadlock
 from backoffice.kernel.streams import run_in_streams, streams_possible
 from backoffice.ledger_import.kinds import KINDS, OMITTED, Column, Problem, Row
 from backoffice.ledger_import.reading import is_xlsx, records
@@ -284,13 +285,18 @@ class _Refused(Exception):
         self.numbers, self.cause = sorted(row.number for row in rows), cause
 
     def error(self, *, done: Counter) -> ValidationError:
-        """Return the error for people, with the rows imported (and kept) by the batches that committed."""
+        """Return the error for people, with the rows imported (and kept) by the batches that committed.
+
+        Those are the batches before it, and on two streams perhaps the one applied beside it.
+        """
         shown = ", ".join(str(number) for number in self.numbers[:10]) + (", …" if len(self.numbers) > 10 else "")
         kept = _rows_applied(done)
         return ValidationError(
             ngettext(
-                "A batch of rows was refused (%(error)s): rows %(rows)s. The %(done)d row imported before it is kept.",
-                "A batch of rows was refused (%(error)s): rows %(rows)s. The %(done)d rows imported before it are kept.",
+                "A batch of rows was refused (%(error)s): rows %(rows)s. The %(done)d row imported by the batches "
+                "that committed is kept.",
+                "A batch of rows was refused (%(error)s): rows %(rows)s. The %(done)d rows imported by the batches "
+                "that committed are kept.",
                 kept,
             )
             % {"rows": shown, "error": " ".join(self.cause.messages), "done": kept},
@@ -302,17 +308,23 @@ def _apply_batch(rows: list[Row], kind: str, actor: AbstractBaseUser | None) -> 
     """Apply one batch in its own transaction; raise ``_Refused`` if the ledger refuses it."""
     if not rows:
         return Counter()
-    try:
+
+    def apply() -> Counter:
         with transaction.atomic():
             counts, paid_lines = KINDS[kind].apply(rows, actor)
             if paid_lines:
                 # In the batch's transaction, which holds the lines' locks since it changed their
                 # bills: a night batch on them waits for it, or it for the night (``accounts.locks``).
                 counts["cases_resolved"] += lines_refresh(line_ids=sorted(paid_lines))
+            return counts
+
+    try:
+        # The night's message planning checks its rows' lines at commit, not in id order: the database
+        # may break a deadlock with it by failing the batch, which then simply runs again.
+        return retried_on_deadlock(apply, what="ledger import batch")
     except ValidationError as exc:
         # Only a change made by someone else since the check gets here; the batches before are kept.
         raise _Refused(rows, exc) from exc
-    return counts
 
 
 def _apply_counted(rows: list[Row], kind: str, actor: AbstractBaseUser | None) -> tuple[int, Counter]:

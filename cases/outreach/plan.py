@@ -21,6 +21,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import Bill, CreditLine, Customer, Product
+from backoffice.kernel.bulksql import retried_on_deadlock
 from cases.choices import MessageChannel, MessageKind, MessageStatus, PromiseStatus, Stage
 from cases.contacts.models import RulePack
 from cases.contacts.rules import customer_zone, known_zone
@@ -235,20 +236,28 @@ def _policy_plans(as_of: datetime.date) -> list[_PolicyPlan]:
 
 def messages_plan_range(*, plans: list[_PolicyPlan], as_of: datetime.date, first_id: int, last_id: int) -> int:
     """Plan the day's messages for the credit lines ``first_id``–``last_id``, in one transaction; return how many."""
-    now, planned = timezone.now(), 0
+    now = timezone.now()
     # The runs of the date, a killed one and its re-run included: their transitions are the day's stage entries.
     run_ids = list(DunningRun.objects.filter(as_of=as_of, dry_run=False).values_list("pk", flat=True))
-    with transaction.atomic():
-        for plan in plans:
-            for rule in plan.rules:
-                args = (rule, plan.policy, plan.window, as_of, first_id, last_id, now)
-                if rule.kind == MessageKind.OVERDUE:
-                    planned += _plan_overdue(*args)
-                elif rule.kind == MessageKind.STAGE_ENTRY:
-                    planned += _plan_stage_entry(*args, run_ids)
-                else:
-                    planned += _plan_pre_due(*args)
-    return planned
+
+    def plan_range() -> int:
+        planned = 0
+        with transaction.atomic():
+            for plan in plans:
+                for rule in plan.rules:
+                    args = (rule, plan.policy, plan.window, as_of, first_id, last_id, now)
+                    if rule.kind == MessageKind.OVERDUE:
+                        planned += _plan_overdue(*args)
+                    elif rule.kind == MessageKind.STAGE_ENTRY:
+                        planned += _plan_stage_entry(*args, run_ids)
+                    else:
+                        planned += _plan_pre_due(*args)
+        return planned
+
+    # Its messages' lines are checked at commit in the order the rules inserted them, not in id order,
+    # so a payment locking some of them meanwhile can deadlock with it: the database fails one of the
+    # two, and the range, rolled back whole, is planned again.
+    return retried_on_deadlock(plan_range, what="message planning of a range of lines")
 
 
 def messages_plan(*, as_of: datetime.date, batch_size: int, on_batch=None) -> int:
