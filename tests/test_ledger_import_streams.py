@@ -7,7 +7,7 @@ import time
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.db import OperationalError, connection, transaction
+from django.db import DatabaseError, OperationalError, connection, connections, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 from psycopg import errors
@@ -250,3 +250,25 @@ def test_a_batch_refused_on_two_streams_stops_the_import_and_counts_the_rows_the
     assert "rows 10, 11" in message  # the last batch: the file's rows 10 and 11
     assert kept == sum(seen) == 8
     assert Payment.objects.get(external_reference="R-9").amount_fen == 9_900
+
+
+@time_machine.travel(datetime.datetime(2026, 3, 20, 10, tzinfo=BEIJING), tick=False)
+def test_the_import_connection_lost_mid_file_is_the_error_shown_not_the_staging_tables_cleanup(shipped_data):
+    lines = [overdue_line(due=datetime.date(2026, 1, 10)) for _ in range(6)]
+    rows = [HEADER] + [f"{line.number},L-{index},10.00,alipay,2026-03-19 09:00" for index, line in enumerate(lines)]
+    importing = _backend()
+
+    def applied(_count: int) -> None:
+        other = connections.create_connection("default")
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(%s)", [importing])
+        finally:
+            other.close()
+
+    with pytest.raises(DatabaseError) as caught:
+        ledger_file_import(
+            data="\n".join(rows).encode(), kind="payments", actor=None, batch_size=2, streams=1, on_applied=applied
+        )
+    assert "terminat" in str(caught.value)
+    connection.close()

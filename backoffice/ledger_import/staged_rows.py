@@ -8,11 +8,12 @@ each line's cases are brought up to date once, not once per batch that happens t
 line's payments are allocated in the order they were received whatever the order of the file.
 """
 
+import contextlib
 import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from backoffice.kernel.bulksql import insert_rows
 
@@ -71,7 +72,16 @@ def staging_table(columns: Sequence[tuple[str, str]]) -> Iterator[StagingTable]:
         cursor.execute(f"CREATE TEMPORARY TABLE {table.name} ({definition})")
     try:
         yield table
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {table.name}_sorted")
-            cursor.execute(f"DROP TABLE IF EXISTS {table.name}")
+    except BaseException:
+        # The error raised is the one to show: a connection that failed cannot drop the tables (they go
+        # with it), and that second error would hide the first.
+        with contextlib.suppress(DatabaseError):
+            _drop(table)
+        raise
+    _drop(table)
+
+
+def _drop(table: StagingTable) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {table.name}_sorted")
+        cursor.execute(f"DROP TABLE IF EXISTS {table.name}")
