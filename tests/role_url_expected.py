@@ -154,9 +154,12 @@ EXPECTED = """
 | /admin/cases/prohibitedphraselist/<object_id>/delete/                   | 403   | 403    | 403   | 403        | 403     | 403       | login     |
 | /admin/cases/prohibitedphraselist/<object_id>/change/                   | 403   | 403    | 200   | 403        | 403     | 200       | login     |
 | /admin/cases/promise/                                                   | 200   | 403    | 403   | 200        | 200     | 200       | login     |
-| /admin/cases/promise/<object_id>/change/                                | →/admin/ | 403 | 403 | 200 | 200 | 200 | login |
-| /admin/cases/promise/<object_id>/delete/                                | 403 | 403 | 403 | 403 | 403 | 403 | login |
-| /admin/cases/promise/<object_id>/history/                               | →/admin/ | →/admin/ | 403 | 200 | 200 | 200 | login |
+| /admin/cases/promise/<object_id>/change/                                | 200   | 403    | 403   | 200        | 200     | 200       | login     |
+| /admin/cases/promise/<object_id>/change/ another's                      | →/admin/ | 403    | 403   | 200        | 200     | 200       | login     |
+| /admin/cases/promise/<object_id>/delete/                                | 403   | 403    | 403   | 403        | 403     | 403       | login     |
+| /admin/cases/promise/<object_id>/delete/ another's                      | 403   | 403    | 403   | 403        | 403     | 403       | login     |
+| /admin/cases/promise/<object_id>/history/                               | 200   | →/admin/ | 403   | 200        | 200     | 200       | login     |
+| /admin/cases/promise/<object_id>/history/ another's                     | →/admin/ | →/admin/ | 403   | 200        | 200     | 200       | login     |
 | /admin/cases/promise/add/                                               | 403   | 403    | 403   | 403        | 403     | 403       | login     |
 | /admin/cases/proposal/                                                  | 200   | 403    | 403   | 200        | 200     | 200       | login     |
 | /admin/cases/proposal/add/                                              | 403   | 403    | 403   | 403        | 403     | 403       | login     |

@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 import pytest
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.management import call_command
+from django.db.models import Q
 from django.utils import timezone
 
 from backoffice.demo import DEMO_AGENCY
@@ -85,12 +86,18 @@ def users(settings):
     if not Case.objects.filter(agency=agency).exists():
         case = Case.objects.open().exclude(assignee=found["agent"]).order_by("pk").first()
         case_place(case=case, agency=agency, actor=found["supervisor"])
-    # Whether the demo holds a promise depends on the day it is seeded: record one, so its pages are always listed.
-    if not Promise.objects.exists():
-        case = Case.objects.open().exclude(assignee=found["agent"]).filter(agency=None).order_by("pk").first()
-        # Recording promises is the agents' work, not the supervisors': the demo's superuser records it.
-        admin = User.objects.get(username="admin")
-        promise_record(case=case, actor=admin, amount="100", due_date=timezone.localdate())
+    # Which promises the demo holds depends on the day it is seeded: make sure of one on the agent's case
+    # and one on a case neither agent sees, so that the same pages are listed every day. Recording
+    # promises is the agents' work, not the supervisors': the demo's superuser records them.
+    admin = User.objects.get(username="admin")
+    open_cases = Case.objects.open().order_by("pk")
+    for theirs, cases in (
+        (Q(case__assignee=found["agent"]), open_cases.filter(assignee=found["agent"])),
+        (~Q(case__assignee=found["agent"]) & Q(case__agency=None), open_cases.exclude(assignee=found["agent"])),
+    ):
+        if not Promise.objects.filter(theirs).exists():
+            case = cases.filter(agency=None).first()
+            promise_record(case=case, actor=admin, amount="100", due_date=timezone.localdate())
     return {**found, "anonymous": AnonymousUser()}
 
 
