@@ -8,10 +8,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts.models import CreditLine
-from backoffice.bench import portfolio as bench
-from backoffice.management.commands import bench_reports
 from backoffice.reports.models import LineDay, PeopleDay
-from backoffice.reports.models_recovery import StageEntry
 from backoffice.reports.registry import REPORTS
 from cases.models import Message, ReminderRule
 from tests.factories import overdue_line
@@ -56,19 +53,3 @@ def test_bench_reports_prints_the_aggregate_and_every_report_and_cleans_up(capsy
     assert not CreditLine.objects.exists()
     assert not LineDay.objects.exists()
     assert not PeopleDay.objects.exists()
-
-
-def test_timing_a_nights_aggregate_leaves_the_day_it_closes_for_the_next_night_to_write(shipped_data):
-    """The steps that write the day a night closes are timed on that day, then taken back: the next
-    night's own time must hold them, as on any night that follows another."""
-    command = bench_reports.Command()
-    first = timezone.localdate() - datetime.timedelta(days=1)
-    bench.build_portfolio(lines=300, as_of=first)
-    try:
-        night = command._night(first)
-        assert night["stage_entries"] > 0
-        assert not StageEntry.objects.filter(entered_on=first).exists()
-        command._night(timezone.localdate())
-        assert StageEntry.objects.filter(entered_on=first).count() == night["stage_entries"]
-    finally:
-        bench.clear_portfolio()

@@ -121,10 +121,10 @@ class Command(BaseCommand):
         started = time.perf_counter()
         dunning_run(as_of=as_of, batch_size=settings.DUNNING_BATCH_SIZE)
         night_seconds = time.perf_counter() - started
-        steps, entries = self._aggregate_again(as_of)
+        steps = self._aggregate_again(as_of)
         return {
             "as_of": as_of.isoformat(),
-            "stage_entries": entries,
+            "stage_entries": StageEntry.objects.filter(entered_on=as_of).count(),
             "night_seconds": round(night_seconds, 2),
             "aggregate_seconds": round(sum(steps.values()), 2),
             "aggregate_share_of_night": round(sum(steps.values()) / night_seconds, 3),
@@ -136,11 +136,11 @@ class Command(BaseCommand):
         step()
         return time.perf_counter() - started
 
-    def _aggregate_again(self, as_of: datetime.date) -> tuple[dict[str, float], int]:
+    def _aggregate_again(self, as_of: datetime.date) -> dict[str, float]:
         """Time the night's own step, statement by statement: forget what it wrote for the date, write it again.
 
         Return the seconds of each of the night's statements (``aggregate.aggregate_steps``), run in one
-        transaction as ``reports_aggregate`` runs them, and the night's stage entries.
+        transaction as ``reports_aggregate`` runs them.
         """
         LineDay.objects.filter(as_of=as_of).delete()
         PeopleDay.objects.filter(day=as_of - datetime.timedelta(days=1)).delete()
@@ -151,14 +151,10 @@ class Command(BaseCommand):
         # openings and climbs, its cases in hand), as the next night will write it.
         tomorrow = as_of + datetime.timedelta(days=1)
         day_before = [step for step in aggregate.aggregate_steps(as_of=tomorrow) if step[0] not in _NIGHT_DATED]
-        with transaction.atomic():
-            later = self._steps_timed(day_before)
-            entries = StageEntry.objects.filter(entered_on=as_of).count()
-            # Taken back: the next night writes this day itself, and its own time must hold that work.
-            transaction.set_rollback(True)
+        later = self._steps_timed(day_before)
         for name, step_seconds in later.items():
             seconds[name] = seconds.get(name, 0.0) + step_seconds
-        return seconds, entries
+        return seconds
 
     def _steps_timed(self, steps: list) -> dict[str, float]:
         seconds = {}
