@@ -66,11 +66,12 @@ def run_in_streams(jobs: Iterable[Job], *, streams: int, on_result: Callable[[T]
             thread = threading.Thread(target=_stream, args=(work, language, zone), name=f"stream-{number}", daemon=True)
             thread.start()
             threads.append(thread)
+        previous: Future | None = None
         for job, follows in jobs:
             settle([future for future in pending if future.done()])
-            if follows and pending and not failure:
-                wait([pending[-1]])
-                settle([pending[-1]])
+            if follows and previous in pending and not failure:
+                wait([previous])
+                settle([previous])
             # A new job waits for the oldest running one, not for any: a stalled job (waiting on a lock)
             # lets at most ``streams - 1`` later jobs run past it.
             while len(pending) >= streams and not failure:
@@ -78,9 +79,9 @@ def run_in_streams(jobs: Iterable[Job], *, streams: int, on_result: Callable[[T]
                 settle([pending[0]])
             if failure:
                 break
-            future: Future = Future()
-            pending.append(future)
-            work.put((job, future))
+            previous = Future()
+            pending.append(previous)
+            work.put((job, previous))
         wait(pending)
         settle(list(pending))
     finally:
